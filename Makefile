@@ -1,0 +1,61 @@
+# ossdrop — two commands matter:
+#   make run    installs what is missing, builds, and opens the app on the built-in Local bucket
+#   make test   installs what the tests need and runs every check and test
+
+GO        ?= go
+BINARY    ?= ossdrop
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/ossdrop/ossdrop/cli.Version=$(VERSION)
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: building a Fyne app (cgo, X11 and Wayland via GLFW).
+RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland-dev
+# ... and what the tests drive: a real X server, a real drag and drop, a real
+# Secret Service, screenshots, and the Windows cross-compiler.
+TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
+             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git
+
+.PHONY: run build test deps test-deps lint unit e2e windows bench clean
+
+run: deps build
+	./$(BINARY)
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
+
+test: test-deps lint unit windows
+
+# apt is asked only for packages that are not installed yet.
+deps:
+	@./.ci/apt-ensure $(RUN_PKGS)
+
+test-deps:
+	@./.ci/apt-ensure $(TEST_PKGS)
+
+lint:
+	@echo '--- gofmt'
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	@echo '--- go vet'
+	$(GO) vet ./...
+	@echo '--- staticcheck'
+	$(STATICCHECK) ./...
+
+# Every test, with the race detector, inside a private D-Bus session that runs a
+# real gnome-keyring Secret Service and next to a private X server for the
+# real-window test. Fuzz targets run their seed corpora as ordinary tests.
+unit:
+	@echo '--- go test -race ./...'
+	OSSDROP_REQUIRE_KEYRING=1 OSSDROP_E2E=1 ./.ci/test-session $(GO) test -race -count=1 -timeout 30m ./...
+
+windows:
+	@echo '--- cross-compile for Windows'
+	CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 CGO_ENABLED=1 \
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(BINARY).exe .
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+
+clean:
+	rm -f $(BINARY) $(BINARY).exe
