@@ -1,0 +1,33 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// Backend is the part of *transfer.Manager the window uses. The window only
+// reads snapshots and asks for actions, so any engine with these methods can
+// drive it.
+type Backend interface {
+	// Add queues files and folders; it returns at once and walks folders on
+	// its own goroutine.
+	Add(paths []string, prefix string)
+	Snapshot(dst []transfer.TaskSnapshot) []transfer.TaskSnapshot
+	Totals() transfer.Totals
+	Changed() <-chan struct{}
+
+	Pause(id transfer.TaskID) error
+	Resume(id transfer.TaskID) error
+	Cancel(id transfer.TaskID) error
+	Retry(id transfer.TaskID) error
+	Remove(id transfer.TaskID) error
+	PauseAll()
+	ResumeAll()
+	RetryFailed()
+	ClearFinished()
+
+	ObjectURL(id transfer.TaskID, expires time.Duration) (string, error)
+	SetTarget(t transfer.Target)
+	SetOptions(o transfer.Options) error
+}

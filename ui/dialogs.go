@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// linkExpiries are the presigned-link lifetimes offered in a row's link menu.
+var linkExpiries = []struct {
+	label string
+	d     time.Duration
+}{
+	{"1 hour", time.Hour},
+	{"1 day", 24 * time.Hour},
+	{"7 days", 7 * 24 * time.Hour},
+}
+
+// showLinkMenu pops up the copy-link choices for a finished object.
+func (w *Window) showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject) {
+	items := []*fyne.MenuItem{
+		fyne.NewMenuItem("Copy URL", func() { w.copyLink(t, 0) }),
+		fyne.NewMenuItemSeparator(),
+	}
+	for _, e := range linkExpiries {
+		items = append(items, fyne.NewMenuItem("Copy presigned link ("+e.label+")", func() { w.copyLink(t, e.d) }))
+	}
+	c := w.win.Canvas()
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(from)
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos.AddXY(0, from.Size().Height))
+}
+
+// copyLink puts the object's URL on the clipboard. Signing is local (no
+// request), so it is done here on the UI goroutine.
+func (w *Window) copyLink(t transfer.TaskSnapshot, expires time.Duration) {
+	u, err := w.be.ObjectURL(t.ID, expires)
+	if err != nil {
+		w.showError(fmt.Errorf("link for %s: %w", t.Key, err))
+		return
+	}
+	w.app.Clipboard().SetContent(u)
+	w.lastCopied = u
+}
+
+// errorDetails is the copyable text of a task's error.
+func errorDetails(t transfer.TaskSnapshot) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "File: %s\nObject: %s\nState: %s\n", t.Path, destination(t.Bucket, t.Key), t.State)
+	if e := t.Err; e != nil {
+		if e.Op != "" {
+			fmt.Fprintf(&b, "While: %s\n", e.Op)
+		}
+		fmt.Fprintf(&b, "Message: %s\n", orUnknown(e.Message))
+		if e.Code != "" {
+			fmt.Fprintf(&b, "OSS code: %s\n", e.Code)
+		}
+		if e.Status != 0 {
+			fmt.Fprintf(&b, "HTTP status: %d\n", e.Status)
+		}
+		if e.RequestID != "" {
+			fmt.Fprintf(&b, "RequestId: %s\n", e.RequestID)
+		}
+		if e.Err != nil && e.Err.Error() != e.Message {
+			fmt.Fprintf(&b, "Cause: %s\n", e.Err)
+		}
+	}
+	if t.Note != "" {
+		fmt.Fprintf(&b, "Note: %s\n", t.Note)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// showErrorDetails opens a dialog with everything known about a task's error,
+// selectable and with a copy button, for bug reports and support tickets.
+func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
+	text := errorDetails(t)
+	body := widget.NewLabel(text)
+	body.Selectable = true
+	body.Wrapping = fyne.TextWrapBreak
+	copyB := widget.NewButtonWithIcon("Copy details", theme.ContentCopyIcon(), func() {
+		w.app.Clipboard().SetContent(text)
+		w.lastCopied = text
+	})
+	content := container.NewBorder(nil, container.NewHBox(copyB), nil, nil, container.NewVScroll(body))
+	title := "Upload failed"
+	if t.State != transfer.Failed {
+		title = "Upload problem"
+	}
+	d := dialog.NewCustom(title+": "+displayName(t), "Close", content, w.win)
+	d.Resize(fyne.NewSize(620, 340))
+	d.Show()
+}

@@ -1,0 +1,118 @@
+package ui
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// viewBackend serves fixed snapshots so view tests can show states a real
+// upload passes through too quickly to photograph (retrying, verifying…).
+// Behaviour is tested against the real Manager; this only feeds pictures.
+type viewBackend struct {
+	mu      sync.Mutex
+	tasks   []transfer.TaskSnapshot
+	calls   []string
+	added   [][]string
+	changed chan struct{}
+	target  transfer.Target
+}
+
+func newViewBackend(tasks ...transfer.TaskSnapshot) *viewBackend {
+	return &viewBackend{tasks: tasks, changed: make(chan struct{}, 1)}
+}
+
+func (b *viewBackend) record(s string) {
+	b.mu.Lock()
+	b.calls = append(b.calls, s)
+	b.mu.Unlock()
+}
+
+func (b *viewBackend) Add(paths []string, prefix string) {
+	b.mu.Lock()
+	b.added = append(b.added, append([]string{prefix}, paths...))
+	b.mu.Unlock()
+}
+
+func (b *viewBackend) Snapshot(dst []transfer.TaskSnapshot) []transfer.TaskSnapshot {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append(dst[:0], b.tasks...)
+}
+
+func (b *viewBackend) Totals() transfer.Totals {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var t transfer.Totals
+	for _, s := range b.tasks {
+		t.Files++
+		t.Bytes += s.Size
+		t.BytesDone += s.Done
+		switch {
+		case s.State == transfer.Done:
+			t.Done++
+		case s.State == transfer.Failed:
+			t.Failed++
+		case s.State == transfer.Skipped:
+			t.Skipped++
+		case s.State == transfer.Canceled:
+			t.Canceled++
+		case s.State == transfer.Paused:
+			t.Paused++
+		case s.State == transfer.Queued:
+			t.Queued++
+		case s.State.Active():
+			t.Active++
+			t.Speed += s.Speed
+		}
+	}
+	return t
+}
+
+func (b *viewBackend) Changed() <-chan struct{} { return b.changed }
+
+func (b *viewBackend) Pause(id transfer.TaskID) error  { b.record(fmt.Sprint("pause ", id)); return nil }
+func (b *viewBackend) Resume(id transfer.TaskID) error { b.record(fmt.Sprint("resume ", id)); return nil }
+func (b *viewBackend) Cancel(id transfer.TaskID) error { b.record(fmt.Sprint("cancel ", id)); return nil }
+func (b *viewBackend) Retry(id transfer.TaskID) error  { b.record(fmt.Sprint("retry ", id)); return nil }
+func (b *viewBackend) Remove(id transfer.TaskID) error { b.record(fmt.Sprint("remove ", id)); return nil }
+func (b *viewBackend) PauseAll()                       { b.record("pause all") }
+func (b *viewBackend) ResumeAll()                      { b.record("resume all") }
+func (b *viewBackend) RetryFailed()                    { b.record("retry failed") }
+func (b *viewBackend) ClearFinished()                  { b.record("clear finished") }
+func (b *viewBackend) ObjectURL(id transfer.TaskID, expires time.Duration) (string, error) {
+	return fmt.Sprintf("http://example.invalid/%d?expires=%s", id, expires), nil
+}
+func (b *viewBackend) SetTarget(t transfer.Target)         { b.target = t }
+func (b *viewBackend) SetOptions(transfer.Options) error { return nil }
+
+// sampleTasks has one task in every state, with the details each state shows.
+func sampleTasks() []transfer.TaskSnapshot {
+	start := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	mk := func(id int, name string, st transfer.State, size, done int64) transfer.TaskSnapshot {
+		return transfer.TaskSnapshot{ID: transfer.TaskID(id), Path: "/home/ana/photos/" + name,
+			Key: "trip/" + name, Bucket: "media", Size: size, Done: done, State: st, Version: 1}
+	}
+	up := mk(2, "beach.mp4", transfer.Uploading, 734_003_200, 301_989_888)
+	up.Speed, up.ETA = 12_500_000, 35*time.Second
+	retry := mk(3, "notes.txt", transfer.Retrying, 48_000, 0)
+	retry.Err = &transfer.TaskError{Op: "upload part 1", Message: "connection reset by server", Err: fmt.Errorf("read: connection reset")}
+	done := mk(5, "sunset.jpg", transfer.Done, 4_200_000, 4_200_000)
+	done.StartedAt, done.EndedAt = start, start.Add(3*time.Second)
+	failed := mk(6, "secret.pdf", transfer.Failed, 90_000, 0)
+	failed.Err = &transfer.TaskError{Op: "initiate", Message: "the AccessKey secret does not match", Code: "SignatureDoesNotMatch",
+		RequestID: "5F1A2B3C4D5E6F7A8B9C0D1E", Status: 403}
+	paused := mk(7, "album.zip", transfer.Paused, 2_000_000_000, 500_000_000)
+	skipped := mk(9, "readme.md", transfer.Skipped, 1_000, 0)
+	skipped.Note = "identical object exists"
+	return []transfer.TaskSnapshot{
+		mk(1, "queued.png", transfer.Queued, 2_048, 0),
+		up, retry,
+		mk(4, "song.flac", transfer.Verifying, 30_000_000, 30_000_000),
+		done, failed, paused,
+		mk(8, "draft.docx", transfer.Canceled, 10_000, 2_000),
+		skipped,
+	}
+}

@@ -1,0 +1,257 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+func newViewWindow(t *testing.T, be Backend) *Window {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := New(a, Config{Backend: be, Target: transfer.Target{Bucket: "media", Profile: "work"}, Prefix: "trip"})
+	w.win.Resize(fyne.NewSize(1000, 640))
+	t.Cleanup(w.win.Close)
+	return w
+}
+
+func TestEmptyWindowShowsDropZone(t *testing.T) {
+	w := newViewWindow(t, newViewBackend())
+	w.sync()
+	if !w.dropZone.Visible() || w.list.Visible() {
+		t.Fatal("an empty window must show the drop zone, not the list")
+	}
+	want := "Drop files or folders here — they upload to media/trip/"
+	if w.dropText.Text != want {
+		t.Fatalf("drop zone says %q, want %q", w.dropText.Text, want)
+	}
+	test.AssertRendersToMarkup(t, "empty.xml", w.win.Canvas())
+	test.AssertRendersToImage(t, "empty.png", w.win.Canvas())
+
+	// Changing the destination updates the promise the drop zone makes.
+	w.prefixE.SetText("/trip/2026")
+	if w.prefix != "trip/2026/" {
+		t.Fatalf("prefix = %q", w.prefix)
+	}
+	if !strings.HasSuffix(w.dropText.Text, "media/trip/2026/") {
+		t.Fatalf("drop zone not updated: %q", w.dropText.Text)
+	}
+}
+
+func TestEveryStateRenders(t *testing.T) {
+	be := newViewBackend(sampleTasks()...)
+	w := newViewWindow(t, be)
+	w.win.Resize(fyne.NewSize(1100, 900))
+	w.sync()
+	if w.dropZone.Visible() {
+		t.Fatal("drop zone still shown with tasks in the list")
+	}
+	test.AssertRendersToMarkup(t, "states.xml", w.win.Canvas())
+	test.AssertRendersToImage(t, "states.png", w.win.Canvas())
+
+	for i, want := range []struct {
+		status  string
+		buttons []string
+	}{
+		{"Queued · 2.0 kB", []string{"pause", "cancel"}},
+		{"302 MB of 734 MB · 13 MB/s · 35s left", []string{"pause", "cancel"}},
+		{"Retrying: connection reset by server · 48 kB", []string{"pause", "details", "cancel"}},
+		{"Verifying CRC-64 · 30 MB", []string{"cancel"}},
+		{"Done · 4.2 MB · in 3s", []string{"link", "remove"}},
+		{"Failed: the AccessKey secret does not match (SignatureDoesNotMatch)", []string{"retry", "details", "remove"}},
+		{"Paused · 500 MB of 2.0 GB", []string{"resume", "cancel", "remove"}},
+		{"Canceled", []string{"retry", "remove"}},
+		{"Skipped · identical object exists", []string{"link", "remove"}},
+	} {
+		r := w.list.visible[i]
+		if r == nil {
+			t.Fatalf("row %d not visible", i)
+		}
+		if r.status.Text != want.status {
+			t.Errorf("row %d (%s) status %q, want %q", i, r.task.State, r.status.Text, want.status)
+		}
+		if got := shownButtons(r); strings.Join(got, ",") != strings.Join(want.buttons, ",") {
+			t.Errorf("row %d (%s) buttons %v, want %v", i, r.task.State, got, want.buttons)
+		}
+	}
+	if got := w.summary.Text; got != "2 of 9 files · 836 MB of 2.8 GB · 13 MB/s · 1 failed · 1 paused" {
+		t.Errorf("summary %q", got)
+	}
+}
+
+func shownButtons(r *taskRow) []string {
+	var out []string
+	for _, b := range []struct {
+		n string
+		b *widget.Button
+	}{{"pause", r.pause}, {"resume", r.resume}, {"retry", r.retry}, {"link", r.link},
+		{"details", r.details}, {"cancel", r.cancel}, {"remove", r.remove}} {
+		if b.b.Visible() {
+			out = append(out, b.n)
+		}
+	}
+	return out
+}
+
+func TestErrorDetailsAreCopyable(t *testing.T) {
+	tasks := sampleTasks()
+	w := newViewWindow(t, newViewBackend(tasks...))
+	w.sync()
+	r := w.list.visible[5]
+	test.Tap(r.details)
+	text := errorDetails(tasks[5])
+	for _, want := range []string{"SignatureDoesNotMatch", "RequestId: 5F1A2B3C4D5E6F7A8B9C0D1E", "HTTP status: 403", "media/trip/secret.pdf", "While: initiate"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("details lack %q:\n%s", want, text)
+		}
+	}
+	test.AssertRendersToMarkup(t, "error_details.xml", w.win.Canvas())
+	test.AssertRendersToImage(t, "error_details.png", w.win.Canvas())
+	copyB := findButton(t, w.win.Canvas(), "Copy details")
+	test.Tap(copyB)
+	if w.lastCopied != text || w.app.Clipboard().Content() != text {
+		t.Fatalf("clipboard has %q", w.app.Clipboard().Content())
+	}
+}
+
+// findButton finds a button by label among the window's content and overlays.
+func findButton(t *testing.T, c fyne.Canvas, label string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil || o == nil || !o.Visible() {
+			return
+		}
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			found = b
+			return
+		}
+		if cont, ok := o.(*fyne.Container); ok {
+			for _, ch := range cont.Objects {
+				walk(ch)
+			}
+			return
+		}
+		if wid, ok := o.(fyne.Widget); ok {
+			for _, ch := range test.WidgetRenderer(wid).Objects() {
+				walk(ch)
+			}
+		}
+	}
+	for _, o := range c.Overlays().List() {
+		walk(o)
+	}
+	walk(c.Content())
+	if found == nil {
+		t.Fatalf("no visible button %q", label)
+	}
+	return found
+}
+
+func TestRowsAreRecycledWhileScrolling(t *testing.T) {
+	const n = 5000
+	tasks := make([]transfer.TaskSnapshot, n)
+	for i := range tasks {
+		tasks[i] = transfer.TaskSnapshot{ID: transfer.TaskID(i + 1), Path: fmt.Sprintf("/d/file-%05d.txt", i),
+			Key: fmt.Sprintf("k/file-%05d.txt", i), Bucket: "b", Size: 1000, State: transfer.Queued, Version: 1}
+	}
+	tasks[3].State, tasks[3].Err = transfer.Failed, &transfer.TaskError{Message: "boom"}
+	be := newViewBackend(tasks...)
+	w := newViewWindow(t, be)
+	w.sync()
+	created := w.list.rows
+	if created == 0 || created > 40 {
+		t.Fatalf("%d row widgets for %d tasks: the list is not virtualised", created, n)
+	}
+	check := func() {
+		t.Helper()
+		if len(w.list.visible) == 0 {
+			t.Fatal("no visible rows")
+		}
+		for i, r := range w.list.visible {
+			want := tasks[i]
+			if r.task.ID != want.ID || r.name.Text != fmt.Sprintf("file-%05d.txt", i) {
+				t.Fatalf("index %d shows task %d %q, want %d", i, r.task.ID, r.name.Text, want.ID)
+			}
+			// A recycled row must not keep the failed row's buttons.
+			if got := strings.Join(shownButtons(r), ","); got != map[bool]string{true: "retry,details,remove", false: "pause,cancel"}[i == 3] {
+				t.Fatalf("index %d buttons %s", i, got)
+			}
+		}
+	}
+	check()
+	for _, id := range []int{2500, 4999, 0, 1200} {
+		w.list.ScrollTo(id)
+		w.sync()
+		check()
+		if len(w.list.visible) > created+4 {
+			t.Fatalf("%d rows tracked as visible after scrolling to %d; %d fit on screen", len(w.list.visible), id, created)
+		}
+		if _, ok := w.list.visible[id]; !ok {
+			t.Fatalf("after ScrollTo(%d) it is not among the visible rows", id)
+		}
+	}
+
+	// A progress tick updates only the rows on screen, in place.
+	be.mu.Lock()
+	be.tasks[1201].State, be.tasks[1201].Done, be.tasks[1201].Version = transfer.Uploading, 500, 2
+	be.mu.Unlock()
+	r := w.list.visible[1201]
+	w.sync()
+	if r != w.list.visible[1201] || r.bar.Value != 0.5 || !strings.HasPrefix(r.status.Text, "500 B of 1.0 kB") {
+		t.Fatalf("visible row not updated in place: bar %v status %q", r.bar.Value, r.status.Text)
+	}
+}
+
+func TestDroppedQueuesLocalPathsUnderPrefix(t *testing.T) {
+	be := newViewBackend()
+	w := newViewWindow(t, be)
+	dir := t.TempDir()
+	w.Dropped(fyne.NewPos(10, 10), []fyne.URI{storage.NewFileURI(dir + "/a.txt"), storage.NewFileURI(dir)})
+	if len(be.added) != 1 || strings.Join(be.added[0], "|") != "trip/|"+dir+"/a.txt|"+dir {
+		t.Fatalf("added %v", be.added)
+	}
+	// Non-file URIs are refused with a message naming them.
+	u, _ := storage.ParseURI("https://example.com/x")
+	w.Dropped(fyne.Position{}, []fyne.URI{u})
+	if len(be.added) != 1 {
+		t.Fatal("a web URL was queued")
+	}
+	if !strings.Contains(overlayText(w), "https://example.com/x") {
+		t.Fatalf("no error naming the URL, overlays: %q", overlayText(w))
+	}
+}
+
+// overlayText concatenates the texts of labels in the window's overlays
+// (dialogs), to check what a dialog says.
+func overlayText(w *Window) string {
+	var b strings.Builder
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *widget.Label:
+			b.WriteString(v.Text + "\n")
+		case *fyne.Container:
+			for _, ch := range v.Objects {
+				walk(ch)
+			}
+			return
+		}
+		if wid, ok := o.(fyne.Widget); ok {
+			for _, ch := range test.WidgetRenderer(wid).Objects() {
+				walk(ch)
+			}
+		}
+	}
+	for _, o := range w.win.Canvas().Overlays().List() {
+		walk(o)
+	}
+	return b.String()
+}

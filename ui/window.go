@@ -1,0 +1,539 @@
+// Package ui is ossdrop's window: drop files and folders anywhere, watch one
+// row per file, and control uploads. It reads snapshots from a Backend (a
+// *transfer.Manager) on one ticker and changes widgets only through fyne.Do.
+package ui
+
+import (
+	"context"
+	"image/color"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// DefaultInterval is how often the window reads the Backend: fast enough to
+// look live, slow enough that 20,000 rows never flood the UI goroutine.
+const DefaultInterval = 150 * time.Millisecond
+
+// Config is what a Window is built from.
+type Config struct {
+	Backend Backend
+	// Target is the destination new drops go to; Prefix is prepended to keys.
+	Target transfer.Target
+	Prefix string
+	// Interval between UI refreshes; 0 means DefaultInterval.
+	Interval time.Duration
+	Logger   *slog.Logger
+}
+
+// Window is the main window and everything it owns.
+type Window struct {
+	app    fyne.App
+	win    fyne.Window
+	be     Backend
+	log    *slog.Logger
+	period time.Duration
+
+	target transfer.Target
+	prefix string
+
+	list     *taskList
+	dropText *widget.Label
+	dropZone *fyne.Container
+	body     *fyne.Container
+
+	profile *widget.Select
+	bucket  *widget.Entry
+	prefixE *widget.Entry
+
+	summary  *widget.Label
+	overall  *widget.ProgressBar
+	pauseAll *widget.Button
+	resumeA  *widget.Button
+	retryF   *widget.Button
+	clearF   *widget.Button
+
+	totals     transfer.Totals
+	batch      batchState
+	trayText   string
+	lastCopied string // for tests: the clipboard of the test driver is per window
+
+	mu      sync.Mutex // guards stop
+	stop    context.CancelFunc
+	pending sync.WaitGroup // background work started by the window (tests wait on it)
+}
+
+// batchState notices when a run of uploads ends, for the notification.
+type batchState struct {
+	running          bool
+	done0, failed0   int
+	bytes0           int64
+	skipped0, files0 int
+}
+
+// New builds the window on a; call Show, then Start to begin refreshing.
+func New(a fyne.App, cfg Config) *Window {
+	w := &Window{
+		app:    a,
+		be:     cfg.Backend,
+		log:    cfg.Logger,
+		period: cfg.Interval,
+		target: cfg.Target,
+		prefix: normalizePrefix(cfg.Prefix),
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.period <= 0 {
+		w.period = DefaultInterval
+	}
+	w.win = a.NewWindow("ossdrop")
+	w.win.SetContent(w.build())
+	w.win.Resize(fyne.NewSize(1000, 640))
+	w.win.SetOnDropped(w.Dropped)
+	w.win.SetCloseIntercept(w.CloseRequested)
+	w.addShortcuts()
+	w.updateDropText()
+	w.applyTotals(transfer.Totals{})
+	return w
+}
+
+// Window is the underlying Fyne window.
+func (w *Window) Window() fyne.Window { return w.win }
+
+func (w *Window) build() fyne.CanvasObject {
+	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog)
+	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog)
+
+	w.profile = widget.NewSelect(nil, nil)
+	w.profile.PlaceHolder = "(no profile)"
+	w.bucket = widget.NewEntry()
+	w.bucket.SetPlaceHolder("bucket")
+	w.bucket.SetText(w.target.Bucket)
+	w.bucket.OnChanged = w.bucketChanged
+	w.prefixE = widget.NewEntry()
+	w.prefixE.SetPlaceHolder("prefix/ (optional)")
+	w.prefixE.SetText(w.prefix)
+	w.prefixE.OnChanged = w.prefixChanged
+
+	dest := container.New(&destLayout{},
+		widget.NewLabel("Profile"), w.profile,
+		widget.NewLabel("Bucket"), w.bucket,
+		widget.NewLabel("Prefix"), w.prefixE)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder), dest)
+
+	w.list = newTaskList(w)
+	w.list.onDelete = w.DeleteSelected
+
+	w.dropText = widget.NewLabel("")
+	w.dropText.Alignment = fyne.TextAlignCenter
+	w.dropText.TextStyle.Bold = true
+	icon := widget.NewIcon(theme.UploadIcon())
+	// A dashed-looking frame says "drop here" without words; the whole window
+	// accepts drops anyway.
+	frame := canvas.NewRectangle(color.Transparent)
+	frame.StrokeColor = theme.Color(theme.ColorNamePlaceHolder)
+	frame.StrokeWidth = 2
+	frame.CornerRadius = 12
+	w.dropZone = container.NewPadded(container.NewStack(frame, container.NewCenter(container.NewVBox(
+		container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSquareSize(96)), icon)),
+		w.dropText,
+		container.NewCenter(container.NewHBox(
+			widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog),
+			widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog))),
+	))))
+	w.body = container.NewStack(w.list, w.dropZone)
+
+	w.summary = widget.NewLabel("")
+	w.summary.Truncation = fyne.TextTruncateEllipsis
+	w.overall = widget.NewProgressBar()
+	w.pauseAll = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), w.PauseAll)
+	w.resumeA = widget.NewButtonWithIcon("Resume all", theme.MediaPlayIcon(), w.ResumeAll)
+	w.retryF = widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), w.RetryFailed)
+	w.clearF = widget.NewButtonWithIcon("Clear finished", theme.ContentClearIcon(), w.ClearFinished)
+	buttons := container.NewHBox(w.pauseAll, w.resumeA, w.retryF, w.clearF)
+	bottom := container.NewVBox(
+		widget.NewSeparator(),
+		container.NewBorder(nil, nil, nil, buttons, container.New(&linesLayout{}, w.summary, w.overall)),
+	)
+	return container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, w.body)
+}
+
+// destLayout lays out label/field pairs on one line: the profile picker gets a
+// fixed width, bucket and prefix share the rest.
+type destLayout struct{}
+
+func (destLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
+	pad := theme.Padding()
+	var labels float32
+	for i := 0; i < len(objs); i += 2 {
+		labels += objs[i].MinSize().Width + pad
+	}
+	profileW := max(objs[1].MinSize().Width, 180)
+	rest := max(s.Width-labels-profileW-3*pad, 0)
+	widths := []float32{profileW, rest * 0.4, rest * 0.6}
+	x := float32(0)
+	for i := 0; i < len(objs); i += 2 {
+		l, f := objs[i], objs[i+1]
+		lm := l.MinSize()
+		l.Resize(lm)
+		l.Move(fyne.NewPos(x, (s.Height-lm.Height)/2))
+		x += lm.Width + pad
+		fm := f.MinSize()
+		f.Resize(fyne.NewSize(widths[i/2], fm.Height))
+		f.Move(fyne.NewPos(x, (s.Height-fm.Height)/2))
+		x += widths[i/2] + pad
+	}
+}
+
+func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w, h float32
+	for i, o := range objs {
+		m := o.MinSize()
+		if i%2 == 1 {
+			m.Width = max(m.Width, 120)
+		}
+		w += m.Width + theme.Padding()
+		h = max(h, m.Height)
+	}
+	return fyne.NewSize(w, h)
+}
+
+func (w *Window) addShortcuts() {
+	c := w.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.AddFilesDialog() })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift},
+		func(fyne.Shortcut) { w.AddFolderDialog() })
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyDelete {
+			w.DeleteSelected()
+		}
+	})
+}
+
+// Dropped is the window's drop handler: every local file or folder dropped
+// anywhere on the window is queued under the current prefix. It runs on the UI
+// goroutine, so it only hands paths to the Backend, which walks folders on its
+// own goroutine.
+func (w *Window) Dropped(_ fyne.Position, uris []fyne.URI) {
+	paths := make([]string, 0, len(uris))
+	var rejected []string
+	for _, u := range uris {
+		if u == nil {
+			continue
+		}
+		if u.Scheme() != "file" {
+			rejected = append(rejected, u.String())
+			continue
+		}
+		paths = append(paths, u.Path())
+	}
+	w.AddPaths(paths)
+	if len(rejected) > 0 {
+		w.showError(fmt.Errorf("cannot upload %s: only local files and folders can be dropped",
+			strings.Join(rejected, ", ")))
+	}
+}
+
+// AddPaths queues local files and folders under the current prefix.
+func (w *Window) AddPaths(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	if w.target.Bucket == "" {
+		w.showError(fmt.Errorf("choose a bucket before adding files"))
+		return
+	}
+	w.log.Info("queue dropped paths", "count", len(paths), "bucket", w.target.Bucket, "prefix", w.prefix)
+	w.be.Add(paths, w.prefix)
+}
+
+// AddFilesDialog asks for a file to upload (Ctrl+O).
+func (w *Window) AddFilesDialog() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			w.showError(fmt.Errorf("choose a file: %w", err))
+			return
+		}
+		if r == nil {
+			return
+		}
+		u := r.URI()
+		_ = r.Close()
+		w.Dropped(fyne.Position{}, []fyne.URI{u})
+	}, w.win)
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// AddFolderDialog asks for a folder to upload (Ctrl+Shift+O).
+func (w *Window) AddFolderDialog() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			w.showError(fmt.Errorf("choose a folder: %w", err))
+			return
+		}
+		if u == nil {
+			return
+		}
+		w.Dropped(fyne.Position{}, []fyne.URI{u})
+	}, w.win)
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+func (w *Window) bucketChanged(s string) {
+	s = strings.TrimSpace(s)
+	if s == w.target.Bucket {
+		return
+	}
+	w.target.Bucket = s
+	w.be.SetTarget(w.target)
+	w.updateDropText()
+}
+
+func (w *Window) prefixChanged(s string) {
+	w.prefix = normalizePrefix(s)
+	w.updateDropText()
+}
+
+// normalizePrefix turns what people type ("photos", "/photos/") into a key
+// prefix ("photos/"), so a drop never lands as "photosIMG_1.jpg".
+func normalizePrefix(s string) string {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\\", "/"))
+	s = strings.TrimLeft(s, "/")
+	if s != "" && !strings.HasSuffix(s, "/") {
+		s += "/"
+	}
+	return s
+}
+
+func (w *Window) updateDropText() {
+	where := w.target.Bucket
+	if where == "" {
+		where = "(no bucket chosen)"
+	}
+	w.dropText.SetText("Drop files or folders here — they upload to " + where + "/" + w.prefix)
+}
+
+// Start begins the refresh ticker. It stops when ctx ends or the window closes.
+func (w *Window) Start(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	w.mu.Lock()
+	w.stop = cancel
+	w.mu.Unlock()
+	w.pending.Add(1)
+	go func() {
+		defer w.pending.Done()
+		w.refreshLoop(ctx)
+	}()
+}
+
+// Stop ends the refresh ticker and waits for it.
+func (w *Window) Stop() {
+	w.mu.Lock()
+	stop := w.stop
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	w.pending.Wait()
+}
+
+// refreshLoop reads the Backend at most once per period, and only after it
+// signalled a change. The next snapshot is taken only when the UI goroutine has
+// applied the previous one, so a busy UI slows the refresh instead of
+// queueing work behind it.
+func (w *Window) refreshLoop(ctx context.Context) {
+	tick := time.NewTicker(w.period)
+	defer tick.Stop()
+	changed := w.be.Changed()
+	var buf []transfer.TaskSnapshot
+	dirty := true
+	back := make(chan []transfer.TaskSnapshot, 1)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+			dirty = true
+			continue
+		case <-tick.C:
+		}
+		if !dirty {
+			continue
+		}
+		dirty = false
+		buf = w.be.Snapshot(buf)
+		totals := w.be.Totals()
+		next := buf
+		fyne.Do(func() { back <- w.apply(next, totals) })
+		select {
+		case buf = <-back:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// sync reads the Backend and applies it at once, on the caller's goroutine;
+// tests use it instead of the ticker.
+func (w *Window) sync() {
+	w.apply(w.be.Snapshot(nil), w.be.Totals())
+}
+
+// apply shows a new snapshot; it runs on the UI goroutine.
+func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []transfer.TaskSnapshot {
+	old := w.list.apply(tasks)
+	empty := len(tasks) == 0
+	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
+		if empty {
+			w.list.Hide()
+			w.dropZone.Show()
+		} else {
+			w.dropZone.Hide()
+			w.list.Show()
+		}
+	}
+	w.applyTotals(totals)
+	return old
+}
+
+func (w *Window) applyTotals(t transfer.Totals) {
+	w.totals = t
+	setText(w.summary, totalsText(t))
+	v := 0.0
+	if t.Bytes > 0 {
+		v = float64(t.BytesDone) / float64(t.Bytes)
+	}
+	if w.overall.Value != v {
+		w.overall.SetValue(v)
+	}
+	enable(w.pauseAll, t.Active+t.Queued > 0)
+	enable(w.resumeA, t.Paused > 0)
+	enable(w.retryF, t.Failed+t.Canceled > 0)
+	enable(w.clearF, t.Done+t.Failed+t.Skipped+t.Canceled > 0)
+	w.noticeBatch(t)
+	w.updateTray(t)
+}
+
+func enable(b *widget.Button, on bool) {
+	if on == b.Disabled() {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+// PauseAll pauses every queued and running upload.
+func (w *Window) PauseAll() { w.be.PauseAll() }
+
+// ResumeAll resumes every paused upload.
+func (w *Window) ResumeAll() { w.be.ResumeAll() }
+
+// RetryFailed requeues every failed upload.
+func (w *Window) RetryFailed() { w.be.RetryFailed() }
+
+// ClearFinished drops finished rows from the list.
+func (w *Window) ClearFinished() { w.be.ClearFinished() }
+
+// DeleteSelected removes the selected row when its task is finished or
+// paused (the Delete key); running uploads are left alone.
+func (w *Window) DeleteSelected() {
+	t, ok := w.list.selectedTask()
+	if !ok || !(t.State.Finished() || t.State == transfer.Paused) {
+		return
+	}
+	w.removeTask(t.ID)
+}
+
+func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
+func (w *Window) resumeTask(id transfer.TaskID) { w.act("resume", id, w.be.Resume) }
+func (w *Window) cancelTask(id transfer.TaskID) { w.act("cancel", id, w.be.Cancel) }
+func (w *Window) retryTask(id transfer.TaskID)  { w.act("retry", id, w.be.Retry) }
+func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remove) }
+
+func (w *Window) act(what string, id transfer.TaskID, f func(transfer.TaskID) error) {
+	if err := f(id); err != nil {
+		w.showError(fmt.Errorf("%s upload: %w", what, err))
+	}
+}
+
+func (w *Window) showError(err error) {
+	w.log.Warn("window error", "err", err)
+	dialog.ShowError(err, w.win)
+}
+
+// noticeBatch sends a desktop notification when a run of uploads ends.
+func (w *Window) noticeBatch(t transfer.Totals) {
+	running := t.Active+t.Queued > 0
+	b := &w.batch
+	switch {
+	case running && !b.running:
+		*b = batchState{running: true, done0: t.Done, failed0: t.Failed, skipped0: t.Skipped,
+			bytes0: t.BytesDone, files0: t.Files}
+	case !running && b.running:
+		b.running = false
+		done, failed := t.Done-b.done0, t.Failed-b.failed0
+		if done <= 0 && failed <= 0 {
+			return
+		}
+		n := &fyne.Notification{Title: "Uploads finished"}
+		n.Content = fmt.Sprintf("%s uploaded to %s", plural(done, "file"), w.target.Bucket)
+		if failed > 0 {
+			n.Title = "Uploads failed"
+			n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
+		}
+		w.app.SendNotification(n)
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// CloseRequested runs when the user closes the window: with uploads running
+// it asks first, since quitting stops them (they resume on the next launch).
+func (w *Window) CloseRequested() { w.confirmQuit() }
+
+func (w *Window) confirmQuit() {
+	t := w.totals
+	if t.Active+t.Queued == 0 {
+		w.quit()
+		return
+	}
+	msg := fmt.Sprintf("%s still uploading or queued.\nQuit anyway? Unfinished uploads can resume next time.",
+		plural(t.Active+t.Queued, "file"))
+	d := dialog.NewConfirm("Quit ossdrop?", msg, func(ok bool) {
+		if ok {
+			w.quit()
+		}
+	}, w.win)
+	d.SetConfirmText("Quit")
+	d.SetDismissText("Keep uploading")
+	d.Show()
+}
+
+func (w *Window) quit() {
+	w.app.Quit()
+}
+
+func (w *Window) updateTray(transfer.Totals) {}
