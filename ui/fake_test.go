@@ -73,19 +73,28 @@ func (b *viewBackend) Totals() transfer.Totals {
 
 func (b *viewBackend) Changed() <-chan struct{} { return b.changed }
 
-func (b *viewBackend) Pause(id transfer.TaskID) error  { b.record(fmt.Sprint("pause ", id)); return nil }
-func (b *viewBackend) Resume(id transfer.TaskID) error { b.record(fmt.Sprint("resume ", id)); return nil }
-func (b *viewBackend) Cancel(id transfer.TaskID) error { b.record(fmt.Sprint("cancel ", id)); return nil }
-func (b *viewBackend) Retry(id transfer.TaskID) error  { b.record(fmt.Sprint("retry ", id)); return nil }
-func (b *viewBackend) Remove(id transfer.TaskID) error { b.record(fmt.Sprint("remove ", id)); return nil }
-func (b *viewBackend) PauseAll()                       { b.record("pause all") }
-func (b *viewBackend) ResumeAll()                      { b.record("resume all") }
-func (b *viewBackend) RetryFailed()                    { b.record("retry failed") }
-func (b *viewBackend) ClearFinished()                  { b.record("clear finished") }
+func (b *viewBackend) Pause(id transfer.TaskID) error { b.record(fmt.Sprint("pause ", id)); return nil }
+func (b *viewBackend) Resume(id transfer.TaskID) error {
+	b.record(fmt.Sprint("resume ", id))
+	return nil
+}
+func (b *viewBackend) Cancel(id transfer.TaskID) error {
+	b.record(fmt.Sprint("cancel ", id))
+	return nil
+}
+func (b *viewBackend) Retry(id transfer.TaskID) error { b.record(fmt.Sprint("retry ", id)); return nil }
+func (b *viewBackend) Remove(id transfer.TaskID) error {
+	b.record(fmt.Sprint("remove ", id))
+	return nil
+}
+func (b *viewBackend) PauseAll()      { b.record("pause all") }
+func (b *viewBackend) ResumeAll()     { b.record("resume all") }
+func (b *viewBackend) RetryFailed()   { b.record("retry failed") }
+func (b *viewBackend) ClearFinished() { b.record("clear finished") }
 func (b *viewBackend) ObjectURL(id transfer.TaskID, expires time.Duration) (string, error) {
 	return fmt.Sprintf("http://example.invalid/%d?expires=%s", id, expires), nil
 }
-func (b *viewBackend) SetTarget(t transfer.Target)         { b.target = t }
+func (b *viewBackend) SetTarget(t transfer.Target)       { b.target = t }
 func (b *viewBackend) SetOptions(transfer.Options) error { return nil }
 
 // sampleTasks has one task in every state, with the details each state shows.

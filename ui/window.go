@@ -5,8 +5,8 @@ package ui
 
 import (
 	"context"
-	"image/color"
 	"fmt"
+	"image/color"
 	"log/slog"
 	"strings"
 	"sync"
