@@ -1,0 +1,5 @@
+//go:build !(darwin || windows || (dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd)
+
+package settings
+
+const keyringUnsupported = true
