@@ -97,3 +97,11 @@ func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
 	d.Resize(fyne.NewSize(620, 340))
 	d.Show()
 }
+
+// newConfirm is a confirm dialog with its own button texts.
+func newConfirm(title, msg, yes, no string, cb func(bool), parent fyne.Window) dialog.Dialog {
+	d := dialog.NewConfirm(title, msg, cb, parent)
+	d.SetConfirmText(yes)
+	d.SetDismissText(no)
+	return d
+}

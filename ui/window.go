@@ -36,6 +36,11 @@ type Config struct {
 	// Interval between UI refreshes; 0 means DefaultInterval.
 	Interval time.Duration
 	Logger   *slog.Logger
+	// CloseToTray hides the window on close instead of quitting, when the
+	// desktop has a system tray.
+	CloseToTray bool
+	// Icon is shown in the tray; nil keeps the app's icon.
+	Icon fyne.Resource
 }
 
 // Window is the main window and everything it owns.
@@ -65,10 +70,14 @@ type Window struct {
 	retryF   *widget.Button
 	clearF   *widget.Button
 
-	totals     transfer.Totals
-	batch      batchState
-	trayText   string
-	lastCopied string // for tests: the clipboard of the test driver is per window
+	totals      transfer.Totals
+	batch       batchState
+	tray        tray
+	closeToTray bool
+	toldTray    bool
+	quitDialog  dialog.Dialog
+	onQuit      func() // tests replace app.Quit
+	lastCopied  string // for tests: the clipboard of the test driver is per window
 
 	mu      sync.Mutex // guards stop
 	stop    context.CancelFunc
@@ -92,6 +101,8 @@ func New(a fyne.App, cfg Config) *Window {
 		period: cfg.Interval,
 		target: cfg.Target,
 		prefix: normalizePrefix(cfg.Prefix),
+
+		closeToTray: cfg.CloseToTray,
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -105,6 +116,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
+	w.setupTray(cfg.Icon)
 	w.updateDropText()
 	w.applyTotals(transfer.Totals{})
 	return w
@@ -509,31 +521,3 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
-
-// CloseRequested runs when the user closes the window: with uploads running
-// it asks first, since quitting stops them (they resume on the next launch).
-func (w *Window) CloseRequested() { w.confirmQuit() }
-
-func (w *Window) confirmQuit() {
-	t := w.totals
-	if t.Active+t.Queued == 0 {
-		w.quit()
-		return
-	}
-	msg := fmt.Sprintf("%s still uploading or queued.\nQuit anyway? Unfinished uploads can resume next time.",
-		plural(t.Active+t.Queued, "file"))
-	d := dialog.NewConfirm("Quit ossdrop?", msg, func(ok bool) {
-		if ok {
-			w.quit()
-		}
-	}, w.win)
-	d.SetConfirmText("Quit")
-	d.SetDismissText("Keep uploading")
-	d.Show()
-}
-
-func (w *Window) quit() {
-	w.app.Quit()
-}
-
-func (w *Window) updateTray(transfer.Totals) {}

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+func TestCloseAsksWhileUploading(t *testing.T) {
+	be := newViewBackend(sampleTasks()...)
+	w := newViewWindow(t, be)
+	quits := 0
+	w.onQuit = func() { quits++ }
+	w.sync()
+
+	w.CloseRequested()
+	if quits != 0 {
+		t.Fatal("closed without asking while uploads run")
+	}
+	if !strings.Contains(overlayText(w), "4 files are still uploading or queued.") {
+		t.Fatalf("no confirmation, overlays say %q", overlayText(w))
+	}
+	test.AssertRendersToMarkup(t, "quit_confirm.xml", w.win.Canvas())
+	test.Tap(findButton(t, w.win.Canvas(), "Keep uploading"))
+	if quits != 0 {
+		t.Fatal("'Keep uploading' quit")
+	}
+	// The tray's Quit asks the same question.
+	w.QuitRequested()
+	test.Tap(findButton(t, w.win.Canvas(), "Quit"))
+	if quits != 1 {
+		t.Fatalf("quit %d times after confirming", quits)
+	}
+
+	// Nothing running: closing quits at once.
+	be.mu.Lock()
+	for i := range be.tasks {
+		be.tasks[i].State = transfer.Done
+	}
+	be.mu.Unlock()
+	w.sync()
+	w.CloseRequested()
+	if quits != 2 {
+		t.Fatal("idle window did not quit on close")
+	}
+}
+
+func TestTrayShowsProgressAndQuitIsOurs(t *testing.T) {
+	be := newViewBackend(sampleTasks()...)
+	w := newViewWindow(t, be)
+	w.sync()
+	m := w.tray.menu
+	if m == nil {
+		t.Fatal("no tray menu")
+	}
+	if got := w.tray.status.Label; got != "Uploading 5 of 9 · 13 MB/s" {
+		t.Errorf("tray status %q", got)
+	}
+	last := m.Items[len(m.Items)-1]
+	if !last.IsQuit || last.Action == nil {
+		t.Fatal("the tray's Quit must be our confirming one, or the driver adds one that skips the question")
+	}
+	if w.tray.pause.Disabled || w.tray.resume.Disabled {
+		t.Error("pause/resume all disabled with running and paused uploads")
+	}
+}
+
+func TestNotificationWhenBatchEnds(t *testing.T) {
+	tasks := sampleTasks()[:2] // queued + uploading
+	be := newViewBackend(tasks...)
+	w := newViewWindow(t, be)
+	w.sync()
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Uploads finished", Content: "2 files uploaded to media"}, func() {
+		be.mu.Lock()
+		for i := range be.tasks {
+			be.tasks[i].State = transfer.Done
+		}
+		be.mu.Unlock()
+		w.sync()
+	})
+	be.mu.Lock()
+	be.tasks = append(be.tasks, sampleTasks()[1])
+	be.tasks[2].ID = 77
+	be.mu.Unlock()
+	w.sync()
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Uploads failed", Content: "1 file failed, 0 files uploaded"}, func() {
+		be.mu.Lock()
+		be.tasks[2].State = transfer.Failed
+		be.mu.Unlock()
+		w.sync()
+	})
+}
