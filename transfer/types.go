@@ -157,12 +157,15 @@ func (e *TaskError) Unwrap() error { return e.Err }
 
 // TaskSnapshot is a copy of one task's state, safe to read on any goroutine.
 type TaskSnapshot struct {
-	ID        TaskID
-	Path      string // local file
-	Key       string // destination object key
-	Bucket    string
-	Size      int64
-	Done      int64 // bytes confirmed uploaded
+	ID     TaskID
+	Path   string // local file
+	Key    string // destination object key
+	Bucket string
+	Size   int64
+	Done   int64 // bytes confirmed uploaded
+	// Sent counts bytes sent so far, including parts still in flight (>= Done); it
+	// moves smoothly, so progress bars should draw it.
+	Sent      int64
 	State     State
 	Speed     float64       // bytes per second, smoothed
 	ETA       time.Duration // 0 when unknown
@@ -179,6 +182,7 @@ type TaskSnapshot struct {
 type Totals struct {
 	Files, Done, Failed, Skipped, Canceled, Active, Queued, Paused int
 	Bytes, BytesDone                                               int64
+	BytesSent                                                      int64 // like TaskSnapshot.Sent, summed
 	Speed                                                          float64
 	ETA                                                            time.Duration
 }

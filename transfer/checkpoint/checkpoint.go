@@ -51,6 +51,8 @@ type Header struct {
 	Version     int       `json:"version"`
 	Profile     string    `json:"profile,omitempty"`
 	Endpoint    string    `json:"endpoint"`
+	Region      string    `json:"region,omitempty"`
+	AuthV4      bool      `json:"auth_v4,omitempty"`
 	Bucket      string    `json:"bucket"`
 	Key         string    `json:"key"`
 	Path        string    `json:"path"`

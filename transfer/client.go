@@ -1,0 +1,155 @@
+package transfer
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+// target is a resolved destination: one bucket on one endpoint with its SDK handle.
+type target struct {
+	profile, endpoint, region, bucket string
+	authV4                            bool
+	bkt                               *oss.Bucket
+}
+
+// swapCreds lets SetCredentials replace credentials under running uploads: the SDK
+// asks its provider on every request.
+type swapCreds struct {
+	p atomic.Pointer[oss.CredentialsProvider]
+}
+
+func (s *swapCreds) set(p oss.CredentialsProvider) {
+	if p == nil {
+		s.p.Store(nil)
+		return
+	}
+	s.p.Store(&p)
+}
+
+type noCreds struct{}
+
+func (noCreds) GetAccessKeyID() string     { return "" }
+func (noCreds) GetAccessKeySecret() string { return "" }
+func (noCreds) GetSecurityToken() string   { return "" }
+
+func (s *swapCreds) GetCredentials() oss.Credentials {
+	p := s.p.Load()
+	if p == nil || *p == nil {
+		return noCreds{}
+	}
+	return (*p).GetCredentials()
+}
+
+// Connection timeouts: a dead peer is noticed within ioTimeout and the part retried.
+const (
+	dialTimeout = 30 * time.Second
+	ioTimeout   = 60 * time.Second
+)
+
+// newHTTPClient builds the transport the SDK would, plus what it lacks: the
+// environment's proxy settings when no explicit proxy is given, and enough idle
+// connections per host for every part in flight to reuse its connection.
+func newHTTPClient(proxy string) (*http.Client, error) {
+	proxyFn := http.ProxyFromEnvironment
+	if proxy != "" {
+		u, err := url.Parse(proxy)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("proxy %q is not a valid URL", proxy)
+		}
+		proxyFn = http.ProxyURL(u)
+	}
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy: proxyFn,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: c}, nil
+		},
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   dialTimeout,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: ioTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+// idleConn fails a read or write that makes no progress for ioTimeout, so a stalled
+// connection turns into a retryable error instead of a hang.
+type idleConn struct{ net.Conn }
+
+func (c *idleConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	return c.Conn.Read(p)
+}
+
+func (c *idleConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(ioTimeout))
+	return c.Conn.Write(p)
+}
+
+type targetKey struct {
+	profile, endpoint, region, bucket, proxy string
+	authV4                                   bool
+	creds                                    oss.CredentialsProvider
+}
+
+// resolve returns the cached target for t, creating its SDK client on first use.
+// Caller holds m.mu.
+func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*target, error) {
+	if strings.TrimSpace(t.Endpoint) == "" {
+		return nil, fmt.Errorf("no endpoint set: choose a profile or give an endpoint URL")
+	}
+	if strings.TrimSpace(t.Bucket) == "" {
+		return nil, fmt.Errorf("no bucket set for endpoint %s", t.Endpoint)
+	}
+	if err := oss.CheckBucketName(t.Bucket); err != nil {
+		return nil, fmt.Errorf("bucket name %q is not valid: use 3-63 lowercase letters, digits and hyphens", t.Bucket)
+	}
+	k := targetKey{t.Profile, t.Endpoint, t.Region, t.Bucket, t.Proxy, t.AuthV4, creds}
+	if tg, ok := m.targets[k]; ok {
+		return tg, nil
+	}
+	if t.AuthV4 && t.Region == "" {
+		return nil, fmt.Errorf("signature V4 needs a region (e.g. cn-hangzhou) for endpoint %s", t.Endpoint)
+	}
+	hc, err := newHTTPClient(t.Proxy)
+	if err != nil {
+		return nil, err
+	}
+	opts := []oss.ClientOption{oss.HTTPClient(hc), oss.SetCredentialsProvider(creds), oss.EnableCRC(true)}
+	if t.AuthV4 {
+		opts = append(opts, oss.AuthVersion(oss.AuthV4), oss.Region(t.Region))
+	} else if t.Region != "" {
+		opts = append(opts, oss.Region(t.Region))
+	}
+	opts = append(opts, t.ClientOptions...)
+	c, err := oss.New(t.Endpoint, "", "", opts...)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", t.Endpoint, err)
+	}
+	b, err := c.Bucket(t.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %q: %w", t.Bucket, err)
+	}
+	tg := &target{profile: t.Profile, endpoint: t.Endpoint, region: t.Region, bucket: t.Bucket, authV4: t.AuthV4, bkt: b}
+	m.targets[k] = tg
+	return tg, nil
+}

@@ -1,0 +1,136 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+// errKind says what the engine does about an error.
+type errKind int
+
+const (
+	kindFatal    errKind = iota // fail the task now
+	kindRetry                   // transient: back off and try again
+	kindCreds                   // STS token expired: pause until new credentials arrive
+	kindNoUpload                // the multipart upload is gone on the server
+	kindExists                  // x-oss-forbid-overwrite refused: the object exists
+	kindCanceled                // our context ended (pause, cancel, close)
+)
+
+// ErrCredentialsExpired marks tasks paused because the STS token expired; SetCredentials resumes them.
+var ErrCredentialsExpired = errors.New("credentials expired")
+
+// classify turns an SDK or network error into a kind and a TaskError a person can read.
+func classify(ctx context.Context, op string, t *target, err error) (errKind, *TaskError) {
+	te := &TaskError{Op: op, Err: err}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err())) {
+		te.Message = op + ": stopped"
+		return kindCanceled, te
+	}
+	var se oss.ServiceError
+	if errors.As(err, &se) {
+		te.Code, te.RequestID, te.Status = se.Code, se.RequestID, se.StatusCode
+		switch se.Code {
+		case "InvalidAccessKeyId":
+			te.Message = fmt.Sprintf("the AccessKey ID is not known to %s", t.endpoint)
+			return kindFatal, te
+		case "SignatureDoesNotMatch":
+			te.Message = "the AccessKey secret is wrong"
+			return kindFatal, te
+		case "AccessDenied":
+			te.Message = fmt.Sprintf("access to bucket %s is denied: the credentials lack permission to %s", t.bucket, op)
+			return kindFatal, te
+		case "NoSuchBucket":
+			te.Message = fmt.Sprintf("bucket %s does not exist at %s (check the bucket name and region)", t.bucket, t.endpoint)
+			return kindFatal, te
+		case "SecurityTokenExpired", "InvalidSecurityToken":
+			te.Message = "the temporary (STS) credentials have expired: upload paused until new credentials are supplied"
+			return kindCreds, te
+		case "NoSuchUpload":
+			te.Message = fmt.Sprintf("%s: the multipart upload no longer exists on the server (expired or aborted)", op)
+			return kindNoUpload, te
+		case "FileAlreadyExists":
+			te.Message = op + ": the object already exists"
+			return kindExists, te
+		case "RequestTimeTooSkewed":
+			te.Message = fmt.Sprintf("%s: the server says this computer's clock is wrong by more than 15 minutes; retrying", op)
+			return kindRetry, te
+		}
+		if se.StatusCode >= 500 || se.StatusCode == 429 || se.StatusCode == 408 {
+			te.Message = fmt.Sprintf("%s: server error %d %s", op, se.StatusCode, strings.TrimSpace(se.Message))
+			return kindRetry, te
+		}
+		msg := strings.TrimSpace(se.Message)
+		if msg == "" {
+			msg = fmt.Sprintf("HTTP %d", se.StatusCode)
+		}
+		te.Message = fmt.Sprintf("%s: %s", op, msg)
+		return kindFatal, te
+	}
+	var ce oss.CRCCheckError
+	if errors.As(err, &ce) {
+		te.Message = fmt.Sprintf("%s: data was corrupted in transit (CRC64 mismatch); resending", op)
+		return kindRetry, te
+	}
+	var use oss.UnexpectedStatusCodeError
+	if errors.As(err, &use) {
+		te.Message = fmt.Sprintf("%s: unexpected reply: %v", op, err)
+		return kindRetry, te
+	}
+	if isNetErr(err) {
+		te.Message = fmt.Sprintf("%s: network error: %v", op, err)
+		return kindRetry, te
+	}
+	te.Message = fmt.Sprintf("%s: %v", op, err)
+	return kindFatal, te
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &ne), errors.As(err, &oe),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	s := err.Error()
+	for _, frag := range []string{"connection reset", "broken pipe", "connection refused", "EOF", "timeout", "server closed", "transport connection broken", "invalid response body"} {
+		if strings.Contains(s, frag) {
+			return true
+		}
+	}
+	return false
+}
+
+// backoff is the wait before attempt n (1-based retry count): exponential with full
+// jitter, so many workers hitting the same outage do not retry in lockstep.
+func backoff(p RetryPolicy, n int) time.Duration {
+	d := p.BaseDelay << min(n-1, 20)
+	if d > p.MaxDelay || d <= 0 {
+		d = p.MaxDelay
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

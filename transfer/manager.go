@@ -1,0 +1,924 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/adrg/xdg"
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossdrop/ossdrop/transfer/checkpoint"
+	"github.com/ossdrop/ossdrop/transfer/ratelimit"
+)
+
+// Config configures a Manager.
+type Config struct {
+	Target   Target // destination for Add; SetTarget changes it for later Adds
+	Options  Options
+	StateDir string       // default filepath.Join(xdg.StateHome, "ossdrop"); holds checkpoints/, queue/, ossdrop.log
+	Logger   *slog.Logger // nil: discard
+	// CredentialsFor returns credentials for a checkpoint's profile/endpoint when resuming uploads
+	// recorded under another target; nil means "use Target.Credentials".
+	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
+	// Retry tunes backoff for transient failures; zero values pick the defaults.
+	Retry RetryPolicy
+}
+
+// DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
+func DefaultStateDir() string { return filepath.Join(xdg.StateHome, "ossdrop") }
+
+// ErrClosed is returned by operations on a closed Manager.
+var ErrClosed = errors.New("transfer manager is closed")
+
+// ErrNoTask is returned for an unknown TaskID.
+var ErrNoTask = errors.New("no such task")
+
+// Manager uploads queued files with a bounded pool of workers. Queued tasks cost a
+// few hundred bytes each: goroutines and open files exist only for running tasks.
+type Manager struct {
+	cfg      Config
+	log      *slog.Logger
+	stateDir string
+	retry    RetryPolicy
+
+	limiter *ratelimit.Limiter
+	sem     *semaphore
+	creds   *swapCreds
+	changed chan struct{}
+	queue   *durableQueue
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	opts     Options
+	tgtSpec  Target
+	tgt      *target // nil when tgtSpec is incomplete; Add then fails tasks with tgtErr
+	tgtErr   error
+	targets  map[targetKey]*target
+	tasks    []*task
+	byID     map[TaskID]*task
+	pending  []*task // FIFO of tasks to start; stale entries are skipped
+	pendHead int
+	nextID   TaskID
+	active   int
+	runSet   map[TaskID]*task // tasks with a worker
+	busy     int              // folder walks and background aborts in progress
+	queued   int              // tasks in state Queued
+	idle     chan struct{}
+	closed   bool
+}
+
+// task is one file. Keep it small: 100,000 of them may sit in the queue.
+type task struct {
+	id       TaskID
+	path     string
+	key      string
+	qid      string // identity in the durable queue and checkpoint name (without .ucp)
+	tgt      *target
+	size     int64
+	done     int64
+	state    State
+	resumed  bool
+	inQueue  bool // present in m.pending
+	credWait bool // paused for expired credentials
+	version  uint64
+	err      *TaskError
+	note     string
+	callback string
+	started  time.Time
+	ended    time.Time
+	cpDir    string // checkpoint dir for this task ("" = none)
+	rt       *running
+}
+
+// running is the part of a task that exists only while it uploads.
+type running struct {
+	cancel   context.CancelCauseFunc
+	sent     atomic.Int64 // bytes sent, including parts in flight
+	speed    float64      // smoothed bytes/s, guarded by Manager.mu
+	lastSent int64
+	lastAt   time.Time
+}
+
+// Causes given to a task's context so the worker knows why it was stopped.
+var (
+	errPause  = errors.New("paused")
+	errCancel = errors.New("canceled")
+	errClose  = errors.New("manager closing")
+)
+
+// NewManager validates cfg, prepares the state directory and starts the pool.
+func NewManager(cfg Config) (*Manager, error) {
+	opts, err := cfg.Options.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = DefaultStateDir()
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory %s: %w", cfg.StateDir, err)
+	}
+	if opts.EnableCheckpoint {
+		if err := checkpoint.EnsureDir(cpDirFor(cfg.StateDir, opts)); err != nil {
+			return nil, err
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	q, err := openQueue(filepath.Join(cfg.StateDir, "queue"))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Manager{
+		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(),
+		limiter: ratelimit.New(opts.LimitRate),
+		sem:     newSemaphore(partsLimit(opts)),
+		creds:   &swapCreds{},
+		changed: make(chan struct{}, 1),
+		queue:   q,
+		ctx:     ctx, cancel: cancel,
+		opts:    opts,
+		targets: map[targetKey]*target{},
+		byID:    map[TaskID]*task{},
+	}
+	m.creds.set(cfg.Target.Credentials)
+	m.setTargetLocked(cfg.Target)
+	m.wg.Add(1)
+	go m.ticker()
+	return m, nil
+}
+
+func cpDirFor(stateDir string, o Options) string {
+	if o.CheckpointDir != "" {
+		return o.CheckpointDir
+	}
+	return filepath.Join(stateDir, "checkpoints")
+}
+
+func partsLimit(o Options) int {
+	if o.MaxPartsInFlight > 0 {
+		return o.MaxPartsInFlight
+	}
+	return o.Jobs * o.TaskNum
+}
+
+func (m *Manager) setTargetLocked(t Target) {
+	m.tgtSpec = t
+	m.tgt, m.tgtErr = m.resolveLocked(t, m.creds)
+}
+
+// ticker refreshes speeds and flushes the durable queue; the only goroutine a Manager
+// keeps besides running tasks.
+func (m *Manager) ticker() {
+	defer m.wg.Done()
+	tk := time.NewTicker(500 * time.Millisecond)
+	defer tk.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case now := <-tk.C:
+			m.mu.Lock()
+			changed := false
+			for _, t := range m.runningTasks() {
+				rt := t.rt
+				sent := rt.sent.Load()
+				if !rt.lastAt.IsZero() {
+					dt := now.Sub(rt.lastAt).Seconds()
+					if dt > 0 {
+						inst := float64(sent-rt.lastSent) / dt
+						if inst < 0 {
+							inst = 0
+						}
+						if rt.speed == 0 {
+							rt.speed = inst
+						} else {
+							rt.speed = 0.7*rt.speed + 0.3*inst
+						}
+						t.version++
+						changed = true
+					}
+				}
+				rt.lastAt, rt.lastSent = now, sent
+			}
+			m.mu.Unlock()
+			if changed {
+				m.notify()
+			}
+			if err := m.queue.flush(); err != nil {
+				m.log.Warn("durable queue write failed", "err", err)
+			}
+		}
+	}
+}
+
+// runningTasks is the set of tasks with a worker. Caller holds m.mu. It scans only
+// while something runs, and the scan is bounded by the running tasks tracked below.
+func (m *Manager) runningTasks() []*task {
+	out := make([]*task, 0, m.active)
+	for _, t := range m.runSet {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (m *Manager) notify() {
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Changed is signalled (without blocking any worker) whenever a task changes.
+func (m *Manager) Changed() <-chan struct{} { return m.changed }
+
+// Add queues files and folders for upload under prefix; it returns at once. Folders
+// are walked on a goroutine; folder "dir" becomes keys prefix+"dir/"+relative path.
+// A non-empty prefix without a trailing "/" gets one.
+func (m *Manager) Add(paths []string, prefix string) {
+	prefix = normPrefix(prefix)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	tgt, tgtErr := m.tgt, m.tgtErr
+	cpDir := ""
+	if m.opts.EnableCheckpoint {
+		cpDir = cpDirFor(m.stateDir, m.opts)
+	}
+	m.busy++
+	m.markBusyLocked()
+	m.mu.Unlock()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		w := &walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}
+		for _, p := range paths {
+			if m.ctx.Err() != nil {
+				break
+			}
+			w.add(p, prefix)
+		}
+		w.flush()
+		m.mu.Lock()
+		m.busy--
+		m.checkIdleLocked()
+		m.mu.Unlock()
+		m.notify()
+	}()
+}
+
+func normPrefix(p string) string {
+	p = strings.ReplaceAll(p, "\\", "/")
+	p = strings.TrimLeft(p, "/")
+	if p != "" && !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// AddFile queues one file under an exact key.
+func (m *Manager) AddFile(path, key string) (TaskID, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, fmt.Errorf("add %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("add %s: not a regular file", path)
+	}
+	if err := checkKey(key); err != nil {
+		return 0, fmt.Errorf("add %s: %w", path, err)
+	}
+	abs, _ := filepath.Abs(path)
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return 0, ErrClosed
+	}
+	if m.tgtErr != nil {
+		m.mu.Unlock()
+		return 0, m.tgtErr
+	}
+	cpDir := ""
+	if m.opts.EnableCheckpoint {
+		cpDir = cpDirFor(m.stateDir, m.opts)
+	}
+	t := m.newTaskLocked(abs, key, m.tgt, st.Size(), cpDir)
+	m.enqueueLocked(t)
+	m.queue.add(queueEntryFor(t))
+	m.mu.Unlock()
+	m.notify()
+	return t.id, nil
+}
+
+// checkKey applies OSS's object name rules so a bad name fails before any request.
+func checkKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("object key is empty")
+	case len(key) > 1023:
+		return fmt.Errorf("object key is %d bytes long; OSS allows at most 1023", len(key))
+	case !utf8.ValidString(key):
+		return fmt.Errorf("object key %q is not valid UTF-8", key)
+	case key[0] == '/' || key[0] == '\\':
+		return fmt.Errorf("object key %q must not start with / or \\", key)
+	}
+	return nil
+}
+
+func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir string) *task {
+	m.nextID++
+	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued}
+	if tgt != nil {
+		t.qid = strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+	}
+	m.tasks = append(m.tasks, t)
+	m.byID[t.id] = t
+	m.queued++
+	return t
+}
+
+// failedTaskLocked records a file that could not even be queued (walk errors), so the
+// user sees it in the list rather than having it vanish.
+func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError) {
+	t := m.newTaskLocked(path, key, tgt, 0, "")
+	m.queued--
+	t.state = Failed
+	t.err = te
+	t.ended = time.Now()
+}
+
+func (m *Manager) enqueueLocked(t *task) {
+	if !t.inQueue {
+		t.inQueue = true
+		m.pending = append(m.pending, t)
+	}
+	m.markBusyLocked()
+	m.scheduleLocked()
+}
+
+// markBusyLocked opens a new idle channel for Wait when the Manager goes from idle to busy.
+func (m *Manager) markBusyLocked() {
+	if m.idle == nil {
+		m.idle = make(chan struct{})
+	}
+}
+
+func (m *Manager) checkIdleLocked() {
+	if m.idle != nil && m.queued == 0 && m.active == 0 && m.busy == 0 {
+		close(m.idle)
+		m.idle = nil
+	}
+}
+
+// scheduleLocked starts queued tasks while fewer than Jobs run.
+func (m *Manager) scheduleLocked() {
+	for !m.closed && m.active < m.opts.Jobs && m.pendHead < len(m.pending) {
+		t := m.pending[m.pendHead]
+		m.pending[m.pendHead] = nil
+		m.pendHead++
+		t.inQueue = false
+		if t.state != Queued {
+			continue
+		}
+		m.startLocked(t)
+	}
+	if m.pendHead > 1024 && m.pendHead*2 > len(m.pending) {
+		m.pending = append([]*task(nil), m.pending[m.pendHead:]...)
+		m.pendHead = 0
+	}
+}
+
+func (m *Manager) startLocked(t *task) {
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	t.rt = &running{cancel: cancel}
+	t.rt.sent.Store(t.done)
+	m.setStateLocked(t, Uploading)
+	t.err = nil
+	if t.started.IsZero() {
+		t.started = time.Now()
+	}
+	m.active++
+	if m.runSet == nil {
+		m.runSet = map[TaskID]*task{}
+	}
+	m.runSet[t.id] = t
+	m.wg.Add(1)
+	go m.run(ctx, t)
+}
+
+func (m *Manager) setStateLocked(t *task, s State) {
+	if t.state == Queued {
+		m.queued--
+	}
+	if s == Queued {
+		m.queued++
+	}
+	t.state = s
+	t.version++
+}
+
+// run drives one task to an end state and releases its slot.
+func (m *Manager) run(ctx context.Context, t *task) {
+	defer m.wg.Done()
+	m.notify()
+	res := m.upload(ctx, t)
+	cause := context.Cause(ctx)
+	if ctx.Err() == nil {
+		cause = nil
+	}
+	t.rt.cancel(nil)
+
+	// A cancel must also drop the server-side upload and checkpoint; do it before the
+	// slot is released so a Close right after does not leave the abort half done.
+	if cause == errCancel || (cause == errPause && t.cpDir == "" && res.uploadID != "") {
+		m.discard(t.tgt, t.key, res.uploadID, res.cpPath)
+	}
+
+	m.mu.Lock()
+	delete(m.runSet, t.id)
+	m.active--
+	t.rt = nil
+	switch {
+	case cause == errCancel:
+		m.setStateLocked(t, Canceled)
+		t.done = 0
+		m.queue.del(t.qid)
+	case cause == errPause:
+		m.setStateLocked(t, Paused)
+		if t.cpDir == "" {
+			t.done = 0
+		}
+	case cause == errClose || m.closed:
+		m.setStateLocked(t, Queued)
+	default:
+		m.setStateLocked(t, res.state)
+		t.err = res.err
+		if res.note != "" {
+			t.note = res.note
+		}
+		if res.state == Paused && res.credsExpired {
+			t.credWait = true
+		}
+		if res.state == Done || res.state == Skipped {
+			m.queue.del(t.qid)
+		}
+	}
+	if t.state.Finished() {
+		t.ended = time.Now()
+	}
+	if t.state == Failed && t.err != nil {
+		m.log.Warn("upload failed", "path", t.path, "key", t.key, "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
+	} else if t.state == Done {
+		m.log.Info("uploaded", "path", t.path, "bucket", t.tgt.bucket, "key", t.key, "size", t.size, "resumed", t.resumed)
+	}
+	m.scheduleLocked()
+	m.checkIdleLocked()
+	m.mu.Unlock()
+	m.notify()
+}
+
+// discard aborts an upload on the server with a fresh context (the task's own is
+// already done) and deletes its checkpoint.
+func (m *Manager) discard(tgt *target, key, uploadID, cpPath string) {
+	if uploadID != "" && tgt != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := tgt.bkt.AbortMultipartUpload(oss.InitiateMultipartUploadResult{Bucket: tgt.bucket, Key: key, UploadID: uploadID}, oss.WithContext(ctx))
+		cancel()
+		if err != nil {
+			var se oss.ServiceError
+			if !errors.As(err, &se) || se.Code != "NoSuchUpload" {
+				m.log.Warn("abort multipart upload failed", "bucket", tgt.bucket, "key", key, "upload_id", uploadID, "err", err)
+			}
+		}
+	}
+	if cpPath != "" {
+		if err := os.Remove(cpPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			m.log.Warn("remove checkpoint failed", "file", cpPath, "err", err)
+		}
+	}
+}
+
+// Len is the number of tasks.
+func (m *Manager) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.tasks)
+}
+
+func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
+	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
+		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
+		StartedAt: t.started, EndedAt: t.ended}
+	if t.tgt != nil {
+		s.Bucket = t.tgt.bucket
+	}
+	if t.state == Done {
+		s.Sent = t.size
+	}
+	if rt := t.rt; rt != nil {
+		s.Sent = max(rt.sent.Load(), t.done)
+		s.Speed = rt.speed
+		if rt.speed > 1 && t.size > s.Sent {
+			s.ETA = time.Duration(float64(t.size-s.Sent) / rt.speed * float64(time.Second))
+		}
+	}
+	return s
+}
+
+// Snapshot appends every task, in add order, to dst[:0].
+func (m *Manager) Snapshot(dst []TaskSnapshot) []TaskSnapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dst = dst[:0]
+	for _, t := range m.tasks {
+		dst = append(dst, m.snapshotLocked(t))
+	}
+	return dst
+}
+
+// Task returns one task's snapshot.
+func (m *Manager) Task(id TaskID) (TaskSnapshot, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.byID[id]
+	if !ok {
+		return TaskSnapshot{}, false
+	}
+	return m.snapshotLocked(t), true
+}
+
+// Totals sums all tasks.
+func (m *Manager) Totals() Totals {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var tt Totals
+	tt.Files = len(m.tasks)
+	var remaining int64
+	for _, t := range m.tasks {
+		tt.Bytes += t.size
+		switch t.state {
+		case Done:
+			tt.Done++
+			tt.BytesDone += t.size
+			tt.BytesSent += t.size
+			continue
+		case Failed:
+			tt.Failed++
+		case Skipped:
+			tt.Skipped++
+		case Canceled:
+			tt.Canceled++
+		case Queued:
+			tt.Queued++
+		case Paused:
+			tt.Paused++
+		default:
+			if t.state.Active() {
+				tt.Active++
+			}
+		}
+		tt.BytesDone += t.done
+		sent := t.done
+		if t.rt != nil {
+			sent = max(sent, t.rt.sent.Load())
+			tt.Speed += t.rt.speed
+		}
+		tt.BytesSent += sent
+		if t.state == Queued || t.state.Active() {
+			remaining += t.size - sent
+		}
+	}
+	if tt.Speed > 1 && remaining > 0 {
+		tt.ETA = time.Duration(float64(remaining) / tt.Speed * float64(time.Second))
+	}
+	return tt
+}
+
+func (m *Manager) get(id TaskID) (*task, error) {
+	if m.closed {
+		return nil, ErrClosed
+	}
+	t, ok := m.byID[id]
+	if !ok {
+		return nil, fmt.Errorf("task %d: %w", id, ErrNoTask)
+	}
+	return t, nil
+}
+
+// Pause stops a queued or running task, keeping its checkpoint for Resume.
+func (m *Manager) Pause(id TaskID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	m.pauseLocked(t)
+	return nil
+}
+
+func (m *Manager) pauseLocked(t *task) {
+	switch {
+	case t.rt != nil:
+		t.rt.cancel(errPause)
+	case t.state == Queued:
+		m.setStateLocked(t, Paused)
+		m.checkIdleLocked()
+		m.notify()
+	}
+}
+
+// Resume requeues a paused task.
+func (m *Manager) Resume(id TaskID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	m.resumeLocked(t)
+	return nil
+}
+
+func (m *Manager) resumeLocked(t *task) {
+	if t.state != Paused || t.rt != nil {
+		return
+	}
+	t.credWait = false
+	m.setStateLocked(t, Queued)
+	m.enqueueLocked(t)
+	m.notify()
+}
+
+// Cancel stops a task, aborts its multipart upload (with a fresh context) and removes its checkpoint.
+func (m *Manager) Cancel(id TaskID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	m.cancelLocked(t)
+	return nil
+}
+
+func (m *Manager) cancelLocked(t *task) {
+	if t.rt != nil {
+		t.rt.cancel(errCancel)
+		return
+	}
+	if t.state == Done || t.state == Canceled || t.state == Skipped {
+		return
+	}
+	m.setStateLocked(t, Canceled)
+	t.ended = time.Now()
+	m.queue.del(t.qid)
+	m.discardRecordLocked(t)
+	m.checkIdleLocked()
+	m.notify()
+}
+
+// discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
+func (m *Manager) discardRecordLocked(t *task) {
+	if t.cpDir == "" || t.tgt == nil {
+		return
+	}
+	cp := filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
+	if _, err := os.Stat(cp); err != nil {
+		return
+	}
+	m.busy++
+	m.markBusyLocked()
+	m.wg.Add(1)
+	go func(tgt *target, key string) {
+		defer m.wg.Done()
+		id := ""
+		if h, err := checkpoint.ReadHeader(cp); err == nil {
+			id = h.UploadID
+			key = h.Key
+		}
+		m.discard(tgt, key, id, cp)
+		m.mu.Lock()
+		m.busy--
+		m.checkIdleLocked()
+		m.mu.Unlock()
+	}(t.tgt, t.key)
+}
+
+// Retry requeues a failed or canceled task.
+func (m *Manager) Retry(id TaskID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	return m.retryLocked(t)
+}
+
+func (m *Manager) retryLocked(t *task) error {
+	if t.state != Failed && t.state != Canceled {
+		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
+	}
+	if t.tgt == nil {
+		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
+	}
+	t.err = nil
+	t.ended = time.Time{}
+	m.setStateLocked(t, Queued)
+	m.queue.add(queueEntryFor(t))
+	m.enqueueLocked(t)
+	m.notify()
+	return nil
+}
+
+// Remove drops a task from the list. A running or unfinished task is canceled first
+// (its server upload aborted), so nothing is left behind.
+func (m *Manager) Remove(id TaskID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, err := m.get(id)
+	if err != nil {
+		return err
+	}
+	m.cancelLocked(t)
+	delete(m.byID, id)
+	for i, x := range m.tasks {
+		if x == t {
+			m.tasks = append(m.tasks[:i], m.tasks[i+1:]...)
+			break
+		}
+	}
+	m.notify()
+	return nil
+}
+
+// PauseAll pauses every queued or running task.
+func (m *Manager) PauseAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		m.pauseLocked(t)
+	}
+}
+
+// ResumeAll requeues every paused task.
+func (m *Manager) ResumeAll() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		m.resumeLocked(t)
+	}
+}
+
+// RetryFailed requeues every failed task.
+func (m *Manager) RetryFailed() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.tasks {
+		if t.state == Failed && t.tgt != nil {
+			m.retryLocked(t)
+		}
+	}
+}
+
+// ClearFinished removes done, skipped and canceled tasks; failed ones stay for Retry.
+func (m *Manager) ClearFinished() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept := m.tasks[:0]
+	for _, t := range m.tasks {
+		if t.state == Done || t.state == Skipped || t.state == Canceled {
+			delete(m.byID, t.id)
+			continue
+		}
+		kept = append(kept, t)
+	}
+	clear(m.tasks[len(kept):])
+	m.tasks = kept
+	m.notify()
+}
+
+// SetLimitRate changes the shared bandwidth cap at once; 0 removes it.
+func (m *Manager) SetLimitRate(bytesPerSec int64) {
+	if bytesPerSec < 0 {
+		bytesPerSec = 0
+	}
+	m.limiter.Set(bytesPerSec)
+	m.mu.Lock()
+	m.opts.LimitRate = bytesPerSec
+	m.mu.Unlock()
+}
+
+// SetTarget changes the destination for later Adds.
+func (m *Manager) SetTarget(t Target) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t.Credentials != nil {
+		m.creds.set(t.Credentials)
+	}
+	m.setTargetLocked(t)
+}
+
+// SetOptions changes options for tasks started later; Jobs, MaxPartsInFlight and
+// LimitRate apply at once.
+func (m *Manager) SetOptions(o Options) error {
+	o, err := o.normalize()
+	if err != nil {
+		return err
+	}
+	if o.EnableCheckpoint {
+		if err := checkpoint.EnsureDir(cpDirFor(m.stateDir, o)); err != nil {
+			return err
+		}
+	}
+	m.limiter.Set(o.LimitRate)
+	m.sem.setLimit(partsLimit(o))
+	m.mu.Lock()
+	m.opts = o
+	m.scheduleLocked()
+	m.mu.Unlock()
+	return nil
+}
+
+// SetCredentials replaces the credentials of the current target (running uploads pick
+// them up on their next request) and resumes tasks paused because credentials expired.
+func (m *Manager) SetCredentials(p oss.CredentialsProvider) {
+	m.creds.set(p)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tgtSpec.Credentials = p
+	for _, t := range m.tasks {
+		if t.credWait && t.state == Paused {
+			m.resumeLocked(t)
+		}
+	}
+}
+
+// Wait returns when nothing is queued, running or being walked, or when ctx ends.
+func (m *Manager) Wait(ctx context.Context) error {
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return ErrClosed
+		}
+		ch := m.idle
+		m.mu.Unlock()
+		if ch == nil {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Close stops every worker promptly, keeping checkpoints and the durable queue so the
+// next launch can resume; no goroutine is left running when it returns.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	for _, t := range m.runSet {
+		t.rt.cancel(errClose)
+	}
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	m.mu.Lock()
+	if m.idle != nil {
+		close(m.idle)
+		m.idle = nil
+	}
+	for _, tg := range m.targets {
+		if tr, ok := tg.bkt.Client.HTTPClient.Transport.(interface{ CloseIdleConnections() }); ok {
+			tr.CloseIdleConnections()
+		}
+	}
+	m.mu.Unlock()
+	return m.queue.close()
+}

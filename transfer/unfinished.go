@@ -1,0 +1,341 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossdrop/ossdrop/transfer/checkpoint"
+)
+
+// Unfinished work recorded in the state dir (checkpoints + durable queue), for "resume on launch".
+type Unfinished struct {
+	Path, Key, Bucket, Endpoint, Profile string
+	Size, Done                           int64  // bytes already confirmed (from checkpoint), 0 for never-started queue entries
+	UploadID                             string // empty when not started
+	CheckpointFile                       string // empty when only in the durable queue
+	Err                                  error  // non-nil when the record is corrupt (message names the file and problem)
+	Region                               string
+	AuthV4                               bool
+	id                                   string
+	cpDir                                string
+}
+
+// ListUnfinished reports every upload recorded under stateDir that has not finished:
+// checkpoints (with bytes done) and queued files that never started. It never fails
+// on one bad record; that record carries Err instead.
+func ListUnfinished(stateDir string) ([]Unfinished, error) {
+	if stateDir == "" {
+		stateDir = DefaultStateDir()
+	}
+	latest, _, qerrs := queueState(filepath.Join(stateDir, "queue"), false)
+	dirs := map[string]bool{filepath.Join(stateDir, "checkpoints"): true}
+	for _, r := range latest {
+		if r.CPDir != "" {
+			dirs[r.CPDir] = true
+		}
+	}
+	var out []Unfinished
+	seen := map[string]bool{}
+	for dir := range dirs {
+		names, _ := filepath.Glob(filepath.Join(dir, "*"+checkpoint.Ext))
+		for _, name := range names {
+			id := strings.TrimSuffix(filepath.Base(name), checkpoint.Ext)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir}
+			l, err := checkpoint.Load(name)
+			if err != nil {
+				u.Err = err
+				if r, ok := latest[id]; ok {
+					u.Path, u.Key, u.Bucket, u.Endpoint, u.Profile, u.Size = r.Path, r.Key, r.Bucket, r.Endpoint, r.Profile, r.Size
+					u.Region, u.AuthV4 = r.Region, r.AuthV4
+				}
+				out = append(out, u)
+				continue
+			}
+			h := l.Header
+			u.Path, u.Key, u.Bucket, u.Endpoint, u.Profile, u.Size, u.UploadID = h.Path, h.Key, h.Bucket, h.Endpoint, h.Profile, h.Size, h.UploadID
+			u.Region, u.AuthV4 = h.Region, h.AuthV4
+			for _, p := range l.Parts {
+				u.Done += p.Size
+			}
+			if r, ok := latest[id]; ok && r.Key != "" {
+				u.Key = r.Key // the key asked for; the header may hold a renamed one
+			}
+			out = append(out, u)
+		}
+	}
+	for id, r := range latest {
+		if r.Op != "add" || seen[id] {
+			continue
+		}
+		out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
+			Size: r.Size, Region: r.Region, AuthV4: r.AuthV4, id: id, cpDir: r.CPDir})
+	}
+	for _, e := range qerrs {
+		out = append(out, Unfinished{Err: e})
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Path != out[b].Path {
+			return out[a].Path < out[b].Path
+		}
+		return out[a].Key < out[b].Key
+	})
+	return out, nil
+}
+
+// targetFor resolves the destination of a recorded upload, asking CredentialsFor when
+// it is not the Manager's current target. Caller holds m.mu.
+func (m *Manager) targetForLocked(u Unfinished) (*target, error) {
+	spec := Target{Profile: u.Profile, Endpoint: u.Endpoint, Bucket: u.Bucket, Region: u.Region, AuthV4: u.AuthV4}
+	cur := m.tgtSpec
+	var creds oss.CredentialsProvider = m.creds
+	if u.Profile == cur.Profile && u.Endpoint == cur.Endpoint {
+		spec.Proxy, spec.ClientOptions = cur.Proxy, cur.ClientOptions
+		if spec.Region == "" {
+			spec.Region, spec.AuthV4 = cur.Region, cur.AuthV4
+		}
+	} else if m.cfg.CredentialsFor != nil {
+		p, err := m.cfg.CredentialsFor(u.Profile, u.Endpoint)
+		if err != nil {
+			return nil, fmt.Errorf("credentials for profile %q at %s: %w", u.Profile, u.Endpoint, err)
+		}
+		if p != nil {
+			creds = p
+		}
+	}
+	return m.resolveLocked(spec, creds)
+}
+
+// ResumeUnfinished queues recorded uploads as tasks (Resumed=true). Records whose
+// header could not be read at all (no file path) are skipped; the caller saw their Err.
+func (m *Manager) ResumeUnfinished(items []Unfinished) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	for _, u := range items {
+		if u.Path == "" || u.Key == "" {
+			continue
+		}
+		tgt, err := m.targetForLocked(u)
+		cpDir := u.cpDir
+		if cpDir == "" && u.CheckpointFile != "" {
+			cpDir = filepath.Dir(u.CheckpointFile)
+		}
+		if cpDir == "" && m.opts.EnableCheckpoint {
+			cpDir = cpDirFor(m.stateDir, m.opts)
+		}
+		if err != nil {
+			m.failedTaskLocked(u.Path, u.Key, nil, &TaskError{Op: "resume", Message: err.Error(), Err: err})
+			continue
+		}
+		t := m.newTaskLocked(u.Path, u.Key, tgt, u.Size, cpDir)
+		if u.id != "" && u.id != t.qid {
+			// The checkpoint was named by the requested key; keep that identity.
+			t.qid = u.id
+		}
+		t.resumed = true
+		t.done = u.Done
+		m.queue.add(queueEntryFor(t))
+		m.enqueueLocked(t)
+	}
+	m.notify()
+}
+
+// DiscardUnfinished aborts recorded uploads on the server and forgets them.
+func (m *Manager) DiscardUnfinished(ctx context.Context, items []Unfinished) error {
+	var errs []error
+	for _, u := range items {
+		if u.UploadID != "" && u.Bucket != "" {
+			m.mu.Lock()
+			tgt, err := m.targetForLocked(u)
+			m.mu.Unlock()
+			if err == nil {
+				key := u.Key
+				if h, herr := checkpoint.ReadHeader(u.CheckpointFile); herr == nil {
+					key = h.Key
+				}
+				err = tgt.bkt.AbortMultipartUpload(oss.InitiateMultipartUploadResult{Bucket: u.Bucket, Key: key, UploadID: u.UploadID}, oss.WithContext(ctx))
+				var se oss.ServiceError
+				if errors.As(err, &se) && se.Code == "NoSuchUpload" {
+					err = nil
+				}
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("abort upload of %s to %s/%s: %w", u.Path, u.Bucket, u.Key, err))
+				continue
+			}
+		}
+		if u.CheckpointFile != "" {
+			if err := os.Remove(u.CheckpointFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove checkpoint: %w", err))
+				continue
+			}
+		}
+		m.queue.del(u.id)
+	}
+	if err := m.queue.flush(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Orphan is a multipart upload in the bucket that no checkpoint knows of.
+type Orphan struct {
+	Key, UploadID string
+	Initiated     time.Time
+}
+
+func (m *Manager) currentTarget() (*target, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tgt == nil {
+		return nil, m.tgtErr
+	}
+	return m.tgt, nil
+}
+
+// Orphans lists unfinished multipart uploads in the current bucket that neither a
+// checkpoint nor a running task knows of: storage that is billed but useless.
+func (m *Manager) Orphans(ctx context.Context) ([]Orphan, error) {
+	tgt, err := m.currentTarget()
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	m.mu.Lock()
+	dirs := map[string]bool{filepath.Join(m.stateDir, "checkpoints"): true, cpDirFor(m.stateDir, m.opts): true}
+	for _, t := range m.tasks {
+		if t.cpDir != "" {
+			dirs[t.cpDir] = true
+		}
+	}
+	m.mu.Unlock()
+	for d := range dirs {
+		names, _ := filepath.Glob(filepath.Join(d, "*"+checkpoint.Ext))
+		for _, n := range names {
+			if h, err := checkpoint.ReadHeader(n); err == nil {
+				known[h.UploadID] = true
+			}
+		}
+	}
+	var out []Orphan
+	keyMarker, idMarker := "", ""
+	for {
+		res, err := tgt.bkt.ListMultipartUploads(oss.WithContext(ctx), oss.KeyMarker(keyMarker), oss.UploadIDMarker(idMarker), oss.MaxUploads(1000))
+		if err != nil {
+			_, te := classify(ctx, "list unfinished uploads", tgt, err)
+			return nil, te
+		}
+		for _, u := range res.Uploads {
+			if !known[u.UploadID] {
+				out = append(out, Orphan{Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated})
+			}
+		}
+		if !res.IsTruncated || (res.NextKeyMarker == keyMarker && res.NextUploadIDMarker == idMarker) {
+			break
+		}
+		keyMarker, idMarker = res.NextKeyMarker, res.NextUploadIDMarker
+	}
+	// A task may have initiated while we listed; never offer its upload for abort.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept := out[:0]
+	for _, o := range out {
+		if !m.uploadIDLiveLocked(o.UploadID) {
+			kept = append(kept, o)
+		}
+	}
+	return kept, nil
+}
+
+func (m *Manager) uploadIDLiveLocked(id string) bool {
+	for _, t := range m.runSet {
+		if t.cpDir == "" {
+			continue
+		}
+		if h, err := checkpoint.ReadHeader(filepath.Join(t.cpDir, t.qid+checkpoint.Ext)); err == nil && h.UploadID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// AbortOrphans aborts the given uploads in the current bucket.
+func (m *Manager) AbortOrphans(ctx context.Context, o []Orphan) error {
+	tgt, err := m.currentTarget()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, x := range o {
+		err := tgt.bkt.AbortMultipartUpload(oss.InitiateMultipartUploadResult{Bucket: tgt.bucket, Key: x.Key, UploadID: x.UploadID}, oss.WithContext(ctx))
+		var se oss.ServiceError
+		if err != nil && !(errors.As(err, &se) && se.Code == "NoSuchUpload") {
+			_, te := classify(ctx, "abort "+x.Key, tgt, err)
+			errs = append(errs, te)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ObjectURL returns the URL of a finished object: plain when expires is 0, else
+// presigned for that long.
+func (m *Manager) ObjectURL(id TaskID, expires time.Duration) (string, error) {
+	m.mu.Lock()
+	t, err := m.get(id)
+	if err != nil {
+		m.mu.Unlock()
+		return "", err
+	}
+	if t.state != Done {
+		m.mu.Unlock()
+		return "", fmt.Errorf("task %d is %s: only uploaded objects have a URL", id, t.state)
+	}
+	tgt, key := t.tgt, t.key
+	m.mu.Unlock()
+	if expires > 0 {
+		u, err := tgt.bkt.SignURL(key, oss.HTTPGet, int64(expires.Seconds()))
+		if err != nil {
+			return "", fmt.Errorf("presign %s: %w", key, err)
+		}
+		return u, nil
+	}
+	return plainURL(tgt.endpoint, tgt.bucket, key)
+}
+
+// plainURL builds the object's address as the SDK would: virtual-host style for
+// named endpoints, path style for IP endpoints (the local server).
+func plainURL(endpoint, bucket, key string) (string, error) {
+	ep := endpoint
+	if !strings.Contains(ep, "://") {
+		ep = "https://" + ep
+	}
+	u, err := url.Parse(ep)
+	if err != nil {
+		return "", fmt.Errorf("endpoint %q: %w", endpoint, err)
+	}
+	esc := strings.ReplaceAll(url.PathEscape(key), "%2F", "/")
+	host := u.Hostname()
+	if isIP(host) || host == "localhost" {
+		return fmt.Sprintf("%s://%s/%s/%s", u.Scheme, u.Host, bucket, esc), nil
+	}
+	return fmt.Sprintf("%s://%s.%s/%s", u.Scheme, bucket, u.Host, esc), nil
+}
+
+func isIP(h string) bool {
+	return strings.Count(h, ".") == 3 && strings.Trim(h, "0123456789.") == "" || strings.Contains(h, ":")
+}

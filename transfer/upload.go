@@ -1,0 +1,877 @@
+package transfer
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossdrop/ossdrop/transfer/checkpoint"
+)
+
+var crcTable = crc64.MakeTable(crc64.ECMA)
+
+// result is how an upload attempt ended.
+type result struct {
+	state        State
+	err          *TaskError
+	note         string
+	uploadID     string // set while a multipart upload exists on the server
+	cpPath       string // checkpoint file, when one was written
+	credsExpired bool
+}
+
+// stepErr carries a classified failure out of a step.
+type stepErr struct {
+	kind errKind
+	te   *TaskError
+}
+
+func (e *stepErr) Error() string { return e.te.Error() }
+
+func localErr(op, msg string, err error) *stepErr {
+	return &stepErr{kind: kindFatal, te: &TaskError{Op: op, Message: msg, Err: err}}
+}
+
+// job is one attempt at uploading one task's file.
+type job struct {
+	m     *Manager
+	t     *task
+	tgt   *target
+	opts  Options
+	key   string
+	f     *os.File
+	size  int64
+	mtime int64
+	fp    string
+
+	cpPath   string
+	jr       *checkpoint.Journal
+	imur     oss.InitiateMultipartUploadResult
+	partSize int64
+	parts    []partRec // index = part number - 1; guarded by m.mu once parts run
+	forbid   bool      // send x-oss-forbid-overwrite
+	phase    State
+	notes    []string
+	callback []byte
+	cbFailed string
+}
+
+type partRec struct {
+	done bool
+	size int64
+	etag string
+	crc  uint64
+}
+
+func (m *Manager) upload(ctx context.Context, t *task) (res result) {
+	m.mu.Lock()
+	j := &job{m: m, t: t, tgt: t.tgt, opts: m.opts, key: t.key, phase: Uploading}
+	m.mu.Unlock()
+	defer func() {
+		if j.f != nil {
+			j.f.Close()
+		}
+		if j.jr != nil {
+			j.jr.Close()
+		}
+		res.uploadID = j.imur.UploadID
+		if j.jr != nil {
+			res.cpPath = j.cpPath
+		}
+		res.note = strings.Join(j.notes, "; ")
+	}()
+	state, err := j.run(ctx)
+	if err == nil {
+		res.state = state
+		return res
+	}
+	var se *stepErr
+	if !errors.As(err, &se) {
+		se = localErr("upload", err.Error(), err)
+	}
+	res.err = se.te
+	switch se.kind {
+	case kindCreds:
+		res.state, res.credsExpired = Paused, true
+	default:
+		res.state = Failed
+	}
+	return res
+}
+
+func (j *job) run(ctx context.Context) (State, error) {
+	t := j.t
+	if t.tgt == nil {
+		return 0, localErr("start", "no destination bucket is configured", nil)
+	}
+	f, err := os.Open(t.path)
+	if err != nil {
+		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path, unwrapPath(err)), err)
+	}
+	j.f = f
+	st, err := f.Stat()
+	if err != nil {
+		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path, unwrapPath(err)), err)
+	}
+	if !st.Mode().IsRegular() {
+		return 0, localErr("open", fmt.Sprintf("%s is not a regular file", t.path), nil)
+	}
+	j.size, j.mtime = st.Size(), st.ModTime().UnixNano()
+	j.m.mu.Lock()
+	if t.size != j.size {
+		t.size = j.size
+		t.version++
+	}
+	j.m.mu.Unlock()
+
+	if t.cpDir != "" {
+		j.cpPath = filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
+		resumed, err := j.tryResume(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if resumed {
+			return j.finishMultipart(ctx)
+		}
+	}
+
+	if skip, err := j.applyOnExists(ctx); err != nil || skip {
+		return Skipped, err
+	}
+	threshold := j.opts.MultipartThreshold
+	if threshold == 0 {
+		threshold = j.opts.PartSize
+	}
+	if j.size < threshold {
+		return j.putObject(ctx)
+	}
+	if err := j.initiate(ctx); err != nil {
+		return 0, err
+	}
+	return j.finishMultipart(ctx)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (j *job) note(s string) { j.notes = append(j.notes, s) }
+
+// setPhase moves the task to a visible state (uploading, completing, verifying).
+func (j *job) setPhase(s State) {
+	j.phase = s
+	j.m.mu.Lock()
+	if j.t.state != s {
+		j.m.setStateLocked(j.t, s)
+	}
+	j.t.err = nil
+	j.m.mu.Unlock()
+	j.m.notify()
+}
+
+// do runs fn, retrying transient failures with backoff; the task shows Retrying with
+// the reason while it waits.
+func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) error {
+	p := j.m.retry
+	for attempt := 1; ; attempt++ {
+		err := fn(attempt)
+		if err == nil {
+			if attempt > 1 {
+				j.m.mu.Lock()
+				if j.t.state == Retrying {
+					j.m.setStateLocked(j.t, j.phase)
+					j.t.err = nil
+				}
+				j.m.mu.Unlock()
+				j.m.notify()
+			}
+			return nil
+		}
+		var se *stepErr
+		if errors.As(err, &se) {
+			return se
+		}
+		kind, te := classify(ctx, op, j.tgt, err)
+		if kind == kindRetry && attempt < p.MaxAttempts {
+			j.m.mu.Lock()
+			if j.t.state != Retrying {
+				j.m.setStateLocked(j.t, Retrying)
+			}
+			j.t.err = te
+			j.t.version++
+			j.m.mu.Unlock()
+			j.m.notify()
+			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
+			if sleepCtx(ctx, backoff(p, attempt)) != nil {
+				return &stepErr{kind: kindCanceled, te: &TaskError{Op: op, Message: op + ": stopped", Err: ctx.Err()}}
+			}
+			continue
+		}
+		if kind == kindRetry {
+			te.Message += fmt.Sprintf(" (gave up after %d attempts)", attempt)
+			kind = kindFatal
+		}
+		return &stepErr{kind: kind, te: te}
+	}
+}
+
+// tryResume continues the upload recorded in this file's checkpoint, reconciling it
+// with the server. It returns false (after cleaning up) when starting over is right.
+func (j *job) tryResume(ctx context.Context) (bool, error) {
+	l, err := checkpoint.Load(j.cpPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		var ce *checkpoint.CorruptError
+		if errors.As(err, &ce) {
+			j.note(fmt.Sprintf("%v; started again from zero", err))
+			j.m.log.Warn("corrupt checkpoint", "file", j.cpPath, "err", err)
+			os.Remove(j.cpPath)
+			return false, nil
+		}
+		return false, localErr("resume", fmt.Sprintf("cannot read checkpoint %s: %v", j.cpPath, err), err)
+	}
+	h := l.Header
+	stale := func(why string) (bool, error) {
+		j.note(why)
+		j.m.discard(j.tgt, h.Key, h.UploadID, j.cpPath)
+		return false, nil
+	}
+	if h.Bucket != j.tgt.bucket || h.Endpoint != j.tgt.endpoint || h.Path != j.t.path {
+		return stale("the checkpoint belonged to another destination; started again from zero")
+	}
+	changed := h.Size != j.size || h.ModTime != j.mtime
+	if !changed {
+		fp, err := checkpoint.Fingerprint(j.f, j.size)
+		if err != nil {
+			return false, localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+		}
+		j.fp = fp
+		changed = fp != h.Fingerprint
+	}
+	if changed {
+		return stale("file changed since the last run; the earlier partial upload was discarded and it restarted from zero")
+	}
+	if h.PartSize < MinPartSize || h.PartSize > MaxPartSize || partCount(h.Size, h.PartSize) > MaxParts {
+		return stale(fmt.Sprintf("checkpoint %s has an invalid part size %d; started again from zero", j.cpPath, h.PartSize))
+	}
+	imur := oss.InitiateMultipartUploadResult{Bucket: h.Bucket, Key: h.Key, UploadID: h.UploadID}
+	server, err := j.listParts(ctx, imur)
+	if err != nil {
+		var se *stepErr
+		if errors.As(err, &se) && se.kind == kindNoUpload {
+			j.note("the earlier upload no longer exists on the server (expired or aborted); restarted from zero")
+			os.Remove(j.cpPath)
+			return false, nil
+		}
+		return false, err
+	}
+	j.imur, j.partSize, j.key = imur, h.PartSize, h.Key
+	j.forbid = h.Options.ForbidOverwrite
+	j.parts = make([]partRec, partCount(j.size, j.partSize))
+	var done int64
+	for _, p := range l.Parts {
+		if p.Number > len(j.parts) {
+			continue
+		}
+		want := j.partLen(p.Number)
+		sp, ok := server[p.Number]
+		if !ok || p.Size != want || int64(sp.Size) != want || !sameETag(sp.ETag, p.ETag) {
+			continue // missing or different on the server: send it again
+		}
+		j.parts[p.Number-1] = partRec{done: true, size: want, etag: p.ETag, crc: p.CRC64}
+		done += want
+	}
+	jr, err := checkpoint.OpenAppend(j.cpPath, l.ValidLen)
+	if err != nil {
+		return false, localErr("resume", err.Error(), err)
+	}
+	j.jr = jr
+	j.m.mu.Lock()
+	j.t.key, j.t.resumed, j.t.done = h.Key, true, done
+	j.t.rt.sent.Store(done)
+	j.t.version++
+	j.m.mu.Unlock()
+	j.m.notify()
+	j.m.log.Info("resuming", "path", j.t.path, "key", h.Key, "upload_id", h.UploadID, "done", done, "size", j.size)
+	return true, nil
+}
+
+func sameETag(a, b string) bool {
+	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
+}
+
+// listParts asks the server which parts it holds (the source of truth), page by page.
+func (j *job) listParts(ctx context.Context, imur oss.InitiateMultipartUploadResult) (map[int]oss.UploadedPart, error) {
+	out := map[int]oss.UploadedPart{}
+	marker := 0
+	for {
+		var res oss.ListUploadedPartsResult
+		err := j.do(ctx, "list parts", func(int) error {
+			var err error
+			res, err = j.tgt.bkt.ListUploadedParts(imur, oss.WithContext(ctx), oss.MaxParts(1000), oss.PartNumberMarker(marker))
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range res.UploadedParts {
+			out[p.PartNumber] = p
+		}
+		next, _ := strconv.Atoi(res.NextPartNumberMarker)
+		if !res.IsTruncated || next <= marker {
+			return out, nil
+		}
+		marker = next
+	}
+}
+
+func (j *job) partLen(n int) int64 {
+	off := int64(n-1) * j.partSize
+	return min(j.partSize, j.size-off)
+}
+
+// head returns the object's headers, or nil when it does not exist.
+func (j *job) head(ctx context.Context, key string) (http.Header, error) {
+	var h http.Header
+	err := j.do(ctx, "check existing object", func(int) error {
+		var err error
+		h, err = j.tgt.bkt.GetObjectDetailedMeta(key, oss.WithContext(ctx))
+		var se oss.ServiceError
+		if errors.As(err, &se) && se.StatusCode == 404 && (se.Code == "" || se.Code == "NoSuchKey") {
+			h = nil
+			return nil
+		}
+		return err
+	})
+	return h, err
+}
+
+// applyOnExists implements the OnExists policy; it returns true when the task is skipped.
+func (j *job) applyOnExists(ctx context.Context) (bool, error) {
+	switch j.opts.OnExists {
+	case Skip:
+		h, err := j.head(ctx, j.key)
+		if err != nil {
+			return false, err
+		}
+		if h != nil {
+			j.note("an object with this key already exists; skipped")
+			return true, nil
+		}
+		j.forbid = true // closes the gap between this check and the write
+	case SkipIdentical:
+		h, err := j.head(ctx, j.key)
+		if err != nil || h == nil {
+			return false, err
+		}
+		if n, _ := strconv.ParseInt(h.Get("Content-Length"), 10, 64); n != j.size {
+			return false, nil
+		}
+		remote, err := strconv.ParseUint(h.Get(oss.HTTPHeaderOssCRC64), 10, 64)
+		if err != nil {
+			return false, nil
+		}
+		local, err := j.fileCRC(ctx)
+		if err != nil {
+			return false, err
+		}
+		if local == remote {
+			j.note("an identical object (same size and CRC64) already exists; skipped")
+			return true, nil
+		}
+	case Rename:
+		base := j.key
+		for i := 0; i < 10000; i++ {
+			cand := base
+			if i > 0 {
+				cand = renamed(base, i)
+			}
+			h, err := j.head(ctx, cand)
+			if err != nil {
+				return false, err
+			}
+			if h == nil {
+				if cand != base {
+					j.key = cand
+					j.note(fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
+					j.m.mu.Lock()
+					j.t.key = cand
+					j.t.version++
+					j.m.mu.Unlock()
+				}
+				j.forbid = true
+				return false, nil
+			}
+		}
+		return false, localErr("rename", fmt.Sprintf("could not find a free name for %s", base), nil)
+	}
+	return false, nil
+}
+
+// renamed turns "dir/name.ext" into "dir/name (i).ext".
+func renamed(key string, i int) string {
+	dir, file := path.Split(key)
+	ext := path.Ext(file)
+	if ext == file {
+		ext = ""
+	}
+	return fmt.Sprintf("%s%s (%d)%s", dir, strings.TrimSuffix(file, ext), i, ext)
+}
+
+func (j *job) fileCRC(ctx context.Context) (uint64, error) {
+	h := crc64.New(crcTable)
+	r := &ctxReader{ctx: ctx, r: io.NewSectionReader(j.f, 0, j.size)}
+	if _, err := io.Copy(h, r); err != nil {
+		if ctx.Err() != nil {
+			return 0, &stepErr{kind: kindCanceled, te: &TaskError{Op: "checksum", Message: "stopped", Err: err}}
+		}
+		return 0, localErr("checksum", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+	}
+	return h.Sum64(), nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// objectOptions are the headers that shape the object: type, ACL, class, metadata.
+func (j *job) objectOptions() []oss.Option {
+	var opts []oss.Option
+	ct := j.opts.Meta.ContentType
+	if ct == "" {
+		ct = typeByExt(j.key)
+		if ct == "" {
+			head := make([]byte, 512)
+			n, _ := j.f.ReadAt(head, 0)
+			ct = contentTypeFor(j.key, head[:n])
+		}
+	}
+	opts = append(opts, oss.ContentType(ct))
+	if j.opts.Meta.ACL != "" {
+		opts = append(opts, oss.ObjectACL(oss.ACLType(j.opts.Meta.ACL)))
+	}
+	if j.opts.Meta.StorageClass != "" {
+		opts = append(opts, oss.ObjectStorageClass(oss.StorageClassType(j.opts.Meta.StorageClass)))
+	}
+	keys := make([]string, 0, len(j.opts.Meta.UserMeta))
+	for k := range j.opts.Meta.UserMeta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		opts = append(opts, oss.Meta(k, j.opts.Meta.UserMeta[k]))
+	}
+	return opts
+}
+
+// finalOptions go on the request that creates the object (PutObject or Complete).
+func (j *job) finalOptions() []oss.Option {
+	var opts []oss.Option
+	if j.forbid {
+		opts = append(opts, oss.ForbidOverWrite(true))
+	}
+	if c := j.opts.Callback; c != nil {
+		cb := map[string]string{"callbackUrl": c.URL, "callbackBody": c.Body}
+		if c.Host != "" {
+			cb["callbackHost"] = c.Host
+		}
+		if c.BodyType != "" {
+			cb["callbackBodyType"] = c.BodyType
+		}
+		b, _ := json.Marshal(cb)
+		opts = append(opts, oss.Callback(base64.StdEncoding.EncodeToString(b)))
+		if len(c.Vars) > 0 {
+			v, _ := json.Marshal(c.Vars)
+			opts = append(opts, oss.CallbackVar(base64.StdEncoding.EncodeToString(v)))
+		}
+		opts = append(opts, oss.CallbackResult(&j.callback))
+	}
+	return opts
+}
+
+// progress feeds the SDK's byte events into the task's sent counter.
+type progress struct {
+	rt *running
+	n  atomic.Int64
+	m  *Manager
+}
+
+func (p *progress) ProgressChanged(e *oss.ProgressEvent) {
+	if e.EventType == oss.TransferDataEvent && e.RwBytes > 0 {
+		p.n.Add(e.RwBytes)
+		p.rt.sent.Add(e.RwBytes)
+	}
+}
+
+// rollback takes back the bytes of a failed attempt so progress never overstates.
+func (p *progress) rollback() { p.rt.sent.Add(-p.n.Swap(0)) }
+
+// crcReader computes the CRC64 of what was actually read, for the single-request path.
+type crcReader struct {
+	r   io.Reader
+	crc uint64
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.crc = crc64.Update(c.crc, crcTable, p[:n])
+	return n, err
+}
+
+// putObject uploads a small file in one request, checked against the server's CRC64.
+func (j *job) putObject(ctx context.Context) (State, error) {
+	var hdr http.Header
+	var local uint64
+	opts := append(j.objectOptions(), j.finalOptions()...)
+	err := j.do(ctx, "upload", func(attempt int) error {
+		if err := j.m.sem.acquire(ctx); err != nil {
+			return err
+		}
+		defer j.m.sem.release()
+		lis := &progress{rt: j.t.rt}
+		cr := &crcReader{r: j.m.limiter.Reader(ctx, io.NewSectionReader(j.f, 0, j.size))}
+		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
+		err := j.tgt.bkt.PutObject(j.key, &io.LimitedReader{R: cr, N: j.size}, o...)
+		if err != nil {
+			lis.rollback()
+			var se oss.ServiceError
+			if errors.As(err, &se) && se.Code == "CallbackFailed" {
+				j.cbFailed = se.Message
+				local = cr.crc
+				return nil
+			}
+			return err
+		}
+		local = cr.crc
+		return nil
+	})
+	if err != nil {
+		return j.existsOutcome(err)
+	}
+	if err := j.verify(ctx, hdr, local, "upload"); err != nil {
+		return 0, err
+	}
+	return j.finishDone(), nil
+}
+
+// existsOutcome turns FileAlreadyExists (from x-oss-forbid-overwrite) into the policy's answer.
+func (j *job) existsOutcome(err error) (State, error) {
+	var se *stepErr
+	if errors.As(err, &se) && se.kind == kindExists {
+		if j.opts.OnExists == Skip {
+			j.note("an object with this key appeared during the upload; skipped")
+			return Skipped, nil
+		}
+		se.te.Message = fmt.Sprintf("%s appeared in the bucket during the upload; retry to pick another name", j.key)
+		se.kind = kindFatal
+	}
+	return 0, err
+}
+
+func (j *job) finishDone() State {
+	j.m.mu.Lock()
+	j.t.done = j.size
+	if len(j.callback) > 0 {
+		j.t.callback = string(j.callback)
+	}
+	j.m.mu.Unlock()
+	if j.cbFailed != "" {
+		j.note("the object is stored, but the upload callback failed: " + j.cbFailed)
+	}
+	return Done
+}
+
+// initiate starts a multipart upload and records it in the checkpoint at once, so a
+// crash right after still knows the upload id.
+func (j *job) initiate(ctx context.Context) error {
+	ps, err := PartSizeFor(j.size, j.opts.PartSize)
+	if err != nil {
+		return localErr("initiate", fmt.Sprintf("%s: %v", j.t.path, err), err)
+	}
+	j.partSize = ps
+	j.parts = make([]partRec, partCount(j.size, ps))
+	if j.cpPath != "" && j.fp == "" {
+		fp, err := checkpoint.Fingerprint(j.f, j.size)
+		if err != nil {
+			return localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+		}
+		j.fp = fp
+	}
+	opts := j.objectOptions()
+	err = j.do(ctx, "initiate", func(int) error {
+		imur, err := j.tgt.bkt.InitiateMultipartUpload(j.key, append(opts[:len(opts):len(opts)], oss.WithContext(ctx))...)
+		if err == nil {
+			j.imur = imur
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if j.cpPath == "" {
+		return nil
+	}
+	h := checkpoint.Header{
+		Profile: j.tgt.profile, Endpoint: j.tgt.endpoint, Region: j.tgt.region, AuthV4: j.tgt.authV4,
+		Bucket: j.tgt.bucket, Key: j.key, Path: j.t.path,
+		Size: j.size, ModTime: j.mtime, Fingerprint: j.fp, PartSize: ps, UploadID: j.imur.UploadID,
+		Created: time.Now().UTC(), Options: j.cpOptions(),
+	}
+	jr, err := checkpoint.Create(j.cpPath, h)
+	if err != nil {
+		return localErr("checkpoint", fmt.Sprintf("cannot write the checkpoint: %v", err), err)
+	}
+	j.jr = jr
+	return nil
+}
+
+func (j *job) cpOptions() checkpoint.Options {
+	o := checkpoint.Options{TaskNum: j.opts.TaskNum, OnExists: j.opts.OnExists.String(),
+		ContentType: j.opts.Meta.ContentType, ACL: j.opts.Meta.ACL, StorageClass: j.opts.Meta.StorageClass,
+		UserMeta: j.opts.Meta.UserMeta, ForbidOverwrite: j.forbid}
+	if c := j.opts.Callback; c != nil {
+		o.CallbackURL, o.CallbackHost, o.CallbackBody, o.CallbackType, o.CallbackVars = c.URL, c.Host, c.Body, c.BodyType, c.Vars
+	}
+	return o
+}
+
+// finishMultipart uploads the missing parts, completes and verifies the object.
+func (j *job) finishMultipart(ctx context.Context) (State, error) {
+	if err := j.uploadParts(ctx); err != nil {
+		if se := (*stepErr)(nil); errors.As(err, &se) && se.kind == kindNoUpload {
+			// Aborted behind our back mid-run: start over once, cleanly.
+			j.note("the upload was aborted on the server while running; restarted from zero")
+			if j.jr != nil {
+				j.jr.Remove()
+				j.jr = nil
+			}
+			j.resetProgress()
+			if err := j.initiate(ctx); err != nil {
+				return 0, err
+			}
+			if err := j.uploadParts(ctx); err != nil {
+				return 0, err
+			}
+		} else {
+			return 0, err
+		}
+	}
+	return j.complete(ctx)
+}
+
+func (j *job) resetProgress() {
+	j.m.mu.Lock()
+	j.t.done = 0
+	j.t.rt.sent.Store(0)
+	j.t.version++
+	j.m.mu.Unlock()
+}
+
+func (j *job) uploadParts(ctx context.Context) error {
+	var todo []int
+	for i, p := range j.parts {
+		if !p.done {
+			todo = append(todo, i+1)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	j.setPhase(Uploading)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan int, len(todo))
+	for _, n := range todo {
+		ch <- n
+	}
+	close(ch)
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	for range min(j.opts.TaskNum, len(todo)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range ch {
+				if pctx.Err() != nil {
+					return
+				}
+				if err := j.uploadPart(pctx, n); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return &stepErr{kind: kindCanceled, te: &TaskError{Op: "upload", Message: "stopped", Err: ctx.Err()}}
+	}
+	return firstErr
+}
+
+func (j *job) uploadPart(ctx context.Context, n int) error {
+	off := int64(n-1) * j.partSize
+	size := j.partLen(n)
+	var hdr http.Header
+	var etag string
+	op := fmt.Sprintf("upload part %d", n)
+	err := j.do(ctx, op, func(int) error {
+		if err := j.m.sem.acquire(ctx); err != nil {
+			return err
+		}
+		defer j.m.sem.release()
+		lis := &progress{rt: j.t.rt}
+		r := j.m.limiter.Reader(ctx, io.NewSectionReader(j.f, off, size))
+		up, err := j.tgt.bkt.UploadPart(j.imur, r, size, n, oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
+		if err != nil {
+			lis.rollback()
+			return err
+		}
+		etag = up.ETag
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The SDK has already compared this header with the CRC of the bytes it sent.
+	crc, perr := strconv.ParseUint(hdr.Get(oss.HTTPHeaderOssCRC64), 10, 64)
+	if perr != nil {
+		h := crc64.New(crcTable)
+		if _, err := io.Copy(h, io.NewSectionReader(j.f, off, size)); err != nil {
+			return localErr("read", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+		}
+		crc = h.Sum64()
+	}
+	if j.jr != nil {
+		if err := j.jr.Append(checkpoint.Part{Number: n, Size: size, ETag: etag, CRC64: crc}); err != nil {
+			return localErr("checkpoint", fmt.Sprintf("cannot write the checkpoint: %v", err), err)
+		}
+	}
+	j.m.mu.Lock()
+	j.parts[n-1] = partRec{done: true, size: size, etag: etag, crc: crc}
+	j.t.done += size
+	j.t.version++
+	j.m.mu.Unlock()
+	j.m.notify()
+	return nil
+}
+
+// complete assembles the object and checks its CRC64 against the parts'.
+func (j *job) complete(ctx context.Context) (State, error) {
+	j.setPhase(Completing)
+	parts := make([]oss.UploadPart, len(j.parts))
+	var want uint64
+	for i, p := range j.parts {
+		parts[i] = oss.UploadPart{PartNumber: i + 1, ETag: p.etag}
+		want = oss.CRC64Combine(want, p.crc, uint64(p.size))
+	}
+	// A file that changed during the upload would give an object mixing old and new
+	// bytes; refuse it rather than report it done.
+	if st, err := j.f.Stat(); err == nil && (st.Size() != j.size || st.ModTime().UnixNano() != j.mtime) {
+		return 0, localErr("complete", fmt.Sprintf("%s changed while it was being uploaded; retry to upload the new content", j.t.path), nil)
+	}
+	var hdr http.Header
+	opts := append(j.finalOptions(), oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
+	err := j.do(ctx, "complete", func(attempt int) error {
+		_, err := j.tgt.bkt.CompleteMultipartUpload(j.imur, parts, opts...)
+		var se oss.ServiceError
+		if errors.As(err, &se) {
+			switch {
+			case se.Code == "CallbackFailed":
+				j.cbFailed = se.Message
+				return nil
+			case se.Code == "NoSuchUpload" && attempt > 1:
+				// An earlier attempt may have completed it and lost the reply: the
+				// object's CRC decides.
+				h, herr := j.head(ctx, j.key)
+				if herr == nil && h != nil && h.Get(oss.HTTPHeaderOssCRC64) == strconv.FormatUint(want, 10) {
+					hdr = h
+					return nil
+				}
+			}
+		}
+		return err
+	})
+	if err != nil {
+		var se *stepErr
+		if errors.As(err, &se) && se.kind == kindExists {
+			j.m.discard(j.tgt, j.key, j.imur.UploadID, "")
+		}
+		return j.existsOutcome(err)
+	}
+	uploadID := j.imur.UploadID
+	j.imur.UploadID = "" // gone from the server now
+	j.setPhase(Verifying)
+	if err := j.verify(ctx, hdr, want, "verify"); err != nil {
+		return 0, err
+	}
+	if j.jr != nil {
+		if err := j.jr.Remove(); err != nil {
+			j.m.log.Warn("remove checkpoint", "err", err)
+		}
+		j.jr = nil
+	}
+	j.m.log.Debug("completed", "key", j.key, "upload_id", uploadID)
+	return j.finishDone(), nil
+}
+
+// verify compares the CRC64 the server reports for the object with the CRC64 of the
+// bytes sent; a missing header is looked up with HEAD, and a mismatch is a failure.
+func (j *job) verify(ctx context.Context, hdr http.Header, want uint64, op string) error {
+	got := ""
+	if hdr != nil {
+		got = hdr.Get(oss.HTTPHeaderOssCRC64)
+	}
+	if got == "" {
+		h, err := j.head(ctx, j.key)
+		if err != nil {
+			return err
+		}
+		if h != nil {
+			got = h.Get(oss.HTTPHeaderOssCRC64)
+		}
+	}
+	if got == "" {
+		return localErr(op, fmt.Sprintf("the server did not report a CRC64 for %s, so the upload cannot be verified", j.key), nil)
+	}
+	v, err := strconv.ParseUint(got, 10, 64)
+	if err != nil || v != want {
+		return &stepErr{kind: kindFatal, te: &TaskError{Op: op, Message: fmt.Sprintf(
+			"the stored object %s does not match the file: server CRC64 %s, uploaded data %d; it was not marked done", j.key, got, want),
+			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID)}}
+	}
+	return nil
+}
