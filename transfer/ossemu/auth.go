@@ -1,0 +1,334 @@
+package ossemu
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// maxSkew is how far a request's Date may be from the server clock.
+const maxSkew = 15 * time.Minute
+
+// signedParams are the query parameters a V1 signature covers (the SDK's
+// signKeyList); others, such as prefix or max-keys, are not signed.
+var signedParams = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{"acl", "uploads", "location", "cors",
+		"logging", "website", "referer", "lifecycle",
+		"delete", "append", "tagging", "objectMeta",
+		"uploadId", "partNumber", "security-token",
+		"position", "img", "style", "styleName",
+		"replication", "replicationProgress",
+		"replicationLocation", "cname", "bucketInfo",
+		"comp", "qos", "live", "status", "vod",
+		"startTime", "endTime", "symlink",
+		"x-oss-process", "response-content-type", "x-oss-traffic-limit",
+		"response-content-language", "response-expires",
+		"response-cache-control", "response-content-disposition",
+		"response-content-encoding", "udf", "udfName", "udfImage",
+		"udfId", "udfImageDesc", "udfApplication",
+		"udfApplicationLog", "restore", "callback", "callback-var", "qosInfo",
+		"policy", "stat", "encryption", "versions", "versioning", "versionId", "requestPayment",
+		"x-oss-request-payer", "sequential",
+		"inventory", "inventoryId", "continuation-token", "asyncFetch",
+		"worm", "wormId", "wormExtend", "withHashContext",
+		"x-oss-enable-md5", "x-oss-enable-sha1", "x-oss-enable-sha256",
+		"x-oss-hash-ctx", "x-oss-md5-ctx", "transferAcceleration",
+		"regionList", "cloudboxes", "x-oss-ac-source-ip", "x-oss-ac-subnet-mask", "x-oss-ac-vpc-id", "x-oss-ac-forward-allow",
+		"metaQuery", "resourceGroup", "rtc", "x-oss-async-process", "responseHeader"} {
+		m[k] = true
+	}
+	return m
+}()
+
+// queryPair is one query parameter, decoded, in request order.
+type queryPair struct{ k, v string }
+
+// parseQuery splits a raw query without merging duplicates; it is lenient
+// (bad escapes are kept verbatim) because the signature check decides.
+func parseQuery(raw string) []queryPair {
+	var out []queryPair
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if dk, err := url.QueryUnescape(k); err == nil {
+			k = dk
+		}
+		if dv, err := url.QueryUnescape(v); err == nil {
+			v = dv
+		}
+		out = append(out, queryPair{k, v})
+	}
+	return out
+}
+
+// authInfo is the parsed Authorization header.
+type authInfo struct {
+	version   int // 1 or 4
+	keyID     string
+	signature string
+	// V4 only
+	day, region, product string
+	additional           []string
+}
+
+// parseAuthorization parses a V1 ("OSS id:sig") or V4 ("OSS4-HMAC-SHA256
+// Credential=…,Signature=…") header.
+func parseAuthorization(h string) (authInfo, *ossError) {
+	switch {
+	case strings.HasPrefix(h, "OSS "):
+		id, sig, ok := strings.Cut(strings.TrimPrefix(h, "OSS "), ":")
+		if !ok || id == "" || sig == "" {
+			return authInfo{}, errf(http.StatusBadRequest, "InvalidArgument", "Authorization header is invalid.")
+		}
+		return authInfo{version: 1, keyID: id, signature: sig}, nil
+	case strings.HasPrefix(h, "OSS4-HMAC-SHA256 "):
+		a := authInfo{version: 4}
+		for _, f := range strings.Split(strings.TrimPrefix(h, "OSS4-HMAC-SHA256 "), ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+			switch k {
+			case "Credential":
+				parts := strings.Split(v, "/")
+				if len(parts) != 5 || parts[4] != "aliyun_v4_request" || parts[0] == "" {
+					return authInfo{}, errf(http.StatusBadRequest, "InvalidArgument", "Authorization header Credential is invalid.")
+				}
+				a.keyID, a.day, a.region, a.product = parts[0], parts[1], parts[2], parts[3]
+			case "AdditionalHeaders":
+				if v != "" {
+					a.additional = strings.Split(strings.ToLower(v), ";")
+				}
+			case "Signature":
+				a.signature = v
+			}
+		}
+		if a.keyID == "" || a.signature == "" {
+			return authInfo{}, errf(http.StatusBadRequest, "InvalidArgument", "Authorization header is invalid.")
+		}
+		return a, nil
+	case strings.HasPrefix(h, "OSS2 "):
+		return authInfo{}, errf(http.StatusBadRequest, "InvalidArgument", "Signature version 2 is not supported by this server; use V1 or V4.")
+	}
+	return authInfo{}, errf(http.StatusBadRequest, "InvalidArgument", "Authorization header is invalid.")
+}
+
+// stringToSignV1 rebuilds what a V1 client signed.
+func stringToSignV1(r *http.Request, bucket, key string, q []queryPair) string {
+	var b strings.Builder
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + r.Header.Get("Date") + "\n")
+	writeOSSHeaders(&b, r.Header, false, nil)
+	b.WriteString("/")
+	if bucket != "" {
+		b.WriteString(bucket + "/" + key)
+	}
+	var sub []queryPair
+	seen := map[string]bool{}
+	for _, p := range q {
+		if signedParams[p.k] && !seen[p.k] {
+			seen[p.k] = true
+			sub = append(sub, p)
+		}
+	}
+	sort.Slice(sub, func(i, j int) bool { return sub[i].k < sub[j].k })
+	for i, p := range sub {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		if p.v != "" {
+			b.WriteString("=" + p.v)
+		}
+	}
+	return b.String()
+}
+
+// writeOSSHeaders writes the canonical header block: every x-oss-* header
+// (plus, for V4, content-type, content-md5 and the additional headers) as
+// "name:value\n", sorted, first value only, as the SDK signs them.
+func writeOSSHeaders(b *strings.Builder, h http.Header, v4 bool, additional []string) {
+	m := map[string]string{}
+	extra := map[string]bool{}
+	for _, a := range additional {
+		extra[a] = true
+	}
+	for k, vs := range h {
+		lk := strings.ToLower(k)
+		if len(vs) == 0 {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(lk, "x-oss-"):
+		case v4 && (lk == "content-type" || lk == "content-md5" || extra[lk]):
+		default:
+			continue
+		}
+		v := vs[0]
+		if v4 {
+			v = strings.Trim(v, " ")
+		}
+		m[lk] = v
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(k + ":" + m[k] + "\n")
+	}
+}
+
+func v4Escape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+
+// canonicalRequestV4 rebuilds the V4 canonical request.
+func canonicalRequestV4(r *http.Request, bucket, key string, q []queryPair, additional []string) string {
+	var b strings.Builder
+	b.WriteString(r.Method + "\n/")
+	if bucket != "" {
+		b.WriteString(bucket + "/")
+		if key != "" {
+			b.WriteString(strings.ReplaceAll(v4Escape(key), "%2F", "/"))
+		}
+	}
+	b.WriteString("\n")
+	type ep struct{ k, v string }
+	params := make([]ep, 0, len(q))
+	seen := map[string]bool{}
+	for _, p := range q {
+		k := url.QueryEscape(p.k)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		params = append(params, ep{k, v4Escape(p.v)})
+	}
+	sort.Slice(params, func(i, j int) bool { return params[i].k < params[j].k })
+	for i, p := range params {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		if p.v != "" {
+			b.WriteString("=" + p.v)
+		}
+	}
+	b.WriteString("\n")
+	writeOSSHeaders(&b, r.Header, true, additional)
+	b.WriteString("\n" + strings.Join(additional, ";") + "\n")
+	payload := r.Header.Get("x-oss-content-sha256")
+	if payload == "" {
+		payload = "UNSIGNED-PAYLOAD"
+	}
+	b.WriteString(payload)
+	return b.String()
+}
+
+func hmacSHA256(key []byte, s string) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(s))
+	return h.Sum(nil)
+}
+
+func signV1(secret, stringToSign string) string {
+	h := hmac.New(sha1.New, []byte(secret))
+	h.Write([]byte(stringToSign))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+func signV4(secret, day, region, product, stringToSign string) string {
+	k := hmacSHA256([]byte("aliyun_v4"+secret), day)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, product)
+	k = hmacSHA256(k, "aliyun_v4_request")
+	return hex.EncodeToString(hmacSHA256(k, stringToSign))
+}
+
+// authenticate checks the request's signature, date and security token.
+func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair) *ossError {
+	ah := r.Header.Get("Authorization")
+	if ah == "" {
+		return errf(http.StatusForbidden, "AccessDenied", "You have no right to access this resource: the request is not signed.")
+	}
+	a, perr := parseAuthorization(ah)
+	if perr != nil {
+		return perr
+	}
+	id, secret, token, tokenExp := s.credentials()
+	if a.keyID != id {
+		return errf(http.StatusForbidden, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.").with("OSSAccessKeyId", a.keyID)
+	}
+
+	dateStr := r.Header.Get("Date")
+	if a.version == 4 {
+		if d := r.Header.Get("x-oss-date"); d != "" {
+			dateStr = d
+		}
+	}
+	if dateStr == "" {
+		return errf(http.StatusForbidden, "AccessDenied", "The request has no Date header.")
+	}
+	t, err := http.ParseTime(dateStr)
+	if err != nil {
+		t, err = time.Parse("20060102T150405Z", dateStr)
+	}
+	if err != nil {
+		return errf(http.StatusForbidden, "AccessDenied", "The Date header is not a valid HTTP date.")
+	}
+	now := s.now()
+	if d := now.Sub(t); d > maxSkew || d < -maxSkew {
+		return errf(http.StatusForbidden, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large.").
+			with("RequestTime", dateStr).with("ServerTime", now.UTC().Format(time.RFC3339))
+	}
+
+	switch a.version {
+	case 1:
+		sts := stringToSignV1(r, bucket, key, q)
+		if !hmac.Equal([]byte(signV1(secret, sts)), []byte(a.signature)) {
+			return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.").
+				with("OSSAccessKeyId", a.keyID).with("StringToSign", sts)
+		}
+	case 4:
+		if a.product != "oss" {
+			return errf(http.StatusBadRequest, "InvalidArgument", "Authorization Credential names product "+a.product+", want oss.")
+		}
+		if s.region != "" && a.region != s.region {
+			return errf(http.StatusBadRequest, "InvalidArgument", "Authorization Credential names region "+a.region+", this server is "+s.region+".")
+		}
+		if a.day != t.UTC().Format("20060102") {
+			return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The Credential date "+a.day+" does not match the request date.")
+		}
+		canon := canonicalRequestV4(r, bucket, key, q, a.additional)
+		sum := sha256.Sum256([]byte(canon))
+		sts := "OSS4-HMAC-SHA256\n" + dateStr + "\n" + a.day + "/" + a.region + "/" + a.product + "/aliyun_v4_request\n" + hex.EncodeToString(sum[:])
+		if !hmac.Equal([]byte(signV4(secret, a.day, a.region, a.product, sts)), []byte(a.signature)) {
+			return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.").
+				with("OSSAccessKeyId", a.keyID).with("StringToSign", sts).with("CanonicalRequest", canon)
+		}
+	}
+
+	if token != "" {
+		got := r.Header.Get("x-oss-security-token")
+		if got == "" {
+			return errf(http.StatusForbidden, "InvalidAccessKeyId", "The request carries no security token; the access key id is a temporary one.").with("OSSAccessKeyId", a.keyID)
+		}
+		if !hmac.Equal([]byte(got), []byte(token)) {
+			return errf(http.StatusForbidden, "InvalidSecurityToken", "The security token you provided is invalid.")
+		}
+		if !tokenExp.IsZero() && !now.Before(tokenExp) {
+			return errf(http.StatusForbidden, "SecurityTokenExpired", "The security token you provided has expired.")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,665 @@
+package ossemu
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc64"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// On-disk layout, per bucket under Dir/buckets/<name>/:
+//
+//	bucket.json                 creation time
+//	data/<id>                   blobs: object bodies and uploaded parts, written once, fsynced
+//	objects/<hh>/<sha256>.json  object metadata (key, size, ETag, CRC, headers, blob list);
+//	                            renaming it into place is what commits an object
+//	uploads/<uploadId>/upload.json, p00001.json …   multipart uploads in progress
+//
+// Keys appear only inside JSON, never in a path. A blob that no metadata file
+// references (a write cut short by a kill) is removed on the next start.
+
+// blobRef names one blob of an object's body, in order.
+type blobRef struct {
+	ID   string `json:"id"`
+	Size int64  `json:"size"`
+}
+
+// objMeta is everything stored about an object.
+type objMeta struct {
+	Key          string            `json:"key"`
+	Size         int64             `json:"size"`
+	ETag         string            `json:"etag"` // without quotes
+	CRC64        uint64            `json:"crc64"`
+	ContentType  string            `json:"contentType"`
+	Meta         map[string]string `json:"meta,omitempty"` // lower-case x-oss-meta-* → value
+	ACL          string            `json:"acl"`
+	StorageClass string            `json:"storageClass"`
+	Modified     time.Time         `json:"modified"`
+	Type         string            `json:"type"` // Normal or Multipart
+	UploadID     string            `json:"uploadId,omitempty"`
+	Blobs        []blobRef         `json:"blobs"`
+}
+
+// object is an index entry; refs counts readers so that an overwritten or
+// deleted object's blobs are removed only after the last reader is done.
+type object struct {
+	meta objMeta
+	refs int
+	dead bool
+}
+
+// uploadMeta is what InitiateMultipartUpload fixes for the final object.
+type uploadMeta struct {
+	Key          string            `json:"key"`
+	UploadID     string            `json:"uploadId"`
+	Initiated    time.Time         `json:"initiated"`
+	ContentType  string            `json:"contentType"`
+	Meta         map[string]string `json:"meta,omitempty"`
+	ACL          string            `json:"acl"`
+	StorageClass string            `json:"storageClass"`
+}
+
+// partMeta is one uploaded part.
+type partMeta struct {
+	Number   int       `json:"number"`
+	Size     int64     `json:"size"`
+	MD5      string    `json:"md5"` // upper-case hex, the part's ETag without quotes
+	CRC64    uint64    `json:"crc64"`
+	Modified time.Time `json:"modified"`
+	Blob     string    `json:"blob"`
+}
+
+type upload struct {
+	meta uploadMeta
+	dir  string
+
+	mu    sync.Mutex // guards parts and done; taken before bucket.mu
+	parts map[int]*partMeta
+	done  bool // completed or aborted: no more parts accepted
+}
+
+type bucket struct {
+	name    string
+	dir     string
+	created time.Time
+	log     *slog.Logger
+
+	mu      sync.Mutex // guards the maps below; never held during body I/O
+	objects map[string]*object
+	sorted  []string // sorted keys of objects; nil when stale
+	uploads map[string]*upload
+}
+
+var (
+	errExists   = errors.New("object exists")
+	errNoUpload = errors.New("no such upload")
+)
+
+// bufPool holds the buffers bodies are streamed through, so memory stays flat
+// whatever the object size.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// syncDir makes a rename in dir durable; errors are ignored because some
+// platforms cannot fsync a directory and the rename itself already happened.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// writeTempJSON writes v next to path in a fsynced temporary file and returns
+// its name; the caller renames it into place to commit.
+func writeTempJSON(path string, v any) (string, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+func writeJSONAtomic(path string, v any) error {
+	tmp, err := writeTempJSON(path, v)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+func (b *bucket) blobPath(id string) string { return filepath.Join(b.dir, "data", id) }
+
+func (b *bucket) metaPath(key string) string {
+	h := keyFileName(key)
+	return filepath.Join(b.dir, "objects", h[:2], h+".json")
+}
+
+// blobResult describes a blob just written.
+type blobResult struct {
+	ID    string
+	Size  int64
+	MD5   [16]byte
+	CRC64 uint64
+}
+
+// writeBlob streams r into a new fsynced blob, hashing MD5 and CRC64 on the
+// way. want is the expected length (-1 if unknown); a short body is an error
+// so a cut connection never becomes a stored object or part.
+func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
+	id := randomHex(16)
+	path := b.blobPath(id)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return blobResult{}, fmt.Errorf("create blob: %w", err)
+	}
+	res := blobResult{ID: id}
+	fail := func(err error) (blobResult, error) {
+		f.Close()
+		os.Remove(path)
+		return blobResult{}, err
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	h := md5.New()
+	var crc uint64
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			chunk := buf[:n]
+			if _, err := f.Write(chunk); err != nil {
+				return fail(fmt.Errorf("write blob: %w", err))
+			}
+			h.Write(chunk)
+			crc = crc64.Update(crc, crcTable, chunk)
+			res.Size += int64(n)
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			return fail(rerr)
+		}
+	}
+	if want >= 0 && res.Size != want {
+		return fail(fmt.Errorf("body: %w: got %d of %d bytes", io.ErrUnexpectedEOF, res.Size, want))
+	}
+	if err := f.Sync(); err != nil {
+		return fail(fmt.Errorf("sync blob: %w", err))
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return blobResult{}, fmt.Errorf("close blob: %w", err)
+	}
+	copy(res.MD5[:], h.Sum(nil))
+	res.CRC64 = crc
+	return res, nil
+}
+
+func (b *bucket) removeBlobs(ids ...string) {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		if err := os.Remove(b.blobPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			b.log.Warn("remove blob", "bucket", b.name, "blob", id, "err", err)
+		}
+	}
+}
+
+func blobIDs(refs []blobRef) []string {
+	ids := make([]string, len(refs))
+	for i, r := range refs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+// commitObject makes m the current version of its key. With forbid set it
+// fails with errExists when the key exists at the moment of the commit, so
+// two racing writers cannot both win.
+func (b *bucket) commitObject(m objMeta, forbid bool) error {
+	path := b.metaPath(m.Key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := writeTempJSON(path, m)
+	if err != nil {
+		return fmt.Errorf("write object metadata: %w", err)
+	}
+	b.mu.Lock()
+	old := b.objects[m.Key]
+	if forbid && old != nil {
+		b.mu.Unlock()
+		os.Remove(tmp)
+		return errExists
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		b.mu.Unlock()
+		os.Remove(tmp)
+		return fmt.Errorf("commit object metadata: %w", err)
+	}
+	b.objects[m.Key] = &object{meta: m}
+	if old == nil {
+		b.sorted = nil
+	}
+	var garbage []string
+	if old != nil {
+		old.dead = true
+		if old.refs == 0 {
+			garbage = blobIDs(old.meta.Blobs)
+		}
+	}
+	b.mu.Unlock()
+	syncDir(filepath.Dir(path))
+	b.removeBlobs(garbage...)
+	return nil
+}
+
+// deleteObject removes key; deleting an absent key succeeds, as in OSS.
+func (b *bucket) deleteObject(key string) error {
+	b.mu.Lock()
+	old := b.objects[key]
+	if old == nil {
+		b.mu.Unlock()
+		return nil
+	}
+	if err := os.Remove(b.metaPath(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		b.mu.Unlock()
+		return fmt.Errorf("remove object metadata: %w", err)
+	}
+	delete(b.objects, key)
+	b.sorted = nil
+	old.dead = true
+	var garbage []string
+	if old.refs == 0 {
+		garbage = blobIDs(old.meta.Blobs)
+	}
+	b.mu.Unlock()
+	b.removeBlobs(garbage...)
+	return nil
+}
+
+// acquire returns the current version of key and pins its blobs until release.
+func (b *bucket) acquire(key string) *object {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o := b.objects[key]
+	if o != nil {
+		o.refs++
+	}
+	return o
+}
+
+func (b *bucket) release(o *object) {
+	b.mu.Lock()
+	o.refs--
+	var garbage []string
+	if o.refs == 0 && o.dead {
+		garbage = blobIDs(o.meta.Blobs)
+	}
+	b.mu.Unlock()
+	b.removeBlobs(garbage...)
+}
+
+// lookup returns a copy of key's metadata.
+func (b *bucket) lookup(key string) (objMeta, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o := b.objects[key]
+	if o == nil {
+		return objMeta{}, false
+	}
+	return o.meta, true
+}
+
+func (b *bucket) sortedKeys() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sorted == nil {
+		keys := make([]string, 0, len(b.objects))
+		for k := range b.objects {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.sorted = keys
+	}
+	return b.sorted
+}
+
+// openBody returns a reader over an object's blobs as one stream.
+func (b *bucket) openBody(m *objMeta) *blobsReader {
+	return &blobsReader{b: b, blobs: m.Blobs, size: m.Size}
+}
+
+// blobsReader is an io.ReadSeeker over the concatenation of an object's blobs,
+// so a completed multipart object is served from its part blobs without ever
+// being copied. It opens one blob at a time.
+type blobsReader struct {
+	b     *bucket
+	blobs []blobRef
+	size  int64
+	pos   int64
+	cur   *os.File
+	curIx int
+	curAt int64 // offset of blob curIx in the object
+}
+
+func (r *blobsReader) Read(p []byte) (int, error) {
+	if r.pos >= r.size {
+		return 0, io.EOF
+	}
+	// find the blob holding pos
+	var start int64
+	ix := -1
+	for i, bl := range r.blobs {
+		if r.pos < start+bl.Size {
+			ix = i
+			break
+		}
+		start += bl.Size
+	}
+	if ix < 0 {
+		return 0, io.EOF
+	}
+	if r.cur == nil || r.curIx != ix {
+		if r.cur != nil {
+			r.cur.Close()
+			r.cur = nil
+		}
+		f, err := os.Open(r.b.blobPath(r.blobs[ix].ID))
+		if err != nil {
+			return 0, fmt.Errorf("open blob: %w", err)
+		}
+		r.cur, r.curIx, r.curAt = f, ix, start
+	}
+	left := r.blobs[ix].Size - (r.pos - start)
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := r.cur.ReadAt(p, r.pos-start)
+	r.pos += int64(n)
+	if err == io.EOF && n == len(p) {
+		err = nil
+	}
+	if err == io.EOF {
+		err = fmt.Errorf("blob %s shorter than recorded: %w", r.blobs[ix].ID, io.ErrUnexpectedEOF)
+	}
+	return n, err
+}
+
+func (r *blobsReader) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		off += r.pos
+	case io.SeekEnd:
+		off += r.size
+	default:
+		return 0, errors.New("seek: bad whence")
+	}
+	if off < 0 {
+		return 0, errors.New("seek: negative position")
+	}
+	r.pos = off
+	return off, nil
+}
+
+func (r *blobsReader) Close() error {
+	if r.cur != nil {
+		err := r.cur.Close()
+		r.cur = nil
+		return err
+	}
+	return nil
+}
+
+// ---- multipart ----
+
+func (b *bucket) newUpload(m uploadMeta) (*upload, error) {
+	dir := filepath.Join(b.dir, "uploads", m.UploadID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := writeJSONAtomic(filepath.Join(dir, "upload.json"), m); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("write upload: %w", err)
+	}
+	u := &upload{meta: m, dir: dir, parts: map[int]*partMeta{}}
+	b.mu.Lock()
+	b.uploads[m.UploadID] = u
+	b.mu.Unlock()
+	return u, nil
+}
+
+func (b *bucket) getUpload(id string) *upload {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.uploads[id]
+}
+
+func partFile(n int) string { return fmt.Sprintf("p%05d.json", n) }
+
+// commitPart records p, replacing an earlier upload of the same number.
+func (b *bucket) commitPart(u *upload, p partMeta) error {
+	path := filepath.Join(u.dir, partFile(p.Number))
+	tmp, err := writeTempJSON(path, p)
+	if err != nil {
+		if u.isDone() {
+			b.removeBlobs(p.Blob)
+			return errNoUpload
+		}
+		return fmt.Errorf("write part metadata: %w", err)
+	}
+	u.mu.Lock()
+	if u.done {
+		u.mu.Unlock()
+		os.Remove(tmp)
+		b.removeBlobs(p.Blob)
+		return errNoUpload
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		u.mu.Unlock()
+		os.Remove(tmp)
+		return fmt.Errorf("commit part metadata: %w", err)
+	}
+	old := u.parts[p.Number]
+	u.parts[p.Number] = &p
+	u.mu.Unlock()
+	syncDir(u.dir)
+	if old != nil {
+		b.removeBlobs(old.Blob)
+	}
+	return nil
+}
+
+func (u *upload) isDone() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.done
+}
+
+// finishUpload forgets an upload whose lock the caller holds and whose done
+// flag it has set; keep lists blobs now owned by an object.
+func (b *bucket) finishUpload(u *upload, keep map[string]bool) {
+	var garbage []string
+	for _, p := range u.parts {
+		if !keep[p.Blob] {
+			garbage = append(garbage, p.Blob)
+		}
+	}
+	b.mu.Lock()
+	delete(b.uploads, u.meta.UploadID)
+	b.mu.Unlock()
+	if err := os.RemoveAll(u.dir); err != nil {
+		b.log.Warn("remove upload directory", "dir", u.dir, "err", err)
+	}
+	b.removeBlobs(garbage...)
+}
+
+func (b *bucket) abortUpload(u *upload) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return errNoUpload
+	}
+	u.done = true
+	b.finishUpload(u, nil)
+	return nil
+}
+
+// ---- loading ----
+
+// openBucket loads (or creates) a bucket directory, rebuilding the index from
+// the metadata files and removing whatever a killed server left half-written.
+func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
+	dir := filepath.Join(root, "buckets", name)
+	b := &bucket{name: name, dir: dir, log: log, objects: map[string]*object{}, uploads: map[string]*upload{}}
+	for _, sub := range []string{"data", "objects", "uploads"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	var bm struct {
+		Created time.Time `json:"created"`
+	}
+	bmPath := filepath.Join(dir, "bucket.json")
+	if err := readJSON(bmPath, &bm); err != nil || bm.Created.IsZero() {
+		bm.Created = time.Now().UTC().Truncate(time.Second)
+		if err := writeJSONAtomic(bmPath, bm); err != nil {
+			return nil, fmt.Errorf("bucket %s: %w", name, err)
+		}
+	}
+	b.created = bm.Created
+	live := map[string]bool{}
+	uploadIDs := map[string]bool{}
+
+	// objects
+	err := filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if strings.Contains(d.Name(), ".tmp-") {
+			os.Remove(p)
+			return nil
+		}
+		var m objMeta
+		if err := readJSON(p, &m); err != nil || m.Key == "" || b.metaPath(m.Key) != p {
+			log.Warn("skipping unreadable object metadata", "file", p, "err", err)
+			return nil
+		}
+		b.objects[m.Key] = &object{meta: m}
+		for _, bl := range m.Blobs {
+			live[bl.ID] = true
+		}
+		if m.UploadID != "" {
+			uploadIDs[m.UploadID] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: load objects: %w", name, err)
+	}
+
+	// uploads
+	ents, err := os.ReadDir(filepath.Join(dir, "uploads"))
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: load uploads: %w", name, err)
+	}
+	for _, e := range ents {
+		udir := filepath.Join(dir, "uploads", e.Name())
+		var um uploadMeta
+		if !e.IsDir() || readJSON(filepath.Join(udir, "upload.json"), &um) != nil || um.UploadID != e.Name() || uploadIDs[um.UploadID] {
+			// half-created, or completed just before a kill
+			os.RemoveAll(udir)
+			continue
+		}
+		u := &upload{meta: um, dir: udir, parts: map[int]*partMeta{}}
+		pents, _ := os.ReadDir(udir)
+		for _, pe := range pents {
+			pp := filepath.Join(udir, pe.Name())
+			if strings.Contains(pe.Name(), ".tmp-") {
+				os.Remove(pp)
+				continue
+			}
+			if pe.Name() == "upload.json" {
+				continue
+			}
+			var p partMeta
+			if err := readJSON(pp, &p); err != nil || p.Number < 1 || p.Number > maxPartNumber || pe.Name() != partFile(p.Number) {
+				os.Remove(pp)
+				continue
+			}
+			if st, err := os.Stat(b.blobPath(p.Blob)); err != nil || st.Size() != p.Size {
+				log.Warn("dropping part whose data is missing", "upload", um.UploadID, "part", p.Number)
+				os.Remove(pp)
+				continue
+			}
+			u.parts[p.Number] = &p
+			live[p.Blob] = true
+		}
+		b.uploads[um.UploadID] = u
+	}
+
+	// blobs nobody references: writes cut short by a kill, or overwritten objects
+	dents, err := os.ReadDir(filepath.Join(dir, "data"))
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: load data: %w", name, err)
+	}
+	for _, e := range dents {
+		if !live[e.Name()] {
+			os.Remove(filepath.Join(dir, "data", e.Name()))
+		}
+	}
+	return b, nil
+}
