@@ -147,7 +147,7 @@ func classify(res *ConnResult, t transfer.Target, err error, timeout time.Durati
 	switch {
 	case isProxyError(err):
 		res.Kind = ConnProxy
-		res.Message = fmt.Sprintf("Could not connect through the proxy: %v. Check the proxy setting or HTTPS_PROXY/HTTP_PROXY.", rootCause(err))
+		res.Message = fmt.Sprintf("Could not connect through the proxy%s: %v. Check the proxy setting or HTTPS_PROXY/HTTP_PROXY.", proxyAddr(err), rootCause(err))
 	case errors.As(err, &dnsErr):
 		res.Kind = ConnDNS
 		if dnsErr.IsNotFound {
@@ -170,6 +170,9 @@ func classify(res *ConnResult, t transfer.Target, err error, timeout time.Durati
 	case errors.As(err, &recordErr):
 		res.Kind = ConnTLS
 		res.Message = fmt.Sprintf("%s did not answer with TLS; it may expect plain http, or the port is wrong.", host)
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		res.Kind = ConnTLS
+		res.Message = fmt.Sprintf("%s did not answer with TLS but with plain HTTP; use http:// (only for loopback or a trusted network) or the right port.", host)
 	case errors.As(err, &alert):
 		res.Kind = ConnTLS
 		res.Message = fmt.Sprintf("The TLS handshake with %s failed: %v.", host, alert)
@@ -194,6 +197,14 @@ func classify(res *ConnResult, t transfer.Target, err error, timeout time.Durati
 func isProxyError(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "proxyconnect"
+}
+
+func proxyAddr(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		return " at " + op.Addr.String()
+	}
+	return ""
 }
 
 func rootCause(err error) error {
@@ -238,7 +249,7 @@ func classifyService(res *ConnResult, t transfer.Target, se oss.ServiceError) {
 		}
 		res.Kind = ConnInvalidAccessKeyID
 		res.Message = fmt.Sprintf("OSS does not know the AccessKey ID %q: check it, or whether the key was disabled or deleted%s.", id, ref)
-	case se.Code == "SignatureDoesNotMatch" && strings.Contains(lowerMsg, "region"):
+	case (se.Code == "SignatureDoesNotMatch" || se.Code == "InvalidArgument") && strings.Contains(lowerMsg, "region"):
 		res.Kind = ConnWrongRegion
 		res.Message = fmt.Sprintf("The signature region %q does not match the bucket's region; set the profile's region to the bucket's%s.", t.Region, ref)
 	case se.Code == "SignatureDoesNotMatch":

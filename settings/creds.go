@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/ossdrop/ossdrop/transfer"
 )
 
 // Environment variables that override stored credentials (the SDK's names).
@@ -225,6 +226,13 @@ func LoadCredentials(p Profile, store SecretStore, getenv func(string) string) (
 			return c, SourceEnvironment, nil
 		}
 	}
+	if p.Local && p.AccessKeyID == "" {
+		id, err := store.Get(LocalKeyIDKey)
+		if err != nil && !errors.Is(err, ErrSecretNotFound) {
+			return Credentials{}, "", fmt.Errorf("local bucket: reading its credentials: %w", err)
+		}
+		p.AccessKeyID = id
+	}
 	if p.AccessKeyID == "" {
 		return Credentials{}, "", &FieldError{Profile: p.Name, Field: "AccessKey ID", Reason: "not set; add it to the profile or set " + EnvAccessKeyID}
 	}
@@ -296,4 +304,19 @@ func SaveCredentials(cfg *Config, name string, store SecretStore, c Credentials)
 		src = SourceLocal
 	}
 	return NewProvider(c, src), nil
+}
+
+// TargetFor resolves a (non-Local) profile into the engine's destination:
+// its credentials (environment override, else the store) in a fresh
+// Provider, and the app-wide explicit proxy. The Local bucket comes from
+// StartLocalBucket instead.
+func TargetFor(p Profile, app App, store SecretStore, getenv func(string) string) (transfer.Target, *Provider, error) {
+	if p.Local {
+		return transfer.Target{}, nil, fmt.Errorf("profile %q is the Local bucket: start it with StartLocalBucket and use its Target", p.Name)
+	}
+	prov, err := NewProviderFor(p, store, getenv)
+	if err != nil {
+		return transfer.Target{}, nil, err
+	}
+	return p.Target(prov, app.Proxy), prov, nil
 }
