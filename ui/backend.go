@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"context"
 	"time"
 
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
@@ -30,4 +32,12 @@ type Backend interface {
 	ObjectURL(id transfer.TaskID, expires time.Duration) (string, error)
 	SetTarget(t transfer.Target)
 	SetOptions(o transfer.Options) error
+	SetCredentials(p oss.CredentialsProvider)
+
+	ResumeUnfinished(items []transfer.Unfinished)
+	DiscardUnfinished(ctx context.Context, items []transfer.Unfinished) error
+	Orphans(ctx context.Context) ([]transfer.Orphan, error)
+	AbortOrphans(ctx context.Context, o []transfer.Orphan) error
 }
+
+var _ Backend = (*transfer.Manager)(nil)

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"context"
+
 	"fmt"
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"sync"
 	"time"
 
@@ -124,4 +127,18 @@ func sampleTasks() []transfer.TaskSnapshot {
 		mk(8, "draft.docx", transfer.Canceled, 10_000, 2_000),
 		skipped,
 	}
+}
+
+func (b *viewBackend) SetCredentials(oss.CredentialsProvider) { b.record("set credentials") }
+func (b *viewBackend) ResumeUnfinished(items []transfer.Unfinished) {
+	b.record(fmt.Sprint("resume unfinished ", len(items)))
+}
+func (b *viewBackend) DiscardUnfinished(_ context.Context, items []transfer.Unfinished) error {
+	b.record(fmt.Sprint("discard unfinished ", len(items)))
+	return nil
+}
+func (b *viewBackend) Orphans(context.Context) ([]transfer.Orphan, error) { return nil, nil }
+func (b *viewBackend) AbortOrphans(context.Context, []transfer.Orphan) error {
+	b.record("abort orphans")
+	return nil
 }

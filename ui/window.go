@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
@@ -41,6 +42,11 @@ type Config struct {
 	CloseToTray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
+	// Profiles and Settings enable the profile picker and the settings
+	// dialog; Settings is the loaded settings file. Without Profiles the
+	// destination is fixed to Target.
+	Profiles *Profiles
+	Settings settings.Config
 }
 
 // Window is the main window and everything it owns.
@@ -79,9 +85,15 @@ type Window struct {
 	onQuit      func() // tests replace app.Quit
 	lastCopied  string // for tests: the clipboard of the test driver is per window
 
+	profiles      *Profiles
+	cfg           settings.Config // the settings as last loaded or saved
+	settings      *settingsDialog // the open settings dialog, if any
+	notifications bool
+
 	mu      sync.Mutex // guards stop
 	stop    context.CancelFunc
-	pending sync.WaitGroup // background work started by the window (tests wait on it)
+	pending sync.WaitGroup // the refresh loop
+	bg      sync.WaitGroup // other background work (tests wait on it)
 }
 
 // batchState notices when a run of uploads ends, for the notification.
@@ -103,6 +115,10 @@ func New(a fyne.App, cfg Config) *Window {
 		prefix: normalizePrefix(cfg.Prefix),
 
 		closeToTray: cfg.CloseToTray,
+		profiles:    cfg.Profiles,
+		cfg:         cfg.Settings,
+
+		notifications: cfg.Profiles == nil || cfg.Settings.App.Notifications,
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -131,6 +147,17 @@ func (w *Window) build() fyne.CanvasObject {
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
+	if w.profiles != nil {
+		w.profile.Options = profileNames(w.cfg)
+		w.profile.Selected = w.target.Profile
+		w.profile.OnChanged = w.profileChosen
+	} else {
+		if w.target.Profile != "" {
+			w.profile.Options = []string{w.target.Profile}
+			w.profile.Selected = w.target.Profile
+		}
+		w.profile.Disable()
+	}
 	w.bucket = widget.NewEntry()
 	w.bucket.SetPlaceHolder("bucket")
 	w.bucket.SetText(w.target.Bucket)
@@ -144,7 +171,12 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Profile"), w.profile,
 		widget.NewLabel("Bucket"), w.bucket,
 		widget.NewLabel("Prefix"), w.prefixE)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder), dest)
+	settingsB := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.ShowSettings)
+	settingsB.Importance = widget.LowImportance
+	if w.profiles == nil {
+		settingsB.Disable()
+	}
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest)
 
 	w.list = newTaskList(w)
 	w.list.onDelete = w.DeleteSelected
@@ -511,7 +543,9 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 			n.Title = "Uploads failed"
 			n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
 		}
-		w.app.SendNotification(n)
+		if w.notifications {
+			w.app.SendNotification(n)
+		}
 	}
 }
 

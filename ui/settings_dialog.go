@@ -1,0 +1,649 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/dustin/go-humanize"
+	"github.com/ossdrop/ossdrop/settings"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+const newProfileChoice = "New profile…"
+
+// settingsDialog edits the settings file: one profile at a time (with its
+// credentials, transfer options, metadata and callback) and the app-wide
+// behaviour. Saving writes the file and the keyring, and applies the options
+// of the profile in use to the running Manager at once.
+type settingsDialog struct {
+	w   *Window
+	cfg settings.Config // working copy
+	d   dialog.Dialog
+
+	which *widget.Select // profile being edited
+	orig  string         // its name when loaded ("" for a new one)
+	local bool
+
+	name, endpoint, region, bucket, prefix *widget.Entry
+	sigV4, allowHTTP                       *widget.Check
+	keyID, secret, token                   *widget.Entry
+	secretNote                             *widget.Label
+	partSize, taskNum, jobs, limit, thresh *widget.Entry
+	checkpoint                             *widget.Check
+	cpDir                                  *widget.Entry
+	onExists, acl, storageClass            *widget.Select
+	cbURL, cbHost, cbBody                  *widget.Entry
+	cbType                                 *widget.Select
+	resume                                 *widget.RadioGroup
+	notify, toTray                         *widget.Check
+	proxy                                  *widget.Entry
+	testResult, saveResult, orphanResult   *widget.Label
+	testButton, orphanScan, orphanAbort    *widget.Button
+	orphans                                []transfer.Orphan
+	tabs                                   *container.AppTabs
+}
+
+// ShowSettings opens the settings dialog.
+func (w *Window) ShowSettings() {
+	if w.profiles == nil {
+		w.showError(errors.New("settings are not available: this window was opened with a fixed --endpoint/--bucket target"))
+		return
+	}
+	s := &settingsDialog{w: w, cfg: w.cfg}
+	s.d = dialog.NewCustom("Settings", "Close", s.build(), w.win)
+	s.d.Resize(fyne.NewSize(780, 620))
+	s.d.Show()
+	w.settings = s
+}
+
+func (s *settingsDialog) build() fyne.CanvasObject {
+	entry := func(ph string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(ph)
+		return e
+	}
+	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.load)
+	s.name = entry("e.g. work")
+	s.endpoint = entry("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com")
+	s.region = entry("derived from the endpoint when empty")
+	s.bucket = entry("bucket name")
+	s.prefix = entry("folder/ inside the bucket (optional)")
+	s.sigV4 = widget.NewCheck("Signature V4", nil)
+	s.allowHTTP = widget.NewCheck("Allow plain http to a non-loopback host", nil)
+	s.keyID = entry("AccessKey ID")
+	s.secret = widget.NewPasswordEntry()
+	s.token = widget.NewPasswordEntry()
+	s.token.SetPlaceHolder("only for temporary (STS) credentials")
+	s.secretNote = widget.NewLabel("")
+	s.secretNote.Wrapping = fyne.TextWrapWord
+	s.secretNote.Importance = widget.LowImportance
+	s.testResult = widget.NewLabel("")
+	s.testResult.Wrapping = fyne.TextWrapWord
+	s.testButton = widget.NewButtonWithIcon("Test connection", theme.SearchIcon(), s.testConnection)
+	useB := widget.NewButtonWithIcon("Use for new uploads", theme.ConfirmIcon(), s.use)
+	delB := widget.NewButtonWithIcon("Delete profile", theme.DeleteIcon(), s.deleteProfile)
+	defB := widget.NewButtonWithIcon("Make default", theme.HomeIcon(), s.makeDefault)
+
+	profileForm := widget.NewForm(
+		widget.NewFormItem("Profile", s.which),
+		widget.NewFormItem("Name", s.name),
+		widget.NewFormItem("Endpoint", s.endpoint),
+		widget.NewFormItem("Region", s.region),
+		widget.NewFormItem("", container.NewHBox(s.sigV4, s.allowHTTP)),
+		widget.NewFormItem("Bucket", s.bucket),
+		widget.NewFormItem("Prefix", s.prefix),
+		widget.NewFormItem("AccessKey ID", s.keyID),
+		widget.NewFormItem("AccessKey secret", s.secret),
+		widget.NewFormItem("STS token", s.token),
+	)
+	profileTab := container.NewVScroll(container.NewVBox(profileForm, s.secretNote,
+		container.NewHBox(s.testButton, useB, defB, delB), s.testResult))
+
+	s.partSize = entry("e.g. 8MiB")
+	s.taskNum = entry(fmt.Sprintf("%d–%d", settings.MinTaskNum, settings.MaxTaskNum))
+	s.jobs = entry(fmt.Sprintf("%d–%d", settings.MinJobs, settings.MaxJobs))
+	s.limit = entry("e.g. 5MB (per second); empty for no limit")
+	s.thresh = entry("empty: the part size")
+	s.checkpoint = widget.NewCheck("Keep checkpoints so interrupted uploads resume", nil)
+	s.cpDir = entry("default: the state directory")
+	s.onExists = widget.NewSelect([]string{"overwrite", "skip", "skip-identical", "rename"}, nil)
+	transferTab := container.NewVScroll(widget.NewForm(
+		widget.NewFormItem("Part size", s.partSize),
+		widget.NewFormItem("Parts in parallel", s.taskNum),
+		widget.NewFormItem("Files in parallel", s.jobs),
+		widget.NewFormItem("Bandwidth limit", s.limit),
+		widget.NewFormItem("Multipart from", s.thresh),
+		widget.NewFormItem("", s.checkpoint),
+		widget.NewFormItem("Checkpoint folder", s.cpDir),
+		widget.NewFormItem("If the object exists", s.onExists),
+	))
+
+	s.acl = widget.NewSelect([]string{"(bucket default)", "private", "public-read", "public-read-write", "default"}, nil)
+	s.storageClass = widget.NewSelect([]string{"(bucket default)", "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}, nil)
+	s.cbURL = entry("https://example.com/uploaded (up to 5, separated by ;)")
+	s.cbHost = entry("optional Host header")
+	s.cbBody = entry("bucket=${bucket}&object=${object}&size=${size}")
+	s.cbType = widget.NewSelect([]string{"application/x-www-form-urlencoded", "application/json"}, nil)
+	metaTab := container.NewVScroll(widget.NewForm(
+		widget.NewFormItem("ACL", s.acl),
+		widget.NewFormItem("Storage class", s.storageClass),
+		widget.NewFormItem("Callback URL", s.cbURL),
+		widget.NewFormItem("Callback host", s.cbHost),
+		widget.NewFormItem("Callback body", s.cbBody),
+		widget.NewFormItem("Body type", s.cbType),
+	))
+
+	s.resume = widget.NewRadioGroup([]string{"ask", "always", "never"}, nil)
+	s.resume.Horizontal = true
+	s.resume.SetSelected(string(orDefault(s.cfg.App.ResumeOnLaunch, settings.ResumeAsk)))
+	s.notify = widget.NewCheck("Notify when a batch of uploads finishes or fails", nil)
+	s.notify.SetChecked(s.cfg.App.Notifications)
+	s.toTray = widget.NewCheck("Closing the window keeps uploading in the tray", nil)
+	s.toTray.SetChecked(s.cfg.App.CloseToTray)
+	s.proxy = entry("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
+	s.proxy.SetText(s.cfg.App.Proxy)
+	behaviourTab := container.NewVScroll(widget.NewForm(
+		widget.NewFormItem("Resume unfinished uploads at launch", s.resume),
+		widget.NewFormItem("", s.notify),
+		widget.NewFormItem("", s.toTray),
+		widget.NewFormItem("Proxy", s.proxy),
+	))
+
+	s.orphanResult = widget.NewLabel("Multipart uploads that were started but never finished keep their parts in the bucket, and are billed. " +
+		"Scan the current bucket for uploads no checkpoint of this computer knows of.")
+	s.orphanResult.Wrapping = fyne.TextWrapWord
+	s.orphanScan = widget.NewButtonWithIcon("Scan current bucket", theme.SearchIcon(), s.scanOrphans)
+	s.orphanAbort = widget.NewButtonWithIcon("Abort them", theme.DeleteIcon(), s.abortOrphans)
+	s.orphanAbort.Importance = widget.DangerImportance
+	s.orphanAbort.Disable()
+	cleanupTab := container.NewVBox(s.orphanResult, container.NewHBox(s.orphanScan, s.orphanAbort))
+
+	s.tabs = container.NewAppTabs(
+		container.NewTabItem("Profile", profileTab),
+		container.NewTabItem("Transfers", transferTab),
+		container.NewTabItem("Metadata", metaTab),
+		container.NewTabItem("Behaviour", behaviourTab),
+		container.NewTabItem("Clean up", cleanupTab),
+	)
+	s.saveResult = widget.NewLabel("")
+	s.saveResult.Truncation = fyne.TextTruncateEllipsis
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.save)
+	save.Importance = widget.HighImportance
+
+	current := s.w.target.Profile
+	if _, ok := s.cfg.Profile(current); !ok {
+		if p, ok := s.cfg.Default(); ok {
+			current = p.Name
+		}
+	}
+	if current != "" {
+		s.which.SetSelected(current)
+	} else {
+		s.which.SetSelected(newProfileChoice)
+	}
+	return container.NewBorder(nil, container.NewBorder(nil, nil, nil, save, s.saveResult), nil, nil, s.tabs)
+}
+
+func orDefault[T comparable](v, d T) T {
+	var zero T
+	if v == zero {
+		return d
+	}
+	return v
+}
+
+// load fills the profile, transfer and metadata tabs from the chosen profile.
+func (s *settingsDialog) load(name string) {
+	p, ok := s.cfg.Profile(name)
+	if !ok {
+		p = settings.Profile{Transfer: settings.DefaultTransfer()}
+		s.orig = ""
+	} else {
+		s.orig = p.Name
+	}
+	s.local = p.Local
+	s.name.SetText(p.Name)
+	s.endpoint.SetText(p.Endpoint)
+	s.region.SetText(p.Region)
+	s.bucket.SetText(p.Bucket)
+	s.prefix.SetText(p.Prefix)
+	s.sigV4.SetChecked(p.SignatureV4)
+	s.allowHTTP.SetChecked(p.AllowHTTP)
+	s.keyID.SetText(p.AccessKeyID)
+	s.secret.SetText("")
+	s.token.SetText("")
+	s.secret.SetPlaceHolder("enter to set or replace")
+	for _, e := range []fyne.Disableable{s.name, s.endpoint, s.region, s.bucket, s.sigV4, s.allowHTTP, s.keyID, s.secret, s.token} {
+		if p.Local {
+			e.Disable()
+		} else {
+			e.Enable()
+		}
+	}
+	st := s.w.profiles.Secrets.State()
+	switch {
+	case p.Local:
+		s.secretNote.SetText("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here.")
+	case s.orig != "" && hasSecret(s.w.profiles.Secrets, p.Name):
+		s.secret.SetPlaceHolder("stored — leave empty to keep it")
+		s.secretNote.SetText(st.Message())
+	default:
+		s.secretNote.SetText(st.Message())
+	}
+
+	d := p.Transfer
+	s.partSize.SetText(bytesText(d.PartSize))
+	s.taskNum.SetText(intText(int64(d.TaskNum)))
+	s.jobs.SetText(intText(int64(d.Jobs)))
+	s.limit.SetText(bytesText(d.LimitRate))
+	s.thresh.SetText(bytesText(d.MultipartThreshold))
+	s.checkpoint.SetChecked(d.Checkpoint)
+	s.cpDir.SetText(d.CheckpointDir)
+	s.onExists.SetSelected(orDefault(d.OnExists, "overwrite"))
+	s.acl.SetSelected(orDefault(p.ACL, "(bucket default)"))
+	s.storageClass.SetSelected(orDefault(p.StorageClass, "(bucket default)"))
+	cb := settings.Callback{}
+	if p.Callback != nil {
+		cb = *p.Callback
+	}
+	s.cbURL.SetText(cb.URL)
+	s.cbHost.SetText(cb.Host)
+	s.cbBody.SetText(cb.Body)
+	s.cbType.SetSelected(orDefault(cb.BodyType, "application/x-www-form-urlencoded"))
+	s.testResult.SetText("")
+}
+
+func hasSecret(store settings.SecretStore, profile string) bool {
+	v, err := store.Get(settings.SecretKey(profile))
+	return err == nil && v != ""
+}
+
+func bytesText(n int64) string {
+	if n <= 0 {
+		return ""
+	}
+	return humanize.IBytes(uint64(n))
+}
+
+func intText(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// parseBytes reads "8MiB", "5 MB", "1048576"; empty is 0.
+func parseBytes(field, s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n > 1<<62 {
+		return 0, &settings.FieldError{Field: field, Value: s, Reason: "not a size (try 8MiB or 5MB)"}
+	}
+	return int64(n), nil
+}
+
+func parseInt(field, s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, &settings.FieldError{Field: field, Value: s, Reason: "not a whole number"}
+	}
+	return n, nil
+}
+
+// profile reads the form into a profile, and the credentials typed (if any).
+func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, error) {
+	p := settings.Profile{}
+	if old, ok := s.cfg.Profile(s.orig); ok {
+		p = old
+	}
+	if !s.local {
+		p.Name = strings.TrimSpace(s.name.Text)
+		p.Endpoint = strings.TrimSpace(s.endpoint.Text)
+		p.Region = strings.TrimSpace(s.region.Text)
+		p.Bucket = strings.TrimSpace(s.bucket.Text)
+		p.SignatureV4 = s.sigV4.Checked
+		p.AllowHTTP = s.allowHTTP.Checked
+		p.AccessKeyID = strings.TrimSpace(s.keyID.Text)
+	}
+	p.Prefix = strings.TrimSpace(s.prefix.Text)
+	var errs []error
+	var err error
+	d := &p.Transfer
+	if d.PartSize, err = parseBytes("part size", s.partSize.Text); err != nil {
+		errs = append(errs, err)
+	}
+	if d.TaskNum, err = parseInt("parts in parallel", s.taskNum.Text); err != nil {
+		errs = append(errs, err)
+	}
+	if d.Jobs, err = parseInt("files in parallel", s.jobs.Text); err != nil {
+		errs = append(errs, err)
+	}
+	if d.LimitRate, err = parseBytes("bandwidth limit", s.limit.Text); err != nil {
+		errs = append(errs, err)
+	}
+	if d.MultipartThreshold, err = parseBytes("multipart threshold", s.thresh.Text); err != nil {
+		errs = append(errs, err)
+	}
+	d.Checkpoint = s.checkpoint.Checked
+	d.CheckpointDir = strings.TrimSpace(s.cpDir.Text)
+	d.OnExists = s.onExists.Selected
+	p.ACL = strings.TrimPrefix(s.acl.Selected, "(bucket default)")
+	p.StorageClass = strings.TrimPrefix(s.storageClass.Selected, "(bucket default)")
+	p.Callback = nil
+	if u := strings.TrimSpace(s.cbURL.Text); u != "" {
+		p.Callback = &settings.Callback{URL: u, Host: strings.TrimSpace(s.cbHost.Text), Body: s.cbBody.Text, BodyType: s.cbType.Selected}
+	}
+	if len(errs) > 0 {
+		return p, nil, errors.Join(errs...)
+	}
+	if err := p.Validate(); err != nil {
+		return p, nil, err
+	}
+	var creds *settings.Credentials
+	if !s.local && s.secret.Text != "" {
+		creds = &settings.Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: s.secret.Text, SecurityToken: s.token.Text}
+	}
+	return p, creds, nil
+}
+
+// apply reads the behaviour tab into cfg.App.
+func (s *settingsDialog) applyApp() error {
+	pol, err := settings.ParseResumePolicy(s.resume.Selected)
+	if err != nil {
+		return err
+	}
+	s.cfg.App.ResumeOnLaunch = pol
+	s.cfg.App.Notifications = s.notify.Checked
+	s.cfg.App.CloseToTray = s.toTray.Checked
+	s.cfg.App.Proxy = strings.TrimSpace(s.proxy.Text)
+	return nil
+}
+
+// save validates and writes everything, then applies what concerns the
+// running uploads (transfer options of the profile in use) at once.
+func (s *settingsDialog) save() {
+	p, creds, err := s.profile()
+	if err == nil {
+		err = s.applyApp()
+	}
+	if err == nil {
+		err = s.store(p, creds)
+	}
+	if err != nil {
+		s.saveResult.Importance = widget.DangerImportance
+		s.saveResult.SetText("Not saved: " + err.Error())
+		return
+	}
+	s.saveResult.Importance = widget.SuccessImportance
+	s.saveResult.SetText("Saved to " + s.w.profiles.Store.Path())
+}
+
+// store puts p (renamed from s.orig, if so) and its credentials into the
+// settings and the keyring, and saves the file.
+func (s *settingsDialog) store(p settings.Profile, creds *settings.Credentials) error {
+	cfg := s.cfg
+	cfg.Profiles = append([]settings.Profile(nil), s.cfg.Profiles...)
+	if s.orig != "" && s.orig != p.Name {
+		if _, taken := cfg.Profile(p.Name); taken {
+			return &settings.FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "another profile has this name"}
+		}
+		cfg.Remove(s.orig)
+		if cfg.DefaultProfile == "" || cfg.DefaultProfile == s.orig {
+			cfg.DefaultProfile = p.Name
+		}
+	} else if s.orig == "" {
+		if _, taken := cfg.Profile(p.Name); taken {
+			return &settings.FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "another profile has this name"}
+		}
+	}
+	if err := cfg.Put(p); err != nil {
+		return err
+	}
+	var prov *settings.Provider
+	if creds != nil {
+		var err error
+		if prov, err = settings.SaveCredentials(&cfg, p.Name, s.w.profiles.Secrets, *creds); err != nil {
+			return err
+		}
+	}
+	if err := s.w.profiles.Store.Save(cfg); err != nil {
+		return err
+	}
+	if s.orig != "" && s.orig != p.Name {
+		_ = settings.DeleteProfileSecrets(s.w.profiles.Secrets, s.orig)
+	}
+	s.cfg = cfg
+	s.orig = p.Name
+	s.w.settingsSaved(cfg, p, prov)
+	s.which.Options = append(profileNames(cfg), newProfileChoice)
+	f := s.which.OnChanged
+	s.which.OnChanged = nil
+	s.which.SetSelected(p.Name)
+	s.which.OnChanged = f
+	return nil
+}
+
+// settingsSaved applies saved settings to the window and the Manager.
+func (w *Window) settingsSaved(cfg settings.Config, p settings.Profile, prov *settings.Provider) {
+	w.cfg = cfg
+	w.closeToTray = cfg.App.CloseToTray
+	w.notifications = cfg.App.Notifications
+	w.profile.Options = profileNames(cfg)
+	w.profile.Refresh()
+	if p.Name != w.target.Profile {
+		return
+	}
+	// The profile in use changed: new options apply to later tasks, and
+	// Jobs and the bandwidth limit to running ones too.
+	if err := w.be.SetOptions(p.Options()); err != nil {
+		w.showError(fmt.Errorf("apply transfer options: %w", err))
+	}
+	w.prefixE.SetText(p.Prefix)
+	if prov != nil {
+		w.be.SetCredentials(prov)
+		w.target.Credentials = prov
+	}
+	if p.Bucket != w.target.Bucket || settings.EndpointURL(p.Endpoint) != w.target.Endpoint && !p.Local {
+		w.useProfile(p, nil)
+	}
+}
+
+// testConnection runs the connection test with what the form says now,
+// before anything is saved.
+func (s *settingsDialog) testConnection() {
+	p, creds, err := s.profile()
+	if err != nil {
+		s.showTest(false, err.Error())
+		return
+	}
+	s.testButton.Disable()
+	s.testResult.Importance = widget.MediumImportance
+	s.testResult.SetText("Testing " + p.Bucket + "…")
+	pr := s.w.profiles
+	s.w.goAsync(func() func() {
+		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+		defer cancel()
+		t, err := pr.Connect(ctx, p)
+		if err != nil && creds == nil {
+			return func() { s.testButton.Enable(); s.showTest(false, err.Error()) }
+		}
+		if creds != nil {
+			t.Credentials = settings.NewProvider(*creds, settings.SourceStored)
+			if t.Endpoint == "" {
+				t = p.Target(t.Credentials, s.cfg.App.Proxy)
+			}
+		}
+		res := settings.CheckConnection(ctx, t, 0, pr.Getenv)
+		return func() {
+			s.testButton.Enable()
+			msg := res.Message
+			if res.OK() {
+				msg = fmt.Sprintf("Connected to %s in %s. %s", t.Bucket, res.Elapsed.Round(time.Millisecond), res.Message)
+			} else if res.RequestID != "" {
+				msg += " (RequestId " + res.RequestID + ")"
+			}
+			s.showTest(res.OK(), msg)
+		}
+	})
+}
+
+func (s *settingsDialog) showTest(ok bool, msg string) {
+	s.testResult.Importance = widget.DangerImportance
+	if ok {
+		s.testResult.Importance = widget.SuccessImportance
+	}
+	s.testResult.SetText(msg)
+}
+
+// use saves the profile and makes it the destination for new drops.
+func (s *settingsDialog) use() {
+	s.save()
+	if s.saveResult.Importance != widget.SuccessImportance {
+		return
+	}
+	if p, ok := s.cfg.Profile(s.orig); ok {
+		s.w.useProfile(p, nil)
+	}
+}
+
+func (s *settingsDialog) makeDefault() {
+	if s.orig == "" {
+		s.saveResult.SetText("Save the profile first")
+		return
+	}
+	cfg := s.cfg
+	cfg.DefaultProfile = s.orig
+	if err := s.w.profiles.Store.Save(cfg); err != nil {
+		s.saveResult.Importance = widget.DangerImportance
+		s.saveResult.SetText("Not saved: " + err.Error())
+		return
+	}
+	s.cfg = cfg
+	s.w.cfg = cfg
+	s.saveResult.Importance = widget.SuccessImportance
+	s.saveResult.SetText(s.orig + " opens by default from now on")
+}
+
+func (s *settingsDialog) deleteProfile() {
+	name := s.orig
+	if name == "" || s.local {
+		s.saveResult.Importance = widget.WarningImportance
+		s.saveResult.SetText("The built-in Local bucket cannot be deleted")
+		if name == "" {
+			s.saveResult.SetText("Nothing to delete: this profile was never saved")
+		}
+		return
+	}
+	if name == s.w.target.Profile {
+		s.saveResult.Importance = widget.WarningImportance
+		s.saveResult.SetText("Switch new uploads to another profile before deleting " + name)
+		return
+	}
+	dialog.ShowConfirm("Delete profile?", fmt.Sprintf("Delete %q and its stored credentials?", name), func(ok bool) {
+		if !ok {
+			return
+		}
+		cfg := s.cfg
+		cfg.Profiles = append([]settings.Profile(nil), s.cfg.Profiles...)
+		cfg.Remove(name)
+		if err := s.w.profiles.Store.Save(cfg); err != nil {
+			s.saveResult.Importance = widget.DangerImportance
+			s.saveResult.SetText("Not deleted: " + err.Error())
+			return
+		}
+		if err := settings.DeleteProfileSecrets(s.w.profiles.Secrets, name); err != nil {
+			s.saveResult.Importance = widget.WarningImportance
+			s.saveResult.SetText("Deleted, but its secret could not be removed from the keyring: " + err.Error())
+		}
+		s.cfg = cfg
+		s.w.cfg = cfg
+		s.w.profile.Options = profileNames(cfg)
+		s.w.profile.Refresh()
+		s.which.Options = append(profileNames(cfg), newProfileChoice)
+		s.which.SetSelected(s.w.target.Profile)
+	}, s.w.win)
+}
+
+// scanOrphans lists multipart uploads in the current bucket that no
+// checkpoint knows of.
+func (s *settingsDialog) scanOrphans() {
+	s.orphanScan.Disable()
+	s.orphanAbort.Disable()
+	s.orphanResult.Importance = widget.MediumImportance
+	s.orphanResult.SetText("Scanning " + s.w.target.Bucket + "…")
+	s.w.goAsync(func() func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		o, err := s.w.be.Orphans(ctx)
+		return func() {
+			s.orphanScan.Enable()
+			s.orphans = o
+			switch {
+			case err != nil:
+				s.orphanResult.Importance = widget.DangerImportance
+				s.orphanResult.SetText("Scan failed: " + err.Error())
+			case len(o) == 0:
+				s.orphanResult.Importance = widget.SuccessImportance
+				s.orphanResult.SetText("No incomplete uploads in " + s.w.target.Bucket + ".")
+			default:
+				s.orphanResult.SetText(orphanText(s.w.target.Bucket, o))
+				s.orphanAbort.Enable()
+			}
+		}
+	})
+}
+
+func orphanText(bucket string, o []transfer.Orphan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s in %s that no checkpoint here knows of:\n", plural(len(o), "incomplete upload"), bucket)
+	for i, x := range o {
+		if i == 8 {
+			fmt.Fprintf(&b, "… and %d more", len(o)-i)
+			break
+		}
+		fmt.Fprintf(&b, "%s (started %s)\n", x.Key, humanize.Time(x.Initiated))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (s *settingsDialog) abortOrphans() {
+	o := s.orphans
+	if len(o) == 0 {
+		return
+	}
+	s.orphanAbort.Disable()
+	s.orphanScan.Disable()
+	s.w.goAsync(func() func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := s.w.be.AbortOrphans(ctx, o)
+		return func() {
+			s.orphanScan.Enable()
+			if err != nil {
+				s.orphanResult.Importance = widget.DangerImportance
+				s.orphanResult.SetText("Abort failed: " + err.Error())
+				s.orphanAbort.Enable()
+				return
+			}
+			s.orphans = nil
+			s.orphanResult.Importance = widget.SuccessImportance
+			s.orphanResult.SetText(fmt.Sprintf("Aborted %s; their parts are deleted.", plural(len(o), "incomplete upload")))
+		}
+	})
+}
