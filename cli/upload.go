@@ -1,0 +1,477 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/dustin/go-humanize"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/ossdrop/ossdrop/settings"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+func init() {
+	Register(Command{Name: "upload", Summary: "upload files and folders (resumable; rerun to continue)", Run: runUpload})
+	Register(Command{Name: "resume", Summary: "resume every unfinished upload recorded in the state directory", Run: runResume})
+	Register(Command{Name: "list", Summary: "list unfinished uploads recorded in the state directory", Run: runList})
+}
+
+// exitInterrupted is the conventional exit code after SIGINT.
+const exitInterrupted = 130
+
+// uploadFlags are shared by upload and resume.
+type uploadFlags struct {
+	fs                                                     *flag.FlagSet
+	endpoint, region, bucket, prefix, profile, stateDir    string
+	partSize, limitRate, onExists, checkpointDir, threshld string
+	taskNum, jobs                                          int
+	noCheckpoint, v4, quiet                                bool
+}
+
+func newUploadFlags(name string, env *Env) *uploadFlags {
+	f := &uploadFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs := f.fs
+	fs.SetOutput(env.Stderr)
+	fs.StringVar(&f.endpoint, "endpoint", "", "OSS endpoint URL, e.g. https://oss-cn-hangzhou.aliyuncs.com")
+	fs.StringVar(&f.region, "region", "", "region, e.g. cn-hangzhou (needed with --v4)")
+	fs.StringVar(&f.bucket, "bucket", "", "bucket name")
+	fs.StringVar(&f.prefix, "prefix", "", "key prefix (a folder in the bucket)")
+	fs.StringVar(&f.profile, "profile", "", "use a saved profile for endpoint, bucket, credentials and defaults")
+	fs.StringVar(&f.partSize, "part-size", "8MiB", "part size, 100KiB..5GiB (grown automatically beyond 10,000 parts)")
+	fs.IntVar(&f.taskNum, "task-num", transfer.DefaultTaskNum, "parts uploaded in parallel per file")
+	fs.IntVar(&f.jobs, "jobs", transfer.DefaultJobs, "files uploaded in parallel")
+	fs.StringVar(&f.limitRate, "limit-rate", "0", "bandwidth cap for all uploads, e.g. 10MiB/s (0 = unlimited)")
+	fs.StringVar(&f.onExists, "on-exists", "overwrite", "when the object exists: overwrite, skip, skip-identical or rename")
+	fs.StringVar(&f.threshld, "multipart-threshold", "", "files below this size use one request (default: the part size)")
+	fs.BoolVar(&f.noCheckpoint, "no-checkpoint", false, "do not record progress; an interrupted upload restarts from zero")
+	fs.StringVar(&f.checkpointDir, "checkpoint-dir", "", "where .ucp checkpoints go (default $XDG_STATE_HOME/ossdrop/checkpoints)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "state directory (default $OSSDROP_STATE_DIR, else $XDG_STATE_HOME/ossdrop)")
+	fs.BoolVar(&f.v4, "v4", false, "sign requests with signature V4 (needs --region)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bars even on a terminal")
+	return f
+}
+
+// stateDirFor honours --state-dir, then OSSDROP_STATE_DIR, then XDG_STATE_HOME as seen
+// through env (so tests and wrappers can redirect it), then the xdg default.
+func stateDirFor(flagVal string, env *Env) string {
+	if flagVal != "" {
+		return flagVal
+	}
+	if d := env.Getenv("OSSDROP_STATE_DIR"); d != "" {
+		return d
+	}
+	if d := env.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ossdrop")
+	}
+	return transfer.DefaultStateDir()
+}
+
+func parseRate(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "/s"), "ps")
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("--limit-rate %q: want a size per second such as 10MiB/s", s)
+	}
+	return int64(n), nil
+}
+
+type envCreds struct{ id, secret, token string }
+
+func (c envCreds) GetAccessKeyID() string          { return c.id }
+func (c envCreds) GetAccessKeySecret() string      { return c.secret }
+func (c envCreds) GetSecurityToken() string        { return c.token }
+func (c envCreds) GetCredentials() oss.Credentials { return c }
+
+// config resolves flags (and the profile, when named) into a Manager config.
+// The returned closer stops a Local-bucket server started for the profile.
+func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, func(), error) {
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	cfg := transfer.Config{Options: transfer.DefaultOptions(), StateDir: stateDirFor(f.stateDir, env)}
+	closer := func() {}
+	var envC oss.CredentialsProvider
+	if id := env.Getenv("OSS_ACCESS_KEY_ID"); id != "" {
+		envC = envCreds{id, env.Getenv("OSS_ACCESS_KEY_SECRET"), env.Getenv("OSS_SESSION_TOKEN")}
+	}
+	if f.profile != "" {
+		st := settings.NewStore("")
+		scfg, err := st.Load()
+		if err != nil {
+			return cfg, closer, err
+		}
+		p, ok := scfg.Profile(f.profile)
+		if !ok {
+			return cfg, closer, fmt.Errorf("--profile %q: no such profile (see 'ossdrop profile list')", f.profile)
+		}
+		store := settings.OpenSecretStore(ctx, settings.SecretOptions{AllowFile: scfg.App.SecretsInFile})
+		if p.Local {
+			lb, err := settings.StartLocalBucket(ctx, settings.DefaultLocalBucketDir(), store)
+			if err != nil {
+				return cfg, closer, fmt.Errorf("start the Local bucket: %w", err)
+			}
+			closer = func() { lb.Close() }
+			cfg.Target = lb.Target()
+		} else {
+			t, _, err := settings.TargetFor(p, scfg.App, store, env.Getenv)
+			if err != nil {
+				return cfg, closer, err
+			}
+			cfg.Target = t
+		}
+		cfg.Options = p.Options()
+		cfg.CredentialsFor = func(profile, endpoint string) (oss.CredentialsProvider, error) {
+			q, ok := scfg.Profile(profile)
+			if !ok || q.Local {
+				return nil, nil
+			}
+			t, _, err := settings.TargetFor(q, scfg.App, store, env.Getenv)
+			return t.Credentials, err
+		}
+	} else {
+		cfg.Target.Credentials = envC
+	}
+	t := &cfg.Target
+	if set["endpoint"] || t.Endpoint == "" {
+		t.Endpoint = f.endpoint
+	}
+	if set["bucket"] || t.Bucket == "" {
+		t.Bucket = f.bucket
+	}
+	if set["region"] {
+		t.Region = f.region
+	}
+	if set["v4"] {
+		t.AuthV4 = f.v4
+	}
+	if envC != nil && (f.profile == "" || set["endpoint"]) {
+		t.Credentials = envC
+	}
+	if t.Endpoint == "" || t.Bucket == "" {
+		return cfg, closer, errors.New("give --endpoint and --bucket, or --profile")
+	}
+	if t.Credentials == nil {
+		return cfg, closer, errors.New("no credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), or use --profile")
+	}
+	o := &cfg.Options
+	if set["part-size"] || o.PartSize == 0 {
+		n, err := humanize.ParseBytes(f.partSize)
+		if err != nil {
+			return cfg, closer, fmt.Errorf("--part-size %q: want a size such as 8MiB", f.partSize)
+		}
+		o.PartSize = int64(n)
+	}
+	if set["task-num"] || o.TaskNum == 0 {
+		o.TaskNum = f.taskNum
+	}
+	if set["jobs"] || o.Jobs == 0 {
+		o.Jobs = f.jobs
+	}
+	if set["limit-rate"] {
+		r, err := parseRate(f.limitRate)
+		if err != nil {
+			return cfg, closer, err
+		}
+		o.LimitRate = r
+	}
+	if set["on-exists"] {
+		oe, err := transfer.ParseOnExists(f.onExists)
+		if err != nil {
+			return cfg, closer, fmt.Errorf("--on-exists: %w", err)
+		}
+		o.OnExists = oe
+	}
+	if set["multipart-threshold"] {
+		n, err := humanize.ParseBytes(f.threshld)
+		if err != nil {
+			return cfg, closer, fmt.Errorf("--multipart-threshold %q: want a size such as 8MiB", f.threshld)
+		}
+		o.MultipartThreshold = int64(n)
+	}
+	if f.noCheckpoint {
+		o.EnableCheckpoint = false
+	}
+	if set["checkpoint-dir"] {
+		o.CheckpointDir = f.checkpointDir
+	}
+	return cfg, closer, nil
+}
+
+func runUpload(ctx context.Context, env *Env, args []string) int {
+	f := newUploadFlags("upload", env)
+	f.fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: ossdrop upload [flags] PATH...\n\nUploads files and folders (a folder keeps its name under --prefix). Credentials come from\nOSS_ACCESS_KEY_ID / OSS_ACCESS_KEY_SECRET / OSS_SESSION_TOKEN or --profile. Running the same\ncommand again resumes where it stopped.\n\nFlags:")
+		f.fs.PrintDefaults()
+	}
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if f.fs.NArg() == 0 {
+		fmt.Fprintln(env.Stderr, "ossdrop upload: no files given")
+		f.fs.Usage()
+		return 2
+	}
+	return f.run(ctx, env, func(m *transfer.Manager) { m.Add(f.fs.Args(), f.prefix) })
+}
+
+func runResume(ctx context.Context, env *Env, args []string) int {
+	f := newUploadFlags("resume", env)
+	f.fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "Usage: ossdrop resume [flags]\n\nResumes every unfinished upload recorded in the state directory. Uploads made with another\nprofile use that profile's credentials when --profile is available; otherwise the given ones.\n\nFlags:")
+		f.fs.PrintDefaults()
+	}
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	dir := stateDirFor(f.stateDir, env)
+	items, err := transfer.ListUnfinished(dir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop resume: %v\n", err)
+		return 1
+	}
+	var good []transfer.Unfinished
+	bad := 0
+	for _, u := range items {
+		if u.Err != nil && u.Path == "" {
+			fmt.Fprintf(env.Stderr, "ossdrop resume: skipped: %v\n", u.Err)
+			bad++
+			continue
+		}
+		good = append(good, u)
+	}
+	if len(good) == 0 {
+		fmt.Fprintln(env.Stdout, "nothing to resume")
+		if bad > 0 {
+			return 1
+		}
+		return 0
+	}
+	// Recorded uploads carry their own destination; flags only fill what is missing.
+	if f.endpoint == "" {
+		f.endpoint = good[0].Endpoint
+	}
+	if f.bucket == "" {
+		f.bucket = good[0].Bucket
+	}
+	return f.run(ctx, env, func(m *transfer.Manager) { m.ResumeUnfinished(good) })
+}
+
+func (f *uploadFlags) run(ctx context.Context, env *Env, queue func(*transfer.Manager)) int {
+	name := f.fs.Name()
+	cfg, closer, err := f.config(ctx, env)
+	defer closer()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
+		return 2
+	}
+	logger, logCloser, err := transfer.OpenLog(cfg.StateDir)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
+		return 1
+	}
+	defer logCloser.Close()
+	cfg.Logger = logger.With("cmd", name)
+	m, err := transfer.NewManager(cfg)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
+		return 2
+	}
+	queue(m)
+
+	var bars *barSet
+	if !f.quiet && isTerminal(env.Stderr) {
+		bars = newBarSet(ctx, env.Stderr)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Wait(ctx) }()
+	var snaps []transfer.TaskSnapshot
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+loop:
+	for {
+		select {
+		case err := <-done:
+			if err != nil && ctx.Err() != nil {
+				break loop
+			}
+			break loop
+		case <-m.Changed():
+		case <-tick.C:
+		}
+		if bars != nil {
+			snaps = m.Snapshot(snaps)
+			bars.update(snaps, m.Totals())
+		}
+	}
+	interrupted := ctx.Err() != nil
+	m.Close()
+	snaps = m.Snapshot(snaps)
+	if bars != nil {
+		bars.finish(snaps, m.Totals(), interrupted)
+	}
+	if interrupted {
+		fmt.Fprintf(env.Stderr, "ossdrop %s: interrupted; progress is saved, run the same command (or 'ossdrop resume') to continue\n", name)
+		return exitInterrupted
+	}
+	return report(env, name, snaps)
+}
+
+func report(env *Env, name string, snaps []transfer.TaskSnapshot) int {
+	var fails []string
+	var done, skipped int
+	var bytes int64
+	for _, s := range snaps {
+		switch s.State {
+		case transfer.Done:
+			done++
+			bytes += s.Size
+			if s.Note != "" {
+				fmt.Fprintf(env.Stderr, "note: %s: %s\n", s.Path, s.Note)
+			}
+		case transfer.Skipped:
+			skipped++
+		default:
+			why := s.State.String()
+			if s.Err != nil {
+				why = s.Err.Error()
+			}
+			fails = append(fails, fmt.Sprintf("failed: %s -> oss://%s/%s: %s", s.Path, s.Bucket, s.Key, why))
+		}
+	}
+	sort.Strings(fails)
+	for _, l := range fails {
+		fmt.Fprintln(env.Stderr, l)
+	}
+	fmt.Fprintf(env.Stdout, "%d uploaded (%s), %d skipped, %d failed\n", done, humanize.IBytes(uint64(bytes)), skipped, len(fails))
+	if len(fails) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func runList(_ context.Context, env *Env, args []string) int {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	stateDir := fs.String("state-dir", "", "state directory (default $OSSDROP_STATE_DIR, else $XDG_STATE_HOME/ossdrop)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	items, err := transfer.ListUnfinished(stateDirFor(*stateDir, env))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop list: %v\n", err)
+		return 1
+	}
+	for _, u := range items {
+		state := "queued"
+		switch {
+		case u.Err != nil:
+			state = "corrupt: " + u.Err.Error()
+		case u.UploadID != "":
+			state = "partial"
+		}
+		path := u.Path
+		if path == "" {
+			path = "?"
+		}
+		fmt.Fprintf(env.Stdout, "%s\t%s/%s/%s\t%s/%s\t%s\n", path, strings.TrimRight(u.Endpoint, "/"), u.Bucket, u.Key,
+			humanize.IBytes(uint64(u.Done)), humanize.IBytes(uint64(u.Size)), state)
+	}
+	return 0
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// barSet draws one bar for the whole batch and one per running file.
+type barSet struct {
+	p      *mpb.Progress
+	total  *mpb.Bar
+	files  map[transfer.TaskID]*mpb.Bar
+	totals *transfer.Totals
+}
+
+func newBarSet(ctx context.Context, w io.Writer) *barSet {
+	p := mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+	b := &barSet{p: p, files: map[transfer.TaskID]*mpb.Bar{}}
+	var tot transfer.Totals
+	b.total = p.AddBar(0, mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+		return fmt.Sprintf("total %d/%d files", tot.Done+tot.Skipped, tot.Files)
+	})), mpb.AppendDecorators(decor.Any(func(s decor.Statistics) string {
+		return fmt.Sprintf("%s/%s  %s/s  ETA %s", humanize.IBytes(uint64(s.Current)), humanize.IBytes(uint64(s.Total)),
+			humanize.IBytes(uint64(tot.Speed)), tot.ETA.Round(time.Second))
+	})))
+	b.totals = &tot
+	return b
+}
+
+func (b *barSet) update(snaps []transfer.TaskSnapshot, t transfer.Totals) {
+	*b.totals = t
+	b.total.SetTotal(max(t.Bytes, 1), false)
+	b.total.SetCurrent(t.BytesSent)
+	for _, s := range snaps {
+		bar, ok := b.files[s.ID]
+		if s.State.Active() && !ok {
+			name := filepath.Base(s.Path)
+			if len(name) > 30 {
+				name = name[:27] + "..."
+			}
+			bar = b.p.AddBar(max(s.Size, 1), mpb.PrependDecorators(decor.Name(name, decor.WC{W: 31, C: decor.DindentRight})),
+				mpb.AppendDecorators(decor.Percentage(decor.WC{W: 5})))
+			b.files[s.ID] = bar
+			ok = true
+		}
+		if !ok {
+			continue
+		}
+		switch {
+		case s.State == transfer.Done:
+			bar.SetTotal(max(s.Size, 1), true)
+			delete(b.files, s.ID)
+		case !s.State.Active():
+			bar.Abort(true)
+			delete(b.files, s.ID)
+		default:
+			bar.SetCurrent(s.Sent)
+		}
+	}
+}
+
+func (b *barSet) finish(snaps []transfer.TaskSnapshot, t transfer.Totals, interrupted bool) {
+	b.update(snaps, t)
+	for id, bar := range b.files {
+		bar.Abort(true)
+		delete(b.files, id)
+	}
+	if interrupted || t.BytesSent < t.Bytes {
+		b.total.Abort(false)
+	} else {
+		b.total.SetTotal(max(t.Bytes, 1), true)
+	}
+	b.p.Wait()
+}
