@@ -1,0 +1,120 @@
+package ossemu
+
+import (
+	"bytes"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/dustin/go-humanize"
+)
+
+// BenchmarkMultipartUpload1GiB measures the server alone: a multipart upload
+// over loopback from a client that hashes nothing (CRC off, parts sent from
+// one reused buffer), so the figure is what the server can absorb.
+// OSSEMU_BENCH_SIZE (e.g. "256MiB"), OSSEMU_BENCH_PART, OSSEMU_BENCH_CONC and
+// OSSEMU_BENCH_DIR (default: a temp dir on the test's file system) tune it.
+func BenchmarkMultipartUpload1GiB(b *testing.B) {
+	size := envBytes(b, "OSSEMU_BENCH_SIZE", 1<<30)
+	partSize := envBytes(b, "OSSEMU_BENCH_PART", 16<<20)
+	conc := int(envBytes(b, "OSSEMU_BENCH_CONC", 4))
+	dir := os.Getenv("OSSEMU_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	} else {
+		d, err := os.MkdirTemp(dir, "ossemu-bench-*")
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir = d
+		b.Cleanup(func() { os.RemoveAll(d) })
+	}
+	s := newServer(b, Options{Dir: dir})
+	bkt := bucketOf(b, s, oss.EnableCRC(false))
+	buf := randBytes(int(partSize), 99)
+	nparts := int((size + partSize - 1) / partSize)
+
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var ms runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	})
+
+	b.SetBytes(size)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		imur, err := bkt.InitiateMultipartUpload("bench.bin")
+		if err != nil {
+			b.Fatal(err)
+		}
+		parts := make([]oss.UploadPart, nparts)
+		next := atomic.Int64{}
+		var pw sync.WaitGroup
+		errs := make(chan error, conc)
+		for range conc {
+			pw.Go(func() {
+				for {
+					n := int(next.Add(1))
+					if n > nparts {
+						return
+					}
+					l := partSize
+					if rest := size - int64(n-1)*partSize; rest < l {
+						l = rest
+					}
+					p, err := bkt.UploadPart(imur, bytes.NewReader(buf[:l]), l, n)
+					if err != nil {
+						errs <- err
+						return
+					}
+					parts[n-1] = p
+				}
+			})
+		}
+		pw.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+		if _, err := bkt.CompleteMultipartUpload(imur, parts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	if info, ok := s.Object("", "bench.bin"); !ok || info.Size != size {
+		b.Fatalf("object not stored: %+v", info)
+	}
+}
+
+func envBytes(b *testing.B, name string, def int64) int64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil {
+		b.Fatalf("%s=%q: %v", name, v, err)
+	}
+	return int64(n)
+}

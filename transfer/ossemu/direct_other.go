@@ -1,0 +1,12 @@
+//go:build !linux
+
+package ossemu
+
+import "os"
+
+func createBlobFile(path string) (*os.File, bool, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	return f, false, err
+}
+
+func clearDirect(*os.File) error { return nil }
