@@ -411,7 +411,15 @@ func (s *Server) listUploads(rq *request, b *bucket) int {
 	lastPrefix := ""
 	count := 0
 	var lastKey, lastID string
+	skipUnder := ""
+	if delim != "" && idMarker == "" && strings.HasPrefix(keyMarker, prefix) && strings.HasSuffix(keyMarker, delim) &&
+		strings.Contains(keyMarker[len(prefix):], delim) {
+		skipUnder = keyMarker // the marker is a common prefix returned by the previous page
+	}
 	for _, u := range all {
+		if skipUnder != "" && strings.HasPrefix(u.Key, skipUnder) {
+			continue
+		}
 		if keyMarker != "" {
 			if idMarker == "" && u.Key <= keyMarker {
 				continue

@@ -1,0 +1,158 @@
+package ossemu
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+func TestAuthErrors(t *testing.T) {
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			s := newServer(t, Options{})
+			put := func(c *oss.Client, bucket string) error {
+				b, _ := c.Bucket(bucket)
+				return b.PutObject("k", strings.NewReader("data"))
+			}
+			unknown, _ := oss.New(s.URL, "LTAIunknown", s.AccessKeySecret, v.opts...)
+			se := wantCode(t, put(unknown, s.Bucket()), 403, "InvalidAccessKeyId")
+			if !strings.Contains(string(se.RawMessage), "LTAIunknown") {
+				t.Errorf("error should name the key id: %s", se.RawMessage)
+			}
+			wrong, _ := oss.New(s.URL, s.AccessKeyID, "not-the-secret", v.opts...)
+			wantCode(t, put(wrong, s.Bucket()), 403, "SignatureDoesNotMatch")
+			_, err := wrong.ListBuckets()
+			wantCode(t, err, 403, "SignatureDoesNotMatch")
+			b, _ := wrong.Bucket(s.Bucket())
+			_, err = b.GetObjectDetailedMeta("k") // HEAD: the code travels in x-oss-err
+			wantCode(t, err, 403, "SignatureDoesNotMatch")
+
+			good := client(t, s, v.opts...)
+			wantCode(t, put(good, "no-such-bucket"), 404, "NoSuchBucket")
+			_, err = good.GetBucketInfo("no-such-bucket")
+			wantCode(t, err, 404, "NoSuchBucket")
+
+			// the server's clock 16 minutes ahead: the client's Date is too old
+			s.SetClockOffset(16 * time.Minute)
+			wantCode(t, put(good, s.Bucket()), 403, "RequestTimeTooSkewed")
+			s.SetClockOffset(-16 * time.Minute)
+			wantCode(t, put(good, s.Bucket()), 403, "RequestTimeTooSkewed")
+			s.SetClockOffset(14 * time.Minute)
+			if err := put(good, s.Bucket()); err != nil {
+				t.Fatalf("14 minutes of skew must be accepted: %v", err)
+			}
+			s.SetClockOffset(0)
+
+			// credentials can be changed at runtime
+			s.SetCredentials("LTAInew", "newsecret")
+			wantCode(t, put(good, s.Bucket()), 403, "InvalidAccessKeyId")
+			fresh, _ := oss.New(s.URL, "LTAInew", "newsecret", v.opts...)
+			if err := put(fresh, s.Bucket()); err != nil {
+				t.Fatalf("after SetCredentials: %v", err)
+			}
+		})
+	}
+}
+
+func TestSecurityToken(t *testing.T) {
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			s := newServer(t, Options{SecurityToken: "tok-1"})
+			put := func(opts ...oss.ClientOption) error {
+				c := client(t, s, append(append([]oss.ClientOption{}, v.opts...), opts...)...)
+				b, _ := c.Bucket(s.Bucket())
+				return b.PutObject("k", strings.NewReader("data"))
+			}
+			if err := put(oss.SecurityToken("tok-1")); err != nil {
+				t.Fatalf("with token: %v", err)
+			}
+			wantCode(t, put(), 403, "InvalidAccessKeyId")
+			wantCode(t, put(oss.SecurityToken("tok-x")), 403, "InvalidSecurityToken")
+
+			s.SetSecurityToken("tok-1", time.Now().Add(-time.Second))
+			wantCode(t, put(oss.SecurityToken("tok-1")), 403, "SecurityTokenExpired")
+			// rotation: a new token works, the old one does not
+			s.SetSecurityToken("tok-2", time.Now().Add(time.Hour))
+			if err := put(oss.SecurityToken("tok-2")); err != nil {
+				t.Fatalf("rotated token: %v", err)
+			}
+			wantCode(t, put(oss.SecurityToken("tok-1")), 403, "InvalidSecurityToken")
+		})
+	}
+}
+
+func TestV4Region(t *testing.T) {
+	s := newServer(t, Options{Region: "cn-hangzhou"})
+	ok := client(t, s, oss.AuthVersion(oss.AuthV4), oss.Region("cn-hangzhou"))
+	if _, err := ok.GetBucketInfo(s.Bucket()); err != nil {
+		t.Fatalf("matching region: %v", err)
+	}
+	bad := client(t, s, oss.AuthVersion(oss.AuthV4), oss.Region("cn-beijing"))
+	_, err := bad.GetBucketInfo(s.Bucket())
+	wantCode(t, err, 400, "InvalidArgument")
+}
+
+type errorDoc struct {
+	Code, Message, RequestId, HostId string
+}
+
+// TestErrorDocuments checks the raw error replies: XML with Code, Message,
+// RequestId and HostId, the same id in x-oss-request-id, and base64 XML in
+// x-oss-err for HEAD.
+func TestErrorDocuments(t *testing.T) {
+	s := newServer(t, Options{})
+	for _, method := range []string{"GET", "HEAD", "PUT", "DELETE", "POST"} {
+		req, _ := http.NewRequest(method, s.URL+"/"+s.Bucket()+"/k", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("x-oss-request-id")
+		if resp.StatusCode != 403 || id == "" {
+			t.Fatalf("%s unsigned: %d, request id %q", method, resp.StatusCode, id)
+		}
+		if method == "HEAD" {
+			if len(body) != 0 {
+				t.Errorf("HEAD with a body")
+			}
+			body, err = base64.StdEncoding.DecodeString(resp.Header.Get("x-oss-err"))
+			if err != nil {
+				t.Fatalf("x-oss-err: %v", err)
+			}
+		}
+		var doc errorDoc
+		if err := xml.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("%s: error body %q: %v", method, body, err)
+		}
+		if doc.Code != "AccessDenied" || doc.Message == "" || doc.RequestId != id || doc.HostId == "" {
+			t.Errorf("%s: error document %+v (header id %s)", method, doc, id)
+		}
+	}
+	// success replies carry a request id too
+	b := bucketOf(t, s)
+	var h http.Header
+	if err := b.PutObject("x", strings.NewReader("y"), oss.GetResponseHeader(&h)); err != nil || h.Get("x-oss-request-id") == "" {
+		t.Fatalf("put: %v, headers %v", err, h)
+	}
+}
+
+func TestParseAuthorization(t *testing.T) {
+	for _, h := range []string{"", "OSS", "OSS :sig", "OSS id:", "Bearer x", "OSS4-HMAC-SHA256 Credential=a/b/c,Signature=x",
+		"OSS4-HMAC-SHA256 Signature=x", "OSS2 AccessKeyId:a,Signature:b"} {
+		if _, e := parseAuthorization(h); e == nil {
+			t.Errorf("%q accepted", h)
+		}
+	}
+	a, e := parseAuthorization("OSS4-HMAC-SHA256 Credential=AK/20240101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host;range,Signature=abc")
+	if e != nil || a.keyID != "AK" || a.day != "20240101" || a.region != "cn-hangzhou" || a.signature != "abc" || len(a.additional) != 2 {
+		t.Fatalf("parsed %+v %v", a, e)
+	}
+}

@@ -1,0 +1,211 @@
+package ossemu
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+func TestRestartKeepsEverything(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := NewServer(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := s1.Addr()
+	b := bucketOf(t, s1)
+	small := randBytes(5000, 31)
+	if err := b.PutObject("plain", bytes.NewReader(small), oss.Meta("K", "v"), oss.ContentType("text/x-test")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutObject("gone", bytes.NewReader(small)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteObject("gone"); err != nil {
+		t.Fatal(err)
+	}
+	// a half-done multipart upload
+	imur, err := b.InitiateMultipartUpload("half", oss.Meta("Stage", "one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := randBytes(200_000, 32)
+	up1, err := b.UploadPart(imur, bytes.NewReader(p1), int64(len(p1)), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, secret := s1.AccessKeyID, s1.AccessKeySecret
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+
+	// same directory, same address: generated credentials are reused
+	s2 := newServer(t, Options{Dir: dir, Addr: addr})
+	if s2.URL != s1.URL || s2.AccessKeyID != id || s2.AccessKeySecret != secret {
+		t.Fatalf("restart: url %s→%s, credentials changed: %v", s1.URL, s2.URL, s2.AccessKeyID != id)
+	}
+	b2 := bucketOf(t, s2)
+	if got := mustRead(t, b2, "plain"); !bytes.Equal(got, small) {
+		t.Fatal("object body changed across restart")
+	}
+	meta, err := b2.GetObjectDetailedMeta("plain")
+	if err != nil || meta.Get("X-Oss-Meta-K") != "v" || meta.Get("Content-Type") != "text/x-test" || crcHeader(t, meta) != crcOf(small) {
+		t.Fatalf("metadata after restart: %v %v", meta, err)
+	}
+	if ok, _ := b2.IsObjectExist("gone"); ok {
+		t.Fatal("deleted object came back")
+	}
+	lp, err := b2.ListUploadedParts(imur)
+	if err != nil || len(lp.UploadedParts) != 1 || lp.UploadedParts[0].ETag != up1.ETag {
+		t.Fatalf("parts after restart: %+v %v", lp, err)
+	}
+	// finish the upload on the new server
+	p2 := randBytes(1000, 33)
+	up2, err := b2.UploadPart(imur, bytes.NewReader(p2), int64(len(p2)), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := b2.CompleteMultipartUpload(imur, []oss.UploadPart{up1, up2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(append([]byte{}, p1...), p2...)
+	if got := mustRead(t, b2, "half"); !bytes.Equal(got, all) || res.ETag != multipartETag(p1, p2) {
+		t.Fatal("completed object differs")
+	}
+	info, _ := s2.Object("", "half")
+	if info.CRC64 != crcOf(all) || info.Meta["x-oss-meta-stage"] != "one" {
+		t.Fatalf("info %+v", info)
+	}
+}
+
+// TestCrashLeftovers simulates what a killed server leaves behind: temporary
+// metadata files, blobs nobody references, and an upload directory without
+// its upload.json. A new server must clean them and serve only whole objects.
+func TestCrashLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := NewServer(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bucketOf(t, s1)
+	if err := b.PutObject("keep", strings.NewReader("kept")); err != nil {
+		t.Fatal(err)
+	}
+	s1.Close()
+	bd := filepath.Join(dir, "buckets", "local")
+	os.WriteFile(filepath.Join(bd, "data", "ORPHANBLOB"), []byte("torn"), 0o600)
+	os.WriteFile(filepath.Join(bd, "objects", "half.json.tmp-123"), []byte("{"), 0o600)
+	os.MkdirAll(filepath.Join(bd, "uploads", "BROKEN"), 0o700)
+
+	s2 := newServer(t, Options{Dir: dir})
+	if _, err := os.Stat(filepath.Join(bd, "data", "ORPHANBLOB")); !os.IsNotExist(err) {
+		t.Error("orphan blob not removed")
+	}
+	if _, err := os.Stat(filepath.Join(bd, "uploads", "BROKEN")); !os.IsNotExist(err) {
+		t.Error("broken upload not removed")
+	}
+	if keys := s2.Keys(""); len(keys) != 1 || keys[0] != "keep" {
+		t.Fatalf("keys %q", keys)
+	}
+	if got, err := s2.ReadObject("", "keep"); err != nil || string(got) != "kept" {
+		t.Fatalf("keep: %q %v", got, err)
+	}
+}
+
+func TestOverwriteFreesOldData(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	for i := range 5 {
+		if err := b.PutObject("k", bytes.NewReader(randBytes(10_000, uint64(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a reader opened before an overwrite keeps its version
+	rc, _, err := s.OpenObject("", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutObject("k", strings.NewReader("new")); err != nil {
+		t.Fatal(err)
+	}
+	old := make([]byte, 10_000)
+	if _, err := rc.Read(old); err != nil || !bytes.Equal(old, randBytes(10_000, 4)) {
+		t.Fatalf("pinned reader: %v", err)
+	}
+	rc.Close()
+	n := 0
+	filepath.WalkDir(filepath.Join(s.Dir(), "buckets", "local", "data"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	if n != 1 {
+		t.Fatalf("%d blobs on disk for one small object", n)
+	}
+}
+
+func TestParallelUploads(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	var wg sync.WaitGroup
+	const workers = 6
+	datas := make([][]byte, workers)
+	for w := range workers {
+		datas[w] = randBytes(250_000+w*1000, uint64(100+w))
+		wg.Go(func() {
+			key := "par/" + string(rune('a'+w))
+			imur, err := b.InitiateMultipartUpload(key)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			d := datas[w]
+			var parts []oss.UploadPart
+			var pm sync.Mutex
+			var pw sync.WaitGroup
+			for i, off := 0, 0; off < len(d); i, off = i+1, off+100*1024 {
+				end := min(off+100*1024, len(d))
+				pw.Go(func() {
+					p, err := b.UploadPart(imur, bytes.NewReader(d[off:end]), int64(end-off), i+1)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					pm.Lock()
+					parts = append(parts, p)
+					pm.Unlock()
+				})
+			}
+			pw.Wait()
+			if _, err := b.CompleteMultipartUpload(imur, parts); err != nil {
+				t.Error(err)
+			}
+			// and concurrent small puts on one shared key
+			if err := b.PutObject("shared", bytes.NewReader(d[:1000])); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for w := range workers {
+		info, ok := s.Object("", "par/"+string(rune('a'+w)))
+		if !ok || info.CRC64 != crcOf(datas[w]) {
+			t.Errorf("worker %d: %+v", w, info)
+		}
+	}
+	got, err := s.ReadObject("", "shared")
+	if err != nil || len(got) != 1000 {
+		t.Fatalf("shared: %v", err)
+	}
+}
