@@ -126,7 +126,7 @@ func statusText(t transfer.TaskSnapshot) string {
 	case transfer.Failed:
 		s = "Failed: " + orUnknown(reason(t.Err))
 	case transfer.Paused:
-		s = join("Paused", progressText(t), reason(t.Err))
+		s = join("Paused", progressText(t), pauseReason(t))
 	case transfer.Canceled:
 		s = "Canceled"
 	case transfer.Skipped:
@@ -141,6 +141,16 @@ func statusText(t transfer.TaskSnapshot) string {
 		s = join(s, t.Note)
 	}
 	return s
+}
+
+// pauseReason explains a pause the user did not ask for (expired
+// credentials: OSS answered with a code). A user's own pause cancels requests
+// in flight, and the resulting local error is no reason to show.
+func pauseReason(t transfer.TaskSnapshot) string {
+	if t.Err == nil || t.Err.Code == "" {
+		return ""
+	}
+	return reason(t.Err)
 }
 
 func resumedText(t transfer.TaskSnapshot) string {

@@ -143,7 +143,7 @@ func (r *taskRow) showActions(s transfer.State) {
 	show(r.resume, s == transfer.Paused)
 	show(r.retry, s == transfer.Failed || s == transfer.Canceled)
 	show(r.link, s == transfer.Done || s == transfer.Skipped)
-	show(r.details, s == transfer.Failed || s == transfer.Retrying || (s == transfer.Paused && r.task.Err != nil))
+	show(r.details, s == transfer.Failed || s == transfer.Retrying || (s == transfer.Paused && pauseReason(r.task) != ""))
 	show(r.cancel, bound && !s.Finished())
 	show(r.remove, s.Finished() || s == transfer.Paused)
 	if changed {

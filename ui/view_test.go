@@ -255,3 +255,77 @@ func overlayText(w *Window) string {
 	}
 	return b.String()
 }
+
+func TestResumeDialogViews(t *testing.T) {
+	be := newViewBackend()
+	w := newViewWindow(t, be)
+	items := []transfer.Unfinished{
+		{Path: "/home/ana/video/holiday.mp4", Key: "trip/holiday.mp4", Bucket: "media", Size: 2_000_000_000, Done: 1_200_000_000, UploadID: "U1"},
+		{Path: "/home/ana/video/notes.txt", Key: "trip/notes.txt", Bucket: "media", Size: 5_000},
+		{CheckpointFile: "/home/ana/.local/state/ossdrop/checkpoints/x.ucp", Err: fmt.Errorf("checkpoint x.ucp: checksum mismatch")},
+	}
+	w.OfferResume(items, "ask")
+	if txt := overlayText(w); !strings.Contains(txt, "2 uploads did not finish last time to media; 800 MB left to send.") ||
+		!strings.Contains(txt, "1 record cannot be resumed") {
+		t.Fatalf("dialog says %q", txt)
+	}
+	test.AssertRendersToMarkup(t, "resume_dialog.xml", w.win.Canvas())
+	test.AssertRendersToImage(t, "resume_dialog.png", w.win.Canvas())
+
+	// Choose: untick the first, resume the rest.
+	test.Tap(findButton(t, w.win.Canvas(), "Choose…"))
+	test.AssertRendersToMarkup(t, "resume_choose.xml", w.win.Canvas())
+	checks := findChecks(w.win.Canvas())
+	if len(checks) != 2 {
+		t.Fatalf("%d checkboxes, want 2 (unreadable records are not offered)", len(checks))
+	}
+	test.Tap(checks[0])
+	test.Tap(findButton(t, w.win.Canvas(), "Resume selected"))
+	if got := strings.Join(be.calls, ";"); got != "resume unfinished 1" {
+		t.Fatalf("calls %q", got)
+	}
+
+	// "always" resumes without asking and names what it could not resume.
+	be.calls = nil
+	w.OfferResume(items, "always")
+	if got := strings.Join(be.calls, ";"); got != "resume unfinished 2" {
+		t.Fatalf("calls %q", got)
+	}
+	if !strings.Contains(overlayText(w), "checksum mismatch") {
+		t.Fatal("unreadable record not reported")
+	}
+	be.calls = nil
+	w.OfferResume(items, "never")
+	if len(be.calls) != 0 {
+		t.Fatalf("never: calls %v", be.calls)
+	}
+}
+
+func findChecks(c fyne.Canvas) []*widget.Check {
+	var out []*widget.Check
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		if ch, ok := o.(*widget.Check); ok {
+			out = append(out, ch)
+			return
+		}
+		if cont, ok := o.(*fyne.Container); ok {
+			for _, x := range cont.Objects {
+				walk(x)
+			}
+			return
+		}
+		if wid, ok := o.(fyne.Widget); ok {
+			for _, x := range test.WidgetRenderer(wid).Objects() {
+				walk(x)
+			}
+		}
+	}
+	for _, o := range c.Overlays().List() {
+		walk(o)
+	}
+	return out
+}

@@ -76,14 +76,15 @@ type Window struct {
 	retryF   *widget.Button
 	clearF   *widget.Button
 
-	totals      transfer.Totals
-	batch       batchState
-	tray        tray
-	closeToTray bool
-	toldTray    bool
-	quitDialog  dialog.Dialog
-	onQuit      func() // tests replace app.Quit
-	lastCopied  string // for tests: the clipboard of the test driver is per window
+	totals       transfer.Totals
+	batch        batchState
+	tray         tray
+	closeToTray  bool
+	toldTray     bool
+	quitDialog   dialog.Dialog
+	resumeDialog dialog.Dialog
+	onQuit       func() // tests replace app.Quit
+	lastCopied   string // for tests: the clipboard of the test driver is per window
 
 	profiles      *Profiles
 	cfg           settings.Config // the settings as last loaded or saved

@@ -1,0 +1,221 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/settings"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// discardTimeout bounds aborting the multipart uploads of discarded records.
+const discardTimeout = 2 * time.Minute
+
+// OfferResume deals with uploads a previous run left unfinished, as policy
+// says: resume them all, leave them, or ask with Resume all / Choose /
+// Discard. Records that cannot be read are never resumed; they are named in
+// the dialog (or in an error with policy "always") so nothing is lost silently.
+func (w *Window) OfferResume(items []transfer.Unfinished, policy settings.ResumePolicy) {
+	if len(items) == 0 || policy == settings.ResumeNever {
+		return
+	}
+	good, bad := splitUnfinished(items)
+	if policy == settings.ResumeAlways {
+		w.be.ResumeUnfinished(good)
+		if len(bad) > 0 {
+			w.showError(fmt.Errorf("%s could not be resumed:\n%s", plural(len(bad), "unfinished upload"), badText(bad)))
+		}
+		return
+	}
+	w.askResume(good, bad)
+}
+
+func splitUnfinished(items []transfer.Unfinished) (good, bad []transfer.Unfinished) {
+	for _, u := range items {
+		if u.Err != nil || u.Path == "" || u.Key == "" {
+			bad = append(bad, u)
+		} else {
+			good = append(good, u)
+		}
+	}
+	return good, bad
+}
+
+func badText(bad []transfer.Unfinished) string {
+	var b strings.Builder
+	for i, u := range bad {
+		if i == 10 {
+			fmt.Fprintf(&b, "… and %d more\n", len(bad)-i)
+			break
+		}
+		what := u.Path
+		if what == "" {
+			what = u.CheckpointFile
+		}
+		fmt.Fprintf(&b, "%s: %v\n", what, u.Err)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// unfinishedSummary is the dialog's first line: how many, how much is left,
+// and where to.
+func unfinishedSummary(good, bad []transfer.Unfinished) string {
+	var left int64
+	dests := map[string]bool{}
+	for _, u := range good {
+		left += max(u.Size-u.Done, 0)
+		dests[u.Bucket] = true
+	}
+	where := ""
+	if len(dests) == 1 {
+		for b := range dests {
+			where = " to " + b
+		}
+	} else if len(dests) > 1 {
+		where = fmt.Sprintf(" to %d buckets", len(dests))
+	}
+	s := fmt.Sprintf("%s did not finish last time%s; %s left to send.",
+		plural(len(good), "upload"), where, size(left))
+	if len(good) == 1 {
+		s = fmt.Sprintf("1 upload did not finish last time%s; %s left to send.", where, size(left))
+	}
+	if len(bad) > 0 {
+		s += fmt.Sprintf("\n%s cannot be resumed (shown in red); Discard removes them.", plural(len(bad), "record"))
+	}
+	return s
+}
+
+func unfinishedLine(u transfer.Unfinished) string {
+	if u.Err != nil {
+		what := u.Path
+		if what == "" {
+			what = u.CheckpointFile
+		}
+		return fmt.Sprintf("%s — %v", what, u.Err)
+	}
+	prog := size(u.Size)
+	if u.Done > 0 {
+		prog = size(u.Done) + " of " + size(u.Size)
+	}
+	return fmt.Sprintf("%s  to  %s · %s", u.Path, destination(u.Bucket, u.Key), prog)
+}
+
+// askResume shows the resume-on-launch dialog.
+func (w *Window) askResume(good, bad []transfer.Unfinished) {
+	all := append(append([]transfer.Unfinished(nil), good...), bad...)
+	list := widget.NewList(func() int { return len(all) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			l.SetText(unfinishedLine(all[i]))
+			want := widget.MediumImportance
+			if all[i].Err != nil {
+				want = widget.DangerImportance
+			}
+			setImportance(l, want)
+		})
+	summary := widget.NewLabel(unfinishedSummary(good, bad))
+	summary.Wrapping = fyne.TextWrapWord
+	content := container.NewBorder(summary, nil, nil, nil, list)
+
+	d := dialog.NewCustomWithoutButtons("Resume unfinished uploads?", content, w.win)
+	resumeAll := widget.NewButtonWithIcon("Resume all", theme.MediaPlayIcon(), func() {
+		d.Hide()
+		w.be.ResumeUnfinished(good)
+	})
+	resumeAll.Importance = widget.HighImportance
+	if len(good) == 0 {
+		resumeAll.Disable()
+	}
+	choose := widget.NewButtonWithIcon("Choose…", theme.ListIcon(), func() {
+		d.Hide()
+		w.chooseResume(good, bad)
+	})
+	if len(good) == 0 {
+		choose.Disable()
+	}
+	discard := widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), func() {
+		d.Hide()
+		w.confirmDiscard(all)
+	})
+	discard.Importance = widget.DangerImportance
+	later := widget.NewButton("Not now", func() { d.Hide() })
+	d.SetButtons([]fyne.CanvasObject{later, discard, choose, resumeAll})
+	d.Resize(fyne.NewSize(820, 460))
+	w.resumeDialog = d
+	d.Show()
+}
+
+// chooseResume lets the user tick which uploads to resume; the rest stay
+// recorded and are offered again next launch.
+func (w *Window) chooseResume(good, bad []transfer.Unfinished) {
+	picked := make([]bool, len(good))
+	for i := range picked {
+		picked[i] = true
+	}
+	list := widget.NewList(func() int { return len(good) },
+		func() fyne.CanvasObject { return widget.NewCheck("", nil) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			c := o.(*widget.Check)
+			c.OnChanged = nil // reset before SetChecked so a recycled row does not write to the old index
+			c.Text = unfinishedLine(good[i])
+			c.SetChecked(picked[i])
+			c.OnChanged = func(on bool) { picked[i] = on }
+		})
+	note := widget.NewLabel("Uploads you leave unticked stay recorded and are offered again next time.")
+	note.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomWithoutButtons("Choose uploads to resume", container.NewBorder(note, nil, nil, nil, list), w.win)
+	back := widget.NewButton("Back", func() {
+		d.Hide()
+		w.askResume(good, bad)
+	})
+	resume := widget.NewButtonWithIcon("Resume selected", theme.MediaPlayIcon(), func() {
+		d.Hide()
+		var sel []transfer.Unfinished
+		for i, on := range picked {
+			if on {
+				sel = append(sel, good[i])
+			}
+		}
+		w.be.ResumeUnfinished(sel)
+	})
+	resume.Importance = widget.HighImportance
+	d.SetButtons([]fyne.CanvasObject{back, resume})
+	d.Resize(fyne.NewSize(820, 460))
+	w.resumeDialog = d
+	d.Show()
+}
+
+// confirmDiscard aborts the recorded multipart uploads and removes their
+// checkpoints, after asking: the bytes already sent are lost.
+func (w *Window) confirmDiscard(items []transfer.Unfinished) {
+	msg := fmt.Sprintf("Discard %s? Parts already sent are deleted from the bucket and the checkpoints removed.",
+		plural(len(items), "unfinished upload"))
+	d := newConfirm("Discard unfinished uploads?", msg, "Discard", "Cancel", func(ok bool) {
+		if !ok {
+			return
+		}
+		w.goAsync(func() func() {
+			ctx, cancel := context.WithTimeout(context.Background(), discardTimeout)
+			defer cancel()
+			err := w.be.DiscardUnfinished(ctx, items)
+			if err == nil {
+				return nil
+			}
+			return func() { w.showError(fmt.Errorf("discard unfinished uploads: %w", err)) }
+		})
+	}, w.win)
+	w.resumeDialog = d
+	d.Show()
+}
