@@ -172,7 +172,10 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		if code == "" {
 			code = "InjectedFault"
 		}
-		return s.failNoDrain(rq, errf(f.Status, code, "Injected fault.")), true
+		// The body is read first: replying while the SDK is still sending
+		// trips a data race inside the SDK (it reads its progress counter
+		// while the transport is still writing), which would fail -race tests.
+		return s.fail(rq, errf(f.Status, code, "Injected fault.")), true
 	}
 	if f.Bandwidth > 0 && rq.r.Body != nil {
 		rq.r.Body = &limitedBody{rc: rq.r.Body, ctx: rq.r.Context(), lim: rate.NewLimiter(rate.Limit(f.Bandwidth), int(min(f.Bandwidth, 64<<10)))}

@@ -1,0 +1,319 @@
+package ossemu
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+func TestKeysCannotEscape(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "data")
+	s := newServer(t, Options{Dir: dir})
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			b := bucketOf(t, s, v.opts...)
+			long := strings.Repeat("ä", 511) + "x" // 1023 bytes
+			accepted := []string{"../../x", "../../../../../../tmp/escape", "a/../../b", "..", ".", "con", "nul.txt", "x/./y",
+				long, "日本語/ファイル.txt", "emoji 😀", "back\\slash", "trailing/", "dots...", "a//b"}
+			for _, k := range accepted {
+				data := []byte("value of " + k)
+				if err := b.PutObject(k, bytes.NewReader(data)); err != nil {
+					t.Fatalf("put %q: %v", k, err)
+				}
+				if got := mustRead(t, b, k); !bytes.Equal(got, data) {
+					t.Fatalf("read %q: %q", k, got)
+				}
+			}
+			rejected := []string{"/etc/passwd", "\\windows", long + "y", "nul\x00byte", "bad\xffutf8"}
+			for _, k := range rejected {
+				err := b.PutObject(k, strings.NewReader("x"))
+				wantCode(t, err, 400, "InvalidObjectName")
+				_, err = b.InitiateMultipartUpload(k)
+				wantCode(t, err, 400, "InvalidObjectName")
+			}
+			// listing returns the keys exactly
+			r, err := b.ListObjects(oss.Prefix(".."), oss.MaxKeys(1000))
+			if err != nil || len(r.Objects) != 3 {
+				t.Fatalf("list ..: %+v %v", r.Objects, err)
+			}
+		})
+	}
+	// a raw request with an unescaped ../ path (no SDK cleaning) stays inside too
+	req, _ := http.NewRequest("PUT", s.URL+"/local/x", strings.NewReader("raw"))
+	req.URL.Opaque = "/local/../../raw-escape"
+	resp, err := http.DefaultClient.Do(req)
+	if err == nil {
+		resp.Body.Close()
+	}
+	// nothing was created outside the data directory
+	filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !strings.HasPrefix(p, dir) && p != parent {
+			t.Errorf("file outside the data directory: %s", p)
+		}
+		return nil
+	})
+	if _, err := os.Stat("/tmp/escape"); err == nil {
+		t.Error("/tmp/escape exists")
+	}
+	if len(s.Keys("")) < 10 {
+		t.Errorf("keys: %q", s.Keys(""))
+	}
+}
+
+func TestForbidOverwrite(t *testing.T) {
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			s := newServer(t, Options{})
+			b := bucketOf(t, s, v.opts...)
+			if err := b.PutObject("k", strings.NewReader("one"), oss.ForbidOverWrite(true)); err != nil {
+				t.Fatal(err)
+			}
+			wantCode(t, b.PutObject("k", strings.NewReader("two"), oss.ForbidOverWrite(true)), 409, "FileAlreadyExists")
+			if got := mustRead(t, b, "k"); string(got) != "one" {
+				t.Fatalf("overwritten: %q", got)
+			}
+			_, err := b.InitiateMultipartUpload("k", oss.ForbidOverWrite(true))
+			wantCode(t, err, 409, "FileAlreadyExists")
+			// an upload started before the object existed fails at Complete
+			imur, err := b.InitiateMultipartUpload("m")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := b.UploadPart(imur, strings.NewReader("part"), 4, 1)
+			if err := b.PutObject("m", strings.NewReader("first")); err != nil {
+				t.Fatal(err)
+			}
+			_, err = b.CompleteMultipartUpload(imur, []oss.UploadPart{p}, oss.ForbidOverWrite(true))
+			wantCode(t, err, 409, "FileAlreadyExists")
+			if _, err := b.CompleteMultipartUpload(imur, []oss.UploadPart{p}); err != nil {
+				t.Fatalf("the upload must survive a refused Complete: %v", err)
+			}
+			// explicit false overwrites
+			if err := b.PutObject("k", strings.NewReader("three"), oss.ForbidOverWrite(false)); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestForbidOverwriteRace: of many concurrent forbid-overwrite writers of one
+// key, exactly one wins.
+func TestForbidOverwriteRace(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	var wins, conflicts atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				err = b.PutObject("race", bytes.NewReader(randBytes(50_000, uint64(i))), oss.ForbidOverWrite(true))
+			} else {
+				imur, ierr := b.InitiateMultipartUpload("race")
+				if ierr != nil {
+					t.Error(ierr)
+					return
+				}
+				p, perr := b.UploadPart(imur, bytes.NewReader(randBytes(50_000, uint64(i))), 50_000, 1)
+				if perr != nil {
+					t.Error(perr)
+					return
+				}
+				_, err = b.CompleteMultipartUpload(imur, []oss.UploadPart{p}, oss.ForbidOverWrite(true))
+			}
+			var se oss.ServiceError
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.As(err, &se) && se.Code == "FileAlreadyExists":
+				conflicts.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 || conflicts.Load() != 7 {
+		t.Fatalf("wins %d conflicts %d", wins.Load(), conflicts.Load())
+	}
+}
+
+func callbackHeaders(t *testing.T, u, body, bodyType string, vars map[string]string) []oss.Option {
+	cb, _ := json.Marshal(map[string]string{"callbackUrl": u, "callbackBody": body, "callbackBodyType": bodyType})
+	opts := []oss.Option{oss.Callback(base64.StdEncoding.EncodeToString(cb))}
+	if vars != nil {
+		v, _ := json.Marshal(vars)
+		opts = append(opts, oss.CallbackVar(base64.StdEncoding.EncodeToString(v)))
+	}
+	return opts
+}
+
+func TestCallback(t *testing.T) {
+	var mu sync.Mutex
+	var gotBodies []string
+	var gotTypes []string
+	cbs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		gotBodies = append(gotBodies, string(body))
+		gotTypes = append(gotTypes, r.Header.Get("Content-Type"))
+		mu.Unlock()
+		if r.URL.Path == "/fail" {
+			http.Error(w, "nope", 500)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"Status":"OK"}`))
+	}))
+	defer cbs.Close()
+
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			gotBodies, gotTypes = nil, nil
+			s := newServer(t, Options{})
+			b := bucketOf(t, s, v.opts...)
+			data := randBytes(3000, 41)
+			var reply []byte
+			opts := callbackHeaders(t, cbs.URL+"/ok", "bucket=${bucket}&object=${object}&size=${size}&etag=${etag}&mime=${mimeType}&who=${x:who}",
+				"application/x-www-form-urlencoded", map[string]string{"x:who": "a&b c"})
+			if err := b.PutObject("cb/a b.txt", bytes.NewReader(data), append(opts, oss.CallbackResult(&reply))...); err != nil {
+				t.Fatalf("put with callback: %v", err)
+			}
+			if string(reply) != `{"Status":"OK"}` {
+				t.Errorf("callback reply %q", reply)
+			}
+			info, _ := s.Object("", "cb/a b.txt")
+			form, err := url.ParseQuery(gotBodies[0])
+			if err != nil || form.Get("bucket") != "local" || form.Get("object") != "cb/a b.txt" || form.Get("size") != "3000" ||
+				`"`+form.Get("etag")+`"` != info.ETag || form.Get("mime") != "text/plain" || form.Get("who") != "a&b c" {
+				t.Errorf("callback body %q", gotBodies[0])
+			}
+			if gotTypes[0] != "application/x-www-form-urlencoded" {
+				t.Errorf("callback content type %q", gotTypes[0])
+			}
+
+			// JSON body on CompleteMultipartUpload
+			imur, _ := b.InitiateMultipartUpload("cb/multi")
+			p, _ := b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 1)
+			reply = nil
+			opts = callbackHeaders(t, cbs.URL+"/ok", `{"object":"${object}","size":${size}}`, "application/json", nil)
+			if _, err := b.CompleteMultipartUpload(imur, []oss.UploadPart{p}, append(opts, oss.CallbackResult(&reply))...); err != nil {
+				t.Fatalf("complete with callback: %v", err)
+			}
+			if string(reply) != `{"Status":"OK"}` || gotBodies[1] != `{"object":"cb/multi","size":3000}` {
+				t.Errorf("complete callback: reply %q body %q", reply, gotBodies[1])
+			}
+
+			// failure: 203 CallbackFailed, object kept
+			opts = callbackHeaders(t, cbs.URL+"/fail", "x=${object}", "", nil)
+			err = b.PutObject("cb/failed", bytes.NewReader(data), opts...)
+			wantCode(t, err, 203, "CallbackFailed")
+			if got := mustRead(t, b, "cb/failed"); !bytes.Equal(got, data) {
+				t.Error("object not kept after a failed callback")
+			}
+			// an unreachable first URL falls through to the second
+			opts = callbackHeaders(t, "http://127.0.0.1:1/x;"+cbs.URL+"/ok", "x=${object}", "", nil)
+			if err := b.PutObject("cb/second", bytes.NewReader(data), opts...); err != nil {
+				t.Errorf("second callback URL: %v", err)
+			}
+			// malformed callback header
+			err = b.PutObject("cb/bad", bytes.NewReader(data), oss.Callback("%%%"))
+			wantCode(t, err, 400, "InvalidArgument")
+		})
+	}
+}
+
+func TestFaults(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	imur, err := b.InitiateMultipartUpload("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(300_000, 51)
+
+	// an error reply, twice, then the rule is used up
+	s.Inject(Fault{Match: MatchPart(1), Times: 2, Status: 503, Code: "ServiceUnavailable"})
+	for range 2 {
+		_, err := b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 1)
+		wantCode(t, err, 503, "ServiceUnavailable")
+	}
+	if _, err := b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 1); err != nil {
+		t.Fatalf("after the fault was used up: %v", err)
+	}
+	// other parts were never affected
+	if _, err := b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 2); err != nil {
+		t.Fatal(err)
+	}
+
+	// a connection cut after 100 000 body bytes
+	s.ResetCounters()
+	remove := s.Inject(Fault{Match: MatchOp(OpUploadPart), CutAfter: 100_000})
+	_, err = b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 3)
+	var se oss.ServiceError
+	if err == nil || errors.As(err, &se) {
+		t.Fatalf("want a network error, got %v", err)
+	}
+	if got := s.BytesReceived(OpUploadPart); got < 100_000 || got > 200_000 {
+		t.Errorf("bytes received %d, want about 100000", got)
+	}
+	if s.Requests(OpUploadPart) != 1 || s.FaultsApplied() != 1 {
+		t.Errorf("requests %d faults %d", s.Requests(OpUploadPart), s.FaultsApplied())
+	}
+	remove()
+	for _, u := range s.Uploads("") {
+		for _, p := range u.Parts {
+			if p.Number == 3 {
+				t.Fatal("a cut part was stored")
+			}
+		}
+	}
+
+	// delay
+	s.Inject(Fault{Match: MatchOp(OpHeadObject), Times: 1, Delay: 200 * time.Millisecond})
+	b.PutObject("d", strings.NewReader("x"))
+	start := time.Now()
+	if _, err := b.GetObjectDetailedMeta("d"); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) < 200*time.Millisecond {
+		t.Error("delay not applied")
+	}
+
+	// bandwidth: 300 000 bytes at 1 MB/s take about 0.3 s
+	s.Inject(Fault{Match: MatchAll(MatchOp(OpUploadPart), MatchKey("f")), Times: 1, Bandwidth: 1_000_000})
+	start = time.Now()
+	if _, err := b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 4); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 200*time.Millisecond {
+		t.Errorf("bandwidth cap not applied (%v)", el)
+	}
+
+	// a cut before any body byte, for a HEAD
+	// (unlimited: Go's transport retries an idempotent request once on a reused connection)
+	s.Inject(Fault{Match: MatchOp(OpGetObjectMeta), CutNow: true})
+	if _, err := b.GetObjectMeta("d"); err == nil {
+		t.Error("want a network error")
+	}
+	s.ClearFaults()
+	if _, err := b.GetObjectMeta("d"); err != nil {
+		t.Fatal(err)
+	}
+}
