@@ -477,7 +477,8 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		if res.state == Paused && res.credsExpired {
 			t.credWait = true
 		}
-		if res.state == Done || res.state == Skipped {
+		// A file that cannot be read will not get better by offering it again next launch.
+		if res.state == Done || res.state == Skipped || (res.state == Failed && res.err != nil && res.err.Op == "open") {
 			m.queue.del(t.qid)
 		}
 	}

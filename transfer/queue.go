@@ -41,7 +41,6 @@ type durableQueue struct {
 	f    *os.File
 	buf  []byte
 	last int64
-	err  error
 }
 
 func openQueue(dir string) (*durableQueue, error) {

@@ -523,7 +523,6 @@ func (j *job) finalOptions() []oss.Option {
 type progress struct {
 	rt *running
 	n  atomic.Int64
-	m  *Manager
 }
 
 func (p *progress) ProgressChanged(e *oss.ProgressEvent) {
