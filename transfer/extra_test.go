@@ -1,0 +1,125 @@
+package transfer
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ossdrop/ossdrop/transfer/checkpoint"
+	"github.com/ossdrop/ossdrop/transfer/ossemu"
+)
+
+func TestCallbackReplyKept(t *testing.T) {
+	var got []string
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, string(b))
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer cb.Close()
+	s := newServer(t, ossemu.Options{})
+	m := newManager(t, s, "", func(o *Options) {
+		o.Callback = &Callback{URL: cb.URL, Body: "object=${object}&size=${size}&who=${x:who}", Vars: map[string]string{"x:who": "tester"}}
+	})
+	small, _ := m.AddFile(writeFile(t, t.TempDir(), "s", []byte("tiny")), "cb/small")
+	big, _ := m.AddFile(writeFile(t, t.TempDir(), "b", randBytes(3*MinPartSize, 4)), "cb/big")
+	waitIdle(t, m)
+	for _, id := range []TaskID{small, big} {
+		ts := mustDone(t, m, id)
+		if ts.Callback != `{"ok":true}` {
+			t.Errorf("%s: callback reply %q", ts.Key, ts.Callback)
+		}
+	}
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "who=tester") || !strings.Contains(all, "object=cb%2Fbig") && !strings.Contains(all, "object=cb/big") {
+		t.Fatalf("callback bodies: %q", all)
+	}
+}
+
+// A checkpoint whose recorded part CRC disagrees with what the server stored makes the
+// whole-object check fail: the task fails with a clear message and is never Done.
+func TestCRCMismatchNeverDone(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	file, _, state := interrupted(t, s, 4)
+	cp := cpFiles(t, state)[0]
+	l, err := checkpoint.Load(cp)
+	if err != nil || len(l.Parts) == 0 {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(cp)
+	lines := bytes.SplitAfter(raw, []byte("\n"))
+	var p checkpoint.Part
+	json.Unmarshal(lines[1], &p)
+	p.CRC64 ^= 0xdead
+	nl, _ := json.Marshal(p)
+	lines[1] = append(nl, '\n')
+	os.WriteFile(cp, bytes.Join(lines, nil), 0o600)
+
+	m := newManager(t, s, state, nil)
+	id, _ := m.AddFile(file, "f.bin")
+	waitIdle(t, m)
+	ts, _ := m.Task(id)
+	if ts.State != Failed || ts.Err == nil || !strings.Contains(ts.Err.Error(), "does not match the file") {
+		t.Fatalf("want a CRC failure, got %s %v", ts.State, ts.Err)
+	}
+	// Retrying starts over cleanly and succeeds.
+	m.Retry(id)
+	waitIdle(t, m)
+	mustDone(t, m, id)
+}
+
+func TestOpenLogRotatesAndRedacts(t *testing.T) {
+	dir := t.TempDir()
+	log, c, err := OpenLog(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("hello", "access_key_secret", "SHHH", "path", "/x")
+	big := strings.Repeat("x", 1<<20)
+	for i := 0; i < 6; i++ {
+		log.Info("filler", "data", big)
+	}
+	c.Close()
+	st, err := os.Stat(filepath.Join(dir, "ossdrop.log"))
+	if err != nil || st.Mode().Perm() != 0o600 || st.Size() > MaxLogSize {
+		t.Fatalf("log %v %v", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ossdrop.log.1")); err != nil {
+		t.Fatal("not rotated")
+	}
+	for _, f := range []string{"ossdrop.log", "ossdrop.log.1"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		if bytes.Contains(b, []byte("SHHH")) {
+			t.Fatal("secret in log")
+		}
+	}
+}
+
+// Secrets never reach checkpoints or the durable queue.
+func TestNoSecretsInStateFiles(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	_, _, state := interrupted(t, s, 2)
+	filepath.Walk(state, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			if info != nil && info.IsDir() && p != state && info.Mode().Perm() != 0o700 { // the root was made by the test
+				t.Errorf("%s: mode %v, want 0700", p, info.Mode().Perm())
+			}
+			return nil
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", p, info.Mode().Perm())
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, []byte(s.AccessKeySecret)) || bytes.Contains(b, []byte(s.AccessKeyID)) {
+			t.Errorf("%s holds a credential", p)
+		}
+		return nil
+	})
+}
