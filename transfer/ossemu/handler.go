@@ -198,6 +198,8 @@ func classify(rq *request) string {
 
 // ServeHTTP answers one OSS request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.active.Add(1)
+	defer s.active.Done()
 	rq := &request{r: r, w: w, id: randomHex(12), q: parseQuery(r.URL.RawQuery)}
 	h := w.Header()
 	h.Set("x-oss-request-id", rq.id)

@@ -198,6 +198,16 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 	defer body.Close()
 	// http.ServeContent handles Range (206, 416) and the If-* conditions.
 	sw := &statusWriter{ResponseWriter: rq.w, status: http.StatusOK}
+	sw.onError = func(code int) {
+		switch code {
+		case http.StatusRequestedRangeNotSatisfiable:
+			s.fail(rq, errf(code, "InvalidRange", "The requested range cannot be satisfied."))
+		case http.StatusPreconditionFailed:
+			s.fail(rq, errf(code, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold."))
+		default:
+			s.fail(rq, errf(code, http.StatusText(code), "The request could not be served."))
+		}
+	}
 	http.ServeContent(sw, rq.r, "", m.Modified, body)
 	return sw.status
 }
@@ -215,14 +225,30 @@ func checkPreconditions(r *http.Request, m *objMeta) *ossError {
 	return nil
 }
 
+// statusWriter records the status http.ServeContent sends and turns its
+// plain-text error replies into OSS error documents.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status    int
+	onError   func(code int)
+	swallowed bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
+	if code >= 400 && w.onError != nil {
+		w.swallowed = true
+		w.onError(code)
+		return
+	}
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.swallowed {
+		return len(p), nil
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (s *Server) deleteObject(rq *request, b *bucket) int {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
@@ -207,5 +208,50 @@ func TestParallelUploads(t *testing.T) {
 	got, err := s.ReadObject("", "shared")
 	if err != nil || len(got) != 1000 {
 		t.Fatalf("shared: %v", err)
+	}
+}
+
+// TestKillMidUpload: a server killed while a part is streaming keeps the
+// parts already acknowledged and none of the cut one; a new server on the
+// same address and directory carries on.
+func TestKillMidUpload(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := NewServer(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bucketOf(t, s1)
+	imur, _ := b.InitiateMultipartUpload("k")
+	p1 := randBytes(200_000, 61)
+	up1, err := b.UploadPart(imur, bytes.NewReader(p1), int64(len(p1)), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1.Inject(Fault{Match: MatchPart(2), Bandwidth: 100_000})
+	errc := make(chan error, 1)
+	go func() {
+		p2 := randBytes(1_000_000, 62)
+		_, err := b.UploadPart(imur, bytes.NewReader(p2), int64(len(p2)), 2)
+		errc <- err
+	}()
+	for s1.BytesReceived(OpUploadPart) < 250_000 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s1.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("the part being sent during the kill succeeded")
+	}
+	s2 := newServer(t, Options{Dir: dir, Addr: s1.Addr()})
+	ups := s2.Uploads("")
+	if len(ups) != 1 || len(ups[0].Parts) != 1 || ups[0].Parts[0].Number != 1 || ups[0].Parts[0].ETag != up1.ETag {
+		t.Fatalf("uploads after restart: %+v", ups)
+	}
+	if _, err := b.CompleteMultipartUpload(imur, []oss.UploadPart{up1}); err != nil {
+		t.Fatalf("complete on the restarted server (same client): %v", err)
+	}
+	if got, _ := s2.ReadObject("", "k"); !bytes.Equal(got, p1) {
+		t.Fatal("object differs")
 	}
 }

@@ -63,7 +63,8 @@ type Server struct {
 	faults   []*faultRule
 	skew     atomic.Int64 // clock offset in ns, for RequestTimeTooSkewed tests
 
-	stats stats
+	stats  stats
+	active sync.WaitGroup // running handlers
 
 	cbClient *http.Client
 }
@@ -270,19 +271,31 @@ func randomAlnum(n int) string {
 	return string(b)
 }
 
-// Close stops the server and waits for running handlers. Data stays on disk
-// when Dir was given; a temporary directory is removed. Calling it again
-// returns the first result.
-func (s *Server) Close() error {
+// Close stops the server: requests in progress get up to two seconds to
+// finish, then their connections are cut. It returns once every handler has
+// returned. Data stays on disk when Dir was given; a temporary directory is
+// removed. Calling it again returns the first result.
+func (s *Server) Close() error { return s.stop(2 * time.Second) }
+
+// Kill stops the server at once, cutting every connection mid-request, as a
+// crash or a network outage would; what was committed stays on disk. A new
+// server on the same Dir (and Addr) then plays the restarted one.
+func (s *Server) Kill() error { return s.stop(0) }
+
+func (s *Server) stop(grace time.Duration) error {
 	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		err := s.hs.Shutdown(ctx)
-		if err != nil {
-			// handlers stuck on slow bodies: cut them off
+		var err error
+		if grace > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			err = s.hs.Shutdown(ctx)
+			cancel()
+		}
+		if grace == 0 || err != nil {
+			// cut off whatever is still running
 			err = s.hs.Close()
 		}
 		<-s.served
+		s.active.Wait()
 		s.cbClient.CloseIdleConnections()
 		if s.tempDir {
 			if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
