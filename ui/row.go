@@ -54,7 +54,6 @@ func newTaskRow(act rowActions) *taskRow {
 	r.key = widget.NewLabel("")
 	r.key.Truncation = fyne.TextTruncateEllipsis
 	r.key.SizeName = theme.SizeNameCaptionText
-	r.key.Importance = widget.LowImportance
 	r.bar = widget.NewProgressBar()
 	r.status = widget.NewLabel("")
 	r.status.Truncation = fyne.TextTruncateEllipsis

@@ -556,3 +556,7 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// ShowProblem shows an error in the window, e.g. a settings file that could
+// not be read at launch.
+func (w *Window) ShowProblem(err error) { w.showError(err) }
