@@ -211,7 +211,7 @@ func TestCheckConnectionThroughProxy(t *testing.T) {
 	var proxied atomic.Int64
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !r.URL.IsAbs() {
-			http.Error(w, "not a proxy request", 400)
+			http.Error(w, "not a proxy request", http.StatusBadRequest)
 			return
 		}
 		proxied.Add(1)
@@ -220,7 +220,7 @@ func TestCheckConnectionThroughProxy(t *testing.T) {
 		out.URL.Host = emuAddr // the bucket host name stays in out.Host
 		resp, err := http.DefaultTransport.RoundTrip(out)
 		if err != nil {
-			http.Error(w, err.Error(), 502)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		defer resp.Body.Close()

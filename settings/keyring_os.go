@@ -1,4 +1,4 @@
-//go:build darwin || windows || (dragonfly && cgo) || (freebsd && cgo) || linux || netbsd || openbsd
+//go:build darwin || windows
 
 package settings
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,11 +282,12 @@ func startPrivateBus(t *testing.T) string {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(sock); err == nil {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			return "unix:path=" + sock
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("dbus-daemon did not create its socket")
+	t.Fatal("dbus-daemon did not start listening")
 	return ""
 }
