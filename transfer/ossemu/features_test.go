@@ -2,11 +2,13 @@ package ossemu
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -315,5 +317,67 @@ func TestFaults(t *testing.T) {
 	s.ClearFaults()
 	if _, err := b.GetObjectMeta("d"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDirLock(t *testing.T) {
+	dir := t.TempDir()
+	s := newServer(t, Options{Dir: dir})
+	if _, err := NewServer(Options{Dir: dir}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("a second server on the same directory: %v", err)
+	}
+	s.Close()
+	s2, err := NewServer(Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("after Close the directory is free: %v", err)
+	}
+	s2.Close()
+}
+
+// TestVirtualHostStyle: with a host name endpoint the SDK puts the bucket in
+// the Host header (bucket.host:port) instead of the path.
+func TestVirtualHostStyle(t *testing.T) {
+	s := newServer(t, Options{})
+	_, port, _ := strings.Cut(s.Addr(), ":")
+	dialer := &net.Dialer{}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dialer.DialContext(ctx, network, s.Addr())
+	}}}
+	defer hc.CloseIdleConnections()
+	for _, v := range versions {
+		c, err := oss.New("http://oss.test:"+port, s.AccessKeyID, s.AccessKeySecret, append([]oss.ClientOption{oss.HTTPClient(hc)}, v.opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := c.Bucket("local")
+		if err := b.PutObject("vh/"+v.name, strings.NewReader("hosted")); err != nil {
+			t.Fatalf("%s: virtual-hosted put: %v", v.name, err)
+		}
+		if got := mustRead(t, b, "vh/"+v.name); string(got) != "hosted" {
+			t.Fatalf("%s: %q", v.name, got)
+		}
+		r, err := b.ListObjects(oss.Prefix("vh/"))
+		if err != nil || len(r.Objects) == 0 {
+			t.Fatalf("%s: list: %+v %v", v.name, r, err)
+		}
+	}
+}
+
+func TestContentMD5(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s, oss.EnableMD5(true))
+	data := randBytes(200_000, 71)
+	if err := b.PutObject("md5", bytes.NewReader(data)); err != nil {
+		t.Fatalf("put with Content-MD5: %v", err)
+	}
+	imur, _ := b.InitiateMultipartUpload("md5m")
+	if _, err := b.UploadPart(imur, bytes.NewReader(data), int64(len(data)), 1); err != nil {
+		t.Fatalf("part with Content-MD5: %v", err)
+	}
+	plain := bucketOf(t, s)
+	err := plain.PutObject("md5", bytes.NewReader(data), oss.ContentMD5("1B2M2Y8AsgTpgAmY7PhCfg=="))
+	wantCode(t, err, 400, "InvalidDigest")
+	if got, _ := s.ReadObject("", "md5"); !bytes.Equal(got, data) {
+		t.Fatal("a put with a bad digest replaced the object")
 	}
 }

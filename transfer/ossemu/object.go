@@ -100,9 +100,13 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 			return s.fail(rq, errExistsReply())
 		}
 	}
-	res, err := b.writeBlob(r.Body, r.ContentLength)
+	res, err := b.writeBlob(io.LimitReader(r.Body, maxPutSize+1), r.ContentLength)
 	if err != nil {
 		return s.bodyFailed(rq, err)
+	}
+	if res.Size > maxPutSize { // a chunked body without Content-Length
+		b.removeBlobs(res.ID)
+		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GB)."))
 	}
 	if e := contentMD5Mismatch(r, res.MD5); e != nil {
 		b.removeBlobs(res.ID)

@@ -67,6 +67,7 @@ type Server struct {
 	active sync.WaitGroup // running handlers
 
 	cbClient *http.Client
+	unlock   func()
 }
 
 // credentialsFile holds a generated key pair so serve-local keeps the same
@@ -122,7 +123,16 @@ func NewServer(opts Options) (*Server, error) {
 	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ossemu: data dir: %w", err)
 	}
+	unlock, err := lockDir(s.dir)
+	if err != nil {
+		if s.tempDir {
+			os.RemoveAll(s.dir)
+		}
+		return nil, fmt.Errorf("ossemu: %w", err)
+	}
+	s.unlock = unlock
 	fail := func(err error) (*Server, error) {
+		unlock()
 		if s.tempDir {
 			os.RemoveAll(s.dir)
 		}
@@ -175,6 +185,7 @@ func NewServer(opts Options) (*Server, error) {
 	s.hs = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	go func() {
@@ -297,6 +308,7 @@ func (s *Server) stop(grace time.Duration) error {
 		<-s.served
 		s.active.Wait()
 		s.cbClient.CloseIdleConnections()
+		s.unlock()
 		if s.tempDir {
 			if rerr := os.RemoveAll(s.dir); rerr != nil && err == nil {
 				err = rerr

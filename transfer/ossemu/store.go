@@ -691,6 +691,9 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 			os.Remove(p)
 			return nil
 		}
+		if !strings.HasSuffix(d.Name(), ".json") {
+			return nil
+		}
 		var m objMeta
 		if err := readJSON(p, &m); err != nil || m.Key == "" || b.metaPath(m.Key) != p {
 			log.Warn("skipping unreadable object metadata", "file", p, "err", err)
