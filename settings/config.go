@@ -157,7 +157,7 @@ func Defaults() Config {
 }
 
 // Profile returns the named profile.
-func (c *Config) Profile(name string) (Profile, bool) {
+func (c Config) Profile(name string) (Profile, bool) {
 	for _, p := range c.Profiles {
 		if p.Name == name {
 			return p, true
@@ -167,7 +167,7 @@ func (c *Config) Profile(name string) (Profile, bool) {
 }
 
 // Default returns the default profile, falling back to the first one.
-func (c *Config) Default() (Profile, bool) {
+func (c Config) Default() (Profile, bool) {
 	if p, ok := c.Profile(c.DefaultProfile); ok {
 		return p, true
 	}
@@ -207,7 +207,7 @@ func (c *Config) Remove(name string) bool {
 }
 
 // Validate checks the whole configuration; the error lists every problem.
-func (c *Config) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, p := range c.Profiles {
