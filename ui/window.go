@@ -149,6 +149,8 @@ func (w *Window) build() fyne.CanvasObject {
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
 	if w.profiles != nil {
+		// A target from --endpoint/--bucket belongs to no profile.
+		w.profile.PlaceHolder = "(command line)"
 		w.profile.Options = profileNames(w.cfg)
 		w.profile.Selected = w.target.Profile
 		w.profile.OnChanged = w.profileChosen
