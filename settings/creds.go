@@ -106,6 +106,12 @@ func (p *Provider) Source() Source {
 // String never shows the secret.
 func (p *Provider) String() string { return p.Credentials().String() }
 
+// GoString keeps %#v from printing the secret.
+func (p *Provider) GoString() string { return "&settings.Provider{" + p.String() + "}" }
+
+// LogValue keeps slog from printing the secret.
+func (p *Provider) LogValue() slog.Value { return p.Credentials().LogValue() }
+
 // ExpiryState is how close temporary credentials are to expiring.
 type ExpiryState int
 
@@ -180,6 +186,12 @@ type snapshot Credentials
 func (s snapshot) GetAccessKeyID() string     { return s.AccessKeyID }
 func (s snapshot) GetAccessKeySecret() string { return s.AccessKeySecret }
 func (s snapshot) GetSecurityToken() string   { return s.SecurityToken }
+
+// The SDK hands snapshots around as oss.Credentials; printing one must not
+// show the secret either.
+func (s snapshot) String() string       { return Credentials(s).String() }
+func (s snapshot) GoString() string     { return Credentials(s).GoString() }
+func (s snapshot) LogValue() slog.Value { return Credentials(s).LogValue() }
 
 // MissingSecretError means a profile has no stored secret: the UI should ask
 // for it (and, when State is not persistent, explain why it is asked again).

@@ -147,10 +147,14 @@ func TestSTSRenewal(t *testing.T) {
 func TestCredentialsNeverPrinted(t *testing.T) {
 	c := Credentials{AccessKeyID: "LTAIid", AccessKeySecret: "very-secret-value", SecurityToken: "very-secret-token", Expiry: time.Unix(1e9, 0)}
 	p := NewProvider(c, SourceStored)
+	prof := validProfile()
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "c", c, "p", p)
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "c", c)
-	fmt.Fprintf(&buf, "%v %+v %#v %s %v %+v", c, c, c, c, p, p)
+	snap := p.GetCredentials()
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "snap", snap)
+	fmt.Fprintf(&buf, "%v %+v %#v %s %v %+v %#v %v %+v %#v", c, c, c, c, p, p, p, snap, snap, snap)
+	fmt.Fprintf(&buf, "%+v %#v", prof.Target(p, ""), OssutilConfig{Credentials: c})
 	fmt.Fprint(&buf, (&MissingSecretError{Profile: "w"}).Error())
 	out := buf.String()
 	if strings.Contains(out, "very-secret") {
