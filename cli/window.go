@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -196,9 +198,31 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 	w.Start(ctx)
 	stopOnCancel := context.AfterFunc(ctx, func() { fyne.Do(fa.Quit) })
 	defer stopOnCancel()
+	// OSSDROP_STALL_PROBE=FILE measures the UI loop's stalls for the
+	// benchmark and writes them to FILE as JSON on exit.
+	var probeDone func() ui.StallStats
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	if env.Getenv("OSSDROP_STALL_PROBE") != "" {
+		probeDone = w.ProbeStalls(probeCtx, 5*time.Millisecond)
+	}
 	fa.Run()
 	w.Stop()
+	if probeDone != nil {
+		stopProbe()
+		writeStallReport(env, env.Getenv("OSSDROP_STALL_PROBE"), probeDone())
+	}
 	return 0
+}
+
+func writeStallReport(env *Env, path string, s ui.StallStats) {
+	data, err := json.Marshal(s)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o600)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop: stall report: %v\n", err)
+	}
 }
 
 // initialTarget is the destination the window opens with: --endpoint/--bucket

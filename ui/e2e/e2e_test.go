@@ -30,7 +30,7 @@ const (
 )
 
 type env struct {
-	t         *testing.T
+	t         testing.TB
 	display   string
 	bin       string
 	artifacts string
@@ -38,7 +38,7 @@ type env struct {
 	home      string // XDG dirs live under it
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	if os.Getenv("OSSDROP_E2E") != "1" {
 		t.Skip("set OSSDROP_E2E=1 to run the real-window test (needs Xvfb, xdotool, imagemagick, python3-gi, gir1.2-gtk-3.0)")
 	}
@@ -79,7 +79,7 @@ func setup(t *testing.T) *env {
 	return e
 }
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // startXvfb starts a private X server when the caller gave none.
-func startXvfb(t *testing.T) string {
+func startXvfb(t testing.TB) string {
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatalf("OSSDROP_E2E=1, DISPLAY is not set and Xvfb is missing: %v", err)
 	}
@@ -150,10 +150,16 @@ type app struct {
 // launch starts ossdrop against the test server and waits for its window.
 func (e *env) launch(args ...string) *app {
 	e.t.Helper()
+	return e.launchEnv(nil, args...)
+}
+
+// launchEnv is launch with extra environment variables.
+func (e *env) launchEnv(extraEnv []string, args ...string) *app {
+	e.t.Helper()
 	a := &app{log: &bytes.Buffer{}, done: make(chan error, 1)}
 	all := append([]string{"--endpoint", e.srv.URL, "--bucket", e.srv.Bucket()}, args...)
 	a.cmd = exec.Command(e.bin, all...)
-	a.cmd.Env = e.environ()
+	a.cmd.Env = e.environ(extraEnv...)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
 	if err := a.cmd.Start(); err != nil {
 		e.t.Fatal(err)
@@ -284,7 +290,7 @@ func randBytes(n int, seed uint64) []byte {
 	return b
 }
 
-func write(t *testing.T, p string, data []byte) string {
+func write(t testing.TB, p string, data []byte) string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ossdrop/ossdrop/ui"
+)
+
+// BenchmarkRealWindow20000Files opens the real window with a folder of 20,000
+// files queued and reports: seconds until all 20,000 rows are in the list,
+// the process's resident memory then and at the end, and the longest and
+// 99th-percentile delay of the UI loop while uploads run (a no-op posted
+// through fyne.Do every 5 ms; its delay is how long the window could not
+// react). Run with OSSDROP_E2E=1: make bench.
+func BenchmarkRealWindow20000Files(b *testing.B) {
+	const n = 20000
+	e := setup(b)
+	dir := filepath.Join(b.TempDir(), "many")
+	for i := 0; i < n; i++ {
+		sub := filepath.Join(dir, fmt.Sprintf("d%02d", i%50))
+		if i < 50 {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("file-%05d.txt", i)), []byte(strconv.Itoa(i)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		probe := filepath.Join(b.TempDir(), "stalls.json")
+		start := time.Now()
+		a := e.launchEnv([]string{"OSSDROP_STALL_PROBE=" + probe}, "--prefix", fmt.Sprintf("bench%d/", i), "--resume", "never", dir)
+		var rssReady int64
+		deadline := time.Now().Add(5 * time.Minute)
+		for e.srv.Requests("PutObject") < 200 {
+			if time.Now().After(deadline) {
+				b.Fatalf("uploads never got going")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		// Let uploads run for a while, then stop.
+		time.Sleep(10 * time.Second)
+		rssReady = rss(a.cmd.Process.Pid)
+		e.screenshot(fmt.Sprintf("bench-%d.png", i))
+		uploaded := e.srv.Requests("PutObject")
+		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-a.done:
+		case <-time.After(60 * time.Second):
+			b.Fatal("ossdrop did not quit on SIGTERM")
+		}
+		data, err := os.ReadFile(probe)
+		if err != nil {
+			b.Fatalf("no stall report: %v\n%s", err, a.log)
+		}
+		var s ui.StallStats
+		if err := json.Unmarshal(data, &s); err != nil {
+			b.Fatal(err)
+		}
+		// From launching the process to the list holding every row.
+		ready := time.Duration(-1)
+		for _, r := range s.Rows {
+			if r.Rows >= n {
+				ready = s.Started.Add(r.After).Sub(start)
+				break
+			}
+		}
+		if ready < 0 {
+			b.Fatalf("the list never showed %d rows: %+v", n, s.Rows)
+		}
+		b.ReportMetric(ready.Seconds(), "s-to-20000-rows")
+		b.ReportMetric(float64(s.Max.Microseconds())/1000, "ms-max-stall")
+		b.ReportMetric(float64(s.P99.Microseconds())/1000, "ms-p99-stall")
+		b.ReportMetric(float64(rssReady)/(1<<20), "MiB-rss")
+		b.ReportMetric(float64(uploaded), "files-uploaded")
+		b.Logf("launch to %d rows: %s (window up after %s); UI loop stalls while uploading: max %s, p99 %s over %d samples; RSS %d MiB; %d files uploaded in ~10 s",
+			n, ready, s.Started.Sub(start), s.Max, s.P99, s.Samples, rssReady>>20, uploaded)
+	}
+}
+
+// rss is the resident set size of a process in bytes, from /proc.
+func rss(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}

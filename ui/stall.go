@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"fyne.io/fyne/v2"
+)
+
+// StallStats is what ProbeStalls measured: how late work posted to the UI
+// goroutine ran (the frame loop drains fyne.Do between frames, so the worst
+// delay is the longest the window was unresponsive), and when the list grew.
+type StallStats struct {
+	Started time.Time // when the probe started (the window exists by then)
+	Samples int
+	Max     time.Duration
+	P99     time.Duration
+	// Rows records (time since the probe started, rows in the list) each time
+	// the number of rows changed.
+	Rows []RowsAt
+}
+
+// RowsAt is the list length at a moment.
+type RowsAt struct {
+	After time.Duration
+	Rows  int
+}
+
+// ProbeStalls posts a no-op to the UI goroutine every period until ctx ends
+// and measures how long each waited. The returned function stops the probe
+// and reports; call it after ctx ended or the app quit.
+func (w *Window) ProbeStalls(ctx context.Context, period time.Duration) func() StallStats {
+	start := time.Now()
+	out := make(chan StallStats, 1)
+	go func() {
+		var lat []time.Duration
+		var rows []RowsAt
+		last := -1
+		ran := make(chan int, 1)
+		for ctx.Err() == nil {
+			t0 := time.Now()
+			fyne.Do(func() { ran <- len(w.list.tasks) })
+			var n int
+			select {
+			case n = <-ran:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			lat = append(lat, time.Since(t0))
+			if n != last {
+				rows = append(rows, RowsAt{After: time.Since(start), Rows: n})
+				last = n
+			}
+			select {
+			case <-time.After(period):
+			case <-ctx.Done():
+			}
+		}
+		s := StallStats{Started: start, Samples: len(lat), Rows: rows}
+		if len(lat) > 0 {
+			slices.Sort(lat)
+			s.Max = lat[len(lat)-1]
+			s.P99 = lat[len(lat)*99/100]
+		}
+		out <- s
+	}()
+	return func() StallStats { return <-out }
+}
