@@ -158,6 +158,11 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		case <-rq.r.Context().Done():
 			t.Stop()
 			return 0, true
+		case <-s.closing:
+			// the server is stopping: a delayed request ends like a dropped connection
+			t.Stop()
+			s.cut(rq)
+			return 0, true
 		}
 	}
 	if f.CutNow || f.CutAfter > 0 {

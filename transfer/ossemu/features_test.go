@@ -381,3 +381,29 @@ func TestContentMD5(t *testing.T) {
 		t.Fatal("a put with a bad digest replaced the object")
 	}
 }
+
+// TestCloseEndsDelays: a server closed while requests sit in a long Delay
+// fault returns promptly.
+func TestCloseEndsDelays(t *testing.T) {
+	s, err := NewServer(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Inject(Fault{Delay: time.Hour})
+	b := bucketOf(t, s)
+	errc := make(chan error, 1)
+	go func() { errc <- b.PutObject("slow", bytes.NewReader(randBytes(300_000, 81))) }()
+	for s.FaultsApplied() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("Close took %v", el)
+	}
+	if err := <-errc; err == nil {
+		t.Fatal("the delayed put succeeded")
+	}
+}

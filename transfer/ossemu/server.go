@@ -68,6 +68,7 @@ type Server struct {
 
 	cbClient *http.Client
 	unlock   func()
+	closing  chan struct{} // closed when Close or Kill starts
 }
 
 // credentialsFile holds a generated key pair so serve-local keeps the same
@@ -90,6 +91,7 @@ func NewServer(opts Options) (*Server, error) {
 		buckets: map[string]*bucket{},
 		token:   opts.SecurityToken,
 		served:  make(chan struct{}),
+		closing: make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -295,6 +297,7 @@ func (s *Server) Kill() error { return s.stop(0) }
 
 func (s *Server) stop(grace time.Duration) error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
 		var err error
 		if grace > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), grace)
