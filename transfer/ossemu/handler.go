@@ -277,7 +277,11 @@ const maxDrain = 1 << 30
 // fail sends an OSS error document (base64 in x-oss-err for HEAD, which has no body).
 func (s *Server) fail(rq *request, e *ossError) int {
 	if rq.r.Body != nil {
-		io.Copy(io.Discard, io.LimitReader(rq.r.Body, maxDrain))
+		cb, _ := rq.r.Body.(*countingBody)
+		// a client waiting for "100 Continue" has sent nothing: no need to drain
+		if cb == nil || cb.started || !strings.EqualFold(rq.r.Header.Get("Expect"), "100-continue") {
+			io.Copy(io.Discard, io.LimitReader(rq.r.Body, maxDrain))
+		}
 	}
 	body := e.xml(rq.id, rq.r.Host)
 	h := rq.w.Header()
@@ -318,11 +322,13 @@ func writeXML(rq *request, status int, v any) int {
 
 // countingBody counts request body bytes as they are read.
 type countingBody struct {
-	rc io.ReadCloser
-	n  interface{ Add(int64) int64 }
+	rc      io.ReadCloser
+	n       interface{ Add(int64) int64 }
+	started bool
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
+	c.started = true
 	n, err := c.rc.Read(p)
 	if n > 0 {
 		c.n.Add(int64(n))

@@ -658,6 +658,29 @@ func (b *bucket) abortUpload(u *upload) error {
 
 // ---- loading ----
 
+// validBlobID guards paths built from metadata read back from disk.
+func validBlobID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func validBlobs(refs []blobRef) bool {
+	for _, r := range refs {
+		if !validBlobID(r.ID) || r.Size < 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // openBucket loads (or creates) a bucket directory, rebuilding the index from
 // the metadata files and removing whatever a killed server left half-written.
 func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
@@ -695,7 +718,7 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 			return nil
 		}
 		var m objMeta
-		if err := readJSON(p, &m); err != nil || m.Key == "" || b.metaPath(m.Key) != p {
+		if err := readJSON(p, &m); err != nil || m.Key == "" || b.metaPath(m.Key) != p || !validBlobs(m.Blobs) {
 			log.Warn("skipping unreadable object metadata", "file", p, "err", err)
 			return nil
 		}
@@ -737,7 +760,7 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 				continue
 			}
 			var p partMeta
-			if err := readJSON(pp, &p); err != nil || p.Number < 1 || p.Number > maxPartNumber || pe.Name() != partFile(p.Number) {
+			if err := readJSON(pp, &p); err != nil || p.Number < 1 || p.Number > maxPartNumber || pe.Name() != partFile(p.Number) || !validBlobID(p.Blob) {
 				os.Remove(pp)
 				continue
 			}
