@@ -74,6 +74,7 @@ type Manager struct {
 	nextID   TaskID
 	active   int
 	runSet   map[TaskID]*task // tasks with a worker
+	byQID    map[string]*task // latest task per destination+file, to refuse duplicates
 	busy     int              // folder walks and background aborts in progress
 	queued   int              // tasks in state Queued
 	idle     chan struct{}
@@ -156,6 +157,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		opts:    opts,
 		targets: map[targetKey]*target{},
 		byID:    map[TaskID]*task{},
+		byQID:   map[string]*task{},
 	}
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
@@ -320,6 +322,10 @@ func (m *Manager) AddFile(path, key string) (TaskID, error) {
 	if m.opts.EnableCheckpoint {
 		cpDir = cpDirFor(m.stateDir, m.opts)
 	}
+	if d := m.duplicateLocked(m.tgt, key, abs); d != nil {
+		m.mu.Unlock()
+		return 0, fmt.Errorf("add %s: already queued as task %d (%s)", path, d.id, d.state)
+	}
 	t := m.newTaskLocked(abs, key, m.tgt, st.Size(), cpDir)
 	m.enqueueLocked(t)
 	m.queue.add(queueEntryFor(t))
@@ -343,11 +349,28 @@ func checkKey(key string) error {
 	return nil
 }
 
+func qidFor(tgt *target, key, path string) string {
+	return strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+}
+
+// duplicateLocked returns an unfinished task that already uploads path to key: two
+// would share one checkpoint and race on the same object.
+func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
+	if tgt == nil {
+		return nil
+	}
+	if d, ok := m.byQID[qidFor(tgt, key, path)]; ok && m.byID[d.id] == d && !d.state.Finished() {
+		return d
+	}
+	return nil
+}
+
 func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir string) *task {
 	m.nextID++
 	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued}
 	if tgt != nil {
-		t.qid = strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+		t.qid = qidFor(tgt, key, path)
+		m.byQID[t.qid] = t
 	}
 	m.tasks = append(m.tasks, t)
 	m.byID[t.id] = t
@@ -450,6 +473,11 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	// slot is released so a Close right after does not leave the abort half done.
 	if cause == errCancel || (cause == errPause && t.cpDir == "" && res.uploadID != "") {
 		m.discard(t.tgt, t.key, res.uploadID, res.cpPath)
+		if cause == errCancel && t.cpDir != "" {
+			// Canceled before the checkpoint was opened (e.g. while reconciling): it
+			// may still name an upload on the server.
+			m.discardFile(t.tgt, t.key, filepath.Join(t.cpDir, t.qid+checkpoint.Ext))
+		}
 	}
 
 	m.mu.Lock()
@@ -515,6 +543,18 @@ func (m *Manager) discard(tgt *target, key, uploadID, cpPath string) {
 			m.log.Warn("remove checkpoint failed", "file", cpPath, "err", err)
 		}
 	}
+}
+
+// discardFile aborts the upload a checkpoint file names and deletes the file.
+func (m *Manager) discardFile(tgt *target, key, cp string) {
+	if _, err := os.Stat(cp); err != nil {
+		return
+	}
+	id := ""
+	if h, err := checkpoint.ReadHeader(cp); err == nil {
+		id, key = h.UploadID, h.Key
+	}
+	m.discard(tgt, key, id, cp)
 }
 
 // Len is the number of tasks.
@@ -711,12 +751,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 	m.wg.Add(1)
 	go func(tgt *target, key string) {
 		defer m.wg.Done()
-		id := ""
-		if h, err := checkpoint.ReadHeader(cp); err == nil {
-			id = h.UploadID
-			key = h.Key
-		}
-		m.discard(tgt, key, id, cp)
+		m.discardFile(tgt, key, cp)
 		m.mu.Lock()
 		m.busy--
 		m.checkIdleLocked()
@@ -762,6 +797,9 @@ func (m *Manager) Remove(id TaskID) error {
 	}
 	m.cancelLocked(t)
 	delete(m.byID, id)
+	if m.byQID[t.qid] == t {
+		delete(m.byQID, t.qid)
+	}
 	for i, x := range m.tasks {
 		if x == t {
 			m.tasks = append(m.tasks[:i], m.tasks[i+1:]...)
@@ -809,6 +847,9 @@ func (m *Manager) ClearFinished() {
 	for _, t := range m.tasks {
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
 			delete(m.byID, t.id)
+			if m.byQID[t.qid] == t {
+				delete(m.byQID, t.qid)
+			}
 			continue
 		}
 		kept = append(kept, t)

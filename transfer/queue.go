@@ -108,6 +108,9 @@ func (q *durableQueue) flush() error {
 		return fmt.Errorf("queue journal %s: %w", q.path, err)
 	}
 	q.buf = q.buf[:0]
+	if cap(q.buf) > 1<<20 {
+		q.buf = nil // a burst of adds grew it; do not keep megabytes around
+	}
 	if err := q.f.Sync(); err != nil {
 		return fmt.Errorf("queue journal %s: %w", q.path, err)
 	}

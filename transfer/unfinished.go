@@ -142,6 +142,9 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			m.failedTaskLocked(u.Path, u.Key, nil, &TaskError{Op: "resume", Message: err.Error(), Err: err})
 			continue
 		}
+		if m.duplicateLocked(tgt, u.Key, u.Path) != nil {
+			continue
+		}
 		t := m.newTaskLocked(u.Path, u.Key, tgt, u.Size, cpDir)
 		if u.id != "" && u.id != t.qid {
 			// The checkpoint was named by the requested key; keep that identity.

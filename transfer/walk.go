@@ -137,6 +137,8 @@ func (w *walker) flush() {
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:
 			m.failedTaskLocked(it.path, it.key, nil, &TaskError{Op: "start", Message: fmt.Sprint(w.tgtErr), Err: w.tgtErr})
+		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
+			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
 			t := m.newTaskLocked(it.path, it.key, w.tgt, it.size, w.cpDir)
 			m.queue.add(queueEntryFor(t))

@@ -131,7 +131,7 @@ func Create(path string, h Header) (*Journal, error) {
 		return nil, fmt.Errorf("checkpoint %s: encode header: %w", path, err)
 	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-*"+Ext)
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
 	}
