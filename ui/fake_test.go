@@ -2,12 +2,11 @@ package ui
 
 import (
 	"context"
-
 	"fmt"
-	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"sync"
 	"time"
 
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
@@ -141,4 +140,45 @@ func (b *viewBackend) Orphans(context.Context) ([]transfer.Orphan, error) { retu
 func (b *viewBackend) AbortOrphans(context.Context, []transfer.Orphan) error {
 	b.record("abort orphans")
 	return nil
+}
+
+// uiLoop stands in for the main loop in tests: work the window posts from
+// its goroutines is queued and run by settle on the test's goroutine.
+type uiLoop struct {
+	mu sync.Mutex
+	q  []func()
+}
+
+func useLoop(w *Window) {
+	l := &uiLoop{}
+	w.doFn = func(f func()) {
+		l.mu.Lock()
+		l.q = append(l.q, f)
+		l.mu.Unlock()
+	}
+	loops.Store(w, l)
+}
+
+var loops sync.Map // *Window → *uiLoop
+
+// settle waits for the window's background work and runs what it posted.
+func settle(w *Window) {
+	v, ok := loops.Load(w)
+	for {
+		w.bg.Wait()
+		if !ok {
+			return
+		}
+		l := v.(*uiLoop)
+		l.mu.Lock()
+		q := l.q
+		l.q = nil
+		l.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
 }

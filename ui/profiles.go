@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -99,14 +98,14 @@ func (w *Window) setSelectedQuietly(name string) {
 }
 
 // goAsync runs work on its own goroutine and applies the UI change it returns
-// through fyne.Do. Tests wait for it with w.bg.Wait().
+// on the UI goroutine. Tests wait for both with settle.
 func (w *Window) goAsync(work func() func()) {
 	w.bg.Add(1)
 	go func() {
 		defer w.bg.Done()
 		apply := work()
 		if apply != nil {
-			fyne.Do(apply)
+			w.do(apply)
 		}
 	}()
 }

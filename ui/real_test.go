@@ -74,9 +74,10 @@ func newRig(t *testing.T, mut func(*transfer.Options)) *rig {
 	r.m = newManager(t, tgt, r.state, mut)
 	a := test.NewTempApp(t)
 	r.w = New(a, Config{Backend: r.m, Target: tgt, Prefix: "in"})
+	useLoop(r.w)
 	r.w.win.Resize(fyne.NewSize(1000, 640))
 	t.Cleanup(func() {
-		r.w.bg.Wait()
+		settle(r.w)
 		r.w.win.Close()
 	})
 	return r
@@ -88,7 +89,7 @@ func (r *rig) waitFor(t *testing.T, what string, cond func(transfer.Totals) bool
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		r.w.bg.Wait()
+		settle(r.w)
 		r.w.sync()
 		if cond(r.w.totals) {
 			return
@@ -288,6 +289,7 @@ func TestFailedUploadShowsOSSErrorDetails(t *testing.T) {
 	m := newManager(t, tgt, t.TempDir(), nil)
 	a := test.NewTempApp(t)
 	w := New(a, Config{Backend: m, Target: tgt})
+	useLoop(w)
 	w.win.Resize(fyne.NewSize(1000, 640))
 	r := &rig{srv: srv, m: m, w: w}
 	p := writeFile(t, filepath.Join(t.TempDir(), "doc.pdf"), []byte("%PDF-1.7"))
@@ -353,6 +355,7 @@ func TestResumeOnLaunchResumeAllAndDiscard(t *testing.T) {
 	m2 := newManager(t, tgt, state, nil)
 	a := test.NewTempApp(t)
 	w := New(a, Config{Backend: m2, Target: tgt})
+	useLoop(w)
 	w.win.Resize(fyne.NewSize(1000, 640))
 	r := &rig{srv: srv, m: m2, w: w}
 	w.OfferResume(items, settings.ResumeAsk)
@@ -404,7 +407,7 @@ func TestResumeOnLaunchResumeAllAndDiscard(t *testing.T) {
 	w.OfferResume(items, settings.ResumeAsk)
 	test.Tap(findButton(t, w.win.Canvas(), "Discard"))
 	test.Tap(findButton(t, w.win.Canvas(), "Discard")) // the confirmation
-	w.bg.Wait()
+	settle(w)
 	if left, _ := transfer.ListUnfinished(state); len(left) != 0 {
 		t.Fatalf("discard left %+v", left)
 	}

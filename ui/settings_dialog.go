@@ -60,7 +60,8 @@ func (w *Window) ShowSettings() {
 	}
 	s := &settingsDialog{w: w, cfg: w.cfg}
 	s.d = dialog.NewCustom("Settings", "Close", s.build(), w.win)
-	s.d.Resize(fyne.NewSize(780, 620))
+	ws := w.win.Canvas().Size()
+	s.d.Resize(fyne.NewSize(min(800, max(ws.Width-40, 600)), max(ws.Height-30, 520)))
 	s.d.Show()
 	w.settings = s
 }
@@ -105,8 +106,9 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem("AccessKey secret", s.secret),
 		widget.NewFormItem("STS token", s.token),
 	)
-	profileTab := container.NewVScroll(container.NewVBox(profileForm, s.secretNote,
-		container.NewHBox(s.testButton, useB, defB, delB), s.testResult))
+	// The actions stay visible below the scrolling form.
+	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult), nil, nil,
+		container.NewVScroll(container.NewVBox(profileForm, s.secretNote)))
 
 	s.partSize = entry("e.g. 8MiB")
 	s.taskNum = entry(fmt.Sprintf("%d–%d", settings.MinTaskNum, settings.MaxTaskNum))
@@ -259,7 +261,7 @@ func (s *settingsDialog) load(name string) {
 	s.cbHost.SetText(cb.Host)
 	s.cbBody.SetText(cb.Body)
 	s.cbType.SetSelected(orDefault(cb.BodyType, "application/x-www-form-urlencoded"))
-	s.testResult.SetText("")
+	s.setTestText("")
 }
 
 func hasSecret(store settings.SecretStore, profile string) bool {
@@ -474,7 +476,7 @@ func (s *settingsDialog) testConnection() {
 	}
 	s.testButton.Disable()
 	s.testResult.Importance = widget.MediumImportance
-	s.testResult.SetText("Testing " + p.Bucket + "…")
+	s.setTestText("Testing " + p.Bucket + "…")
 	pr := s.w.profiles
 	s.w.goAsync(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
@@ -508,7 +510,18 @@ func (s *settingsDialog) showTest(ok bool, msg string) {
 	if ok {
 		s.testResult.Importance = widget.SuccessImportance
 	}
+	s.setTestText(msg)
+}
+
+// setTestText shows the connection test's outcome; the label takes no room
+// while there is none, so the form keeps the space.
+func (s *settingsDialog) setTestText(msg string) {
 	s.testResult.SetText(msg)
+	if msg == "" {
+		s.testResult.Hide()
+	} else {
+		s.testResult.Show()
+	}
 }
 
 // use saves the profile and makes it the destination for new drops.

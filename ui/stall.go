@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"time"
-
-	"fyne.io/fyne/v2"
 )
 
 // StallStats is what ProbeStalls measured: how late work posted to the UI
@@ -40,7 +38,7 @@ func (w *Window) ProbeStalls(ctx context.Context, period time.Duration) func() S
 		ran := make(chan int, 1)
 		for ctx.Err() == nil {
 			t0 := time.Now()
-			fyne.Do(func() { ran <- len(w.list.tasks) })
+			w.do(func() { ran <- len(w.list.tasks) })
 			var n int
 			select {
 			case n = <-ran:

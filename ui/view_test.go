@@ -16,6 +16,7 @@ func newViewWindow(t *testing.T, be Backend) *Window {
 	t.Helper()
 	a := test.NewTempApp(t)
 	w := New(a, Config{Backend: be, Target: transfer.Target{Bucket: "media", Profile: "work"}, Prefix: "trip"})
+	useLoop(w)
 	w.win.Resize(fyne.NewSize(1000, 640))
 	t.Cleanup(w.win.Close)
 	return w

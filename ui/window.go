@@ -93,6 +93,11 @@ type Window struct {
 
 	mu      sync.Mutex // guards stop
 	stop    context.CancelFunc
+	// doFn replaces fyne.Do in tests: the test driver runs fyne.Do inline on
+	// the calling goroutine, so tests queue the work and run it on their own
+	// goroutine, as the real main loop would.
+	doFn func(func())
+
 	pending sync.WaitGroup // the refresh loop
 	bg      sync.WaitGroup // other background work (tests wait on it)
 }
@@ -427,7 +432,7 @@ func (w *Window) refreshLoop(ctx context.Context) {
 		buf = w.be.Snapshot(buf)
 		totals := w.be.Totals()
 		next := buf
-		fyne.Do(func() { back <- w.apply(next, totals) })
+		w.do(func() { back <- w.apply(next, totals) })
 		select {
 		case buf = <-back:
 		case <-ctx.Done():
@@ -557,6 +562,15 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// do runs f on the UI goroutine.
+func (w *Window) do(f func()) {
+	if w.doFn != nil {
+		w.doFn(f)
+		return
+	}
+	fyne.Do(f)
 }
 
 // ShowProblem shows an error in the window, e.g. a settings file that could
