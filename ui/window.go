@@ -91,8 +91,8 @@ type Window struct {
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
 
-	mu      sync.Mutex // guards stop
-	stop    context.CancelFunc
+	mu   sync.Mutex // guards stop
+	stop context.CancelFunc
 	// doFn replaces fyne.Do in tests: the test driver runs fyne.Do inline on
 	// the calling goroutine, so tests queue the work and run it on their own
 	// goroutine, as the real main loop would.
