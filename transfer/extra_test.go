@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -122,4 +123,90 @@ func TestNoSecretsInStateFiles(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestSignatureV4(t *testing.T) {
+	s := newServer(t, ossemu.Options{Region: "cn-test"})
+	tg := targetOf(s)
+	tg.AuthV4, tg.Region = true, "cn-test"
+	m, err := NewManager(Config{Target: tg, Options: Options{PartSize: MinPartSize, EnableCheckpoint: true}, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	data := randBytes(3*MinPartSize+1, 8)
+	id, _ := m.AddFile(writeFile(t, t.TempDir(), "v4", data), "v4/obj")
+	waitIdle(t, m)
+	mustDone(t, m, id)
+	mustObject(t, s, "v4/obj", data)
+	tg.Region = ""
+	if _, err := NewManager(Config{Target: tg, StateDir: t.TempDir()}); err != nil {
+		t.Fatal(err) // the target error surfaces per task, not at construction
+	}
+}
+
+func TestNoCheckpoint(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	state := t.TempDir()
+	m := newManager(t, s, state, func(o *Options) { o.EnableCheckpoint = false; o.LimitRate = 1 << 20; o.TaskNum = 1 })
+	data := randBytes(12*MinPartSize, 6)
+	id, _ := m.AddFile(writeFile(t, t.TempDir(), "f", data), "f")
+	waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.Done >= 2*MinPartSize })
+	m.Pause(id)
+	waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Paused })
+	if n := len(s.Uploads(s.Bucket())); n != 0 {
+		t.Fatalf("pausing without a checkpoint must abort the upload; %d left", n)
+	}
+	m.SetLimitRate(0)
+	m.Resume(id)
+	waitIdle(t, m)
+	if ts := mustDone(t, m, id); ts.Resumed {
+		t.Fatal("resumed without a checkpoint")
+	}
+	mustObject(t, s, "f", data)
+	if ents, _ := os.ReadDir(filepath.Join(state, "checkpoints")); len(ents) != 0 {
+		t.Fatalf("checkpoint files written with checkpoints off: %v", ents)
+	}
+}
+
+func TestCustomCheckpointDirListed(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	state, cpDir := t.TempDir(), filepath.Join(t.TempDir(), "my-cp")
+	m := newManager(t, s, state, func(o *Options) { o.CheckpointDir = cpDir; o.LimitRate = 1 << 20; o.TaskNum = 1 })
+	data := randBytes(12*MinPartSize, 7)
+	file := writeFile(t, t.TempDir(), "f", data)
+	id, _ := m.AddFile(file, "f")
+	waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.Done >= 2*MinPartSize })
+	m.Close()
+	us, _ := ListUnfinished(state)
+	if len(us) != 1 || filepath.Dir(us[0].CheckpointFile) != cpDir || us[0].Done < 2*MinPartSize {
+		t.Fatalf("%+v", us)
+	}
+	m2 := newManager(t, s, state, nil)
+	m2.ResumeUnfinished(us)
+	waitIdle(t, m2)
+	if ts := m2.Snapshot(nil); len(ts) != 1 || ts[0].State != Done || !ts[0].Resumed {
+		t.Fatalf("%+v", ts)
+	}
+	mustObject(t, s, "f", data)
+}
+
+func TestDiscardUnfinished(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	_, _, state := interrupted(t, s, 3)
+	us, _ := ListUnfinished(state)
+	if len(us) != 1 {
+		t.Fatalf("%+v", us)
+	}
+	m := newManager(t, s, state, nil)
+	if err := m.DiscardUnfinished(context.Background(), us); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	if us, _ := ListUnfinished(state); len(us) != 0 {
+		t.Fatalf("still listed: %+v", us)
+	}
+	if n := len(s.Uploads(s.Bucket())); n != 0 {
+		t.Fatalf("%d uploads left on the server", n)
+	}
 }
