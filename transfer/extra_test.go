@@ -210,3 +210,22 @@ func TestDiscardUnfinished(t *testing.T) {
 		t.Fatalf("%d uploads left on the server", n)
 	}
 }
+
+func TestRetriesAreCapped(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	s.Inject(ossemu.Fault{Match: ossemu.MatchOp(ossemu.OpUploadPart), Status: 500, Code: "InternalError"})
+	m := newManager(t, s, "", func(o *Options) { o.TaskNum = 1 })
+	id, _ := m.AddFile(writeFile(t, t.TempDir(), "f", randBytes(2*MinPartSize, 1)), "f")
+	r := waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Retrying })
+	if r.Err == nil || r.Err.Code != "InternalError" || r.Err.Op != "upload part 1" && r.Err.Op != "upload part 2" {
+		t.Fatalf("retrying without a reason: %+v", r.Err)
+	}
+	waitIdle(t, m)
+	ts, _ := m.Task(id)
+	if ts.State != Failed || !strings.Contains(ts.Err.Error(), "gave up after 8 attempts") || ts.Err.Status != 500 {
+		t.Fatalf("%s %v", ts.State, ts.Err)
+	}
+	if n := s.Requests(ossemu.OpUploadPart); n != 8 {
+		t.Fatalf("%d part attempts, want 8", n)
+	}
+}
