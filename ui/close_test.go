@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -92,4 +94,57 @@ func TestNotificationWhenBatchEnds(t *testing.T) {
 		be.mu.Unlock()
 		w.sync()
 	})
+}
+
+func TestShortcuts(t *testing.T) {
+	be := newViewBackend(sampleTasks()...)
+	w := newViewWindow(t, be)
+	w.sync()
+	c := w.win.Canvas()
+	// The test canvas wraps the software canvas, which dispatches shortcuts
+	// to what AddShortcut registered, as the real window does.
+	inner := reflect.ValueOf(c).Elem().FieldByName("WindowlessCanvas").Interface()
+	sc := inner.(interface{ TypedShortcut(fyne.Shortcut) })
+
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault})
+	if n := len(c.Overlays().List()); n != 1 {
+		t.Fatalf("Ctrl+O: %d overlays, want the file dialog", n)
+	}
+	c.Overlays().Top().Hide()
+	c.Overlays().Remove(c.Overlays().Top())
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift})
+	if n := len(c.Overlays().List()); n != 1 {
+		t.Fatalf("Ctrl+Shift+O: %d overlays, want the folder dialog", n)
+	}
+	c.Overlays().Remove(c.Overlays().Top())
+
+	// Delete removes the selected row only when it is finished or paused.
+	w.list.Select(1) // uploading
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	w.list.Select(4) // done
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	if got := strings.Join(be.calls, ";"); got != "remove 5" {
+		t.Fatalf("calls %q, want only the finished row removed", got)
+	}
+}
+
+func TestCloseToTrayHidesAndKeepsUploading(t *testing.T) {
+	be := newViewBackend(sampleTasks()...)
+	w := newViewWindow(t, be)
+	quits := 0
+	w.onQuit = func() { quits++ }
+	w.sync()
+	w.closeToTray = true
+	// Without a system tray the window must not vanish: it asks as usual.
+	w.CloseRequested()
+	if !strings.Contains(overlayText(w), "still uploading") {
+		t.Fatal("no tray and no question")
+	}
+	w.quitDialog.Hide()
+	w.tray.enabled = true
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "ossdrop is still running",
+		Content: "Uploads continue in the background; use the tray icon to show the window or quit."}, w.CloseRequested)
+	if quits != 0 {
+		t.Fatal("close to tray quit")
+	}
 }

@@ -327,8 +327,8 @@ func (w *Window) AddFilesDialog() {
 		_ = r.Close()
 		w.Dropped(fyne.Position{}, []fyne.URI{u})
 	}, w.win)
+	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
 }
 
 // AddFolderDialog asks for a folder to upload (Ctrl+Shift+O).
@@ -343,8 +343,8 @@ func (w *Window) AddFolderDialog() {
 		}
 		w.Dropped(fyne.Position{}, []fyne.URI{u})
 	}, w.win)
+	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
 }
 
 func (w *Window) bucketChanged(s string) {
