@@ -22,12 +22,10 @@ import (
 	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
-// Screen and window geometry: the window opens at 1000x640 in the top-left
-// corner (no window manager under Xvfb); the drag source sits bottom-right.
-const (
-	dropX, dropY     = 500, 300
-	sourceX, sourceY = 1100, 640
-)
+// The drag source sits in the bottom-right corner of the 1280x800 screen,
+// outside the window (which opens at 1000x640 in the top-left corner when no
+// window manager places it).
+const sourceX, sourceY = 1100, 640
 
 type env struct {
 	t         testing.TB
@@ -220,10 +218,24 @@ func (e *env) screenshot(name string) string {
 	return p
 }
 
+// geometry is where the ossdrop window is on the screen.
+func (e *env) geometry() (x, y, w, h int) {
+	e.t.Helper()
+	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", "^ossdrop$"))[0]
+	vals := map[string]int{}
+	for _, l := range strings.Split(e.xdotool("getwindowgeometry", "--shell", id), "\n") {
+		k, v, _ := strings.Cut(l, "=")
+		vals[k], _ = strconv.Atoi(v)
+	}
+	return vals["X"], vals["Y"], vals["WIDTH"], vals["HEIGHT"]
+}
+
 // drag performs a real XDND drag of paths from a GTK drag source onto the
-// ossdrop window.
+// middle of the ossdrop window.
 func (e *env) drag(paths ...string) {
 	e.t.Helper()
+	wx, wy, ww, wh := e.geometry()
+	dropX, dropY := wx+ww/2, wy+wh/2
 	script := filepath.Join(repoRoot(e.t), "ui", "testdata", "dragsource.py")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -367,6 +379,8 @@ func TestRealWindowDragDropKillResume(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	shot := e.screenshot("03-uploading.png")
+	var lastGeom [4]int
+	lastGeom[0], lastGeom[1], lastGeom[2], lastGeom[3] = e.geometry()
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -403,7 +417,8 @@ func TestRealWindowDragDropKillResume(t *testing.T) {
 
 	// The README picture: the window in the middle of an upload.
 	if os.Getenv("OSSDROP_UPDATE_SCREENSHOT") == "1" {
-		crop := exec.Command("convert", shot, "-crop", "1000x640+0+0", "+repage",
+		x, y, w, h := lastGeom[0], lastGeom[1], lastGeom[2], lastGeom[3]
+		crop := exec.Command("convert", shot, "-crop", fmt.Sprintf("%dx%d+%d+%d", w, h, x, y), "+repage",
 			filepath.Join(repoRoot(t), "assets", "screenshot.png"))
 		if out, err := crop.CombinedOutput(); err != nil {
 			t.Fatalf("crop screenshot: %v\n%s", err, out)
