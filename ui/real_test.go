@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -412,4 +413,45 @@ func TestResumeOnLaunchResumeAllAndDiscard(t *testing.T) {
 		t.Fatalf("discard left %+v", left)
 	}
 	eventually(t, "discard to abort the multipart upload", func() bool { return len(srv.Uploads(srv.Bucket())) == 0 })
+}
+
+// TestRefreshLoopFollowsManager runs the real refresh loop: the ticker
+// goroutine snapshots the Manager and posts the apply to the UI goroutine
+// (here the test's, through the loop stand-in), at most once per tick.
+func TestRefreshLoopFollowsManager(t *testing.T) {
+	srv := newServer(t)
+	tgt := serverTarget(srv)
+	m := newManager(t, tgt, t.TempDir(), nil)
+	a := test.NewTempApp(t)
+	w := New(a, Config{Backend: m, Target: tgt, Interval: 20 * time.Millisecond})
+	useLoop(w)
+	defer w.win.Close()
+	w.Start(context.Background())
+	data := randBytes(250_000, 9)
+	w.AddPaths([]string{writeFile(t, filepath.Join(t.TempDir(), "loop.bin"), data)})
+	deadline := time.Now().Add(30 * time.Second)
+	applied := 0
+	for w.totals.Done != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("loop never showed the upload done: %+v", w.totals)
+		}
+		v, _ := loops.Load(w)
+		l := v.(*uiLoop)
+		l.mu.Lock()
+		q := l.q
+		l.q = nil
+		l.mu.Unlock()
+		for _, f := range q {
+			f()
+			applied++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.Stop()
+	if applied == 0 || w.list.visible[0] == nil || !strings.HasPrefix(w.list.visible[0].status.Text, "Done") {
+		t.Fatalf("after %d applies the row says %q", applied, w.list.visible[0].status.Text)
+	}
+	if got, _ := srv.ReadObject(srv.Bucket(), "loop.bin"); !bytes.Equal(got, data) {
+		t.Fatal("object differs")
+	}
 }
