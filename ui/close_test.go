@@ -70,6 +70,19 @@ func TestTrayShowsProgressAndQuitIsOurs(t *testing.T) {
 	}
 }
 
+func TestNotificationForBatchWithinOneTick(t *testing.T) {
+	be := newViewBackend()
+	w := newViewWindow(t, be)
+	w.sync()
+	done := sampleTasks()[4]
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Uploads finished", Content: "1 file uploaded to media"}, func() {
+		be.mu.Lock()
+		be.tasks = append(be.tasks, done)
+		be.mu.Unlock()
+		w.sync()
+	})
+}
+
 func TestNotificationWhenBatchEnds(t *testing.T) {
 	tasks := sampleTasks()[:2] // queued + uploading
 	be := newViewBackend(tasks...)

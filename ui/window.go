@@ -104,10 +104,9 @@ type Window struct {
 
 // batchState notices when a run of uploads ends, for the notification.
 type batchState struct {
-	running          bool
-	done0, failed0   int
-	bytes0           int64
-	skipped0, files0 int
+	running              bool
+	done0, failed0       int // counts when the batch began
+	lastDone, lastFailed int // counts at the previous tick
 }
 
 // New builds the window on a; call Show, then Start to begin refreshing.
@@ -531,29 +530,32 @@ func (w *Window) showError(err error) {
 	dialog.ShowError(err, w.win)
 }
 
-// noticeBatch sends a desktop notification when a run of uploads ends.
+// noticeBatch sends a desktop notification when a run of uploads ends. A
+// batch that starts and ends between two ticks is noticed by the counts.
 func (w *Window) noticeBatch(t transfer.Totals) {
 	running := t.Active+t.Queued > 0
 	b := &w.batch
-	switch {
-	case running && !b.running:
-		*b = batchState{running: true, done0: t.Done, failed0: t.Failed, skipped0: t.Skipped,
-			bytes0: t.BytesDone, files0: t.Files}
-	case !running && b.running:
-		b.running = false
-		done, failed := t.Done-b.done0, t.Failed-b.failed0
-		if done <= 0 && failed <= 0 {
-			return
-		}
-		n := &fyne.Notification{Title: "Uploads finished"}
-		n.Content = fmt.Sprintf("%s uploaded to %s", plural(done, "file"), w.target.Bucket)
-		if failed > 0 {
-			n.Title = "Uploads failed"
-			n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
-		}
-		if w.notifications {
-			w.app.SendNotification(n)
-		}
+	if !b.running && (running || t.Done > b.lastDone || t.Failed > b.lastFailed) {
+		b.running = true
+		b.done0, b.failed0 = b.lastDone, b.lastFailed
+	}
+	b.lastDone, b.lastFailed = t.Done, t.Failed
+	if running || !b.running {
+		return
+	}
+	b.running = false
+	done, failed := max(t.Done-b.done0, 0), max(t.Failed-b.failed0, 0)
+	if done == 0 && failed == 0 {
+		return
+	}
+	n := &fyne.Notification{Title: "Uploads finished"}
+	n.Content = fmt.Sprintf("%s uploaded to %s", plural(done, "file"), w.target.Bucket)
+	if failed > 0 {
+		n.Title = "Uploads failed"
+		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
+	}
+	if w.notifications {
+		w.app.SendNotification(n)
 	}
 }
 
