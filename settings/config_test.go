@@ -2,9 +2,12 @@ package settings
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
@@ -225,4 +228,28 @@ func TestConfigPutRemove(t *testing.T) {
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "two profiles have this name") {
 		t.Fatalf("duplicate names: %v", err)
 	}
+}
+
+func FuzzValidate(f *testing.F) {
+	for _, s := range []string{"cn-hangzhou", "my-bucket", "photos/2024/", "http://127.0.0.1:9000", "https://u:p@x", "-a-", "/x", "a/../b", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ValidateBucket(s) == nil {
+			if err := oss.CheckBucketName(s); err != nil {
+				t.Fatalf("accepted bucket %q that the SDK refuses: %v", s, err)
+			}
+		}
+		if ValidatePrefix(s) == nil && s != "" {
+			if !utf8.ValidString(s) || s[0] == '/' || s[0] == '\\' || len(s) >= MaxPrefixBytes {
+				t.Fatalf("accepted prefix %q", s)
+			}
+		}
+		if ValidateEndpoint(s, false) == nil {
+			u, err := url.Parse(EndpointURL(s))
+			if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && !isLoopbackHost(u.Hostname())) {
+				t.Fatalf("accepted endpoint %q → %q", s, EndpointURL(s))
+			}
+		}
+	})
 }
