@@ -253,3 +253,12 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestEndpointErrorsHidePasswords(t *testing.T) {
+	for _, e := range []string{"https://user:hunter2@host/%zz", "ftp://user:hunter2@host", "https://user:hunter2@host", "http://user:hunter2@example.com"} {
+		err := ValidateEndpoint(e, false)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v", e, err)
+		}
+	}
+}

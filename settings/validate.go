@@ -128,37 +128,39 @@ func ValidateEndpoint(endpoint string, allowHTTP bool) error {
 	if strings.TrimSpace(endpoint) == "" {
 		return &FieldError{Field: "endpoint", Reason: "required: a URL like https://oss-cn-hangzhou.aliyuncs.com or a region like cn-hangzhou"}
 	}
+	// A mistyped endpoint may carry credentials; never echo them.
+	shown := redactURL(endpoint)
 	raw := EndpointURL(endpoint)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return &FieldError{Field: "endpoint", Value: endpoint, Reason: "is not a valid URL: " + strings.TrimPrefix(err.Error(), "parse "+fmt.Sprintf("%q", raw)+": ")}
+		return &FieldError{Field: "endpoint", Value: shown, Reason: "is not a valid URL"}
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !allowHTTP && !isLoopbackHost(u.Hostname()) {
-			return &FieldError{Field: "endpoint", Value: endpoint,
+			return &FieldError{Field: "endpoint", Value: shown,
 				Reason: "plain http sends data unencrypted; use https, or allow http explicitly (only loopback addresses are allowed without asking)"}
 		}
 	default:
-		return &FieldError{Field: "endpoint", Value: endpoint, Reason: fmt.Sprintf("scheme %q is not supported; use https:// (or http://)", u.Scheme)}
+		return &FieldError{Field: "endpoint", Value: shown, Reason: fmt.Sprintf("scheme %q is not supported; use https:// (or http://)", u.Scheme)}
 	}
 	if u.User != nil {
 		return &FieldError{Field: "endpoint", Reason: "must not contain a user name or password; keys go in the credentials fields"}
 	}
 	if u.Hostname() == "" {
-		return &FieldError{Field: "endpoint", Value: endpoint, Reason: "has no host name"}
+		return &FieldError{Field: "endpoint", Value: shown, Reason: "has no host name"}
 	}
 	if u.Port() != "" {
 		if _, err := net.LookupPort("tcp", u.Port()); err != nil {
-			return &FieldError{Field: "endpoint", Value: endpoint, Reason: "has an invalid port"}
+			return &FieldError{Field: "endpoint", Value: shown, Reason: "has an invalid port"}
 		}
 	}
 	if u.Path != "" && u.Path != "/" {
-		return &FieldError{Field: "endpoint", Value: endpoint, Reason: "must not have a path; the bucket is set separately"}
+		return &FieldError{Field: "endpoint", Value: shown, Reason: "must not have a path; the bucket is set separately"}
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return &FieldError{Field: "endpoint", Value: endpoint, Reason: "must not have a query or fragment"}
+		return &FieldError{Field: "endpoint", Value: shown, Reason: "must not have a query or fragment"}
 	}
 	return nil
 }
