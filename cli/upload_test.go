@@ -161,8 +161,17 @@ func TestKillAndRerun(t *testing.T) {
 		kills++
 	}
 	cmd, out := start()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("final run: %v\n%s", err, out)
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("final run: %v\n%s", err, out)
+		}
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Signal(syscall.SIGQUIT) // dump the child's goroutines into out
+		<-waited
+		t.Fatalf("final run hung:\n%s", out)
 	}
 	got, err := s.ReadObject(s.Bucket(), "big file.bin")
 	if err != nil || !bytes.Equal(got, data) {
