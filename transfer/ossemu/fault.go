@@ -157,7 +157,8 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		case <-t.C:
 		case <-rq.r.Context().Done():
 			t.Stop()
-			return 0, true
+			panic(http.ErrAbortHandler) // client gone: no implicit 200
+
 		case <-s.closing:
 			// the server is stopping: a delayed request ends like a dropped connection
 			t.Stop()

@@ -147,7 +147,8 @@ func (s *Server) bodyFailed(rq *request, err error) int {
 		return s.failNoDrain(rq, errf(http.StatusBadRequest, "EntityTooLarge", "The request body is too large."))
 	}
 	if rq.r.Context().Err() != nil {
-		return 499 // client went away; nothing to send
+		// the client went away; abort rather than let net/http send an implicit 200
+		panic(http.ErrAbortHandler)
 	}
 	s.log.Warn("reading request body", "op", rq.op, "key", rq.key, "err", err)
 	return s.failNoDrain(rq, internalError(err))
