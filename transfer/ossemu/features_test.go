@@ -407,3 +407,22 @@ func TestCloseEndsDelays(t *testing.T) {
 		t.Fatal("the delayed put succeeded")
 	}
 }
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:0", "example.com:0", ":0"} {
+		if _, err := NewServer(Options{Addr: addr}); err == nil || !strings.Contains(err.Error(), "loopback") {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+	s := newServer(t, Options{Addr: "0.0.0.0:0", AllowNonLoopback: true})
+	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") {
+		t.Fatalf("URL %s", s.URL)
+	}
+	if _, err := client(t, s).GetBucketInfo(s.Bucket()); err != nil {
+		t.Fatal(err)
+	}
+	s6 := newServer(t, Options{Addr: "[::1]:0"})
+	if !strings.HasPrefix(s6.URL, "http://[::1]:") {
+		t.Fatalf("URL %s", s6.URL)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -182,7 +183,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s.ln = ln
 	s.addr = ln.Addr().String()
-	s.URL = "http://" + s.addr
+	s.URL = "http://" + endpointHost(ln.Addr())
 	s.cbClient = &http.Client{Timeout: 5 * time.Second}
 	s.hs = &http.Server{
 		Handler:           s,
@@ -216,6 +217,16 @@ func listen(addr string) (net.Listener, error) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return nil, lastErr
+}
+
+// endpointHost is the host:port clients should use: a wildcard listen
+// address (Go listens dual-stack on it) is reached through 127.0.0.1.
+func endpointHost(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || !ta.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
 }
 
 // CheckLoopback returns an error unless addr's host is a loopback address or
