@@ -92,7 +92,7 @@ func parseCallback(r *http.Request) (*callbackSpec, *ossError) {
 
 var callbackVarRE = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// callbackBody substitutes the system and custom variables into the body
+// render substitutes the system and custom variables into the body
 // template, escaping values for the body type.
 func (c *callbackSpec) render(bucket string, m *objMeta) string {
 	return callbackVarRE.ReplaceAllStringFunc(c.Body, func(tok string) string {

@@ -14,17 +14,20 @@ import (
 )
 
 // Fault makes matching requests misbehave. Rules are tried in the order they
-// were injected; the first one that matches and has uses left applies.
+// were injected; the first one that matches and has uses left applies. Its
+// effects combine in this order: Delay, then a cut (CutNow/CutAfter) or an
+// error reply (Status), else the request is served normally with its body
+// throttled to Bandwidth.
 type Fault struct {
 	Match func(r *http.Request) bool // nil matches every request; see MatchOp, MatchPart, MatchKey, MatchAll
 	Times int                        // how many requests it applies to; 0 = unlimited
 
-	Status int    // reply with this HTTP status (and error Code, default "InjectedFault")
-	Code   string //
+	Status int    // reply with this HTTP status, after reading the body
+	Code   string // error Code for Status; default "InjectedFault"
 
-	CutAfter  int64         // read this many body bytes, then drop the connection; 0 or -1 = off (use CutAfter: 1 to cut after the first byte, or CutNow)
+	CutAfter  int64         // read this many body bytes, then drop the connection (RST); 0 or -1 = off
 	CutNow    bool          // drop the connection before reading any body
-	Delay     time.Duration // wait this long before handling
+	Delay     time.Duration // wait this long before handling (ends early if the server closes)
 	Bandwidth int64         // cap the request body at this many bytes per second; 0 = off
 }
 

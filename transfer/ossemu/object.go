@@ -66,7 +66,7 @@ func errExistsReply() *ossError {
 	return errf(http.StatusConflict, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.")
 }
 
-// contentMD5 checks an optional Content-MD5 against the body's digest.
+// contentMD5Mismatch checks an optional Content-MD5 against the body's digest.
 func contentMD5Mismatch(r *http.Request, sum [16]byte) *ossError {
 	v := r.Header.Get("Content-MD5")
 	if v == "" {
