@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -255,19 +256,26 @@ func signV4(secret, day, region, product, stringToSign string) string {
 	return hex.EncodeToString(hmacSHA256(k, stringToSign))
 }
 
-// authenticate checks the request's signature, date and security token.
+// authenticate checks the request's signature (Authorization header, or a
+// V1/V4 presigned URL), its date and the security token.
 func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair) *ossError {
 	ah := r.Header.Get("Authorization")
 	if ah == "" {
+		if hasParam(q, "Signature") || hasParam(q, "OSSAccessKeyId") {
+			return s.authQueryV1(r, bucket, key, q)
+		}
+		if hasParam(q, "x-oss-signature") || hasParam(q, "x-oss-credential") {
+			return s.authQueryV4(r, bucket, key, q)
+		}
 		return errf(http.StatusForbidden, "AccessDenied", "You have no right to access this resource: the request is not signed.")
 	}
 	a, perr := parseAuthorization(ah)
 	if perr != nil {
 		return perr
 	}
-	id, secret, token, tokenExp := s.credentials()
+	id, secret, _, _ := s.credentials()
 	if a.keyID != id {
-		return errf(http.StatusForbidden, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.").with("OSSAccessKeyId", a.keyID)
+		return errInvalidKeyID(a.keyID)
 	}
 
 	dateStr := r.Header.Get("Date")
@@ -281,7 +289,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 	}
 	t, err := http.ParseTime(dateStr)
 	if err != nil {
-		t, err = time.Parse("20060102T150405Z", dateStr)
+		t, err = time.Parse(v4TimeFormat, dateStr)
 	}
 	if err != nil {
 		return errf(http.StatusForbidden, "AccessDenied", "The Date header is not a valid HTTP date.")
@@ -296,39 +304,168 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 	case 1:
 		sts := stringToSignV1(r, bucket, key, q)
 		if !hmac.Equal([]byte(signV1(secret, sts)), []byte(a.signature)) {
-			return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.").
-				with("OSSAccessKeyId", a.keyID).with("StringToSign", sts)
+			return errSignature(a.keyID, sts, "")
 		}
 	case 4:
-		if a.product != "oss" {
-			return errf(http.StatusBadRequest, "InvalidArgument", "Authorization Credential names product "+a.product+", want oss.")
+		if e := s.checkScope(a, t); e != nil {
+			return e
 		}
-		if s.region != "" && a.region != s.region {
-			return errf(http.StatusBadRequest, "InvalidArgument", "Authorization Credential names region "+a.region+", this server is "+s.region+".")
-		}
-		if a.day != t.UTC().Format("20060102") {
-			return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The Credential date "+a.day+" does not match the request date.")
-		}
-		canon := canonicalRequestV4(r, bucket, key, q, a.additional)
-		sum := sha256.Sum256([]byte(canon))
-		sts := "OSS4-HMAC-SHA256\n" + dateStr + "\n" + a.day + "/" + a.region + "/" + a.product + "/aliyun_v4_request\n" + hex.EncodeToString(sum[:])
-		if !hmac.Equal([]byte(signV4(secret, a.day, a.region, a.product, sts)), []byte(a.signature)) {
-			return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.").
-				with("OSSAccessKeyId", a.keyID).with("StringToSign", sts).with("CanonicalRequest", canon)
+		if e := checkV4(r, bucket, key, q, a, secret, dateStr); e != nil {
+			return e
 		}
 	}
+	return s.checkToken(r.Header.Get("x-oss-security-token"), a.keyID, now)
+}
 
-	if token != "" {
-		got := r.Header.Get("x-oss-security-token")
-		if got == "" {
-			return errf(http.StatusForbidden, "InvalidAccessKeyId", "The request carries no security token; the access key id is a temporary one.").with("OSSAccessKeyId", a.keyID)
+const v4TimeFormat = "20060102T150405Z"
+
+func hasParam(q []queryPair, k string) bool {
+	for _, p := range q {
+		if p.k == k {
+			return true
 		}
-		if !hmac.Equal([]byte(got), []byte(token)) {
-			return errf(http.StatusForbidden, "InvalidSecurityToken", "The security token you provided is invalid.")
+	}
+	return false
+}
+
+func param(q []queryPair, k string) string {
+	for _, p := range q {
+		if p.k == k {
+			return p.v
 		}
-		if !tokenExp.IsZero() && !now.Before(tokenExp) {
-			return errf(http.StatusForbidden, "SecurityTokenExpired", "The security token you provided has expired.")
-		}
+	}
+	return ""
+}
+
+func errInvalidKeyID(id string) *ossError {
+	return errf(http.StatusForbidden, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.").with("OSSAccessKeyId", id)
+}
+
+func errSignature(id, sts, canon string) *ossError {
+	e := errf(http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.").
+		with("OSSAccessKeyId", id).with("StringToSign", sts)
+	if canon != "" {
+		e.with("CanonicalRequest", canon)
+	}
+	return e
+}
+
+func errExpiredURL() *ossError {
+	return errf(http.StatusForbidden, "AccessDenied", "Request has expired.")
+}
+
+// checkScope validates a V4 credential scope against the signing time.
+func (s *Server) checkScope(a authInfo, t time.Time) *ossError {
+	if a.product != "oss" {
+		return errf(http.StatusBadRequest, "InvalidArgument", "Authorization Credential names product "+a.product+", want oss.")
+	}
+	if s.region != "" && a.region != s.region {
+		return errf(http.StatusBadRequest, "InvalidArgument", "Authorization Credential names region "+a.region+", this server is "+s.region+".")
+	}
+	if a.day != t.UTC().Format("20060102") {
+		return errf(http.StatusForbidden, "SignatureDoesNotMatch", "The Credential date "+a.day+" does not match the request date.")
 	}
 	return nil
+}
+
+// checkV4 verifies a V4 signature; q must not include x-oss-signature.
+func checkV4(r *http.Request, bucket, key string, q []queryPair, a authInfo, secret, dateStr string) *ossError {
+	canon := canonicalRequestV4(r, bucket, key, q, a.additional)
+	sum := sha256.Sum256([]byte(canon))
+	sts := "OSS4-HMAC-SHA256\n" + dateStr + "\n" + a.day + "/" + a.region + "/" + a.product + "/aliyun_v4_request\n" + hex.EncodeToString(sum[:])
+	if !hmac.Equal([]byte(signV4(secret, a.day, a.region, a.product, sts)), []byte(a.signature)) {
+		return errSignature(a.keyID, sts, canon)
+	}
+	return nil
+}
+
+// checkToken enforces the configured STS token, if any.
+func (s *Server) checkToken(got, keyID string, now time.Time) *ossError {
+	_, _, token, exp := s.credentials()
+	if token == "" {
+		return nil
+	}
+	if got == "" {
+		return errf(http.StatusForbidden, "InvalidAccessKeyId", "The request carries no security token; the access key id is a temporary one.").with("OSSAccessKeyId", keyID)
+	}
+	if !hmac.Equal([]byte(got), []byte(token)) {
+		return errf(http.StatusForbidden, "InvalidSecurityToken", "The security token you provided is invalid.")
+	}
+	if !exp.IsZero() && !now.Before(exp) {
+		return errf(http.StatusForbidden, "SecurityTokenExpired", "The security token you provided has expired.")
+	}
+	return nil
+}
+
+// authQueryV1 checks a V1 presigned URL (OSSAccessKeyId, Expires, Signature):
+// Expires takes the place of Date in the string to sign.
+func (s *Server) authQueryV1(r *http.Request, bucket, key string, q []queryPair) *ossError {
+	keyID, expires, sig := param(q, "OSSAccessKeyId"), param(q, "Expires"), param(q, "Signature")
+	if keyID == "" || expires == "" || sig == "" {
+		return errf(http.StatusForbidden, "AccessDenied", "A presigned URL needs OSSAccessKeyId, Expires and Signature.")
+	}
+	exp, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil {
+		return errf(http.StatusForbidden, "AccessDenied", "Expires is not a number.")
+	}
+	now := s.now()
+	if now.Unix() > exp {
+		return errExpiredURL()
+	}
+	id, secret, _, _ := s.credentials()
+	if keyID != id {
+		return errInvalidKeyID(keyID)
+	}
+	signed := r.Clone(r.Context())
+	signed.Header.Set("Date", expires)
+	sts := stringToSignV1(signed, bucket, key, q)
+	if !hmac.Equal([]byte(signV1(secret, sts)), []byte(sig)) {
+		return errSignature(keyID, sts, "")
+	}
+	return s.checkToken(param(q, "security-token"), keyID, now)
+}
+
+// authQueryV4 checks a V4 presigned URL (x-oss-credential, x-oss-date,
+// x-oss-expires, x-oss-signature).
+func (s *Server) authQueryV4(r *http.Request, bucket, key string, q []queryPair) *ossError {
+	if v := param(q, "x-oss-signature-version"); v != "OSS4-HMAC-SHA256" {
+		return errf(http.StatusBadRequest, "InvalidArgument", "x-oss-signature-version must be OSS4-HMAC-SHA256.")
+	}
+	a, e := parseAuthorization("OSS4-HMAC-SHA256 Credential=" + param(q, "x-oss-credential") + ",Signature=" + param(q, "x-oss-signature"))
+	if e != nil {
+		return e
+	}
+	if h := param(q, "x-oss-additional-headers"); h != "" {
+		a.additional = strings.Split(strings.ToLower(h), ";")
+	}
+	dateStr := param(q, "x-oss-date")
+	t, err := time.Parse(v4TimeFormat, dateStr)
+	if err != nil {
+		return errf(http.StatusForbidden, "AccessDenied", "x-oss-date is not a valid time.")
+	}
+	secs, err := strconv.ParseInt(param(q, "x-oss-expires"), 10, 64)
+	if err != nil || secs < 0 {
+		return errf(http.StatusForbidden, "AccessDenied", "x-oss-expires is not a number of seconds.")
+	}
+	now := s.now()
+	if now.After(t.Add(time.Duration(secs) * time.Second)) {
+		return errExpiredURL()
+	}
+	id, secret, _, _ := s.credentials()
+	if a.keyID != id {
+		return errInvalidKeyID(a.keyID)
+	}
+	if e := s.checkScope(a, t); e != nil {
+		return e
+	}
+	rest := make([]queryPair, 0, len(q))
+	for _, p := range q {
+		if p.k != "x-oss-signature" {
+			rest = append(rest, p)
+		}
+	}
+	if e := checkV4(r, bucket, key, rest, a, secret, dateStr); e != nil {
+		return e
+	}
+	return s.checkToken(param(q, "x-oss-security-token"), a.keyID, now)
 }

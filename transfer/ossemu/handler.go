@@ -148,7 +148,7 @@ func classify(rq *request) string {
 			return OpListObjectsV2
 		}
 		for _, p := range rq.q {
-			if signedParams[p.k] {
+			if signedParams[p.k] && p.k != "security-token" {
 				return OpUnsupported // acl, lifecycle, … bucket sub-resources
 			}
 		}
@@ -225,7 +225,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(rq *request) int {
-	if e := s.authenticate(rq.r, rq.bucket, rq.key, rq.q); e != nil {
+	if e := s.authenticate(rq.r, rq.bucket, rq.key, rq.q); e != nil && !s.anonymousRead(rq, e) {
 		return s.fail(rq, e)
 	}
 	if rq.op == OpListBuckets {
@@ -268,6 +268,23 @@ func (s *Server) serve(rq *request) int {
 		return s.abortUpload(rq, b)
 	}
 	return s.fail(rq, errf(http.StatusNotImplemented, "NotImplemented", "This operation is not supported by the local OSS server."))
+}
+
+// anonymousRead reports whether an unsigned request may read anyway: the
+// object's ACL is public-read or public-read-write, as on OSS.
+func (s *Server) anonymousRead(rq *request, e *ossError) bool {
+	if e.code != "AccessDenied" || rq.r.Header.Get("Authorization") != "" || hasParam(rq.q, "Signature") || hasParam(rq.q, "x-oss-signature") {
+		return false
+	}
+	if rq.op != OpGetObject && rq.op != OpHeadObject && rq.op != OpGetObjectMeta {
+		return false
+	}
+	b := s.bucket(rq.bucket)
+	if b == nil {
+		return false
+	}
+	m, ok := b.lookup(rq.key)
+	return ok && (m.ACL == "public-read" || m.ACL == "public-read-write")
 }
 
 // maxDrain bounds how much of an unread request body is read before an error
