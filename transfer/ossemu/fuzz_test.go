@@ -49,6 +49,8 @@ func FuzzAuthorization(f *testing.F) {
 	f.Add("OSS4-HMAC-SHA256 Credential=AK/20240101/cn-hangzhou/oss/aliyun_v4_request,AdditionalHeaders=host,Signature=00", "GET", "/", "uploads", "Content-Type", "a/b")
 	f.Add("OSS4-HMAC-SHA256 Credential=AK/x/y/z/aliyun_v4_request,Signature=", "HEAD", "/b/%00", "a=%zz&&=&b", "X-Oss-Date", "20240101T000000Z")
 	f.Add("OSS2 AccessKeyId:x", "POST", "//", "", "", "")
+	f.Add("", "GET", "/local/k", "OSSAccessKeyId=AK&Expires=99999999999&Signature=x&security-token=t", "", "")
+	f.Add("", "GET", "/local/k", "x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=AK%2F20240101%2Fr%2Foss%2Faliyun_v4_request&x-oss-date=20240101T000000Z&x-oss-expires=999999999999&x-oss-signature=00", "", "")
 	s := &Server{AccessKeyID: "AK", AccessKeySecret: "secret"}
 	f.Fuzz(func(t *testing.T, auth, method, path, query, hname, hval string) {
 		a, e := parseAuthorization(auth)
