@@ -2,6 +2,7 @@ package ossemu
 
 import (
 	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -253,5 +254,51 @@ func TestKillMidUpload(t *testing.T) {
 	}
 	if got, _ := s2.ReadObject("", "k"); !bytes.Equal(got, p1) {
 		t.Fatal("object differs")
+	}
+}
+
+// TestBlobsReader reads and seeks across blob boundaries, including empty
+// blobs, and compares with the concatenation.
+func TestBlobsReader(t *testing.T) {
+	dir := t.TempDir()
+	b, err := openBucket(dir, "local", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	var refs []blobRef
+	for i, n := range []int{0, 5, 0, 0, 7, 1, 0, 13, 0} {
+		data := randBytes(n, uint64(i))
+		res, err := b.writeBlob(bytes.NewReader(data), int64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, blobRef{ID: res.ID, Size: res.Size})
+		all = append(all, data...)
+	}
+	m := objMeta{Size: int64(len(all)), Blobs: refs}
+	for start := 0; start <= len(all); start++ {
+		for _, bufSize := range []int{1, 2, 3, 64} {
+			r := b.openBody(&m)
+			if _, err := r.Seek(int64(start), io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			buf := make([]byte, bufSize)
+			for {
+				n, err := r.Read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Close()
+			if !bytes.Equal(got, all[start:]) {
+				t.Fatalf("from %d with %d-byte reads: got %d bytes", start, bufSize, len(got))
+			}
+		}
 	}
 }

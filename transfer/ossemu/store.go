@@ -477,38 +477,42 @@ func (b *bucket) sortedKeys() []string {
 
 // openBody returns a reader over an object's blobs as one stream.
 func (b *bucket) openBody(m *objMeta) *blobsReader {
-	return &blobsReader{b: b, blobs: m.Blobs, size: m.Size}
+	starts := make([]int64, len(m.Blobs))
+	var off int64
+	for i, bl := range m.Blobs {
+		starts[i] = off
+		off += bl.Size
+	}
+	return &blobsReader{b: b, blobs: m.Blobs, starts: starts, size: m.Size, curIx: -1}
 }
 
 // blobsReader is an io.ReadSeeker over the concatenation of an object's blobs,
 // so a completed multipart object is served from its part blobs without ever
-// being copied. It opens one blob at a time.
+// being copied. It keeps one blob open at a time.
 type blobsReader struct {
-	b     *bucket
-	blobs []blobRef
-	size  int64
-	pos   int64
-	cur   *os.File
-	curIx int
-	curAt int64 // offset of blob curIx in the object
+	b      *bucket
+	blobs  []blobRef
+	starts []int64 // offset of each blob in the object
+	size   int64
+	pos    int64
+	cur    *os.File
+	curIx  int
 }
 
 func (r *blobsReader) Read(p []byte) (int, error) {
 	if r.pos >= r.size {
 		return 0, io.EOF
 	}
-	// find the blob holding pos
-	var start int64
-	ix := -1
-	for i, bl := range r.blobs {
-		if r.pos < start+bl.Size {
-			ix = i
-			break
+	ix := r.curIx
+	if ix < 0 || r.pos < r.starts[ix] || r.pos >= r.starts[ix]+r.blobs[ix].Size {
+		// the last blob starting at or before pos (zero-length blobs are skipped by the bounds check)
+		ix = sort.Search(len(r.starts), func(i int) bool { return r.starts[i] > r.pos }) - 1
+		for ix < len(r.blobs) && r.pos >= r.starts[ix]+r.blobs[ix].Size {
+			ix++
 		}
-		start += bl.Size
-	}
-	if ix < 0 {
-		return 0, io.EOF
+		if ix < 0 || ix >= len(r.blobs) {
+			return 0, io.EOF
+		}
 	}
 	if r.cur == nil || r.curIx != ix {
 		if r.cur != nil {
@@ -519,8 +523,9 @@ func (r *blobsReader) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("open blob: %w", err)
 		}
-		r.cur, r.curIx, r.curAt = f, ix, start
+		r.cur, r.curIx = f, ix
 	}
+	start := r.starts[ix]
 	left := r.blobs[ix].Size - (r.pos - start)
 	if int64(len(p)) > left {
 		p = p[:left]
@@ -684,6 +689,9 @@ func validBlobs(refs []blobRef) bool {
 // openBucket loads (or creates) a bucket directory, rebuilding the index from
 // the metadata files and removing whatever a killed server left half-written.
 func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	dir := filepath.Join(root, "buckets", name)
 	b := &bucket{name: name, dir: dir, log: log, objects: map[string]*object{}, uploads: map[string]*upload{}}
 	for _, sub := range []string{"data", "objects", "uploads"} {
