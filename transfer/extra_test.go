@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 	"github.com/ossdrop/ossdrop/transfer/ossemu"
@@ -227,5 +229,47 @@ func TestRetriesAreCapped(t *testing.T) {
 	}
 	if n := s.Requests(ossemu.OpUploadPart); n != 8 {
 		t.Fatalf("%d part attempts, want 8", n)
+	}
+}
+
+// Files dropped but never started are in the durable queue: listed as unfinished
+// while the Manager runs and after it stops, and resumable by the next one.
+func TestDurableQueue(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	remove := s.Inject(ossemu.Fault{Match: ossemu.MatchOp(ossemu.OpPutObject), Delay: 30 * time.Second})
+	state := t.TempDir()
+	m := newManager(t, s, state, func(o *Options) { o.Jobs = 1 })
+	dir := t.TempDir()
+	want := map[string][]byte{}
+	for i := range 5 {
+		k := fmt.Sprintf("q/%d.txt", i)
+		want[k] = []byte(k)
+		if _, err := m.AddFile(writeFile(t, dir, k, want[k]), k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(700 * time.Millisecond) // one flush interval
+	us, _ := ListUnfinished(state)
+	if len(us) != 5 {
+		t.Fatalf("live queue lists %d, want 5: %+v", len(us), us)
+	}
+	m.Close()
+	remove()
+	us, _ = ListUnfinished(state)
+	if len(us) != 5 || us[0].Key != "q/0.txt" || us[0].UploadID != "" || us[0].Path == "" {
+		t.Fatalf("after close: %+v", us)
+	}
+	m2 := newManager(t, s, state, nil)
+	m2.ResumeUnfinished(us)
+	waitIdle(t, m2)
+	for k, v := range want {
+		mustObject(t, s, k, v)
+	}
+	m2.Close()
+	if us, _ := ListUnfinished(state); len(us) != 0 {
+		t.Fatalf("still listed: %+v", us)
+	}
+	if js, _ := filepath.Glob(filepath.Join(state, "queue", "*.jsonl")); len(js) != 0 {
+		t.Fatalf("queue journals not compacted away: %v", js)
 	}
 }
