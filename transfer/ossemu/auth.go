@@ -164,9 +164,16 @@ func writeOSSHeaders(b *strings.Builder, h http.Header, v4 bool, additional []st
 	for _, a := range additional {
 		extra[a] = true
 	}
+	if extra["host"] {
+		// net/http moves Host out of the header map; the caller puts it back
+		// under this key.
+		if v := h.Get(hostHeaderKey); v != "" {
+			m["host"] = strings.Trim(v, " ")
+		}
+	}
 	for k, vs := range h {
 		lk := strings.ToLower(k)
-		if len(vs) == 0 {
+		if len(vs) == 0 || k == hostHeaderKey {
 			continue
 		}
 		switch {
@@ -192,6 +199,10 @@ func writeOSSHeaders(b *strings.Builder, h http.Header, v4 bool, additional []st
 }
 
 func v4Escape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
+
+// hostHeaderKey carries r.Host into writeOSSHeaders for V4 signatures that
+// list "host" among their additional headers.
+const hostHeaderKey = "\x00host"
 
 // canonicalRequestV4 rebuilds the V4 canonical request.
 func canonicalRequestV4(r *http.Request, bucket, key string, q []queryPair, additional []string) string {
@@ -226,7 +237,14 @@ func canonicalRequestV4(r *http.Request, bucket, key string, q []queryPair, addi
 		}
 	}
 	b.WriteString("\n")
-	writeOSSHeaders(&b, r.Header, true, additional)
+	hdr := r.Header
+	for _, a := range additional {
+		if a == "host" {
+			hdr = r.Header.Clone()
+			hdr[hostHeaderKey] = []string{r.Host}
+		}
+	}
+	writeOSSHeaders(&b, hdr, true, additional)
 	b.WriteString("\n" + strings.Join(additional, ";") + "\n")
 	payload := r.Header.Get("x-oss-content-sha256")
 	if payload == "" {

@@ -241,3 +241,17 @@ func TestPublicReadACL(t *testing.T) {
 		t.Errorf("anonymous PUT over a public-read object: %d", resp.StatusCode)
 	}
 }
+
+// TestV4AdditionalHeaders: V4 may sign extra headers, including Host (which
+// net/http keeps outside the header map).
+func TestV4AdditionalHeaders(t *testing.T) {
+	s := newServer(t, Options{})
+	c := client(t, s, oss.AuthVersion(oss.AuthV4), oss.Region("cn-hangzhou"), oss.AdditionalHeaders([]string{"host", "User-Agent"}))
+	b, _ := c.Bucket(s.Bucket())
+	if err := b.PutObject("ah", strings.NewReader("x")); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if _, err := b.GetObjectDetailedMeta("ah"); err != nil {
+		t.Fatalf("head: %v", err)
+	}
+}
