@@ -26,7 +26,8 @@ const (
 	kindCanceled                // our context ended (pause, cancel, close)
 )
 
-// ErrCredentialsExpired marks tasks paused because the STS token expired; SetCredentials resumes them.
+// ErrCredentialsExpired is wrapped in the TaskError of a task paused because its STS
+// token expired (errors.Is works on TaskSnapshot.Err); SetCredentials resumes it.
 var ErrCredentialsExpired = errors.New("credentials expired")
 
 // classify turns an SDK or network error into a kind and a TaskError a person can read.
@@ -54,6 +55,7 @@ func classify(ctx context.Context, op string, t *target, err error) (errKind, *T
 			return kindFatal, te
 		case "SecurityTokenExpired", "InvalidSecurityToken":
 			te.Message = "the temporary (STS) credentials have expired: upload paused until new credentials are supplied"
+			te.Err = fmt.Errorf("%w: %w", ErrCredentialsExpired, err)
 			return kindCreds, te
 		case "NoSuchUpload":
 			te.Message = fmt.Sprintf("%s: the multipart upload no longer exists on the server (expired or aborted)", op)

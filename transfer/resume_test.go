@@ -3,6 +3,7 @@ package transfer
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,7 +229,7 @@ func TestCredentialsExpiredPausesAndResumes(t *testing.T) {
 	data := randBytes(6*MinPartSize, 11)
 	id, _ := m.AddFile(writeFile(t, t.TempDir(), "f", data), "f")
 	ts := waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Paused })
-	if ts.Err == nil || ts.Err.Code != "SecurityTokenExpired" || !strings.Contains(ts.Err.Error(), "expired") {
+	if ts.Err == nil || ts.Err.Code != "SecurityTokenExpired" || !strings.Contains(ts.Err.Error(), "expired") || !errors.Is(ts.Err, ErrCredentialsExpired) {
 		t.Fatalf("paused without the reason: %+v", ts.Err)
 	}
 	m.SetCredentials(staticCreds{s.AccessKeyID, s.AccessKeySecret, ""})
