@@ -7,7 +7,8 @@ BINARY    ?= ossdrop
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/ossdrop/ossdrop/cli.Version=$(VERSION)
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
-SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Screenshots of the real window taken by the tests land here (CI keeps them).
+export OSSDROP_ARTIFACTS ?= $(CURDIR)/.ci/artifacts
 
 # Debian packages: building a Fyne app (cgo, X11 and Wayland via GLFW).
 RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland-dev
@@ -54,8 +55,10 @@ windows:
 	CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 CGO_ENABLED=1 \
 	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(BINARY).exe .
 
+# Benchmarks (not part of make test): the server alone, the engine against the
+# SDK's own UploadFile, and the window with 20,000 queued files.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./...
+	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
 
 clean:
 	rm -f $(BINARY) $(BINARY).exe
