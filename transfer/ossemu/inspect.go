@@ -16,6 +16,7 @@ type ObjectInfo struct {
 	CRC64        uint64
 	ContentType  string
 	Meta         map[string]string // lower-case "x-oss-meta-…" → value
+	Headers      map[string]string // stored standard headers: Cache-Control, Content-Disposition, …
 	ACL          string
 	StorageClass string
 	LastModified time.Time
@@ -42,7 +43,7 @@ type UploadInfo struct {
 
 func infoOf(m *objMeta) ObjectInfo {
 	oi := ObjectInfo{Key: m.Key, Size: m.Size, ETag: `"` + m.ETag + `"`, CRC64: m.CRC64, ContentType: m.ContentType,
-		Meta: maps.Clone(m.Meta), ACL: m.ACL, StorageClass: m.StorageClass, LastModified: m.Modified, Type: m.Type, UploadID: m.UploadID}
+		Meta: maps.Clone(m.Meta), Headers: maps.Clone(m.Std), ACL: m.ACL, StorageClass: m.StorageClass, LastModified: m.Modified, Type: m.Type, UploadID: m.UploadID}
 	if m.Type == "Multipart" {
 		oi.Parts = len(m.Blobs)
 	}

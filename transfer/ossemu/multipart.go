@@ -35,7 +35,7 @@ func (s *Server) initiateUpload(rq *request, b *bucket) int {
 		}
 	}
 	m := uploadMeta{Key: rq.key, UploadID: randomHex(16), Initiated: time.Now().UTC(),
-		ContentType: ctype, Meta: meta, ACL: acl, StorageClass: class}
+		ContentType: ctype, Meta: meta, Std: standardHeaders(rq.r), ACL: acl, StorageClass: class}
 	if _, err := b.newUpload(m); err != nil {
 		return s.fail(rq, internalError(err))
 	}
@@ -199,7 +199,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	sum := md5.Sum(md5cat)
 	m := objMeta{
 		Key: u.meta.Key, Size: size, ETag: fmt.Sprintf("%s-%d", strings.ToUpper(hex.EncodeToString(sum[:])), len(cbody.Parts)),
-		CRC64: crc, ContentType: u.meta.ContentType, Meta: u.meta.Meta, ACL: u.meta.ACL, StorageClass: u.meta.StorageClass,
+		CRC64: crc, ContentType: u.meta.ContentType, Meta: u.meta.Meta, Std: u.meta.Std, ACL: u.meta.ACL, StorageClass: u.meta.StorageClass,
 		Modified: time.Now().UTC(), Type: "Multipart", UploadID: u.meta.UploadID, Blobs: blobs,
 	}
 	if err := b.commitObject(m, forbidOverwrite(rq.r)); err != nil {

@@ -16,6 +16,31 @@ var validStorageClasses = map[string]string{
 	"standard": "Standard", "ia": "IA", "archive": "Archive", "coldarchive": "ColdArchive", "deepcoldarchive": "DeepColdArchive",
 }
 
+// storedHeaders are the standard HTTP headers OSS keeps with an object and
+// returns on GET and HEAD.
+var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
+
+func standardHeaders(r *http.Request) map[string]string {
+	var m map[string]string
+	for _, k := range storedHeaders {
+		if v := r.Header.Get(k); v != "" {
+			if m == nil {
+				m = map[string]string{}
+			}
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// responseOverrides are the GET parameters that replace reply headers (used
+// by presigned download links).
+var responseOverrides = map[string]string{
+	"response-content-type": "Content-Type", "response-content-language": "Content-Language",
+	"response-expires": "Expires", "response-cache-control": "Cache-Control",
+	"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
+}
+
 // objectHeaders reads the headers that become stored object attributes.
 func objectHeaders(r *http.Request) (ctype string, meta map[string]string, acl, class string, e *ossError) {
 	ctype = r.Header.Get("Content-Type")
@@ -114,7 +139,7 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 	}
 	m := objMeta{
 		Key: rq.key, Size: res.Size, ETag: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
-		ContentType: ctype, Meta: meta, ACL: acl, StorageClass: class,
+		ContentType: ctype, Meta: meta, Std: standardHeaders(r), ACL: acl, StorageClass: class,
 		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{{ID: res.ID, Size: res.Size}},
 	}
 	if err := b.commitObject(m, forbid); err != nil {
@@ -169,6 +194,9 @@ func setObjectHeaders(h http.Header, m *objMeta) {
 	for k, v := range m.Meta {
 		h.Set(k, v)
 	}
+	for k, v := range m.Std {
+		h.Set(k, v)
+	}
 }
 
 func (s *Server) getObject(rq *request, b *bucket) int {
@@ -191,6 +219,13 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 	setObjectHeaders(h, m)
 	h.Set("Content-Type", m.ContentType)
 	h.Set("Accept-Ranges", "bytes")
+	if rq.r.Method == http.MethodGet {
+		for _, p := range rq.q {
+			if hk, ok := responseOverrides[p.k]; ok {
+				h.Set(hk, p.v)
+			}
+		}
+	}
 	if rq.r.Method == http.MethodHead {
 		if e := checkPreconditions(rq.r, m); e != nil {
 			return s.fail(rq, e)

@@ -190,3 +190,40 @@ func TestEmptyObject(t *testing.T) {
 		t.Fatalf("empty object info %+v", info)
 	}
 }
+
+func TestStandardHeaders(t *testing.T) {
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			s := newServer(t, Options{})
+			b := bucketOf(t, s, v.opts...)
+			opts := []oss.Option{oss.ContentDisposition(`attachment; filename="r.pdf"`), oss.CacheControl("no-cache"), oss.ContentEncoding("identity"), oss.ContentLanguage("de")}
+			if err := b.PutObject("h", strings.NewReader("x"), opts...); err != nil {
+				t.Fatal(err)
+			}
+			imur, _ := b.InitiateMultipartUpload("hm", opts...)
+			p, _ := b.UploadPart(imur, strings.NewReader("y"), 1, 1)
+			if _, err := b.CompleteMultipartUpload(imur, []oss.UploadPart{p}); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"h", "hm"} {
+				h, err := b.GetObjectDetailedMeta(k)
+				if err != nil || h.Get("Content-Disposition") != `attachment; filename="r.pdf"` || h.Get("Cache-Control") != "no-cache" ||
+					h.Get("Content-Language") != "de" || h.Get("Content-Encoding") != "identity" {
+					t.Errorf("%s: %v %v", k, h, err)
+				}
+			}
+			var rh http.Header
+			rc, err := b.GetObject("h", oss.ResponseContentDisposition("inline"), oss.ResponseContentType("text/x-over"), oss.GetResponseHeader(&rh))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc.Close()
+			if rh.Get("Content-Disposition") != "inline" || rh.Get("Content-Type") != "text/x-over" {
+				t.Errorf("response overrides: %v", rh)
+			}
+			if info, _ := s.Object("", "h"); info.Headers["Cache-Control"] != "no-cache" {
+				t.Errorf("info %+v", info)
+			}
+		})
+	}
+}

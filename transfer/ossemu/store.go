@@ -46,6 +46,7 @@ type objMeta struct {
 	CRC64        uint64            `json:"crc64"`
 	ContentType  string            `json:"contentType"`
 	Meta         map[string]string `json:"meta,omitempty"` // lower-case x-oss-meta-* → value
+	Std          map[string]string `json:"std,omitempty"`  // Cache-Control, Content-Disposition, … as given
 	ACL          string            `json:"acl"`
 	StorageClass string            `json:"storageClass"`
 	Modified     time.Time         `json:"modified"`
@@ -69,6 +70,7 @@ type uploadMeta struct {
 	Initiated    time.Time         `json:"initiated"`
 	ContentType  string            `json:"contentType"`
 	Meta         map[string]string `json:"meta,omitempty"`
+	Std          map[string]string `json:"std,omitempty"`
 	ACL          string            `json:"acl"`
 	StorageClass string            `json:"storageClass"`
 }
