@@ -110,38 +110,24 @@ func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, fu
 		envC = envCreds{id, env.Getenv("OSS_ACCESS_KEY_SECRET"), env.Getenv("OSS_SESSION_TOKEN")}
 	}
 	if f.profile != "" {
-		st := settings.NewStore("")
-		scfg, err := st.Load()
-		if err != nil {
+		sess := settings.OpenSession(ctx, settings.SessionOptions{
+			ConfigDir: settingsDirFor(env), LocalBucketDir: localBucketDirFor(env), Getenv: env.Getenv,
+		})
+		closer = func() { sess.Close() }
+		if err := sess.LoadError(); err != nil {
 			return cfg, closer, err
 		}
-		p, ok := scfg.Profile(f.profile)
-		if !ok {
+		if _, ok := sess.Config().Profile(f.profile); !ok {
 			return cfg, closer, fmt.Errorf("--profile %q: no such profile (see 'ossdrop profile list')", f.profile)
 		}
-		store := settings.OpenSecretStore(ctx, settings.SecretOptions{AllowFile: scfg.App.SecretsInFile})
-		if p.Local {
-			lb, err := settings.StartLocalBucket(ctx, settings.DefaultLocalBucketDir(), store)
-			if err != nil {
-				return cfg, closer, fmt.Errorf("start the Local bucket: %w", err)
-			}
-			closer = func() { lb.Close() }
-			cfg.Target = lb.Target()
-		} else {
-			t, _, err := settings.TargetFor(p, scfg.App, store, env.Getenv)
-			if err != nil {
-				return cfg, closer, err
-			}
-			cfg.Target = t
+		t, o, _, err := sess.Resolve(ctx, f.profile)
+		if err != nil {
+			return cfg, closer, fmt.Errorf("--profile %q: %w", f.profile, err)
 		}
-		cfg.Options = p.Options()
-		cfg.CredentialsFor = func(profile, endpoint string) (oss.CredentialsProvider, error) {
-			q, ok := scfg.Profile(profile)
-			if !ok || q.Local {
-				return nil, nil
-			}
-			t, _, err := settings.TargetFor(q, scfg.App, store, env.Getenv)
-			return t.Credentials, err
+		cfg.Target, cfg.Options = t, o
+		cfg.CredentialsFor = sess.CredentialsFor
+		if p, _ := sess.Config().Profile(f.profile); !set["prefix"] {
+			f.prefix = p.Prefix // the profile's destination folder, unless --prefix overrides it
 		}
 	} else {
 		cfg.Target.Credentials = envC
