@@ -85,6 +85,7 @@ func (w *Window) switchTarget(p settings.Profile, t transfer.Target) {
 	w.prefixE.SetText(p.Prefix)
 	w.prefix = normalizePrefix(p.Prefix)
 	w.updateDropText()
+	w.updateCredBanner()
 	w.log.Info("destination changed", "profile", p.Name, "bucket", t.Bucket, "endpoint", t.Endpoint)
 }
 

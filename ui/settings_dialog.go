@@ -460,6 +460,7 @@ func (w *Window) settingsSaved(cfg settings.Config, p settings.Profile, prov *se
 	if prov != nil {
 		w.be.SetCredentials(prov)
 		w.target.Credentials = prov
+		w.updateCredBanner()
 	}
 	if p.Bucket != w.target.Bucket || settings.EndpointURL(p.Endpoint) != w.target.Endpoint && !p.Local {
 		w.useProfile(p, nil)

@@ -234,6 +234,15 @@ func TestDroppedQueuesLocalPathsUnderPrefix(t *testing.T) {
 // (dialogs), to check what a dialog says.
 func overlayText(w *Window) string {
 	var b strings.Builder
+	for _, o := range w.win.Canvas().Overlays().List() {
+		b.WriteString(overlayTextOf(o))
+	}
+	return b.String()
+}
+
+// overlayTextOf concatenates the texts of the labels inside o.
+func overlayTextOf(o fyne.CanvasObject) string {
+	var b strings.Builder
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		switch v := o.(type) {
@@ -251,9 +260,7 @@ func overlayText(w *Window) string {
 			}
 		}
 	}
-	for _, o := range w.win.Canvas().Overlays().List() {
-		walk(o)
-	}
+	walk(o)
 	return b.String()
 }
 

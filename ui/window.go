@@ -90,6 +90,7 @@ type Window struct {
 	cfg           settings.Config // the settings as last loaded or saved
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
+	cred          credState
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
@@ -139,6 +140,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.addShortcuts()
 	w.setupTray(cfg.Icon)
 	w.updateDropText()
+	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
 	return w
 }
@@ -183,7 +185,9 @@ func (w *Window) build() fyne.CanvasObject {
 	if w.profiles == nil {
 		settingsB.Disable()
 	}
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest)
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest),
+		w.buildCredBanner())
 
 	w.list = newTaskList(w)
 	w.list.onDelete = w.DeleteSelected
@@ -415,6 +419,9 @@ func (w *Window) refreshLoop(ctx context.Context) {
 	var buf []transfer.TaskSnapshot
 	dirty := true
 	back := make(chan []transfer.TaskSnapshot, 1)
+	// The expiry warning counts down while nothing else changes.
+	expiryEvery := max(int(expiryCheck/w.period), 1)
+	ticks := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -423,6 +430,9 @@ func (w *Window) refreshLoop(ctx context.Context) {
 			dirty = true
 			continue
 		case <-tick.C:
+		}
+		if ticks++; ticks%expiryEvery == 0 {
+			w.do(w.updateCredBanner)
 		}
 		if !dirty {
 			continue
@@ -460,6 +470,7 @@ func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []
 		}
 	}
 	w.applyTotals(totals)
+	w.noticeCredentials(tasks)
 	return old
 }
 

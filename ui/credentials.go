@@ -1,0 +1,360 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/settings"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// expiryWarning is how long before temporary credentials expire the window
+// starts warning, so there is time to fetch new ones before uploads pause.
+const expiryWarning = 10 * time.Minute
+
+// expiryLayout is how expiry times are typed and shown: minutes are the
+// precision STS expiries are handed out with.
+const expiryLayout = "2006-01-02 15:04"
+
+// credWaiting reports whether a task is paused because the server refused
+// its (temporary) credentials, as opposed to a pause the user asked for.
+func credWaiting(t *transfer.TaskSnapshot) bool {
+	if t.State != transfer.Paused || t.Err == nil {
+		return false
+	}
+	return errors.Is(t.Err, transfer.ErrCredentialsExpired) ||
+		t.Err.Code == "SecurityTokenExpired" || t.Err.Code == "InvalidSecurityToken"
+}
+
+// credState is the window's view of expired credentials: how many uploads
+// wait for new ones, and whether this episode has been asked about already.
+type credState struct {
+	paused int          // tasks paused for credentials at the last tick
+	asked  bool         // the dialog was shown in this episode
+	dialog *renewDialog // the open renewal dialog, if any
+
+	banner     *fyne.Container
+	bannerText *widget.Label
+	bannerBtn  *widget.Button
+}
+
+// buildCredBanner is the strip under the destination bar that warns before
+// temporary credentials expire and, once uploads wait for new ones, offers to
+// enter them. It takes no room while there is nothing to say.
+func (w *Window) buildCredBanner() fyne.CanvasObject {
+	c := &w.cred
+	c.bannerText = widget.NewLabel("")
+	c.bannerText.Importance = widget.WarningImportance
+	c.bannerText.Wrapping = fyne.TextWrapWord
+	c.bannerBtn = widget.NewButtonWithIcon("Enter new credentials…", theme.AccountIcon(), w.ShowRenewCredentials)
+	c.banner = container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), c.bannerBtn, c.bannerText)
+	c.banner.Hide()
+	return c.banner
+}
+
+// noticeCredentials runs on every applied snapshot: the first task found
+// waiting for credentials opens the renewal dialog, once per episode (an
+// episode ends when no task waits any more).
+func (w *Window) noticeCredentials(tasks []transfer.TaskSnapshot) {
+	n := 0
+	for i := range tasks {
+		if credWaiting(&tasks[i]) {
+			n++
+		}
+	}
+	c := &w.cred
+	changed := n != c.paused
+	c.paused = n
+	if n == 0 {
+		c.asked = false
+	}
+	if changed {
+		if c.dialog != nil {
+			c.dialog.setCount(n)
+		}
+		w.updateCredBanner()
+	}
+	if n > 0 && !c.asked && c.dialog == nil {
+		c.asked = true
+		w.log.Warn("uploads paused: temporary credentials expired", "profile", w.target.Profile, "paused", n)
+		w.ShowRenewCredentials()
+	}
+}
+
+// provider is the target's credentials when they come from settings (and so
+// know their expiry), else nil.
+func (w *Window) provider() *settings.Provider {
+	p, _ := w.target.Credentials.(*settings.Provider)
+	return p
+}
+
+// updateCredBanner shows what is known about the current credentials: uploads
+// waiting for new ones, or temporary credentials about to expire.
+func (w *Window) updateCredBanner() {
+	c := &w.cred
+	if c.banner == nil {
+		return
+	}
+	msg := ""
+	switch {
+	case c.paused > 0:
+		msg = fmt.Sprintf("The temporary credentials for %s expired — %s paused until new ones are entered.",
+			w.profileLabel(), plural(c.paused, "upload")+isAre(c.paused))
+	default:
+		if p := w.provider(); p != nil {
+			st := p.Status(time.Now(), expiryWarning)
+			switch st.State {
+			case settings.ExpiringSoon:
+				msg = fmt.Sprintf("The temporary credentials for %s expire in %s (at %s); uploads will pause then until new ones are entered.",
+					w.profileLabel(), roughDuration(st.Left), st.Expiry.Local().Format("15:04"))
+			case settings.Expired:
+				msg = fmt.Sprintf("The temporary credentials for %s expired at %s; new uploads will pause until new ones are entered.",
+					w.profileLabel(), st.Expiry.Local().Format(expiryLayout))
+			}
+		}
+	}
+	if msg == "" {
+		if c.banner.Visible() {
+			c.banner.Hide()
+		}
+		return
+	}
+	setText(c.bannerText, msg)
+	if !c.banner.Visible() {
+		c.banner.Show()
+	}
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return " is"
+	}
+	return " are"
+}
+
+// roughDuration is "4 min", "40 s", "1 h 5 min": a warning needs no more.
+func roughDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", max(int(d.Seconds()), 0))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
+	}
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+}
+
+func (w *Window) profileLabel() string {
+	if w.target.Profile != "" {
+		return w.target.Profile
+	}
+	return w.target.Bucket
+}
+
+// renewDialog asks for new credentials for the current destination.
+type renewDialog struct {
+	w                    *Window
+	d                    dialog.Dialog
+	head                 *widget.Label
+	keyID, secret, token *widget.Entry
+	expiry               *widget.Entry
+	result               *widget.Label
+}
+
+// ShowRenewCredentials asks for new credentials for the current destination;
+// saving them stores them with the profile (secret and token in the keyring)
+// and resumes the uploads that were paused for want of them.
+func (w *Window) ShowRenewCredentials() {
+	if w.cred.dialog != nil {
+		return
+	}
+	r := &renewDialog{w: w}
+	r.head = widget.NewLabel("")
+	r.head.Wrapping = fyne.TextWrapWord
+	r.keyID = widget.NewEntry()
+	r.keyID.SetPlaceHolder("STS.…")
+	if p := w.provider(); p != nil {
+		r.keyID.SetText(p.Credentials().AccessKeyID)
+	}
+	r.secret = widget.NewPasswordEntry()
+	r.secret.SetPlaceHolder("AccessKey secret")
+	r.token = widget.NewPasswordEntry()
+	r.token.SetPlaceHolder("SecurityToken")
+	r.expiry = widget.NewEntry()
+	r.expiry.SetPlaceHolder("optional: " + time.Now().Add(time.Hour).Format(expiryLayout) + " or 1h")
+	r.result = widget.NewLabel("")
+	r.result.Wrapping = fyne.TextWrapWord
+	r.result.Importance = widget.DangerImportance
+	r.result.Hide()
+	where := widget.NewLabel(w.renewWhere())
+	where.Wrapping = fyne.TextWrapWord
+	where.Importance = widget.LowImportance
+	form := widget.NewForm(
+		widget.NewFormItem("AccessKey ID", r.keyID),
+		widget.NewFormItem("AccessKey secret", r.secret),
+		widget.NewFormItem("STS token", r.token),
+		widget.NewFormItem("Expires", r.expiry),
+	)
+	save := widget.NewButtonWithIcon("Save and resume", theme.ConfirmIcon(), r.save)
+	save.Importance = widget.HighImportance
+	later := widget.NewButton("Later", func() { r.d.Hide() })
+	content := container.NewVBox(r.head, form, where, r.result, container.NewHBox(layout.NewSpacer(), later, save))
+	r.d = dialog.NewCustomWithoutButtons("New credentials needed", content, w.win)
+	r.d.SetOnClosed(func() { w.cred.dialog = nil })
+	r.setCount(w.cred.paused)
+	w.cred.dialog = r
+	r.d.Resize(fyne.NewSize(560, content.MinSize().Height+60))
+	r.d.Show()
+	w.win.Canvas().Focus(r.secret)
+}
+
+// renewWhere says where the new credentials will be kept.
+func (w *Window) renewWhere() string {
+	if _, ok := w.renewProfile(); ok {
+		return w.profiles.Secrets.State().Message()
+	}
+	return "These credentials are used until ossdrop exits; they are not saved because this destination is not a saved profile (or its credentials come from the environment)."
+}
+
+// renewProfile is the saved profile new credentials are stored with, if any.
+func (w *Window) renewProfile() (settings.Profile, bool) {
+	if w.profiles == nil || w.target.Profile == "" {
+		return settings.Profile{}, false
+	}
+	if p := w.provider(); p != nil && p.Source() == settings.SourceEnvironment {
+		return settings.Profile{}, false
+	}
+	p, ok := w.cfg.Profile(w.target.Profile)
+	if !ok || p.Local {
+		return settings.Profile{}, false
+	}
+	return p, true
+}
+
+func (r *renewDialog) setCount(n int) {
+	if n > 0 {
+		r.head.SetText(fmt.Sprintf("The temporary credentials for %s expired — %s paused. Enter new ones to continue.",
+			r.w.profileLabel(), plural(n, "upload")+isAre(n)))
+		return
+	}
+	r.head.SetText(fmt.Sprintf("Enter new credentials for %s. Uploads that pause because credentials expired continue with them.", r.w.profileLabel()))
+}
+
+// credentials reads and checks the form.
+func (r *renewDialog) credentials(now time.Time) (settings.Credentials, error) {
+	c := settings.Credentials{
+		AccessKeyID:     strings.TrimSpace(r.keyID.Text),
+		AccessKeySecret: strings.TrimSpace(r.secret.Text),
+		SecurityToken:   strings.TrimSpace(r.token.Text),
+	}
+	var errs []error
+	if c.AccessKeyID == "" {
+		errs = append(errs, errors.New("enter the AccessKey ID"))
+	}
+	if c.AccessKeySecret == "" {
+		errs = append(errs, errors.New("enter the AccessKey secret"))
+	}
+	exp, err := parseExpiry(r.expiry.Text, now)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Expiry = exp
+	if c.SecurityToken == "" && !exp.IsZero() {
+		errs = append(errs, errors.New("an expiry needs an STS token: long-term AccessKeys do not expire"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// parseExpiry reads when temporary credentials expire: a local time
+// ("2026-11-25 18:00"), an RFC 3339 time as STS prints it
+// ("2026-11-25T10:00:00Z"), or a duration from now ("1h", "45m"). Empty means
+// not known.
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	var t time.Time
+	if d, err := time.ParseDuration(s); err == nil {
+		if d <= 0 {
+			return time.Time{}, fmt.Errorf("expiry %q: give a time still to come", s)
+		}
+		t = now.Add(d)
+	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
+		if t, err = time.ParseInLocation(expiryLayout, s, time.Local); err != nil {
+			return time.Time{}, fmt.Errorf("expiry %q is not a time: write it like %s, %s or 1h",
+				s, now.Add(time.Hour).Format(expiryLayout), now.Add(time.Hour).UTC().Format(time.RFC3339))
+		}
+	}
+	if !t.After(now) {
+		return time.Time{}, fmt.Errorf("expiry %s has already passed", t.Local().Format(expiryLayout))
+	}
+	return t, nil
+}
+
+// save stores the credentials with the profile when there is one, hands them
+// to the Manager (which resumes the paused uploads), and closes the dialog.
+func (r *renewDialog) save() {
+	w := r.w
+	c, err := r.credentials(time.Now())
+	if err == nil {
+		err = w.renewCredentials(c)
+	}
+	if err != nil {
+		r.result.SetText("Not saved: " + err.Error())
+		r.result.Show()
+		return
+	}
+	r.d.Hide()
+}
+
+// renewCredentials keeps c (in the profile and the secret store when the
+// destination is a saved profile) and gives it to the Manager.
+func (w *Window) renewCredentials(c settings.Credentials) error {
+	var prov *settings.Provider
+	if p, ok := w.renewProfile(); ok {
+		cfg := w.cfg
+		cfg.Profiles = append([]settings.Profile(nil), w.cfg.Profiles...)
+		var err error
+		if prov, err = settings.SaveCredentials(&cfg, p.Name, w.profiles.Secrets, c); err != nil {
+			return err
+		}
+		if err := w.profiles.Store.Save(cfg); err != nil {
+			// The secret store already has them; use them now rather than
+			// leave uploads waiting on a settings file problem.
+			w.useCredentials(prov)
+			return fmt.Errorf("the new credentials are in use, but the settings file could not be saved: %w", err)
+		}
+		w.cfg = cfg
+		if w.settings != nil {
+			w.settings.cfg.Profiles = cfg.Profiles
+		}
+	} else {
+		src := settings.SourceStored
+		if p := w.provider(); p != nil {
+			src = p.Source()
+		}
+		prov = settings.NewProvider(c, src)
+	}
+	w.useCredentials(prov)
+	return nil
+}
+
+func (w *Window) useCredentials(prov *settings.Provider) {
+	w.target.Credentials = prov
+	w.be.SetCredentials(prov)
+	w.log.Info("credentials renewed", "profile", w.target.Profile, "credentials", prov)
+	w.updateCredBanner()
+}
+
+// expiryCheck is how often the expiry warning is brought up to date while no
+// upload changes.
+const expiryCheck = 10 * time.Second
