@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -251,5 +253,38 @@ func TestSDKHighLevel(t *testing.T) {
 				t.Fatal("downloaded bytes differ")
 			}
 		})
+	}
+}
+
+// TestCompleteOnTheWire sends Complete documents the SDK would never produce
+// (it sorts parts) and checks the error replies.
+func TestCompleteOnTheWire(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	imur, _ := b.InitiateMultipartUpload("w")
+	big := randBytes(100*1024, 1)
+	p1, _ := b.UploadPart(imur, bytes.NewReader(big), int64(len(big)), 1)
+	p2, _ := b.UploadPart(imur, bytes.NewReader(big), int64(len(big)), 2)
+	for _, tc := range []struct{ body, code string }{
+		{fmt.Sprintf("<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>%s</ETag></Part><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>", p2.ETag, p1.ETag), "InvalidPartOrder"},
+		{"<CompleteMultipartUpload><Part>", "MalformedXML"},
+		{"", "MalformedXML"},
+	} {
+		req := signedRequestBody(t, s, "POST", "/local/w?uploadId="+imur.UploadID, map[string]string{"Content-Type": "application/xml"}, []byte(tc.body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var doc errorDoc
+		xml.Unmarshal(data, &doc)
+		if resp.StatusCode != 400 || doc.Code != tc.code {
+			t.Errorf("%q: %d %s", tc.body, resp.StatusCode, data)
+		}
+	}
+	// still completable
+	if _, err := b.CompleteMultipartUpload(imur, []oss.UploadPart{p1, p2}); err != nil {
+		t.Fatal(err)
 	}
 }

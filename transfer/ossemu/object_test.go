@@ -118,8 +118,16 @@ func TestObjectRoundTrip(t *testing.T) {
 
 // signedRequest builds a raw V1-signed request, to look at statuses the SDK hides.
 func signedRequest(t *testing.T, s *Server, method, path string, hdr map[string]string) *http.Request {
+	return signedRequestBody(t, s, method, path, hdr, nil)
+}
+
+func signedRequestBody(t *testing.T, s *Server, method, path string, hdr map[string]string, body []byte) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, nil)
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
