@@ -33,7 +33,10 @@ var ErrCredentialsExpired = errors.New("credentials expired")
 // classify turns an SDK or network error into a kind and a TaskError a person can read.
 func classify(ctx context.Context, op string, t *target, err error) (errKind, *TaskError) {
 	te := &TaskError{Op: op, Err: err}
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ctx.Err())) {
+	// net/http reports a canceled request with the context's cause (e.g. "paused"), not
+	// context.Canceled; either way it is our own stop, never a network failure to retry.
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, ctx.Err()) || errors.Is(err, context.Cause(ctx))) {
 		te.Message = op + ": stopped"
 		return kindCanceled, te
 	}

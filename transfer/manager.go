@@ -491,6 +491,10 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		m.queue.del(t.qid)
 	case cause == errPause:
 		m.setStateLocked(t, Paused)
+		// A user pause is not a failure: drop whatever the stopped requests reported.
+		// Only pauses for expired credentials (below) keep their explanation.
+		t.err = nil
+		t.credWait = false
 		if t.cpDir == "" {
 			t.done = 0
 		}
