@@ -24,6 +24,10 @@ const expiryWarning = 10 * time.Minute
 // precision STS expiries are handed out with.
 const expiryLayout = "2006-01-02 15:04"
 
+// expiryExample shows the format in placeholders (a fixed date keeps the
+// dialogs' snapshots stable).
+const expiryExample = "2026-11-25 18:00"
+
 // credWaiting reports whether a task is paused because the server refused
 // its (temporary) credentials, as opposed to a pause the user asked for.
 func credWaiting(t *transfer.TaskSnapshot) bool {
@@ -189,7 +193,7 @@ func (w *Window) ShowRenewCredentials() {
 	r.token = widget.NewPasswordEntry()
 	r.token.SetPlaceHolder("SecurityToken")
 	r.expiry = widget.NewEntry()
-	r.expiry.SetPlaceHolder("optional: " + time.Now().Add(time.Hour).Format(expiryLayout) + " or 1h")
+	r.expiry.SetPlaceHolder("optional: " + expiryExample + ", 2026-11-25T10:00:00Z or 1h")
 	r.result = widget.NewLabel("")
 	r.result.Wrapping = fyne.TextWrapWord
 	r.result.Importance = widget.DangerImportance

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +36,11 @@ type settingsDialog struct {
 
 	name, endpoint, region, bucket, prefix *widget.Entry
 	sigV4, allowHTTP                       *widget.Check
-	keyID, secret, token                   *widget.Entry
+	keyID, secret, token, expiry           *widget.Entry
+	expiryLoaded                           string // the expiry as loaded, to notice an edit
 	secretNote                             *widget.Label
+	secretsInFile                          *widget.Check
+	secretsState, secretsWarn              *widget.Label
 	partSize, taskNum, jobs, limit, thresh *widget.Entry
 	checkpoint                             *widget.Check
 	cpDir                                  *widget.Entry
@@ -50,6 +54,7 @@ type settingsDialog struct {
 	testButton, orphanScan, orphanAbort    *widget.Button
 	orphans                                []transfer.Orphan
 	tabs                                   *container.AppTabs
+	importing                              *importDialog // the open ossutil import, if any
 }
 
 // ShowSettings opens the settings dialog.
@@ -84,6 +89,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.secret = widget.NewPasswordEntry()
 	s.token = widget.NewPasswordEntry()
 	s.token.SetPlaceHolder("only for temporary (STS) credentials")
+	s.expiry = entry("STS only, optional: " + expiryExample + " or 1h")
 	s.secretNote = widget.NewLabel("")
 	s.secretNote.Wrapping = fyne.TextWrapWord
 	s.secretNote.Importance = widget.LowImportance
@@ -93,9 +99,10 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	useB := widget.NewButtonWithIcon("Use for new uploads", theme.ConfirmIcon(), s.use)
 	delB := widget.NewButtonWithIcon("Delete profile", theme.DeleteIcon(), s.deleteProfile)
 	defB := widget.NewButtonWithIcon("Make default", theme.HomeIcon(), s.makeDefault)
+	importB := widget.NewButtonWithIcon("Import from ossutil…", theme.DownloadIcon(), s.showImport)
 
 	profileForm := widget.NewForm(
-		widget.NewFormItem("Profile", s.which),
+		widget.NewFormItem("Profile", container.NewBorder(nil, nil, nil, importB, s.which)),
 		widget.NewFormItem("Name", s.name),
 		widget.NewFormItem("Endpoint", s.endpoint),
 		widget.NewFormItem("Region", s.region),
@@ -105,6 +112,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem("AccessKey ID", s.keyID),
 		widget.NewFormItem("AccessKey secret", s.secret),
 		widget.NewFormItem("STS token", s.token),
+		widget.NewFormItem("STS expiry", s.expiry),
 	)
 	// The actions stay visible below the scrolling form.
 	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult), nil, nil,
@@ -153,11 +161,22 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.toTray.SetChecked(s.cfg.App.CloseToTray)
 	s.proxy = entry("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
 	s.proxy.SetText(s.cfg.App.Proxy)
+	s.secretsState = widget.NewLabel(s.w.profiles.Secrets.State().Message())
+	s.secretsState.Wrapping = fyne.TextWrapWord
+	s.secretsInFile = widget.NewCheck("When no system keyring is available, keep secrets in a file", s.secretsInFileChanged)
+	s.secretsInFile.SetChecked(s.cfg.App.SecretsInFile)
+	s.secretsWarn = widget.NewLabel("")
+	s.secretsWarn.Wrapping = fyne.TextWrapWord
+	s.secretsWarn.Importance = widget.WarningImportance
+	s.secretsInFileChanged(s.secretsInFile.Checked)
 	behaviourTab := container.NewVScroll(widget.NewForm(
 		widget.NewFormItem("Resume unfinished uploads at launch", s.resume),
 		widget.NewFormItem("", s.notify),
 		widget.NewFormItem("", s.toTray),
 		widget.NewFormItem("Proxy", s.proxy),
+		widget.NewFormItem("Secrets", s.secretsState),
+		widget.NewFormItem("", s.secretsInFile),
+		widget.NewFormItem("", s.secretsWarn),
 	))
 
 	s.orphanResult = widget.NewLabel("Multipart uploads that were started but never finished keep their parts in the bucket, and are billed. " +
@@ -223,8 +242,13 @@ func (s *settingsDialog) load(name string) {
 	s.keyID.SetText(p.AccessKeyID)
 	s.secret.SetText("")
 	s.token.SetText("")
+	s.expiryLoaded = ""
+	if !p.STSExpiry.IsZero() {
+		s.expiryLoaded = p.STSExpiry.Local().Format(expiryLayout)
+	}
+	s.expiry.SetText(s.expiryLoaded)
 	s.secret.SetPlaceHolder("enter to set or replace")
-	for _, e := range []fyne.Disableable{s.name, s.endpoint, s.region, s.bucket, s.sigV4, s.allowHTTP, s.keyID, s.secret, s.token} {
+	for _, e := range []fyne.Disableable{s.name, s.endpoint, s.region, s.bucket, s.sigV4, s.allowHTTP, s.keyID, s.secret, s.token, s.expiry} {
 		if p.Local {
 			e.Disable()
 		} else {
@@ -237,7 +261,13 @@ func (s *settingsDialog) load(name string) {
 		s.secretNote.SetText("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here.")
 	case s.orig != "" && hasSecret(s.w.profiles.Secrets, p.Name):
 		s.secret.SetPlaceHolder("stored — leave empty to keep it")
-		s.secretNote.SetText(st.Message())
+		note := st.Message()
+		if es := p.ExpiryStatus(time.Now(), expiryWarning); es.State == settings.Valid {
+			note += " The temporary credentials expire at " + es.Expiry.Local().Format(expiryLayout) + "."
+		} else if m := es.Message(); m != "" {
+			note += " " + m
+		}
+		s.secretNote.SetText(note)
 	default:
 		s.secretNote.SetText(st.Message())
 	}
@@ -357,9 +387,28 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 	if err := p.Validate(); err != nil {
 		return p, nil, err
 	}
-	var creds *settings.Credentials
-	if !s.local && s.secret.Text != "" {
-		creds = &settings.Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: s.secret.Text, SecurityToken: s.token.Text}
+	if s.local {
+		return p, nil, nil
+	}
+	token := strings.TrimSpace(s.token.Text)
+	expText := strings.TrimSpace(s.expiry.Text)
+	if s.secret.Text == "" {
+		switch {
+		case token != "":
+			return p, nil, &settings.FieldError{Profile: p.Name, Field: "AccessKey secret", Reason: "enter it together with the STS token: temporary credentials come as a set"}
+		case expText != s.expiryLoaded:
+			return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: "enter the AccessKey secret and STS token again to change when they expire"}
+		}
+		return p, nil, nil
+	}
+	creds := &settings.Credentials{AccessKeyID: p.AccessKeyID, AccessKeySecret: s.secret.Text, SecurityToken: token}
+	if expText == s.expiryLoaded && !s.cfgExpiry().IsZero() && s.cfgExpiry().After(time.Now()) {
+		creds.Expiry = s.cfgExpiry() // unchanged, keep its seconds
+	} else if creds.Expiry, err = parseExpiry(expText, time.Now()); err != nil {
+		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: err.Error()}
+	}
+	if token == "" && !creds.Expiry.IsZero() {
+		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: "only temporary credentials with an STS token expire; enter the token or clear the expiry"}
 	}
 	return p, creds, nil
 }
@@ -374,6 +423,7 @@ func (s *settingsDialog) applyApp() error {
 	s.cfg.App.Notifications = s.notify.Checked
 	s.cfg.App.CloseToTray = s.toTray.Checked
 	s.cfg.App.Proxy = strings.TrimSpace(s.proxy.Text)
+	s.cfg.App.SecretsInFile = s.secretsInFile.Checked
 	return nil
 }
 
@@ -660,4 +710,35 @@ func (s *settingsDialog) abortOrphans() {
 			s.orphanResult.SetText(fmt.Sprintf("Aborted %s; their parts are deleted.", plural(len(o), "incomplete upload")))
 		}
 	})
+}
+
+// cfgExpiry is the STS expiry stored for the profile being edited.
+func (s *settingsDialog) cfgExpiry() time.Time {
+	p, _ := s.cfg.Profile(s.orig)
+	return p.STSExpiry
+}
+
+// secretsInFileChanged explains the plaintext-file opt-in next to its check
+// box: what it costs, and when it applies.
+func (s *settingsDialog) secretsInFileChanged(on bool) {
+	st := s.w.profiles.Secrets.State()
+	path := filepath.Join(s.w.profiles.Store.Dir(), settings.SecretsFileName)
+	switch {
+	case !on && st.Backend == settings.BackendFile:
+		s.secretsWarn.SetText("After saving, the next start keeps secrets in memory only; " + path + " stays until you delete it.")
+	case !on:
+		s.secretsWarn.SetText("")
+	case st.Backend == settings.BackendKeyring:
+		s.secretsWarn.SetText("The system keyring is available, so no file is used. If it ever is not, secrets would go unencrypted to " + path + ".")
+	case st.Backend == settings.BackendFile:
+		s.secretsWarn.SetText("Warning: secrets are in " + path + " unencrypted (0600): any program running as you can read them.")
+	default:
+		s.secretsWarn.SetText("Warning: secrets will be written unencrypted to " + path + " (0600): any program running as you can read them. " +
+			"This takes effect the next time ossdrop starts; until then secrets stay in memory.")
+	}
+	if s.secretsWarn.Text == "" {
+		s.secretsWarn.Hide()
+	} else {
+		s.secretsWarn.Show()
+	}
 }

@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/settings"
+)
+
+// importDialog reads an ossutil config file into new profiles.
+type importDialog struct {
+	s                  *settingsDialog
+	d                  dialog.Dialog
+	path, name, bucket *widget.Entry
+	result             *widget.Label
+}
+
+// showImport asks which ossutil config to import (~/.ossutilconfig unless
+// another is chosen) and, since ossutil keeps no bucket unless it has
+// per-bucket endpoints, which bucket the new profile uploads to.
+func (s *settingsDialog) showImport() {
+	im := &importDialog{s: s}
+	im.path = widget.NewEntry()
+	im.path.SetText(settings.DefaultOssutilConfig())
+	choose := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), im.choose)
+	im.bucket = widget.NewEntry()
+	im.bucket.SetPlaceHolder("needed unless the file has a [Bucket-Endpoint] section")
+	im.name = widget.NewEntry()
+	im.name.SetPlaceHolder("ossutil")
+	im.result = widget.NewLabel("")
+	im.result.Wrapping = fyne.TextWrapWord
+	im.result.Importance = widget.DangerImportance
+	im.result.Hide()
+	note := widget.NewLabel("The AccessKey secret and any STS token go to the secret store, never to the settings file.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	form := widget.NewForm(
+		widget.NewFormItem("ossutil config", container.NewBorder(nil, nil, nil, choose, im.path)),
+		widget.NewFormItem("Bucket", im.bucket),
+		widget.NewFormItem("Profile name", im.name),
+	)
+	doImport := widget.NewButtonWithIcon("Import", theme.ConfirmIcon(), im.run)
+	doImport.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { im.d.Hide() })
+	content := container.NewVBox(form, note, im.result, container.NewHBox(layout.NewSpacer(), cancel, doImport))
+	im.d = dialog.NewCustomWithoutButtons("Import from ossutil", content, s.w.win)
+	im.d.SetOnClosed(func() { s.importing = nil })
+	s.importing = im
+	im.d.Resize(fyne.NewSize(600, content.MinSize().Height+60))
+	im.d.Show()
+}
+
+func (im *importDialog) choose() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			im.fail(fmt.Errorf("choose the ossutil config: %w", err))
+			return
+		}
+		if r == nil {
+			return
+		}
+		im.path.SetText(r.URI().Path())
+		_ = r.Close()
+	}, im.s.w.win)
+	d.Show()
+	d.Resize(fyne.NewSize(800, 560))
+}
+
+func (im *importDialog) fail(err error) {
+	im.result.SetText("Not imported: " + err.Error())
+	im.result.Show()
+}
+
+func (im *importDialog) run() {
+	names, err := im.s.importOssutil(strings.TrimSpace(im.path.Text), strings.TrimSpace(im.name.Text), strings.TrimSpace(im.bucket.Text))
+	if err != nil {
+		im.fail(err)
+		return
+	}
+	im.d.Hide()
+	im.s.saveResult.Importance = widget.SuccessImportance
+	im.s.saveResult.SetText("Imported " + strings.Join(names, ", ") + " from ossutil")
+}
+
+// importOssutil adds the profiles of an ossutil config file, with their
+// secrets, and saves the settings; nothing is changed when any of them
+// cannot be added. It returns the new profiles' names.
+func (s *settingsDialog) importOssutil(path, name, bucket string) ([]string, error) {
+	oc, err := settings.ReadOssutilConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := oc.Profiles(name, bucket)
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.cfg
+	cfg.Profiles = append([]settings.Profile(nil), s.cfg.Profiles...)
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if _, taken := cfg.Profile(p.Name); taken {
+			return nil, &settings.FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "another profile has this name; give the import another name"}
+		}
+		if err := cfg.Put(p); err != nil {
+			return nil, err
+		}
+		names = append(names, p.Name)
+	}
+	for _, n := range names {
+		if _, err := settings.SaveCredentials(&cfg, n, s.w.profiles.Secrets, oc.Credentials); err != nil {
+			for _, done := range names {
+				_ = settings.DeleteProfileSecrets(s.w.profiles.Secrets, done)
+			}
+			return nil, err
+		}
+	}
+	if err := s.w.profiles.Store.Save(cfg); err != nil {
+		for _, done := range names {
+			_ = settings.DeleteProfileSecrets(s.w.profiles.Secrets, done)
+		}
+		return nil, err
+	}
+	s.cfg = cfg
+	s.w.cfg = cfg
+	s.w.profile.Options = profileNames(cfg)
+	s.w.profile.Refresh()
+	s.which.Options = append(profileNames(cfg), newProfileChoice)
+	s.which.SetSelected(names[0])
+	return names, nil
+}
