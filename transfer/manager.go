@@ -185,11 +185,15 @@ func (m *Manager) setTargetLocked(t Target) {
 	m.tgt, m.tgtErr = m.resolveLocked(t, m.creds)
 }
 
+// queueFlushInterval is how often speeds refresh and the durable queue is flushed;
+// a variable so tests can hold records in the buffer as a crash would find them.
+var queueFlushInterval = 500 * time.Millisecond
+
 // ticker refreshes speeds and flushes the durable queue; the only goroutine a Manager
 // keeps besides running tasks.
 func (m *Manager) ticker() {
 	defer m.wg.Done()
-	tk := time.NewTicker(500 * time.Millisecond)
+	tk := time.NewTicker(queueFlushInterval)
 	defer tk.Stop()
 	for {
 		select {
@@ -510,7 +514,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 			t.credWait = true
 		}
 		// A file that cannot be read will not get better by offering it again next launch.
-		if res.state == Done || res.state == Skipped || (res.state == Failed && res.err != nil && res.err.Op == "open") {
+		if !res.queueDone && (res.state == Done || res.state == Skipped || (res.state == Failed && res.err != nil && res.err.Op == "open")) {
 			m.queue.del(t.qid)
 		}
 	}

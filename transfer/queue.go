@@ -32,6 +32,9 @@ type queueRec struct {
 	AuthV4   bool   `json:"auth_v4,omitempty"`
 	Size     int64  `json:"size,omitempty"`
 	CPDir    string `json:"cp_dir,omitempty"`
+	// UploadID on a "del" names the multipart upload that completed, so a checkpoint
+	// of that upload left by a crash right after is known to be stale.
+	UploadID string `json:"upload_id,omitempty"`
 }
 
 type durableQueue struct {
@@ -87,6 +90,20 @@ func (q *durableQueue) del(id string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.buf = fmt.Appendf(q.buf, `{"ts":%d,"op":"del","id":%q}`+"\n", q.stamp(), id)
+}
+
+// finish records that id is finished and makes that durable before returning. A
+// finished multipart upload calls it before deleting its checkpoint: were the
+// checkpoint gone while the "del" still sat in the buffer, a crash would leave an
+// "add" with no checkpoint and the next launch would upload the file again from zero.
+func (q *durableQueue) finish(id, uploadID string) error {
+	if id == "" {
+		return nil
+	}
+	q.mu.Lock()
+	q.buf = fmt.Appendf(q.buf, `{"ts":%d,"op":"del","id":%q,"upload_id":%q}`+"\n", q.stamp(), id, uploadID)
+	q.mu.Unlock()
+	return q.flush()
 }
 
 // flush appends buffered records durably.

@@ -65,6 +65,9 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 				continue
 			}
 			h := l.Header
+			if r, ok := latest[id]; ok && r.Op == "del" && r.UploadID != "" && r.UploadID == h.UploadID {
+				continue // that upload completed; a crash came before its checkpoint was removed
+			}
 			u.Path, u.Key, u.Bucket, u.Endpoint, u.Profile, u.Size, u.UploadID = h.Path, h.Key, h.Bucket, h.Endpoint, h.Profile, h.Size, h.UploadID
 			u.Region, u.AuthV4 = h.Region, h.AuthV4
 			for _, p := range l.Parts {

@@ -34,6 +34,7 @@ type result struct {
 	uploadID     string // set while a multipart upload exists on the server
 	cpPath       string // checkpoint file, when one was written
 	credsExpired bool
+	queueDone    bool // the durable queue already records the task as finished
 }
 
 // stepErr carries a classified failure out of a step.
@@ -70,6 +71,8 @@ type job struct {
 	notes    []string
 	callback []byte
 	cbFailed string
+	// queueDone is set once the durable queue says "finished" for this task.
+	queueDone bool
 }
 
 type partRec struct {
@@ -95,6 +98,7 @@ func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 			res.cpPath = j.cpPath
 		}
 		res.note = strings.Join(j.notes, "; ")
+		res.queueDone = j.queueDone
 	}()
 	state, err := j.run(ctx)
 	if err == nil {
@@ -838,6 +842,13 @@ func (j *job) complete(ctx context.Context) (State, error) {
 		return 0, err
 	}
 	if j.jr != nil {
+		// Queue first, checkpoint second: a crash between the two then leaves a
+		// finished record (and at worst a stale checkpoint), never an "add" without a
+		// checkpoint that the next launch would upload again from zero.
+		if err := j.m.queue.finish(j.t.qid, uploadID); err != nil {
+			j.m.log.Warn("durable queue write failed", "err", err)
+		}
+		j.queueDone = true
 		if err := j.jr.Remove(); err != nil {
 			j.m.log.Warn("remove checkpoint", "err", err)
 		}
