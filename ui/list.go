@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/transfer"
@@ -21,6 +22,13 @@ type taskList struct {
 
 	selected transfer.TaskID // 0: none; by id, because indices shift when rows go
 	onDelete func()          // the Delete key while the list has focus
+
+	// marked are the tasks of a multiple selection (Shift+click extends
+	// from anchor, Ctrl+click toggles); Fyne's List selects only one row.
+	marked    map[transfer.TaskID]bool
+	anchor    transfer.TaskID
+	modifiers func() fyne.KeyModifier // the keys held during a click
+	selecting bool                    // reselect is moving the selection, not the user
 }
 
 func newTaskList(act rowActions) *taskList {
@@ -31,12 +39,14 @@ func newTaskList(act rowActions) *taskList {
 		return newTaskRow(l.act)
 	}
 	l.UpdateItem = l.updateItem
-	l.OnSelected = func(id widget.ListItemID) {
-		if id >= 0 && id < len(l.tasks) {
-			l.selected = l.tasks[id].ID
+	l.marked = map[transfer.TaskID]bool{}
+	l.modifiers = heldModifiers
+	l.OnSelected = l.selectedRow
+	l.OnUnselected = func(widget.ListItemID) {
+		if !l.selecting {
+			l.selected = 0
 		}
 	}
-	l.OnUnselected = func(widget.ListItemID) { l.selected = 0 }
 	l.ExtendBaseWidget(l)
 	return l
 }
@@ -51,7 +61,97 @@ func (l *taskList) updateItem(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	r.set(id, l.tasks[id])
+	r.setMarked(l.showMark(l.tasks[id].ID))
 	l.visible[id] = r
+}
+
+// heldModifiers asks a desktop driver which modifier keys are down.
+func heldModifiers() fyne.KeyModifier {
+	if a := fyne.CurrentApp(); a != nil {
+		if d, ok := a.Driver().(desktop.Driver); ok {
+			return d.CurrentKeyModifiers()
+		}
+	}
+	return 0
+}
+
+// selectedRow extends or replaces the multiple selection as the keys held
+// during the click say.
+func (l *taskList) selectedRow(id widget.ListItemID) {
+	if id < 0 || id >= len(l.tasks) {
+		return
+	}
+	tid := l.tasks[id].ID
+	if l.selecting {
+		l.selected = tid
+		return
+	}
+	mods := l.modifiers()
+	switch {
+	case mods&fyne.KeyModifierShift != 0 && l.anchor != 0:
+		from := l.indexOf(l.anchor)
+		if from < 0 {
+			from = id
+		}
+		clear(l.marked)
+		for i := min(from, id); i <= max(from, id); i++ {
+			l.marked[l.tasks[i].ID] = true
+		}
+	case mods&fyne.KeyModifierShortcutDefault != 0:
+		if l.selected != 0 && len(l.marked) == 0 {
+			l.marked[l.selected] = true
+		}
+		l.anchor = tid
+		if l.marked[tid] {
+			// Toggled off: the list must not keep highlighting it.
+			delete(l.marked, tid)
+			l.selected = 0
+			l.Unselect(id)
+			l.refreshMarks()
+			return
+		}
+		l.marked[tid] = true
+	default:
+		clear(l.marked)
+		l.marked[tid] = true
+		l.anchor = tid
+	}
+	l.selected = tid
+	l.refreshMarks()
+}
+
+func (l *taskList) indexOf(id transfer.TaskID) int {
+	for i := range l.tasks {
+		if l.tasks[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// showMark says whether a row draws its own selection highlight: marked,
+// and not the row the list highlights already.
+func (l *taskList) showMark(id transfer.TaskID) bool {
+	return l.marked[id] && id != l.selected
+}
+
+func (l *taskList) refreshMarks() {
+	for _, r := range l.visible {
+		if r.bound {
+			r.setMarked(l.showMark(r.task.ID))
+		}
+	}
+}
+
+// markedTasks are the latest snapshots of the selected tasks, in list order.
+func (l *taskList) markedTasks() []transfer.TaskSnapshot {
+	var out []transfer.TaskSnapshot
+	for _, t := range l.tasks {
+		if l.marked[t.ID] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // apply installs a new model and updates only the visible rows whose task
@@ -77,6 +177,7 @@ func (l *taskList) apply(tasks []transfer.TaskSnapshot) []transfer.TaskSnapshot 
 		t := tasks[i]
 		if r.task.ID != t.ID || r.task.Version != t.Version || !r.bound {
 			r.set(i, t)
+			r.setMarked(l.showMark(t.ID))
 		}
 	}
 	return old
@@ -108,9 +209,20 @@ func (l *taskList) prune() {
 
 // reselect keeps the selection on the same task after rows moved.
 func (l *taskList) reselect() {
+	if len(l.marked) > 0 {
+		present := make(map[transfer.TaskID]bool, len(l.marked))
+		for i := range l.tasks {
+			if l.marked[l.tasks[i].ID] {
+				present[l.tasks[i].ID] = true
+			}
+		}
+		l.marked = present
+	}
 	if l.selected == 0 {
 		return
 	}
+	l.selecting = true
+	defer func() { l.selecting = false }()
 	for i := range l.tasks {
 		if l.tasks[i].ID == l.selected {
 			l.Select(i)
@@ -119,19 +231,6 @@ func (l *taskList) reselect() {
 	}
 	l.selected = 0
 	l.UnselectAll()
-}
-
-// selectedTask is the selected task's latest snapshot.
-func (l *taskList) selectedTask() (transfer.TaskSnapshot, bool) {
-	if l.selected == 0 {
-		return transfer.TaskSnapshot{}, false
-	}
-	for _, t := range l.tasks {
-		if t.ID == l.selected {
-			return t, true
-		}
-	}
-	return transfer.TaskSnapshot{}, false
 }
 
 // TypedKey adds Delete to the list's own keyboard handling.

@@ -452,3 +452,56 @@ func TestRefreshLoopFollowsManager(t *testing.T) {
 		t.Fatal("object differs")
 	}
 }
+
+func TestDeleteRemovesSeveralSelectedRows(t *testing.T) {
+	r := newRig(t, nil)
+	dir := t.TempDir()
+	var paths []string
+	for _, n := range []string{"a.txt", "b.txt", "c.txt", "d.txt"} {
+		paths = append(paths, writeFile(t, filepath.Join(dir, n), []byte("row "+n)))
+	}
+	r.w.AddPaths(paths)
+	r.waitFor(t, "uploads", func(tt transfer.Totals) bool { return tt.Done == 4 })
+	var mods fyne.KeyModifier
+	r.w.list.modifiers = func() fyne.KeyModifier { return mods }
+	key := func(i int) string { return r.w.list.tasks[i].Key }
+
+	// Click the first row, Shift+click the third, Ctrl+click the second
+	// off again: the first and third are selected.
+	r.w.list.Select(0)
+	mods = fyne.KeyModifierShift
+	r.w.list.Select(2)
+	if got := len(r.w.list.markedTasks()); got != 3 {
+		t.Fatalf("shift-click selected %d rows", got)
+	}
+	if !r.w.list.visible[0].mark.Visible() || !r.w.list.visible[1].mark.Visible() || r.w.list.visible[3].mark.Visible() {
+		t.Fatal("the selected rows are not highlighted")
+	}
+	mods = fyne.KeyModifierShortcutDefault
+	r.w.list.Select(1)
+	mods = 0
+	var want []string
+	for _, s := range r.w.list.markedTasks() {
+		want = append(want, s.Key)
+	}
+	if strings.Join(want, ",") != key(0)+","+key(2) {
+		t.Fatalf("selected %v", want)
+	}
+	keep := []string{key(1), key(3)}
+	r.w.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	r.waitFor(t, "two rows removed", func(tt transfer.Totals) bool { return tt.Files == 2 })
+	if got := []string{key(0), key(1)}; strings.Join(got, ",") != strings.Join(keep, ",") {
+		t.Fatalf("left %v, want %v", got, keep)
+	}
+
+	// A plain click starts a new selection of one.
+	r.w.list.Select(1)
+	if got := r.w.list.markedTasks(); len(got) != 1 || got[0].Key != keep[1] {
+		t.Fatalf("plain click selected %+v", got)
+	}
+	r.w.DeleteSelected()
+	r.waitFor(t, "one row removed", func(tt transfer.Totals) bool { return tt.Files == 1 })
+	if r.w.list.tasks[0].Key != keep[0] {
+		t.Fatalf("left %s", r.w.list.tasks[0].Key)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -39,6 +40,7 @@ type taskRow struct {
 
 	pause, resume, cancel, retry, remove, link, details *widget.Button
 	actions                                             *fyne.Container
+	mark                                                *canvas.Rectangle // shown when the row is in a multiple selection
 
 	task  transfer.TaskSnapshot // what the row shows now
 	bound bool                  // task holds a real snapshot
@@ -75,6 +77,9 @@ func newTaskRow(act rowActions) *taskRow {
 	r.remove = button(theme.DeleteIcon(), func() { r.act.removeTask(r.task.ID) })
 	// The spacer right-aligns the buttons inside the fixed-width action column.
 	r.actions = container.NewHBox(layout.NewSpacer(), r.pause, r.resume, r.retry, r.link, r.details, r.cancel, r.remove)
+	r.mark = canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
+	r.mark.CornerRadius = theme.SelectionRadiusSize()
+	r.mark.Hide()
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -82,7 +87,7 @@ func newTaskRow(act rowActions) *taskRow {
 func (r *taskRow) CreateRenderer() fyne.WidgetRenderer {
 	left := container.New(&linesLayout{}, r.name, r.key)
 	right := container.New(&linesLayout{}, r.bar, r.status)
-	return widget.NewSimpleRenderer(container.New(&rowLayout{}, r.icon, left, right, r.actions))
+	return widget.NewSimpleRenderer(container.NewStack(r.mark, container.New(&rowLayout{}, r.icon, left, right, r.actions)))
 }
 
 // set shows t in the row. It resets everything a previous task may have left
@@ -112,6 +117,20 @@ func (r *taskRow) set(index int, t transfer.TaskSnapshot) {
 	r.showActions(t.State)
 }
 
+// setMarked shows whether the row belongs to a multiple selection (the
+// list itself highlights only the row selected last).
+func (r *taskRow) setMarked(on bool) {
+	if on == r.mark.Visible() {
+		return
+	}
+	if on {
+		r.mark.FillColor = theme.Color(theme.ColorNameSelection)
+		r.mark.Show()
+	} else {
+		r.mark.Hide()
+	}
+}
+
 // clear empties a row the list handed out for an id no longer in the model.
 func (r *taskRow) clear() {
 	r.bound = false
@@ -122,6 +141,7 @@ func (r *taskRow) clear() {
 	setText(r.status, "")
 	r.bar.SetValue(0)
 	r.showActions(-1)
+	r.setMarked(false)
 }
 
 func (r *taskRow) showActions(s transfer.State) {

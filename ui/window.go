@@ -514,14 +514,15 @@ func (w *Window) RetryFailed() { w.be.RetryFailed() }
 // ClearFinished drops finished rows from the list.
 func (w *Window) ClearFinished() { w.be.ClearFinished() }
 
-// DeleteSelected removes the selected row when its task is finished or
-// paused (the Delete key); running uploads are left alone.
+// DeleteSelected removes the selected rows (Shift+click and Ctrl+click
+// select several) whose tasks are finished or paused: the Delete key.
+// Running uploads are left alone.
 func (w *Window) DeleteSelected() {
-	t, ok := w.list.selectedTask()
-	if !ok || !(t.State.Finished() || t.State == transfer.Paused) {
-		return
+	for _, t := range w.list.markedTasks() {
+		if t.State.Finished() || t.State == transfer.Paused {
+			w.removeTask(t.ID)
+		}
 	}
-	w.removeTask(t.ID)
 }
 
 func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
