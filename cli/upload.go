@@ -244,6 +244,11 @@ func runResume(ctx context.Context, env *Env, args []string) int {
 			bad++
 			continue
 		}
+		if u.InUse {
+			// Its owner (the window or another command) finishes it; not a failure.
+			fmt.Fprintf(env.Stderr, "ossdrop resume: skipped: %s → %s/%s is being uploaded by another ossdrop process\n", u.Path, u.Bucket, u.Key)
+			continue
+		}
 		good = append(good, u)
 	}
 	if len(good) == 0 {
@@ -376,6 +381,8 @@ func runList(_ context.Context, env *Env, args []string) int {
 		switch {
 		case u.Err != nil:
 			state = "corrupt: " + u.Err.Error()
+		case u.InUse:
+			state = "in use by another ossdrop process"
 		case u.UploadID != "":
 			state = "partial"
 		}

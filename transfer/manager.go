@@ -475,14 +475,24 @@ func (m *Manager) run(ctx context.Context, t *task) {
 
 	// A cancel must also drop the server-side upload and checkpoint; do it before the
 	// slot is released so a Close right after does not leave the abort half done.
+	if cause == errCancel && res.lock == nil && t.cpDir != "" {
+		// Canceled before the task took its lock: take it now so the discard below
+		// does not pull a checkpoint from under another process.
+		if lk, err := acquireCPLock(lockPathFor(t.cpDir, t.qid)); err == nil {
+			res.lock = lk
+		}
+	}
 	if cause == errCancel || (cause == errPause && t.cpDir == "" && res.uploadID != "") {
 		m.discard(t.tgt, t.key, res.uploadID, res.cpPath)
-		if cause == errCancel && t.cpDir != "" {
+		if cause == errCancel && res.lock != nil {
 			// Canceled before the checkpoint was opened (e.g. while reconciling): it
 			// may still name an upload on the server.
 			m.discardFile(t.tgt, t.key, filepath.Join(t.cpDir, t.qid+checkpoint.Ext))
 		}
 	}
+	// Only now, with the checkpoint settled (kept, removed or discarded), may another
+	// process take the upload over.
+	res.lock.release()
 
 	m.mu.Lock()
 	delete(m.runSet, t.id)
@@ -759,7 +769,12 @@ func (m *Manager) discardRecordLocked(t *task) {
 	m.wg.Add(1)
 	go func(tgt *target, key string) {
 		defer m.wg.Done()
-		m.discardFile(tgt, key, cp)
+		if lk, err := acquireCPLock(lockPathOfCheckpoint(cp)); err == nil {
+			m.discardFile(tgt, key, cp)
+			lk.release()
+		} else {
+			m.log.Warn("canceled task's checkpoint kept", "file", cp, "err", err)
+		}
 		m.mu.Lock()
 		m.busy--
 		m.checkIdleLocked()

@@ -35,6 +35,8 @@ type queueRec struct {
 	// UploadID on a "del" names the multipart upload that completed, so a checkpoint
 	// of that upload left by a crash right after is known to be stale.
 	UploadID string `json:"upload_id,omitempty"`
+
+	live bool // read from the journal of a running Manager (not stored)
 }
 
 type durableQueue struct {
@@ -159,7 +161,8 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 	var used []string
 	var errs []error
 	for _, name := range names {
-		if skipLocked && isLocked(name) {
+		live := isLocked(name)
+		if skipLocked && live {
 			continue
 		}
 		data, err := os.ReadFile(name)
@@ -179,6 +182,7 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 			if err := json.Unmarshal(data[:i], &r); err != nil || r.ID == "" || (r.Op != "add" && r.Op != "del") {
 				errs = append(errs, fmt.Errorf("queue journal %s: line %d is corrupt and was ignored", name, line))
 			} else if old, ok := latest[r.ID]; !ok || r.TS > old.TS {
+				r.live = live
 				latest[r.ID] = r
 			}
 			data = data[i+1:]

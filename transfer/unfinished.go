@@ -25,8 +25,13 @@ type Unfinished struct {
 	Err                                  error  // non-nil when the record is corrupt (message names the file and problem)
 	Region                               string
 	AuthV4                               bool
-	id                                   string
-	cpDir                                string
+	// InUse is true when a running ossdrop (another process, or another Manager in
+	// this one) owns the upload right now: its task holds the checkpoint lock, or the
+	// file sits in that Manager's queue. Such entries are listed so a front end can
+	// show them, but ResumeUnfinished and DiscardUnfinished leave them alone.
+	InUse bool
+	id    string
+	cpDir string
 }
 
 // ListUnfinished reports every upload recorded under stateDir that has not finished:
@@ -53,7 +58,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 				continue
 			}
 			seen[id] = true
-			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir}
+			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: lockHeld(lockPathFor(dir, id)) || latest[id].live}
 			l, err := checkpoint.Load(name)
 			if err != nil {
 				u.Err = err
@@ -83,8 +88,12 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 		if r.Op != "add" || seen[id] {
 			continue
 		}
+		inUse := r.live
+		if !inUse && r.CPDir != "" {
+			inUse = lockHeld(lockPathFor(r.CPDir, id))
+		}
 		out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
-			Size: r.Size, Region: r.Region, AuthV4: r.AuthV4, id: id, cpDir: r.CPDir})
+			Size: r.Size, Region: r.Region, AuthV4: r.AuthV4, InUse: inUse, id: id, cpDir: r.CPDir})
 	}
 	for _, e := range qerrs {
 		out = append(out, Unfinished{Err: e})
@@ -123,6 +132,7 @@ func (m *Manager) targetForLocked(u Unfinished) (*target, error) {
 
 // ResumeUnfinished queues recorded uploads as tasks (Resumed=true). Records whose
 // header could not be read at all (no file path) are skipped; the caller saw their Err.
+// Records another ossdrop is running (InUse) become Skipped tasks whose Note says so.
 func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -131,6 +141,14 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	}
 	for _, u := range items {
 		if u.Path == "" || u.Key == "" {
+			continue
+		}
+		if u.InUse {
+			t := m.newTaskLocked(u.Path, u.Key, nil, u.Size, "")
+			m.queued--
+			t.state = Skipped
+			t.note = "not resumed: " + inUseMessage(u)
+			t.ended = time.Now()
 			continue
 		}
 		tgt, err := m.targetForLocked(u)
@@ -161,42 +179,80 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	m.notify()
 }
 
-// DiscardUnfinished aborts recorded uploads on the server and forgets them.
+// inUseMessage says who owns an upload that is InUse.
+func inUseMessage(u Unfinished) string {
+	return fmt.Sprintf("%s → %s/%s is being uploaded by another ossdrop process", u.Path, u.Bucket, u.Key)
+}
+
+// DiscardUnfinished aborts recorded uploads on the server and forgets them. Uploads
+// another ossdrop is running (InUse, or found locked now) are left alone and named
+// in the returned error, wrapping ErrInUse.
 func (m *Manager) DiscardUnfinished(ctx context.Context, items []Unfinished) error {
 	var errs []error
 	for _, u := range items {
-		if u.UploadID != "" && u.Bucket != "" {
-			m.mu.Lock()
-			tgt, err := m.targetForLocked(u)
-			m.mu.Unlock()
-			if err == nil {
-				key := u.Key
-				if h, herr := checkpoint.ReadHeader(u.CheckpointFile); herr == nil {
-					key = h.Key
-				}
-				err = tgt.bkt.AbortMultipartUpload(oss.InitiateMultipartUploadResult{Bucket: u.Bucket, Key: key, UploadID: u.UploadID}, oss.WithContext(ctx))
-				var se oss.ServiceError
-				if errors.As(err, &se) && se.Code == "NoSuchUpload" {
-					err = nil
-				}
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("abort upload of %s to %s/%s: %w", u.Path, u.Bucket, u.Key, err))
-				continue
-			}
+		if u.InUse {
+			errs = append(errs, fmt.Errorf("not discarded: %s: %w", inUseMessage(u), ErrInUse))
+			continue
 		}
-		if u.CheckpointFile != "" {
-			if err := os.Remove(u.CheckpointFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("remove checkpoint: %w", err))
-				continue
+		lk, err := m.lockUnfinished(u)
+		if err != nil {
+			if errors.Is(err, ErrInUse) {
+				err = fmt.Errorf("not discarded: %s: %w", inUseMessage(u), ErrInUse)
 			}
+			errs = append(errs, err)
+			continue
 		}
-		m.queue.del(u.id)
+		if err := m.discardUnfinished(ctx, u); err != nil {
+			errs = append(errs, err)
+		}
+		lk.release()
 	}
 	if err := m.queue.flush(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// lockUnfinished takes the checkpoint lock of a recorded upload, when it has a
+// checkpoint directory; nil lock otherwise.
+func (m *Manager) lockUnfinished(u Unfinished) (*cpLock, error) {
+	dir := u.cpDir
+	if dir == "" && u.CheckpointFile != "" {
+		dir = filepath.Dir(u.CheckpointFile)
+	}
+	if dir == "" || u.id == "" {
+		return nil, nil
+	}
+	return acquireCPLock(lockPathFor(dir, u.id))
+}
+
+func (m *Manager) discardUnfinished(ctx context.Context, u Unfinished) error {
+	if u.UploadID != "" && u.Bucket != "" {
+		m.mu.Lock()
+		tgt, err := m.targetForLocked(u)
+		m.mu.Unlock()
+		if err == nil {
+			key := u.Key
+			if h, herr := checkpoint.ReadHeader(u.CheckpointFile); herr == nil {
+				key = h.Key
+			}
+			err = tgt.bkt.AbortMultipartUpload(oss.InitiateMultipartUploadResult{Bucket: u.Bucket, Key: key, UploadID: u.UploadID}, oss.WithContext(ctx))
+			var se oss.ServiceError
+			if errors.As(err, &se) && se.Code == "NoSuchUpload" {
+				err = nil
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("abort upload of %s to %s/%s: %w", u.Path, u.Bucket, u.Key, err)
+		}
+	}
+	if u.CheckpointFile != "" {
+		if err := os.Remove(u.CheckpointFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove checkpoint: %w", err)
+		}
+	}
+	m.queue.del(u.id)
+	return nil
 }
 
 // Orphan is a multipart upload in the bucket that no checkpoint knows of.

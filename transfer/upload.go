@@ -34,7 +34,8 @@ type result struct {
 	uploadID     string // set while a multipart upload exists on the server
 	cpPath       string // checkpoint file, when one was written
 	credsExpired bool
-	queueDone    bool // the durable queue already records the task as finished
+	queueDone    bool    // the durable queue already records the task as finished
+	lock         *cpLock // the checkpoint lock, released by Manager.run after any discard
 }
 
 // stepErr carries a classified failure out of a step.
@@ -73,6 +74,7 @@ type job struct {
 	cbFailed string
 	// queueDone is set once the durable queue says "finished" for this task.
 	queueDone bool
+	lock      *cpLock
 }
 
 type partRec struct {
@@ -99,6 +101,7 @@ func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 		}
 		res.note = strings.Join(j.notes, "; ")
 		res.queueDone = j.queueDone
+		res.lock = j.lock
 	}()
 	state, err := j.run(ctx)
 	if err == nil {
@@ -123,6 +126,20 @@ func (j *job) run(ctx context.Context) (State, error) {
 	t := j.t
 	if t.tgt == nil {
 		return 0, localErr("start", "no destination bucket is configured", nil)
+	}
+	if t.cpDir != "" {
+		// Own the checkpoint (and the upload it names) before reading it: another
+		// ossdrop process running the same upload would otherwise share the journal.
+		lk, err := acquireCPLockWait(ctx, lockPathFor(t.cpDir, t.qid))
+		switch {
+		case errors.Is(err, ErrInUse):
+			return 0, localErr("lock", fmt.Sprintf("%s → %s/%s is being uploaded by another ossdrop process", t.path, j.tgt.bucket, t.key), err)
+		case err != nil && ctx.Err() != nil:
+			return 0, &stepErr{kind: kindCanceled, te: &TaskError{Op: "lock", Message: "stopped", Err: err}}
+		case err != nil:
+			return 0, localErr("lock", fmt.Sprintf("cannot lock the checkpoint of %s: %v", t.path, err), err)
+		}
+		j.lock = lk
 	}
 	f, err := os.Open(t.path)
 	if err != nil {
