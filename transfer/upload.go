@@ -127,20 +127,6 @@ func (j *job) run(ctx context.Context) (State, error) {
 	if t.tgt == nil {
 		return 0, localErr("start", "no destination bucket is configured", nil)
 	}
-	if t.cpDir != "" {
-		// Own the checkpoint (and the upload it names) before reading it: another
-		// ossdrop process running the same upload would otherwise share the journal.
-		lk, err := acquireCPLockWait(ctx, lockPathFor(t.cpDir, t.qid))
-		switch {
-		case errors.Is(err, ErrInUse):
-			return 0, localErr("lock", fmt.Sprintf("%s → %s/%s is being uploaded by another ossdrop process", t.path, j.tgt.bucket, t.key), err)
-		case err != nil && ctx.Err() != nil:
-			return 0, &stepErr{kind: kindCanceled, te: &TaskError{Op: "lock", Message: "stopped", Err: err}}
-		case err != nil:
-			return 0, localErr("lock", fmt.Sprintf("cannot lock the checkpoint of %s: %v", t.path, err), err)
-		}
-		j.lock = lk
-	}
 	f, err := os.Open(t.path)
 	if err != nil {
 		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path, unwrapPath(err)), err)
@@ -163,6 +149,9 @@ func (j *job) run(ctx context.Context) (State, error) {
 
 	if t.cpDir != "" {
 		j.cpPath = filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
+		if err := j.lockCheckpoint(ctx); err != nil {
+			return 0, err
+		}
 		resumed, err := j.tryResume(ctx)
 		if err != nil {
 			return 0, err
@@ -175,17 +164,47 @@ func (j *job) run(ctx context.Context) (State, error) {
 	if skip, err := j.applyOnExists(ctx); err != nil || skip {
 		return Skipped, err
 	}
-	threshold := j.opts.MultipartThreshold
-	if threshold == 0 {
-		threshold = j.opts.PartSize
-	}
-	if j.size < threshold {
+	if j.size < j.threshold() {
 		return j.putObject(ctx)
 	}
 	if err := j.initiate(ctx); err != nil {
 		return 0, err
 	}
 	return j.finishMultipart(ctx)
+}
+
+// lockCheckpoint takes the checkpoint lock before the checkpoint is read: another
+// ossdrop process running the same upload would otherwise share the journal. A file
+// sent in one request with no checkpoint left from an earlier run has no journal to
+// share, and creating a lock file for each of thousands of small files costs more
+// CPU than their upload; two processes sending the same small file just send the
+// same bytes twice.
+func (j *job) lockCheckpoint(ctx context.Context) error {
+	t := j.t
+	if j.size < j.threshold() {
+		if _, err := os.Lstat(j.cpPath); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	lk, err := acquireCPLockWait(ctx, lockPathFor(t.cpDir, t.qid))
+	switch {
+	case errors.Is(err, ErrInUse):
+		return localErr("lock", fmt.Sprintf("%s → %s/%s is being uploaded by another ossdrop process", t.path, j.tgt.bucket, t.key), err)
+	case err != nil && ctx.Err() != nil:
+		return &stepErr{kind: kindCanceled, te: &TaskError{Op: "lock", Message: "stopped", Err: err}}
+	case err != nil:
+		return localErr("lock", fmt.Sprintf("cannot lock the checkpoint of %s: %v", t.path, err), err)
+	}
+	j.lock = lk
+	return nil
+}
+
+// threshold is the size from which a file goes up in parts.
+func (j *job) threshold() int64 {
+	if j.opts.MultipartThreshold > 0 {
+		return j.opts.MultipartThreshold
+	}
+	return j.opts.PartSize
 }
 
 func unwrapPath(err error) error {
