@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
@@ -406,25 +407,35 @@ type barSet struct {
 	p      *mpb.Progress
 	total  *mpb.Bar
 	files  map[transfer.TaskID]*mpb.Bar
-	totals *transfer.Totals
+	totals atomic.Pointer[transfer.Totals] // read by mpb's drawing goroutine
 }
 
 func newBarSet(ctx context.Context, w io.Writer) *barSet {
-	p := mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+	opts := []mpb.ContainerOption{mpb.WithOutput(w), mpb.WithWidth(32), mpb.WithRefreshRate(150 * time.Millisecond)}
+	if f, ok := w.(*os.File); ok {
+		if cols, rows, err := term.GetSize(int(f.Fd())); err != nil || cols <= 0 || rows <= 0 {
+			// Some terminals report no size (a fresh pseudo-terminal, some CI runners):
+			// mpb would fit the bars into zero rows and draw nothing. Hide the file from
+			// it so it draws at its default 80 columns; it cannot redraw in place then,
+			// so it prints a frame a second rather than flooding the log.
+			opts = []mpb.ContainerOption{mpb.WithOutput(struct{ io.Writer }{w}), mpb.WithAutoRefresh(), mpb.WithRefreshRate(time.Second)}
+		}
+	}
+	p := mpb.NewWithContext(ctx, opts...)
 	b := &barSet{p: p, files: map[transfer.TaskID]*mpb.Bar{}}
-	var tot transfer.Totals
+	b.totals.Store(&transfer.Totals{})
 	b.total = p.AddBar(0, mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+		tot := b.totals.Load()
 		return fmt.Sprintf("total %d/%d files", tot.Done+tot.Skipped, tot.Files)
 	})), mpb.AppendDecorators(decor.Any(func(s decor.Statistics) string {
 		return fmt.Sprintf("%s/%s  %s/s  ETA %s", humanize.IBytes(uint64(s.Current)), humanize.IBytes(uint64(s.Total)),
-			humanize.IBytes(uint64(tot.Speed)), tot.ETA.Round(time.Second))
+			humanize.IBytes(uint64(b.totals.Load().Speed)), b.totals.Load().ETA.Round(time.Second))
 	})))
-	b.totals = &tot
 	return b
 }
 
 func (b *barSet) update(snaps []transfer.TaskSnapshot, t transfer.Totals) {
-	*b.totals = t
+	b.totals.Store(&t)
 	b.total.SetTotal(max(t.Bytes, 1), false)
 	b.total.SetCurrent(t.BytesSent)
 	for _, s := range snaps {
