@@ -27,6 +27,9 @@ func (w *Window) OfferResume(items []transfer.Unfinished, policy settings.Resume
 		return
 	}
 	good, bad := splitUnfinished(items)
+	if len(good) == 0 && len(bad) == 0 {
+		return
+	}
 	if policy == settings.ResumeAlways {
 		w.be.ResumeUnfinished(good)
 		if len(bad) > 0 {
@@ -37,8 +40,15 @@ func (w *Window) OfferResume(items []transfer.Unfinished, policy settings.Resume
 	w.askResume(good, bad)
 }
 
+// splitUnfinished sorts records into resumable and unreadable ones. Uploads
+// another ossdrop process is running right now are neither: they are not
+// unfinished from this window's point of view, and offering them would only
+// produce skipped rows.
 func splitUnfinished(items []transfer.Unfinished) (good, bad []transfer.Unfinished) {
 	for _, u := range items {
+		if u.InUse {
+			continue
+		}
 		if u.Err != nil || u.Path == "" || u.Key == "" {
 			bad = append(bad, u)
 		} else {

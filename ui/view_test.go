@@ -302,6 +302,19 @@ func TestResumeDialogViews(t *testing.T) {
 	if !strings.Contains(overlayText(w), "checksum mismatch") {
 		t.Fatal("unreadable record not reported")
 	}
+	// Uploads another ossdrop process is running right now are not offered.
+	be.calls = nil
+	busy := transfer.Unfinished{Path: "/home/ana/video/big.iso", Key: "trip/big.iso", Bucket: "media", Size: 9_000, InUse: true}
+	w.OfferResume(append(items[:len(items):len(items)], busy), "always")
+	if got := strings.Join(be.calls, ";"); got != "resume unfinished 2" {
+		t.Fatalf("with an upload in use elsewhere: calls %q", got)
+	}
+	be.calls = nil
+	overlays := len(w.win.Canvas().Overlays().List())
+	w.OfferResume([]transfer.Unfinished{busy}, "ask")
+	if len(be.calls) != 0 || len(w.win.Canvas().Overlays().List()) != overlays {
+		t.Fatalf("only uploads in use elsewhere: calls %v, a dialog was shown", be.calls)
+	}
 	be.calls = nil
 	w.OfferResume(items, "never")
 	if len(be.calls) != 0 {
