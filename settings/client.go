@@ -2,7 +2,6 @@ package settings
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/ossdrop/ossdrop/transfer"
@@ -119,36 +117,15 @@ func noProxy(target *url.URL, list string) bool {
 	return false
 }
 
-// Client timeouts, matching what the SDK uses by default.
-const (
-	dialTimeout = 30 * time.Second
-	ioTimeout   = 60 * time.Second
-)
-
-// NewHTTPClient builds the HTTP client for OSS requests: certificates
-// verified, TLS 1.2 or newer, the proxy chosen by ProxyFunc, and no redirects
-// (OSS never redirects a signed request).
+// NewHTTPClient builds the HTTP client for OSS requests: the engine's
+// (transfer.NewHTTPClient, so a connection test connects exactly as uploads do)
+// with the proxy chosen by ProxyFunc.
 func NewHTTPClient(proxy string, getenv func(string) string) (*http.Client, error) {
 	pf, err := ProxyFunc(proxy, getenv)
 	if err != nil {
 		return nil, err
 	}
-	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		Proxy:                 pf,
-		DialContext:           d.DialContext,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   dialTimeout,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: ioTimeout,
-		ExpectContinueTimeout: time.Second,
-	}
-	return &http.Client{
-		Transport:     tr,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, nil
+	return transfer.NewHTTPClient(pf), nil
 }
 
 // NewClient builds an SDK client for t: its endpoint, signature version and

@@ -55,9 +55,8 @@ const (
 	ioTimeout   = 60 * time.Second
 )
 
-// newHTTPClient builds the transport the SDK would, plus what it lacks: the
-// environment's proxy settings when no explicit proxy is given, and enough idle
-// connections per host for every part in flight to reuse its connection.
+// newHTTPClient is NewHTTPClient with an explicit proxy URL, or the environment's
+// proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) when proxy is empty.
 func newHTTPClient(proxy string) (*http.Client, error) {
 	proxyFn := http.ProxyFromEnvironment
 	if proxy != "" {
@@ -67,9 +66,18 @@ func newHTTPClient(proxy string) (*http.Client, error) {
 		}
 		proxyFn = http.ProxyURL(u)
 	}
+	return NewHTTPClient(proxyFn), nil
+}
+
+// NewHTTPClient builds the HTTP client for OSS requests, shared by uploads and the
+// connection test so a passing test means uploads connect the same way: certificates
+// verified, TLS 1.2 or newer, no redirects (OSS never redirects a signed request), a
+// stalled connection failing after ioTimeout instead of hanging, and enough idle
+// connections per host for every part in flight to reuse its connection.
+func NewHTTPClient(proxy func(*http.Request) (*url.URL, error)) *http.Client {
 	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy: proxyFn,
+		Proxy: proxy,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
 			if err != nil {
@@ -88,7 +96,7 @@ func newHTTPClient(proxy string) (*http.Client, error) {
 	return &http.Client{
 		Transport:     tr,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, nil
+	}
 }
 
 // idleConn fails a read or write that makes no progress for ioTimeout, so a stalled
