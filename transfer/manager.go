@@ -684,14 +684,7 @@ func (m *Manager) get(id TaskID) (*task, error) {
 
 // Pause stops a queued or running task, keeping its checkpoint for Resume.
 func (m *Manager) Pause(id TaskID) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, err := m.get(id)
-	if err != nil {
-		return err
-	}
-	m.pauseLocked(t)
-	return nil
+	return m.withTask(id, func(t *task) error { m.pauseLocked(t); return nil })
 }
 
 func (m *Manager) pauseLocked(t *task) {
@@ -707,14 +700,7 @@ func (m *Manager) pauseLocked(t *task) {
 
 // Resume requeues a paused task.
 func (m *Manager) Resume(id TaskID) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, err := m.get(id)
-	if err != nil {
-		return err
-	}
-	m.resumeLocked(t)
-	return nil
+	return m.withTask(id, func(t *task) error { m.resumeLocked(t); return nil })
 }
 
 func (m *Manager) resumeLocked(t *task) {
@@ -729,14 +715,7 @@ func (m *Manager) resumeLocked(t *task) {
 
 // Cancel stops a task, aborts its multipart upload (with a fresh context) and removes its checkpoint.
 func (m *Manager) Cancel(id TaskID) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	t, err := m.get(id)
-	if err != nil {
-		return err
-	}
-	m.cancelLocked(t)
-	return nil
+	return m.withTask(id, func(t *task) error { m.cancelLocked(t); return nil })
 }
 
 func (m *Manager) cancelLocked(t *task) {
@@ -784,13 +763,18 @@ func (m *Manager) discardRecordLocked(t *task) {
 
 // Retry requeues a failed or canceled task.
 func (m *Manager) Retry(id TaskID) error {
+	return m.withTask(id, m.retryLocked)
+}
+
+// withTask runs f on task id under the Manager's lock.
+func (m *Manager) withTask(id TaskID, f func(*task) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, err := m.get(id)
 	if err != nil {
 		return err
 	}
-	return m.retryLocked(t)
+	return f(t)
 }
 
 func (m *Manager) retryLocked(t *task) error {
