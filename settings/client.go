@@ -146,18 +146,7 @@ func NewClient(t transfer.Target, getenv func(string) string) (*oss.Client, erro
 	if err != nil {
 		return nil, err
 	}
-	opts := []oss.ClientOption{oss.HTTPClient(hc), oss.SetCredentialsProvider(t.Credentials), oss.EnableCRC(true)}
-	if t.AuthV4 {
-		opts = append(opts, oss.AuthVersion(oss.AuthV4), oss.Region(t.Region))
-	} else if t.Region != "" {
-		opts = append(opts, oss.Region(t.Region))
-	}
-	opts = append(opts, t.ClientOptions...)
-	c, err := oss.New(t.Endpoint, "", "", opts...)
-	if err != nil {
-		return nil, fmt.Errorf("endpoint %q: %w", t.Endpoint, err)
-	}
-	return c, nil
+	return transfer.NewOSSClient(t, hc)
 }
 
 // CloseClient drops a client's idle connections (the SDK has no Close).

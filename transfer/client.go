@@ -99,6 +99,24 @@ func NewHTTPClient(proxy func(*http.Request) (*url.URL, error)) *http.Client {
 	}
 }
 
+// NewOSSClient builds the SDK client for t over hc, configured as uploads use it:
+// t's credentials provider, signature version and region, CRC64 checks on, and
+// t.ClientOptions last.
+func NewOSSClient(t Target, hc *http.Client) (*oss.Client, error) {
+	opts := []oss.ClientOption{oss.HTTPClient(hc), oss.SetCredentialsProvider(t.Credentials), oss.EnableCRC(true)}
+	if t.AuthV4 {
+		opts = append(opts, oss.AuthVersion(oss.AuthV4), oss.Region(t.Region))
+	} else if t.Region != "" {
+		opts = append(opts, oss.Region(t.Region))
+	}
+	opts = append(opts, t.ClientOptions...)
+	c, err := oss.New(t.Endpoint, "", "", opts...)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", t.Endpoint, err)
+	}
+	return c, nil
+}
+
 // idleConn fails a read or write that makes no progress for ioTimeout, so a stalled
 // connection turns into a retryable error instead of a hang.
 type idleConn struct{ net.Conn }
@@ -142,16 +160,10 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if err != nil {
 		return nil, err
 	}
-	opts := []oss.ClientOption{oss.HTTPClient(hc), oss.SetCredentialsProvider(creds), oss.EnableCRC(true)}
-	if t.AuthV4 {
-		opts = append(opts, oss.AuthVersion(oss.AuthV4), oss.Region(t.Region))
-	} else if t.Region != "" {
-		opts = append(opts, oss.Region(t.Region))
-	}
-	opts = append(opts, t.ClientOptions...)
-	c, err := oss.New(t.Endpoint, "", "", opts...)
+	t.Credentials = creds
+	c, err := NewOSSClient(t, hc)
 	if err != nil {
-		return nil, fmt.Errorf("endpoint %q: %w", t.Endpoint, err)
+		return nil, err
 	}
 	b, err := c.Bucket(t.Bucket)
 	if err != nil {
