@@ -192,12 +192,7 @@ func (s *Server) listObjects(rq *request, b *bucket) int {
 	if e != nil {
 		return s.fail(rq, e)
 	}
-	esc := func(s string) string {
-		if enc == "url" {
-			return urlEncode(s)
-		}
-		return s
-	}
+	esc := escaperFor(enc)
 	marker, _ := rq.param("marker")
 	startAfter, _ := rq.param("start-after")
 	token, hasToken := rq.param("continuation-token")
@@ -364,12 +359,7 @@ func (s *Server) listUploads(rq *request, b *bucket) int {
 	if e != nil {
 		return s.fail(rq, e)
 	}
-	esc := func(s string) string {
-		if enc == "url" {
-			return urlEncode(s)
-		}
-		return s
-	}
+	esc := escaperFor(enc)
 	b.mu.Lock()
 	all := make([]uploadMeta, 0, len(b.uploads))
 	for _, u := range b.uploads {
@@ -460,4 +450,13 @@ func (s *Server) listUploads(rq *request, b *bucket) int {
 		res.NextKeyMarker, res.NextUploadIDMarker = esc(lastKey), lastID
 	}
 	return writeXML(rq, http.StatusOK, res)
+}
+
+// escaperFor percent-encodes keys, prefixes and markers in a listing when the
+// request asked for encoding-type=url, and leaves them raw otherwise.
+func escaperFor(enc string) func(string) string {
+	if enc == "url" {
+		return urlEncode
+	}
+	return func(s string) string { return s }
 }

@@ -75,17 +75,9 @@ func (s *Server) uploadPart(rq *request, b *bucket) int {
 	if r.ContentLength > maxPutSize {
 		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "A part may not exceed 5 GB."))
 	}
-	res, err := b.writeBlob(io.LimitReader(r.Body, maxPutSize+1), r.ContentLength)
-	if err != nil {
-		return s.bodyFailed(rq, err)
-	}
-	if res.Size > maxPutSize { // a chunked body without Content-Length
-		b.removeBlobs(res.ID)
-		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GB)."))
-	}
-	if e := contentMD5Mismatch(r, res.MD5); e != nil {
-		b.removeBlobs(res.ID)
-		return s.fail(rq, e)
+	res, status, ok := s.receiveBody(rq, b)
+	if !ok {
+		return status
 	}
 	p := partMeta{Number: n, Size: res.Size, MD5: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
 		Modified: time.Now().UTC(), Blob: res.ID}

@@ -125,17 +125,9 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 			return s.fail(rq, errExistsReply())
 		}
 	}
-	res, err := b.writeBlob(io.LimitReader(r.Body, maxPutSize+1), r.ContentLength)
-	if err != nil {
-		return s.bodyFailed(rq, err)
-	}
-	if res.Size > maxPutSize { // a chunked body without Content-Length
-		b.removeBlobs(res.ID)
-		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GB)."))
-	}
-	if e := contentMD5Mismatch(r, res.MD5); e != nil {
-		b.removeBlobs(res.ID)
-		return s.fail(rq, e)
+	res, status, ok := s.receiveBody(rq, b)
+	if !ok {
+		return status
 	}
 	m := objMeta{
 		Key: rq.key, Size: res.Size, ETag: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
@@ -163,6 +155,26 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 
 // bodyFailed answers a request whose body could not be read to the end: the
 // client is usually gone, but if not it learns why.
+// receiveBody stores the request body as a blob of b, enforcing the 5 GB limit
+// (also for chunked bodies without Content-Length) and any Content-MD5. When ok
+// is false the error reply has been sent and status is its code.
+func (s *Server) receiveBody(rq *request, b *bucket) (res blobResult, status int, ok bool) {
+	r := rq.r
+	res, err := b.writeBlob(io.LimitReader(r.Body, maxPutSize+1), r.ContentLength)
+	if err != nil {
+		return res, s.bodyFailed(rq, err), false
+	}
+	if res.Size > maxPutSize {
+		b.removeBlobs(res.ID)
+		return res, s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GB).")), false
+	}
+	if e := contentMD5Mismatch(r, res.MD5); e != nil {
+		b.removeBlobs(res.ID)
+		return res, s.fail(rq, e), false
+	}
+	return res, 0, true
+}
+
 func (s *Server) bodyFailed(rq *request, err error) int {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return s.failNoDrain(rq, errf(http.StatusBadRequest, "IncompleteBody", "The request body is shorter than its Content-Length."))
