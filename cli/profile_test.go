@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/settings"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 type profileEnv struct {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/adrg/xdg"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 func init() {

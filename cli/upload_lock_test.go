@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 // TestSecondProcessSameUpload runs `ossdrop upload` in a child process and, while it

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/settings"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 // runUpload runs `ossdrop upload args…` in the profile environment, with no

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/transfer"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 // noEnv is a getenv with no proxy variables, so the machine's environment

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 func TestEnvironmentOverride(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/transfer"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 // LocalKeyIDKey names the Local bucket's generated AccessKey ID in the

@@ -9,7 +9,7 @@ import (
 
 	"github.com/adrg/xdg"
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 func TestLocalBucket(t *testing.T) {

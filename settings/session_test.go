@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 func TestSession(t *testing.T) {

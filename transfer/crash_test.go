@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 // TestFinishedUploadSurvivesCrashBeforeFlush looks at the state directory the way a

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 func TestCallbackReplyKept(t *testing.T) {

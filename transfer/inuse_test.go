@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 // TestSecondOwnerRefused runs one upload in a Manager and tries the same file and

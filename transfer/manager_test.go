@@ -10,7 +10,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 func TestPauseResumeCancelNoLeaks(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 // TestUserPauseClearsErr pauses a task while its part requests are in flight: the

@@ -12,8 +12,8 @@ import (
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 const testParts = 24

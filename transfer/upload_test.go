@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 func TestUploadSizes(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 // stsRig is a window whose destination is a saved profile holding temporary

@@ -16,9 +16,9 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
 )
 
 // These tests drive the window over a real Manager that uploads through the

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossdrop/ossdrop/transfer/ossemu"
+	"github.com/ossdrop/ossdrop/ossemu"
 )
 
 // The drag source sits in the bottom-right corner of the 1280x800 screen,
