@@ -137,7 +137,8 @@ func stringToSignV1(r *http.Request, date, bucket, key string, q []queryPair) st
 	var sub []queryPair
 	seen := map[string]bool{}
 	for _, p := range q {
-		if signedParams[p.k] && !seen[p.k] {
+		// the SDKs also sign every x-oss-* parameter they send
+		if (signedParams[p.k] || strings.HasPrefix(p.k, "x-oss-")) && !seen[p.k] {
 			seen[p.k] = true
 			sub = append(sub, p)
 		}

@@ -183,6 +183,13 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	if e != nil {
 		return s.fail(rq, e)
 	}
+	acl := u.meta.ACL
+	if v := rq.r.Header.Get("x-oss-object-acl"); v != "" {
+		// Complete may set the object's ACL too
+		if acl, e = parseACL(v); e != nil {
+			return s.fail(rq, e)
+		}
+	}
 
 	u.mu.Lock()
 	if u.done {
@@ -218,7 +225,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	sum := md5.Sum(md5cat)
 	m := objMeta{
 		Key: u.meta.Key, Size: size, ETag: fmt.Sprintf("%s-%d", strings.ToUpper(hex.EncodeToString(sum[:])), len(cbody.Parts)),
-		CRC64: crc, ContentType: u.meta.ContentType, Meta: u.meta.Meta, Std: u.meta.Std, ACL: u.meta.ACL, StorageClass: u.meta.StorageClass,
+		CRC64: crc, ContentType: u.meta.ContentType, Meta: u.meta.Meta, Std: u.meta.Std, ACL: acl, StorageClass: u.meta.StorageClass,
 		Modified: time.Now().UTC(), Type: "Multipart", UploadID: u.meta.UploadID, Blobs: blobs,
 		Tags: u.meta.Tags, SSE: u.meta.SSE,
 	}
