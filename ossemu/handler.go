@@ -409,7 +409,7 @@ func (s *Server) fail(rq *request, e *ossError) int {
 			limit := int64(maxDrain)
 			if !rq.authed {
 				limit = maxDrainAnon
-				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(drainAnonLimit))
+				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(s.drainTimeout))
 			}
 			n, _ := io.Copy(io.Discard, io.LimitReader(cb, limit))
 			if n >= limit || !cb.eof {
