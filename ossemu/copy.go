@@ -272,6 +272,7 @@ func (s *Server) uploadPartCopy(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
+	h.Set("ETag", `"`+p.MD5+`"`) // ali-oss reads the part's ETag from the header
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
 	u.meta.SSE.setHeaders(h)
 	type result struct {

@@ -130,7 +130,12 @@ func (s *Server) route(r *http.Request) (bucket, key string) {
 	}
 	path := r.URL.Path
 	if net.ParseIP(host) == nil {
-		if label, _, ok := strings.Cut(host, "."); ok && s.bucket(label) != nil {
+		// Virtual-hosted style: the bucket is the first label. A client
+		// talking to an IP endpoint may still name an OSS host (ali-oss sends
+		// Host: <bucket>.oss-<region>.aliyuncs.com), so such a host names the
+		// bucket even when it does not exist here.
+		label, rest, ok := strings.Cut(host, ".")
+		if ok && (s.bucket(label) != nil || validBucket(label) && (strings.HasPrefix(rest, "oss-") || strings.HasSuffix(rest, ".aliyuncs.com"))) {
 			return label, strings.TrimPrefix(path, "/")
 		}
 	}
