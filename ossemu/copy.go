@@ -153,9 +153,15 @@ func (s *Server) copyObject(rq *request, b *bucket) int {
 	var cond func(*objMeta) error
 	var newBlob string
 	if same {
-		// an object copied onto itself keeps its body: only metadata changes
+		// an object copied onto itself keeps its body, type (it stays
+		// appendable) and, unless the request sets one, its encryption: only
+		// the metadata changes
 		m.Blobs = sm.Blobs
 		m.UploadID = sm.UploadID
+		m.Type = sm.Type
+		if at.SSE == (sseSpec{}) {
+			m.SSE = sm.SSE
+		}
 		cond = unchanged(&sm)
 	} else {
 		body := sb.openBody(&sm)

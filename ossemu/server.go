@@ -196,7 +196,7 @@ func NewServer(opts Options) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: cmp.Or(opts.headerTimeout, headerTimeout),
 		MaxHeaderBytes:    maxHeaderBytes,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       30 * time.Second, // idle keep-alive connections are cheap, but not free
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	go func() {
