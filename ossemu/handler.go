@@ -307,6 +307,10 @@ func (s *Server) serve(rq *request) int {
 	}
 	// OSS answers NoSuchBucket before anything else: clients probe bucket
 	// existence with requests (GetBucketAcl, …) whose answer depends on it.
+	if rq.key == "" && rq.r.Method == http.MethodPut && len(rq.q) == 0 {
+		// PutBucket: answering NoSuchBucket to a request creating one would mislead
+		return s.fail(rq, errf(http.StatusNotImplemented, "NotImplemented", "Creating buckets is not supported by the local OSS server; start it with --bucket NAME instead."))
+	}
 	var b *bucket
 	if rq.bucket != "" {
 		if b = s.bucket(rq.bucket); b == nil {

@@ -134,3 +134,17 @@ func TestReadersKeepSharedBlobs(t *testing.T) {
 		t.Fatalf("reader lost its data: %v", err)
 	}
 }
+
+func TestCreateBucketNotImplemented(t *testing.T) {
+	s := newServer(t, Options{})
+	c := client(t, s)
+	for _, name := range []string{"newbucket", "local"} {
+		err := c.CreateBucket(name)
+		wantCode(t, err, 501, "NotImplemented")
+	}
+	// other bucket sub-resources: NoSuchBucket first, then 501
+	_, err := c.GetBucketLifecycle("nobucket")
+	wantCode(t, err, 404, "NoSuchBucket")
+	_, err = c.GetBucketLifecycle("local")
+	wantCode(t, err, 501, "NotImplemented")
+}
