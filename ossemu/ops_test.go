@@ -148,3 +148,74 @@ func TestCreateBucketNotImplemented(t *testing.T) {
 	_, err = c.GetBucketLifecycle("local")
 	wantCode(t, err, 501, "NotImplemented")
 }
+
+// The requests ossutil (built on the v1 SDK) sends for stat, rm -r,
+// set-meta, cp oss://→oss:// and du, under both signature versions.
+func TestV1SDKOssutilOperations(t *testing.T) {
+	for _, v := range versions {
+		t.Run(v.name, func(t *testing.T) {
+			s := newServer(t, Options{Buckets: []string{"local", "other"}})
+			c := client(t, s, v.opts...)
+			b := bucketOf(t, s, v.opts...)
+			data := randBytes(400<<10, 51)
+			if err := b.PutObject("dir/a b+c", bytes.NewReader(data), oss.Meta("Old", "1")); err != nil {
+				t.Fatal(err)
+			}
+			// stat: object ACL first, then the metadata
+			acl, err := b.GetObjectACL("dir/a b+c")
+			if err != nil || acl.ACL != "default" {
+				t.Fatalf("GetObjectACL: %q %v", acl.ACL, err)
+			}
+			if err := b.SetObjectACL("dir/a b+c", oss.ACLPublicRead); err != nil {
+				t.Fatal(err)
+			}
+			if acl, _ := b.GetObjectACL("dir/a b+c"); acl.ACL != "public-read" {
+				t.Fatalf("ACL after set: %q", acl.ACL)
+			}
+			// set-meta: CopyObject onto itself with REPLACE
+			if err := b.SetObjectMeta("dir/a b+c", oss.Meta("New", "2")); err != nil {
+				t.Fatal(err)
+			}
+			h, err := b.GetObjectDetailedMeta("dir/a b+c")
+			if err != nil || h.Get("X-Oss-Meta-New") != "2" || h.Get("X-Oss-Meta-Old") != "" {
+				t.Fatalf("after SetObjectMeta: %v %v", h, err)
+			}
+			// cp oss://→oss://, small (CopyObject) and large (UploadPartCopy)
+			if _, err := b.CopyObjectTo("other", "copy", "dir/a b+c"); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.CopyFile("local", "dir/a b+c", "dir/multi", 100<<10); err != nil {
+				t.Fatal(err)
+			}
+			for _, where := range [][2]string{{"other", "copy"}, {"local", "dir/multi"}} {
+				info, ok := s.Object(where[0], where[1])
+				if !ok || info.CRC64 != crcOf(data) {
+					t.Fatalf("%s/%s: %+v", where[0], where[1], info)
+				}
+			}
+			// du and the bucket probes
+			if loc, err := c.GetBucketLocation("local"); err != nil || loc == "" {
+				t.Fatalf("GetBucketLocation: %q %v", loc, err)
+			}
+			st, err := c.GetBucketStat("local")
+			if err != nil || st.ObjectCount != 2 || st.Storage != int64(2*len(data)) {
+				t.Fatalf("GetBucketStat: %+v %v", st, err)
+			}
+			if bacl, err := c.GetBucketACL("local"); err != nil || bacl.ACL != "private" {
+				t.Fatalf("GetBucketACL: %+v %v", bacl, err)
+			}
+			// rm -r: DeleteObjects with encoding-type=url, keys with space and plus
+			res, err := b.DeleteObjects([]string{"dir/a b+c", "dir/multi", "dir/absent"})
+			if err != nil || len(res.DeletedObjects) != 3 || res.DeletedObjects[0] != "dir/a b+c" {
+				t.Fatalf("DeleteObjects: %+v %v", res, err)
+			}
+			res, err = b.DeleteObjects([]string{"x"}, oss.DeleteObjectsQuiet(true))
+			if err != nil || len(res.DeletedObjects) != 0 {
+				t.Fatalf("quiet DeleteObjects: %+v %v", res, err)
+			}
+			if keys := s.Keys("local"); len(keys) != 0 {
+				t.Fatalf("left behind: %v", keys)
+			}
+		})
+	}
+}

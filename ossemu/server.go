@@ -298,6 +298,7 @@ func (s *Server) setupCredentials(opts Options) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("ossemu: store credentials: %w", err)
 	}
+	syncDir(s.dir)
 	return nil
 }
 
