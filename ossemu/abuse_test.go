@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
 
 // Hostile and malformed clients: every case runs with bounded counts and
@@ -270,30 +272,19 @@ func TestRejectedBodyTrickle(t *testing.T) {
 	}
 }
 
-// A large rejected body is not read to the end: the server stops after a
-// small allowance and closes the connection.
-func TestRejectedBodyNotReadToEnd(t *testing.T) {
+// A rejected upload with a large body still gets its error reply cleanly
+// over loopback: the body is drained (in time), so the v1 SDK, which races
+// with itself when a reply comes while it is still sending, sees the 403.
+func TestRejectedLargeUpload(t *testing.T) {
 	s := newServer(t, Options{})
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	s.ResetCounters()
-	req, _ := http.NewRequest("PUT", s.URL+"/local/k", io.LimitReader(zeros{}, 64<<20))
-	req.ContentLength = 64 << 20
-	resp, err := (&http.Client{Transport: tr}).Do(req)
-	if err == nil {
-		resp.Body.Close()
-		if resp.StatusCode != 403 {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
+	c, err := oss.New(s.URL, s.AccessKeyID, "wrong")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := s.BytesReceived(OpPutObject); n > 8<<20 {
-		t.Fatalf("read %d bytes of an unauthenticated body", n)
-	}
+	b, _ := c.Bucket("local")
+	err = b.PutObject("k", bytes.NewReader(make([]byte, 4<<20)))
+	wantCode(t, err, 403, "SignatureDoesNotMatch")
 }
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestXMLLimits(t *testing.T) {
 	s := newServer(t, Options{})
