@@ -129,7 +129,8 @@ func TestPresignV4LimitedToSevenDays(t *testing.T) {
 }
 
 // An error reply to a request that waits for "100 Continue" must come at
-// once, without the client sending its body or waiting for its timeout.
+// once, without the client sending its body or waiting for its timeout
+// (10 s here: the 5 s bound leaves room for a loaded machine).
 func TestExpectContinueEarlyReply(t *testing.T) {
 	s := newServer(t, Options{})
 	for _, tc := range []struct {
@@ -173,7 +174,7 @@ func TestExpectContinueEarlyReply(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if took := time.Since(start); took > 2*time.Second {
+			if took := time.Since(start); took > 5*time.Second {
 				t.Fatalf("reply took %v", took)
 			}
 			if resp.StatusCode == http.StatusContinue || !bytes.Contains(body, []byte("<Code>"+tc.code+"</Code>")) {
@@ -193,7 +194,7 @@ func TestExpectContinueEarlyReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if took := time.Since(start); took > 2*time.Second || resp.StatusCode != 403 {
+	if took := time.Since(start); took > 5*time.Second || resp.StatusCode != 403 {
 		t.Fatalf("Go client: %d after %v", resp.StatusCode, took)
 	}
 }
@@ -267,7 +268,7 @@ func TestRejectedBodyTrickle(t *testing.T) {
 	if !closedWithin(c, 5*time.Second) {
 		t.Fatal("connection trickling a rejected body still open after 5 s")
 	}
-	if took := time.Since(start); took > 3*time.Second {
+	if took := time.Since(start); took > 4*time.Second {
 		t.Fatalf("closed only after %v", took)
 	}
 }
