@@ -1,0 +1,3 @@
+package crc64ecma
+
+func update(crc uint64, p []byte) uint64 { return updateGeneric(crc, p) }
