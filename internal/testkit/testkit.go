@@ -69,6 +69,29 @@ func WriteRandomFiles(tb testing.TB, dir string, count, size, perDir int, seed u
 	return paths
 }
 
+// WriteRandomFile writes size random bytes to path in 8 MiB pieces, so large
+// files need little memory; piece k holds RandBytes(seed+k, …).
+func WriteRandomFile(tb testing.TB, path string, size int64, seed uint64) {
+	tb.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	buf := make([]byte, 8<<20)
+	for k := uint64(0); size > 0; k++ {
+		n := min(size, int64(len(buf)))
+		FillRand(seed+k, buf[:n])
+		if _, err := f.Write(buf[:n]); err != nil {
+			f.Close()
+			tb.Fatal(err)
+		}
+		size -= n
+	}
+	if err := f.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // HeapSampler records the peak of runtime.MemStats.HeapInuse while it runs.
 // Reading MemStats stops the world briefly, so keep the interval ≥ 10 ms.
 type HeapSampler struct {

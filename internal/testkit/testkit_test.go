@@ -37,6 +37,18 @@ func TestWriteRandomFiles(t *testing.T) {
 	}
 }
 
+func TestWriteRandomFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big")
+	WriteRandomFile(t, p, 8<<20+3, 5)
+	got, err := os.ReadFile(p)
+	if err != nil || len(got) != 8<<20+3 {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	if !bytes.Equal(got[8<<20:], RandBytes(6, 3)) || !bytes.Equal(got[:10], RandBytes(5, 10)) {
+		t.Fatal("content is not the seeded pieces")
+	}
+}
+
 func TestUsage(t *testing.T) {
 	s := StartHeapSampler(time.Millisecond)
 	keep := make([]byte, 8<<20)
