@@ -56,9 +56,18 @@ windows:
 	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(BINARY).exe .
 
 # Benchmarks (not part of make test): the server alone, the engine against the
-# SDK's own UploadFile, and the window with 20,000 queued files.
+# SDK's own UploadFile, the window with 20,000 queued files, then ossdrop against
+# SDK v1 UploadFile and the SDK v2 Uploader; CRC64 throughput runs for its own
+# timing (internal/benchcmp: ratios, CPU per
+# GiB, peak RSS; OSSDROP_BENCH_REPS=n repeats each scenario n times). The load
+# is printed because the figures mean little on a busy machine.
 bench:
-	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+	@uptime
+	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m \
+	  $$($(GO) list ./... | grep -v -e /internal/benchcmp -e /internal/crc64ecma)
+	$(GO) test -run '^$$' -bench . -benchtime 500ms ./internal/crc64ecma/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 150m ./internal/benchcmp/
+	@uptime
 
 clean:
 	rm -f $(BINARY) $(BINARY).exe
