@@ -33,9 +33,12 @@ func mulModP(a, b uint64) uint64 {
 }
 
 // xPow8n returns x^(8·n) modulo the ECMA polynomial.
-func xPow8n(n uint64) uint64 {
+func xPow8n(n uint64) uint64 { return xPow(n, 3) }
+
+// xPow returns x^(n·2^k) modulo the ECMA polynomial.
+func xPow(n uint64, k int) uint64 {
 	p := uint64(1) << 63 // x^0
-	for k := 3; n != 0; n, k = n>>1, k+1 {
+	for ; n != 0; n, k = n>>1, k+1 {
 		if n&1 != 0 {
 			p = mulModP(x2n[k&63], p)
 		}
