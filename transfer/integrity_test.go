@@ -113,7 +113,11 @@ func TestChangedWhileUploading(t *testing.T) {
 					next = append(next, "appended"...)
 				}
 				next[len(next)/2] ^= byte(n)
-				os.WriteFile(file, next, 0o644)
+				// In place, as an editor saving over the file does, without truncating
+				// first (a truncation is a file getting shorter, tested separately).
+				f, _ := os.OpenFile(file, os.O_WRONLY, 0)
+				f.WriteAt(next, 0)
+				f.Close()
 				if !tc.grow {
 					os.Chtimes(file, st.ModTime(), st.ModTime().Add(time.Duration(n)*time.Second))
 				}
