@@ -75,6 +75,7 @@ type Manager struct {
 	active   int
 	runSet   map[TaskID]*task // tasks with a worker
 	byQID    map[string]*task // latest task per destination+file, to refuse duplicates
+	byKey    map[keyRef]*task // the task that holds each destination key: one key, one source
 	busy     int              // folder walks and background aborts in progress
 	queued   int              // tasks in state Queued
 	idle     chan struct{}
@@ -158,6 +159,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		targets: map[targetKey]*target{},
 		byID:    map[TaskID]*task{},
 		byQID:   map[string]*task{},
+		byKey:   map[keyRef]*task{},
 	}
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
@@ -254,7 +256,8 @@ func (m *Manager) notify() {
 // Changed is signalled (without blocking any worker) whenever a task changes.
 func (m *Manager) Changed() <-chan struct{} { return m.changed }
 
-// Add queues files and folders for upload under prefix; it returns at once. Folders
+// Add queues files and folders for upload under prefix; it returns once the paths
+// are recorded durably (a crash from then on makes resume walk them again). Folders
 // are walked on a goroutine; folder "dir" becomes keys prefix+"dir/"+relative path.
 // A non-empty prefix without a trailing "/" gets one.
 func (m *Manager) Add(paths []string, prefix string) {
@@ -272,23 +275,54 @@ func (m *Manager) Add(paths []string, prefix string) {
 	m.busy++
 	m.markBusyLocked()
 	m.mu.Unlock()
+	var walks []string
+	if tgt != nil {
+		for _, p := range paths {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				abs = p
+			}
+			r := walkRecFor(tgt, abs, prefix, cpDir)
+			m.queue.add(r)
+			walks = append(walks, r.ID)
+		}
+		if err := m.queue.commit(); err != nil {
+			m.log.Error("durable queue write failed", "err", err)
+		}
+	}
+	m.walk(&walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}, paths, prefix, walks)
+}
+
+// walk runs w over paths on a goroutine. Once every path is walked (not when the
+// Manager closes mid-walk) the walk records are dropped: their files speak for
+// themselves from then on.
+func (m *Manager) walk(w *walker, paths []string, prefix string, walks []string) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		w := &walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}
-		for _, p := range paths {
-			if m.ctx.Err() != nil {
-				break
-			}
-			w.add(p, prefix)
-		}
-		w.flush()
-		m.mu.Lock()
-		m.busy--
-		m.checkIdleLocked()
-		m.mu.Unlock()
-		m.notify()
+		m.walkNow(w, paths, prefix, walks)
 	}()
+}
+
+// walkNow is walk on the calling goroutine; it ends the busy count Add took.
+func (m *Manager) walkNow(w *walker, paths []string, prefix string, walks []string) {
+	for _, p := range paths {
+		if m.ctx.Err() != nil {
+			break
+		}
+		w.add(p, prefix)
+	}
+	w.flush()
+	if m.ctx.Err() == nil {
+		for _, id := range walks {
+			m.queue.del(id)
+		}
+	}
+	m.mu.Lock()
+	m.busy--
+	m.checkIdleLocked()
+	m.mu.Unlock()
+	m.notify()
 }
 
 func normPrefix(p string) string {
@@ -300,42 +334,142 @@ func normPrefix(p string) string {
 	return p
 }
 
-// AddFile queues one file under an exact key.
+// AddFile queues one file under an exact key and returns once it is recorded
+// durably in the queue.
 func (m *Manager) AddFile(path, key string) (TaskID, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, fmt.Errorf("add %s: %w", path, err)
+	ids, err := m.AddFiles([]FileKey{{Path: path, Key: key}})
+	return ids[0], err
+}
+
+// FileKey is a file to upload under an exact key.
+type FileKey struct{ Path, Key string }
+
+// AddFiles queues files under exact keys and returns once all are recorded durably
+// in the queue, with one fsync for the lot. ids[i] is 0 for a file that was not
+// queued; the error names each such file and why.
+func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
+	ids := make([]TaskID, len(files))
+	type item struct {
+		i    int
+		abs  string
+		size int64
 	}
-	if !st.Mode().IsRegular() {
-		return 0, fmt.Errorf("add %s: not a regular file", path)
+	var ok []item
+	var errs []error
+	for i, f := range files {
+		st, err := os.Stat(f.Path)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("add %s: %w", f.Path, err))
+			continue
+		case !st.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("add %s: not a regular file", f.Path))
+			continue
+		}
+		if err := checkKey(f.Key); err != nil {
+			errs = append(errs, fmt.Errorf("add %s: %w", f.Path, err))
+			continue
+		}
+		abs, _ := filepath.Abs(f.Path)
+		ok = append(ok, item{i, abs, st.Size()})
 	}
-	if err := checkKey(key); err != nil {
-		return 0, fmt.Errorf("add %s: %w", path, err)
-	}
-	abs, _ := filepath.Abs(path)
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return 0, ErrClosed
+		return ids, ErrClosed
 	}
 	if m.tgtErr != nil {
 		m.mu.Unlock()
-		return 0, m.tgtErr
+		return ids, m.tgtErr
 	}
 	cpDir := ""
 	if m.opts.EnableCheckpoint {
 		cpDir = cpDirFor(m.stateDir, m.opts)
 	}
-	if d := m.duplicateLocked(m.tgt, key, abs); d != nil {
-		m.mu.Unlock()
-		return 0, fmt.Errorf("add %s: already queued as task %d (%s)", path, d.id, d.state)
+	for _, it := range ok {
+		f := files[it.i]
+		if d := m.duplicateLocked(m.tgt, f.Key, it.abs); d != nil {
+			errs = append(errs, fmt.Errorf("add %s: already queued as task %d (%s)", f.Path, d.id, d.state))
+			continue
+		}
+		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, it.size, cpDir, false)
+		ids[it.i] = t.id
+		if t.state == Failed {
+			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
+		}
 	}
-	t := m.newTaskLocked(abs, key, m.tgt, st.Size(), cpDir)
-	m.enqueueLocked(t)
-	m.queue.add(queueEntryFor(t))
 	m.mu.Unlock()
 	m.notify()
-	return t.id, nil
+	// Durable before returning; callers adding at once share one fsync.
+	if err := m.queue.commit(); err != nil {
+		errs = append(errs, fmt.Errorf("add: %w", err))
+	}
+	return ids, errors.Join(errs...)
+}
+
+// keyRef is a destination key: the rule "one key, one source" is kept per target.
+type keyRef struct {
+	tgt *target
+	key string
+}
+
+// keyHolderLocked returns the task that holds key at tgt, if one still does: a
+// failed, canceled or removed task lets go of its key.
+func (m *Manager) keyHolderLocked(tgt *target, key string) *task {
+	o, ok := m.byKey[keyRef{tgt, key}]
+	if !ok || m.byID[o.id] != o || o.state == Failed || o.state == Canceled {
+		return nil
+	}
+	return o
+}
+
+// admitLocked queues a file for key unless another source already holds that key
+// in the queue; then the on-exists policy decides, so two files are never silently
+// stored as one object: rename picks "name (1).ext", skip leaves the second file
+// out with a note, overwrite refuses it with an error naming both.
+func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cpDir string, recorded bool) *task {
+	other := m.keyHolderLocked(tgt, key)
+	if other == nil || other.path == path {
+		t := m.newTaskLocked(path, key, tgt, size, cpDir)
+		t.qid = qid
+		m.byQID[qid] = t
+		m.byKey[keyRef{tgt, key}] = t
+		if !recorded {
+			m.queue.add(queueEntryFor(t))
+		}
+		m.enqueueLocked(t)
+		return t
+	}
+	// The durable record (if any) of this file under the contested key goes.
+	m.queue.del(qid)
+	switch m.opts.OnExists {
+	case Rename:
+		cand := key
+		for i := 1; m.keyHolderLocked(tgt, cand) != nil; i++ {
+			cand = renamed(key, i)
+		}
+		t := m.newTaskLocked(path, cand, tgt, size, cpDir)
+		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
+		m.byKey[keyRef{tgt, cand}] = t
+		m.queue.add(queueEntryFor(t))
+		m.enqueueLocked(t)
+		return t
+	case Skip, SkipIdentical:
+		t := m.newTaskLocked(path, key, tgt, size, "")
+		m.queued--
+		t.state = Skipped
+		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
+		t.ended = time.Now()
+		return t
+	}
+	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
+		other.path, path, key, path)}
+	t := m.newTaskLocked(path, key, tgt, size, "")
+	m.queued--
+	t.state = Failed
+	t.err = te
+	t.ended = time.Now()
+	return t
 }
 
 // checkKey applies OSS's object name rules so a bad name fails before any request.
@@ -807,6 +941,9 @@ func (m *Manager) Remove(id TaskID) error {
 	if m.byQID[t.qid] == t {
 		delete(m.byQID, t.qid)
 	}
+	if r := (keyRef{t.tgt, t.key}); m.byKey[r] == t {
+		delete(m.byKey, r)
+	}
 	for i, x := range m.tasks {
 		if x == t {
 			m.tasks = append(m.tasks[:i], m.tasks[i+1:]...)
@@ -856,6 +993,9 @@ func (m *Manager) ClearFinished() {
 			delete(m.byID, t.id)
 			if m.byQID[t.qid] == t {
 				delete(m.byQID, t.qid)
+			}
+			if r := (keyRef{t.tgt, t.key}); m.byKey[r] == t {
+				delete(m.byKey, r)
 			}
 			continue
 		}
