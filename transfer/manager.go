@@ -27,9 +27,9 @@ type Config struct {
 	Options  Options
 	StateDir string       // default filepath.Join(xdg.StateHome, "ossdrop"); holds checkpoints/, queue/, ossdrop.log
 	Logger   *slog.Logger // nil: discard
-	// CredentialsFor returns credentials for a checkpoint's profile/endpoint when resuming uploads
-	// recorded under another target; nil means "use Target.Credentials".
-	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
+	// Resolve finds the destination of uploads recorded by an earlier run (resume,
+	// retry, discard). Without it only records of the current Target can be resumed.
+	Resolve Resolver
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
 }
@@ -88,6 +88,7 @@ type task struct {
 	key      string
 	qid      string // identity in the durable queue and checkpoint name (without .ucp)
 	tgt      *target
+	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
 	size     int64
 	done     int64
 	state    State
@@ -354,7 +355,17 @@ func checkKey(key string) error {
 }
 
 func qidFor(tgt *target, key, path string) string {
-	return strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+	return qidOf(Destination{ID: tgt.dest, Endpoint: tgt.endpoint, Bucket: tgt.bucket}, key, path)
+}
+
+// qidOf names an upload by its destination's identity (the endpoint for targets
+// without one), bucket, key and file.
+func qidOf(d Destination, key, path string) string {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return strings.TrimSuffix(checkpoint.Name(id, d.Bucket, key, path), checkpoint.Ext)
 }
 
 // duplicateLocked returns an unfinished task that already uploads path to key: two
@@ -588,6 +599,8 @@ func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 		StartedAt: t.started, EndedAt: t.ended}
 	if t.tgt != nil {
 		s.Bucket = t.tgt.bucket
+	} else if t.rec != nil {
+		s.Bucket = t.rec.Bucket
 	}
 	if t.state == Done {
 		s.Sent = t.size
@@ -736,7 +749,7 @@ func (m *Manager) cancelLocked(t *task) {
 
 // discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
 func (m *Manager) discardRecordLocked(t *task) {
-	if t.cpDir == "" || t.tgt == nil {
+	if t.cpDir == "" || (t.tgt == nil && t.rec == nil) {
 		return
 	}
 	cp := filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
@@ -746,8 +759,18 @@ func (m *Manager) discardRecordLocked(t *task) {
 	m.busy++
 	m.markBusyLocked()
 	m.wg.Add(1)
-	go func(tgt *target, key string) {
+	go func(tgt *target, rec *Destination, key string) {
 		defer m.wg.Done()
+		if tgt == nil {
+			// Recorded by an earlier run and never started: find its destination now
+			// (no lock held). When it is gone, only the local records are forgotten.
+			ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+			var err error
+			if tgt, err = m.resolveRecorded(ctx, *rec); err != nil {
+				m.log.Warn("forgetting an upload without aborting it on the server", "dest", rec.String(), "key", key, "err", err)
+			}
+			cancel()
+		}
 		if lk, err := acquireCPLock(lockPathOfCheckpoint(cp)); err == nil {
 			m.discardFile(tgt, key, cp)
 			lk.release()
@@ -758,7 +781,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 		m.busy--
 		m.checkIdleLocked()
 		m.mu.Unlock()
-	}(t.tgt, t.key)
+	}(t.tgt, t.rec, t.key)
 }
 
 // Retry requeues a failed or canceled task.
@@ -781,7 +804,7 @@ func (m *Manager) retryLocked(t *task) error {
 	if t.state != Failed && t.state != Canceled {
 		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
 	}
-	if t.tgt == nil {
+	if t.tgt == nil && t.rec == nil {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
 	}
 	t.err = nil
@@ -840,7 +863,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && t.tgt != nil {
+		if t.state == Failed && (t.tgt != nil || t.rec != nil) {
 			m.retryLocked(t)
 		}
 	}

@@ -28,6 +28,7 @@ type queueRec struct {
 	Bucket   string `json:"bucket,omitempty"`
 	Endpoint string `json:"endpoint,omitempty"`
 	Profile  string `json:"profile,omitempty"`
+	Dest     string `json:"dest,omitempty"`
 	Region   string `json:"region,omitempty"`
 	AuthV4   bool   `json:"auth_v4,omitempty"`
 	Size     int64  `json:"size,omitempty"`
@@ -58,9 +59,8 @@ func openQueue(dir string) (*durableQueue, error) {
 
 func queueEntryFor(t *task) queueRec {
 	r := queueRec{Op: "add", ID: t.qid, Path: t.path, Key: t.key, Size: t.size, CPDir: t.cpDir}
-	if t.tgt != nil {
-		r.Bucket, r.Endpoint, r.Profile, r.Region, r.AuthV4 = t.tgt.bucket, t.tgt.endpoint, t.tgt.profile, t.tgt.region, t.tgt.authV4
-	}
+	d := t.destination()
+	r.Bucket, r.Endpoint, r.Profile, r.Dest, r.Region, r.AuthV4 = d.Bucket, d.Endpoint, d.Profile, d.ID, d.Region, d.AuthV4
 	return r
 }
 
