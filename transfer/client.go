@@ -17,8 +17,8 @@ import (
 // target is a resolved destination: one bucket on one endpoint with its SDK handle.
 type target struct {
 	dest, profile, endpoint, region, bucket string
-	authV4                            bool
-	bkt                               *oss.Bucket
+	authV4                                  bool
+	bkt                                     *oss.Bucket
 }
 
 // swapCreds lets SetCredentials replace credentials under running uploads: the SDK
@@ -133,8 +133,8 @@ func (c *idleConn) Write(p []byte) (int, error) {
 
 type targetKey struct {
 	dest, profile, endpoint, region, bucket, proxy string
-	authV4                                   bool
-	creds                                    oss.CredentialsProvider
+	authV4                                         bool
+	creds                                          oss.CredentialsProvider
 }
 
 // resolve returns the cached target for t, creating its SDK client on first use.

@@ -133,7 +133,9 @@ func TestBlockingResolverDoesNotHoldTheLock(t *testing.T) {
 
 type waitingErr struct{ profile string }
 
-func (e waitingErr) Error() string { return fmt.Sprintf("waiting for the secret of profile %q", e.profile) }
+func (e waitingErr) Error() string {
+	return fmt.Sprintf("waiting for the secret of profile %q", e.profile)
+}
 func (e waitingErr) Unwrap() error { return ErrWaitingForCredentials }
 
 // Missing credentials make a resumed upload wait with its bucket and progress
