@@ -27,9 +27,9 @@ type Config struct {
 	Options  Options
 	StateDir string       // default filepath.Join(xdg.StateHome, "ossdrop"); holds checkpoints/, queue/, ossdrop.log
 	Logger   *slog.Logger // nil: discard
-	// CredentialsFor returns credentials for a checkpoint's profile/endpoint when resuming uploads
-	// recorded under another target; nil means "use Target.Credentials".
-	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
+	// Resolve finds the destination of uploads recorded by an earlier run (resume,
+	// retry, discard). Without it only records of the current Target can be resumed.
+	Resolve Resolver
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
 }
@@ -89,6 +89,7 @@ type task struct {
 	key      string
 	qid      string // identity in the durable queue and checkpoint name (without .ucp)
 	tgt      *target
+	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
 	size     int64
 	done     int64
 	state    State
@@ -282,7 +283,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 			if err != nil {
 				abs = p
 			}
-			r := walkRecFor(tgt, abs, prefix, cpDir)
+			r := walkRecFor(tgt.destination(), abs, prefix, cpDir)
 			m.queue.add(r)
 			walks = append(walks, r.ID)
 		}
@@ -392,7 +393,7 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 			errs = append(errs, fmt.Errorf("add %s: already queued as task %d (%s)", f.Path, d.id, d.state))
 			continue
 		}
-		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, it.size, cpDir, false)
+		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, nil, it.size, cpDir, false)
 		ids[it.i] = t.id
 		if t.state == Failed {
 			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
@@ -407,16 +408,29 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 	return ids, errors.Join(errs...)
 }
 
-// keyRef is a destination key: the rule "one key, one source" is kept per target.
+// keyRef is a destination key: the rule "one key, one source" is kept per
+// destination (its identity and bucket), whether or not it is resolved yet.
 type keyRef struct {
-	tgt *target
-	key string
+	dest string
+	key  string
 }
 
-// keyHolderLocked returns the task that holds key at tgt, if one still does: a
+// refOf is the keyRef of key at destination d.
+func refOf(d Destination, key string) keyRef {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return keyRef{id + "\x00" + d.Bucket, key}
+}
+
+// keyRefOf is the key t holds.
+func (t *task) keyRef() keyRef { return refOf(t.destination(), t.key) }
+
+// keyHolderLocked returns the task that holds key at d, if one still does: a
 // failed, canceled or removed task lets go of its key.
-func (m *Manager) keyHolderLocked(tgt *target, key string) *task {
-	o, ok := m.byKey[keyRef{tgt, key}]
+func (m *Manager) keyHolderLocked(d Destination, key string) *task {
+	o, ok := m.byKey[refOf(d, key)]
 	if !ok || m.byID[o.id] != o || o.state == Failed || o.state == Canceled {
 		return nil
 	}
@@ -427,13 +441,29 @@ func (m *Manager) keyHolderLocked(tgt *target, key string) *task {
 // in the queue; then the on-exists policy decides, so two files are never silently
 // stored as one object: rename picks "name (1).ext", skip leaves the second file
 // out with a note, overwrite refuses it with an error naming both.
-func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cpDir string, recorded bool) *task {
-	other := m.keyHolderLocked(tgt, key)
-	if other == nil || other.path == path {
+//
+// tgt may be nil for an upload recorded by an earlier run: rec then names its
+// destination, resolved when the task starts.
+func (m *Manager) admitLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool) *task {
+	d := Destination{}
+	if tgt != nil {
+		d = tgt.destination()
+	} else if rec != nil {
+		d = *rec
+	}
+	newTask := func(key, cpDir string) *task {
 		t := m.newTaskLocked(path, key, tgt, size, cpDir)
+		if tgt == nil {
+			t.rec = rec
+		}
+		return t
+	}
+	other := m.keyHolderLocked(d, key)
+	if other == nil || other.path == path {
+		t := newTask(key, cpDir)
 		t.qid = qid
 		m.byQID[qid] = t
-		m.byKey[keyRef{tgt, key}] = t
+		m.byKey[refOf(d, key)] = t
 		if !recorded {
 			m.queue.add(queueEntryFor(t))
 		}
@@ -445,17 +475,17 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cp
 	switch m.opts.OnExists {
 	case Rename:
 		cand := key
-		for i := 1; m.keyHolderLocked(tgt, cand) != nil; i++ {
+		for i := 1; m.keyHolderLocked(d, cand) != nil; i++ {
 			cand = renamed(key, i)
 		}
-		t := m.newTaskLocked(path, cand, tgt, size, cpDir)
+		t := newTask(cand, cpDir)
 		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
-		m.byKey[keyRef{tgt, cand}] = t
+		m.byKey[refOf(d, cand)] = t
 		m.queue.add(queueEntryFor(t))
 		m.enqueueLocked(t)
 		return t
 	case Skip, SkipIdentical:
-		t := m.newTaskLocked(path, key, tgt, size, "")
+		t := newTask(key, "")
 		m.queued--
 		t.state = Skipped
 		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
@@ -464,7 +494,7 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cp
 	}
 	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
 		other.path, path, key, path)}
-	t := m.newTaskLocked(path, key, tgt, size, "")
+	t := newTask(key, "")
 	m.queued--
 	t.state = Failed
 	t.err = te
@@ -488,7 +518,17 @@ func checkKey(key string) error {
 }
 
 func qidFor(tgt *target, key, path string) string {
-	return strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+	return qidOf(Destination{ID: tgt.dest, Endpoint: tgt.endpoint, Bucket: tgt.bucket}, key, path)
+}
+
+// qidOf names an upload by its destination's identity (the endpoint for targets
+// without one), bucket, key and file.
+func qidOf(d Destination, key, path string) string {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return strings.TrimSuffix(checkpoint.Name(id, d.Bucket, key, path), checkpoint.Ext)
 }
 
 // duplicateLocked returns an unfinished task that already uploads path to key: two
@@ -722,6 +762,8 @@ func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 		StartedAt: t.started, EndedAt: t.ended}
 	if t.tgt != nil {
 		s.Bucket = t.tgt.bucket
+	} else if t.rec != nil {
+		s.Bucket = t.rec.Bucket
 	}
 	if t.state == Done {
 		s.Sent = t.size
@@ -870,7 +912,7 @@ func (m *Manager) cancelLocked(t *task) {
 
 // discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
 func (m *Manager) discardRecordLocked(t *task) {
-	if t.cpDir == "" || t.tgt == nil {
+	if t.cpDir == "" || (t.tgt == nil && t.rec == nil) {
 		return
 	}
 	cp := filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
@@ -880,8 +922,18 @@ func (m *Manager) discardRecordLocked(t *task) {
 	m.busy++
 	m.markBusyLocked()
 	m.wg.Add(1)
-	go func(tgt *target, key string) {
+	go func(tgt *target, rec *Destination, key string) {
 		defer m.wg.Done()
+		if tgt == nil {
+			// Recorded by an earlier run and never started: find its destination now
+			// (no lock held). When it is gone, only the local records are forgotten.
+			ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+			var err error
+			if tgt, err = m.resolveRecorded(ctx, *rec); err != nil {
+				m.log.Warn("forgetting an upload without aborting it on the server", "dest", rec.String(), "key", key, "err", err)
+			}
+			cancel()
+		}
 		if lk, err := acquireCPLock(lockPathOfCheckpoint(cp)); err == nil {
 			m.discardFile(tgt, key, cp)
 			lk.release()
@@ -892,7 +944,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 		m.busy--
 		m.checkIdleLocked()
 		m.mu.Unlock()
-	}(t.tgt, t.key)
+	}(t.tgt, t.rec, t.key)
 }
 
 // Retry requeues a failed or canceled task.
@@ -915,7 +967,7 @@ func (m *Manager) retryLocked(t *task) error {
 	if t.state != Failed && t.state != Canceled {
 		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
 	}
-	if t.tgt == nil {
+	if t.tgt == nil && t.rec == nil {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
 	}
 	t.err = nil
@@ -941,7 +993,7 @@ func (m *Manager) Remove(id TaskID) error {
 	if m.byQID[t.qid] == t {
 		delete(m.byQID, t.qid)
 	}
-	if r := (keyRef{t.tgt, t.key}); m.byKey[r] == t {
+	if r := t.keyRef(); m.byKey[r] == t {
 		delete(m.byKey, r)
 	}
 	for i, x := range m.tasks {
@@ -977,7 +1029,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && t.tgt != nil {
+		if t.state == Failed && (t.tgt != nil || t.rec != nil) {
 			m.retryLocked(t)
 		}
 	}
@@ -994,7 +1046,7 @@ func (m *Manager) ClearFinished() {
 			if m.byQID[t.qid] == t {
 				delete(m.byQID, t.qid)
 			}
-			if r := (keyRef{t.tgt, t.key}); m.byKey[r] == t {
+			if r := t.keyRef(); m.byKey[r] == t {
 				delete(m.byKey, r)
 			}
 			continue

@@ -84,7 +84,12 @@ const (
 
 // Target is where uploads go and how to reach it.
 type Target struct {
-	Profile  string // profile name, recorded in checkpoints; may be empty
+	// Dest is the destination's stable identity (a profile id), recorded in
+	// checkpoints and the durable queue so a later run finds the destination again
+	// through Config.Resolve even when its name or endpoint changed. Empty: the
+	// endpoint identifies it.
+	Dest     string
+	Profile  string // profile name, recorded in checkpoints for messages; may be empty
 	Endpoint string // e.g. https://oss-cn-hangzhou.aliyuncs.com or http://127.0.0.1:41234
 	Region   string // required for signature V4
 	Bucket   string

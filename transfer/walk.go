@@ -144,7 +144,7 @@ func (w *walker) flush() {
 				it.finished = true
 				continue
 			}
-			m.queue.add(queueRecFor(w.tgt, it.qid, it.path, it.key, it.size, w.cpDir))
+			m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
 		}
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
@@ -173,7 +173,7 @@ func (w *walker) flush() {
 		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
-			m.admitLocked(it.path, it.key, it.qid, w.tgt, it.size, w.cpDir, true)
+			m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
 		}
 	}
 	m.mu.Unlock()
