@@ -102,7 +102,8 @@ type task struct {
 	callback string
 	started  time.Time
 	ended    time.Time
-	cpDir    string // checkpoint dir for this task ("" = none)
+	retryAt  time.Time // next attempt while waiting out a backoff
+	cpDir    string    // checkpoint dir for this task ("" = none)
 	rt       *running
 }
 
@@ -759,7 +760,7 @@ func (m *Manager) Len() int {
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
 		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
-		StartedAt: t.started, EndedAt: t.ended}
+		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
 	if t.tgt != nil {
 		s.Bucket = t.tgt.bucket
 	} else if t.rec != nil {

@@ -365,11 +365,18 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 				j.m.setStateLocked(j.t, Retrying)
 			}
 			j.t.err = te
+			wait := backoff(p, attempt)
+			j.t.retryAt = time.Now().Add(wait)
 			j.t.version++
 			j.m.mu.Unlock()
 			j.m.notify()
 			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
-			if sleepCtx(ctx, backoff(p, attempt)) != nil {
+			slept := sleepCtx(ctx, wait)
+			j.m.mu.Lock()
+			j.t.retryAt = time.Time{}
+			j.t.version++
+			j.m.mu.Unlock()
+			if slept != nil {
 				return &stepErr{kind: kindCanceled, te: &TaskError{Op: op, Message: op + ": stopped", Err: ctx.Err()}}
 			}
 			continue
