@@ -32,6 +32,10 @@ type Config struct {
 	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
+	// OnFinished, when set, receives a snapshot of every task that ends done, failed,
+	// canceled or skipped, in order, on a goroutine of its own: it may be slow, but
+	// Close waits for it.
+	OnFinished func(TaskSnapshot)
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -79,6 +83,7 @@ type Manager struct {
 	queued   int              // tasks in state Queued
 	idle     chan struct{}
 	closed   bool
+	fin      finisher
 }
 
 // task is one file. Keep it small: 100,000 of them may sit in the queue.
@@ -102,6 +107,8 @@ type task struct {
 	ended    time.Time
 	cpDir    string // checkpoint dir for this task ("" = none)
 	rt       *running
+	crc      uint64 // the stored object's verified CRC64, once done
+	retries  int32  // transient failures retried, over the task's life
 }
 
 // running is the part of a task that exists only while it uploads.
@@ -390,6 +397,7 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	t.state = Failed
 	t.err = te
 	t.ended = time.Now()
+	m.finishedLocked(t)
 }
 
 func (m *Manager) enqueueLocked(t *task) {
@@ -530,6 +538,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	}
 	if t.state.Finished() {
 		t.ended = time.Now()
+		m.finishedLocked(t)
 	}
 	if t.state == Failed && t.err != nil {
 		m.log.Warn("upload failed", "path", t.path, "key", t.key, "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
@@ -587,8 +596,9 @@ func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
 		StartedAt: t.started, EndedAt: t.ended}
 	if t.tgt != nil {
-		s.Bucket = t.tgt.bucket
+		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
 	}
+	s.CRC64, s.Retries = t.crc, int(t.retries)
 	if t.state == Done {
 		s.Sent = t.size
 	}
@@ -728,6 +738,7 @@ func (m *Manager) cancelLocked(t *task) {
 	}
 	m.setStateLocked(t, Canceled)
 	t.ended = time.Now()
+	m.finishedLocked(t)
 	m.queue.del(t.qid)
 	m.discardRecordLocked(t)
 	m.checkIdleLocked()
@@ -958,6 +969,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.fin.wait()
 	m.mu.Lock()
 	if m.idle != nil {
 		close(m.idle)

@@ -259,6 +259,7 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			}
 			j.t.err = te
 			j.t.version++
+			j.t.retries++
 			j.m.mu.Unlock()
 			j.m.notify()
 			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
@@ -919,5 +920,6 @@ func (j *job) verify(ctx context.Context, hdr http.Header, want uint64, op strin
 			"the stored object %s does not match the file: server CRC64 %s, uploaded data %d; it was not marked done", j.key, got, want),
 			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID)}}
 	}
+	j.setCRC(want)
 	return nil
 }
