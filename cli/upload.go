@@ -284,6 +284,7 @@ func (f *uploadFlags) run(ctx context.Context, env *Env, queue func(*transfer.Ma
 	}
 	defer logCloser.Close()
 	cfg.Logger = logger.With("cmd", name)
+	defer recordHistory(&cfg, env)() // closes after m.Close below has delivered every task
 	m, err := transfer.NewManager(cfg)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
