@@ -32,6 +32,10 @@ type Config struct {
 	Resolve Resolver
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
+	// OnFinished, when set, receives a snapshot of every task that ends done, failed,
+	// canceled or skipped, in order, on a goroutine of its own: it may be slow, but
+	// Close waits for it.
+	OnFinished func(TaskSnapshot)
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -80,6 +84,7 @@ type Manager struct {
 	queued   int              // tasks in state Queued
 	idle     chan struct{}
 	closed   bool
+	fin      finisher
 }
 
 // task is one file. Keep it small: 100,000 of them may sit in the queue.
@@ -105,6 +110,8 @@ type task struct {
 	retryAt  time.Time // next attempt while waiting out a backoff
 	cpDir    string    // checkpoint dir for this task ("" = none)
 	rt       *running
+	crc      uint64 // the stored object's verified CRC64, once done
+	retries  int32  // transient failures retried, over the task's life
 }
 
 // running is the part of a task that exists only while it uploads.
@@ -565,6 +572,7 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	t.state = Failed
 	t.err = te
 	t.ended = time.Now()
+	m.finishedLocked(t)
 }
 
 func (m *Manager) enqueueLocked(t *task) {
@@ -705,6 +713,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	}
 	if t.state.Finished() {
 		t.ended = time.Now()
+		m.finishedLocked(t)
 	}
 	if t.state == Failed && t.err != nil {
 		m.log.Warn("upload failed", "path", t.path, "key", t.key, "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
@@ -762,10 +771,11 @@ func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
 		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
 	if t.tgt != nil {
-		s.Bucket = t.tgt.bucket
+		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
 	} else if t.rec != nil {
-		s.Bucket = t.rec.Bucket
+		s.Bucket, s.Profile = t.rec.Bucket, t.rec.Profile
 	}
+	s.CRC64, s.Retries = t.crc, int(t.retries)
 	if t.state == Done {
 		s.Sent = t.size
 	}
@@ -905,6 +915,7 @@ func (m *Manager) cancelLocked(t *task) {
 	}
 	m.setStateLocked(t, Canceled)
 	t.ended = time.Now()
+	m.finishedLocked(t)
 	m.queue.del(t.qid)
 	m.discardRecordLocked(t)
 	m.checkIdleLocked()
@@ -1151,6 +1162,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.fin.wait()
 	m.mu.Lock()
 	if m.idle != nil {
 		close(m.idle)

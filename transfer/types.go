@@ -184,6 +184,9 @@ type TaskSnapshot struct {
 	Version   uint64 // bumps on every change, so rows can skip redundant updates
 	StartedAt time.Time
 	EndedAt   time.Time
+	CRC64     uint64 // the stored object's CRC64, verified against the file; set when Done
+	Retries   int    // transient failures retried so far
+	Profile   string // the settings profile the destination came from; may be empty
 }
 
 // Totals sums all tasks of a Manager.

@@ -368,6 +368,7 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			wait := backoff(p, attempt)
 			j.t.retryAt = time.Now().Add(wait)
 			j.t.version++
+			j.t.retries++
 			j.m.mu.Unlock()
 			j.m.notify()
 			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
@@ -1215,5 +1216,6 @@ func (j *job) verify(ctx context.Context, hdr http.Header, want uint64, op strin
 			"the stored object %s does not match the file: server CRC64 %s, uploaded data %d; it was not marked done", j.key, got, want),
 			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID)}}
 	}
+	j.setCRC(want)
 	return nil
 }
