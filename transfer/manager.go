@@ -453,6 +453,12 @@ func (m *Manager) keyHolderLocked(d Destination, key string) *task {
 // tgt may be nil for an upload recorded by an earlier run: rec then names its
 // destination, resolved when the task starts.
 func (m *Manager) admitLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool) *task {
+	return m.admitWithLocked(path, key, qid, tgt, rec, size, cpDir, recorded, nil)
+}
+
+// admitWithLocked is admitLocked with setup run on a queued task before it can
+// start (a resumed upload's progress).
+func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool, setup func(*task)) *task {
 	d := Destination{}
 	if tgt != nil {
 		d = tgt.destination()
@@ -475,6 +481,9 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, rec *Destinati
 		if !recorded {
 			m.queue.add(queueEntryFor(t))
 		}
+		if setup != nil {
+			setup(t)
+		}
 		m.enqueueLocked(t)
 		return t
 	}
@@ -489,7 +498,7 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, rec *Destinati
 		t := newTask(cand, cpDir)
 		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
 		m.byKey[refOf(d, cand)] = t
-		m.queue.add(queueEntryFor(t))
+		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
 		m.enqueueLocked(t)
 		return t
 	case Skip, SkipIdentical:

@@ -170,11 +170,11 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 		if cpDir == "" && m.opts.EnableCheckpoint {
 			cpDir = cpDirFor(m.stateDir, m.opts)
 		}
-		t := m.admitLocked(u.Path, u.Key, qid, nil, &d, u.Size, cpDir, false)
-		if t.state == Queued {
+		done := u.Done
+		m.admitWithLocked(u.Path, u.Key, qid, nil, &d, u.Size, cpDir, false, func(t *task) {
 			t.resumed = true
-			t.done = u.Done
-		}
+			t.done = done
+		})
 	}
 	for _, u := range walks {
 		m.resumeWalkLocked(u)
