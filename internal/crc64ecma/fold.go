@@ -20,6 +20,20 @@ import (
 // bits), so each constant is x^(k−1) mod P. The last 128 bits R are reduced to
 // R·x^64 mod P, the CRC register, with one more fold and a Barrett reduction.
 
+// updateCLMUL (in assembly) folds p, whose length is a non-zero multiple of
+// 16, into the raw register reg (the inverse of a crc64.Update result) using
+// the constants k and returns the new raw register.
+
+func update(crc uint64, p []byte) uint64 {
+	if !useCLMUL || len(p) < 16 {
+		return updateGeneric(crc, p)
+	}
+	n := len(p) &^ 15
+	reg := updateCLMUL(^crc, p[:n], &foldConsts)
+	// The tail of fewer than 16 bytes goes through the table.
+	return updateGeneric(^reg, p[n:])
+}
+
 // foldConsts is laid out as the assembly loads it, in 16-byte pairs.
 var foldConsts = [6]uint64{
 	xPow(1024+63, 0), xPow(1024-1, 0), // fold eight blocks by 1024 bits
