@@ -430,9 +430,7 @@ func (m *Manager) keyHolderLocked(tgt *target, key string) *task {
 func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cpDir string, recorded bool) *task {
 	other := m.keyHolderLocked(tgt, key)
 	if other == nil || other.path == path {
-		t := m.newTaskLocked(path, key, tgt, size, cpDir)
-		t.qid = qid
-		m.byQID[qid] = t
+		t := m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
 		m.byKey[keyRef{tgt, key}] = t
 		if !recorded {
 			m.queue.add(queueEntryFor(t))
@@ -504,10 +502,18 @@ func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
 }
 
 func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir string) *task {
-	m.nextID++
-	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued}
+	qid := ""
 	if tgt != nil {
-		t.qid = qidFor(tgt, key, path)
+		qid = qidFor(tgt, key, path)
+	}
+	return m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
+}
+
+// newTaskQIDLocked is newTaskLocked with the identity already worked out.
+func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, size int64, cpDir string) *task {
+	m.nextID++
+	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued, qid: qid}
+	if tgt != nil {
 		m.byQID[t.qid] = t
 	}
 	m.tasks = append(m.tasks, t)

@@ -16,6 +16,7 @@ type walker struct {
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
+	limit int // batch size: grows so a big walk needs few fsyncs while the first files show at once
 	// done holds the identities the queue records as finished; set when a walk
 	// interrupted by a crash is walked again, so finished files are not sent twice.
 	done map[string]bool
@@ -120,8 +121,12 @@ func (w *walker) fail(path, key, op, msg string) {
 
 func (w *walker) push(it walkItem) {
 	w.batch = append(w.batch, it)
-	if len(w.batch) >= 1000 {
+	if w.limit == 0 {
+		w.limit = 256
+	}
+	if len(w.batch) >= w.limit {
 		w.flush()
+		w.limit = min(w.limit*2, 8192)
 	}
 }
 
