@@ -95,6 +95,7 @@ type task struct {
 	resumed  bool
 	inQueue  bool // present in m.pending
 	credWait bool // paused for expired credentials
+	conflict bool // skipped or refused: another source holds the key
 	version  uint64
 	err      *TaskError
 	note     string
@@ -457,6 +458,7 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cp
 		m.queued--
 		t.state = Skipped
 		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
+		t.conflict = true
 		t.ended = time.Now()
 		return t
 	}
@@ -466,6 +468,7 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cp
 	m.queued--
 	t.state = Failed
 	t.err = te
+	t.conflict = true
 	t.ended = time.Now()
 	return t
 }
@@ -724,7 +727,7 @@ func (m *Manager) Len() int {
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
-		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
+		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
 		StartedAt: t.started, EndedAt: t.ended}
 	if t.tgt != nil {
 		s.Bucket = t.tgt.bucket

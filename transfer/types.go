@@ -165,17 +165,20 @@ type TaskSnapshot struct {
 	Done   int64 // bytes confirmed uploaded
 	// Sent counts bytes sent so far, including parts still in flight (>= Done); it
 	// moves smoothly, so progress bars should draw it.
-	Sent      int64
-	State     State
-	Speed     float64       // bytes per second, smoothed
-	ETA       time.Duration // 0 when unknown
-	Err       *TaskError    // set in Failed and Retrying
-	Note      string        // e.g. "file changed since last run, restarted from zero"
-	Callback  string        // the callback server's reply, when a callback was set
-	Resumed   bool          // continued from a checkpoint
-	Version   uint64        // bumps on every change, so rows can skip redundant updates
-	StartedAt time.Time
-	EndedAt   time.Time
+	Sent     int64
+	State    State
+	Speed    float64       // bytes per second, smoothed
+	ETA      time.Duration // 0 when unknown
+	Err      *TaskError    // set in Failed and Retrying
+	Note     string        // e.g. "file changed since last run, restarted from zero"
+	Callback string        // the callback server's reply, when a callback was set
+	Resumed  bool          // continued from a checkpoint
+	// KeyConflict is set when another file queued earlier holds this file's key
+	// and the on-exists policy skipped or refused this one (see Note or Err).
+	KeyConflict bool
+	Version     uint64 // bumps on every change, so rows can skip redundant updates
+	StartedAt   time.Time
+	EndedAt     time.Time
 }
 
 // Totals sums all tasks of a Manager.

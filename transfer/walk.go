@@ -16,7 +16,7 @@ type walker struct {
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
-	limit int // batch size: grows so a big walk needs few fsyncs while the first files show at once
+	limit  int // batch size: grows so a big walk needs few fsyncs while the first files show at once
 	// done holds the identities the queue records as finished; set when a walk
 	// interrupted by a crash is walked again, so finished files are not sent twice.
 	done map[string]bool
