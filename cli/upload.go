@@ -152,6 +152,13 @@ func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, fu
 	if t.Endpoint == "" || t.Bucket == "" {
 		return cfg, closer, errors.New("give --endpoint and --bucket, or --profile")
 	}
+	// Usage errors end here, before any request goes out.
+	if err := transfer.ValidateEndpoint(t.Endpoint); err != nil {
+		return cfg, closer, fmt.Errorf("--endpoint: %w", err)
+	}
+	if err := transfer.ValidateBucket(t.Bucket); err != nil {
+		return cfg, closer, fmt.Errorf("--bucket: %w", err)
+	}
 	if t.Credentials == nil {
 		return cfg, closer, errors.New("no credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), or use --profile")
 	}
@@ -195,6 +202,9 @@ func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, fu
 	}
 	if set["checkpoint-dir"] {
 		o.CheckpointDir = f.checkpointDir
+	}
+	if err := o.Validate(); err != nil {
+		return cfg, closer, err
 	}
 	return cfg, closer, nil
 }

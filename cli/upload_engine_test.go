@@ -93,3 +93,36 @@ func TestUploadUnwritableQueueDir(t *testing.T) {
 		t.Fatal("uploaded although the queue cannot be written")
 	}
 }
+
+// Usage errors exit 2 naming the flag, before any request reaches the server.
+func TestUploadUsageErrors(t *testing.T) {
+	s := newTestServer(t)
+	f := filepath.Join(t.TempDir(), "f.txt")
+	os.WriteFile(f, []byte("x"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--endpoint", "ftp://example.com"}, "--endpoint"},
+		{[]string{"--endpoint", "http://exa mple.com"}, "--endpoint"},
+		{[]string{"--endpoint", "http://127.0.0.1:99999"}, "--endpoint"},
+		{[]string{"--bucket", "Bad_Bucket"}, "--bucket"},
+		{[]string{"--part-size", "0"}, "--part-size"},
+		{[]string{"--part-size", "6GiB"}, "--part-size"},
+		{[]string{"--task-num", "0"}, "--task-num"},
+		{[]string{"--task-num", "1000"}, "--task-num"},
+		{[]string{"--jobs", "0"}, "--jobs"},
+		{[]string{"--jobs", "65"}, "--jobs"},
+	} {
+		args := append([]string{"upload", "--endpoint", s.URL, "--bucket", s.Bucket(), "--state-dir", t.TempDir()}, tc.args...)
+		r := run(t, s, nil, append(args, f)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.flag) {
+			t.Fatalf("%v: exit %d\n%s", tc.args, r.code, r.stderr)
+		}
+	}
+	for _, op := range []string{ossemu.OpPutObject, ossemu.OpHeadObject, ossemu.OpInitiateMultipartUpload, ossemu.OpGetBucketInfo} {
+		if n := s.Requests(op); n != 0 {
+			t.Fatalf("%d %s requests for usage errors", n, op)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,9 @@ type Config struct {
 	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
+	// ReplyTimeout is how long a request waits for the server before it counts as
+	// "no reply from the server"; 0 means DefaultReplyTimeout.
+	ReplyTimeout time.Duration
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -50,6 +54,8 @@ type Manager struct {
 	log      *slog.Logger
 	stateDir string
 	retry    RetryPolicy
+	// replyTimeout is Config.ReplyTimeout with the default filled in.
+	replyTimeout time.Duration
 
 	limiter *ratelimit.Limiter
 	sem     *semaphore
@@ -149,7 +155,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
-		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(),
+		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(), replyTimeout: cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout),
 		limiter: ratelimit.New(opts.LimitRate),
 		sem:     newSemaphore(partsLimit(opts)),
 		creds:   &swapCreds{},

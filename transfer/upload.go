@@ -338,7 +338,13 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			// Retrying cannot bring the bytes back: fail at once, not after a minute of retries.
 			return localErr(op, fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), err)
 		}
-		kind, te := classify(ctx, op, j.tgt, err)
+		kind, te := classifyTimeout(ctx, op, j.tgt, err, j.m.replyTimeout)
+		if kind == kindNoReply {
+			kind = kindRetry
+			if attempt >= noReplyAttempts {
+				return &stepErr{kind: kindFatal, te: te}
+			}
+		}
 		if kind == kindRetry && attempt < p.MaxAttempts {
 			j.m.mu.Lock()
 			if j.t.state != Retrying {
