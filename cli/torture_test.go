@@ -22,9 +22,9 @@ import (
 // the bytes sent again must stay within what was in flight at each kill. Three
 // kills by default; OSSDROP_TORTURE=1 makes it 20 (OSSDROP_TORTURE_SEED repeats a run).
 func TestKillTorture(t *testing.T) {
-	kills := 3
+	kills, bigParts := 3, 30
 	if os.Getenv("OSSDROP_TORTURE") != "" {
-		kills = 20
+		kills, bigParts = 20, 150 // enough work left for every kill
 	}
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv("OSSDROP_TORTURE_SEED"); v != "" {
@@ -51,7 +51,7 @@ func TestKillTorture(t *testing.T) {
 	var bigs []string
 	for i := 0; i < 2; i++ {
 		p := filepath.Join(src, fmt.Sprintf("big%d.bin", i))
-		data := rnd(30*partSize+rng.IntN(partSize), seed+uint64(1000+i))
+		data := rnd(bigParts*partSize+rng.IntN(partSize), seed+uint64(1000+i))
 		os.WriteFile(p, data, 0o644)
 		want[filepath.Base(p)] = data
 		bigs = append(bigs, p)

@@ -147,9 +147,23 @@ func (w *walker) flush() {
 			it.qid = qidFor(w.tgt, it.key, it.path)
 			if w.done[it.qid] {
 				it.finished = true
-				continue
 			}
-			m.queue.add(queueRecFor(w.tgt, it.qid, it.path, it.key, it.size, w.cpDir))
+		}
+		if w.done != nil {
+			// Walking again after a crash: a file resumed from its own record (and
+			// perhaps finished already) must not be recorded as new again.
+			m.mu.Lock()
+			for i := range w.batch {
+				if it := &w.batch[i]; it.te == nil && m.byQID[it.qid] != nil {
+					it.finished = true
+				}
+			}
+			m.mu.Unlock()
+		}
+		for i := range w.batch {
+			if it := &w.batch[i]; it.te == nil && !it.finished {
+				m.queue.add(queueRecFor(w.tgt, it.qid, it.path, it.key, it.size, w.cpDir))
+			}
 		}
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
@@ -169,8 +183,6 @@ func (w *walker) flush() {
 	for _, it := range w.batch {
 		switch {
 		case it.finished:
-		case w.done != nil && m.byQID[it.qid] != nil:
-			// Walking again after a crash: this file was resumed from its own record.
 		case it.te != nil:
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:
