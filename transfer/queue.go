@@ -297,6 +297,13 @@ func pathInLine(line []byte) string {
 	return p
 }
 
+// CompactQueue rewrites the durable queue under stateDir as closing a Manager does:
+// journals no running ossdrop holds become one file of unfinished records, and
+// unreadable lines move to a kept unreadable-*.txt file.
+func CompactQueue(stateDir string) error {
+	return compactQueue(filepath.Join(stateDir, "queue"))
+}
+
 func compactQueue(dir string) error {
 	latest, used, _, bad := queueState(dir, true)
 	if len(used) == 0 {

@@ -372,6 +372,12 @@ func (m *Manager) Orphans(ctx context.Context) ([]Orphan, error) {
 	return kept, nil
 }
 
+func (m *Manager) uploadIDLive(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.uploadIDLiveLocked(id)
+}
+
 func (m *Manager) uploadIDLiveLocked(id string) bool {
 	for _, t := range m.runSet {
 		if t.cpDir == "" {
