@@ -245,6 +245,7 @@ func TestRealFirstRunJourneyOnLocalBucket(t *testing.T) {
 // which is typed once into the window, and then the upload completes.
 func TestRealProfileJourneyWaitsForTheSecret(t *testing.T) {
 	e := setupWindow(t)
+	e.startWM() // gives the window the keyboard focus, as a desktop does
 	slow := e.srv.Inject(ossemu.Fault{Match: ossemu.MatchOp("UploadPart"), Bandwidth: 4 << 20})
 	defer slow()
 	name := "journey-" + strings.ReplaceAll(filepath.Base(e.home), " ", "")
@@ -294,6 +295,8 @@ func TestRealProfileJourneyWaitsForTheSecret(t *testing.T) {
 	}
 	e.screenshot("journey-04-waiting-for-secret.png")
 	// The window asks once, with the focus in the secret field: type it, Enter.
+	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", "^ossdrop$"))[0]
+	e.xdotool("windowactivate", "--sync", id)
 	e.xdotool("type", "--delay", "5", e.srv.AccessKeySecret)
 	e.xdotool("key", "Return")
 	e.waitNoUnfinished(a)
