@@ -17,6 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -48,6 +51,7 @@ type Core struct {
 	loadErr error
 	local   *settings.LocalBucket
 	mgr     *transfer.Manager
+	hist    *history.Recorder
 }
 
 // Open loads the settings (giving profiles written before ids their id, saved at
@@ -495,15 +499,44 @@ func (c *Core) LocalBucket(ctx context.Context) (*settings.LocalBucket, error) {
 
 // NewManager builds the transfer.Manager for t and o, resolving uploads recorded
 // by earlier runs through Resolve. The core closes it in Close.
+//
+// Every task that ends is recorded in the upload history of the state directory,
+// for the window and the command line alike.
 func (c *Core) NewManager(t transfer.Target, o transfer.Options) (*transfer.Manager, error) {
-	m, err := transfer.NewManager(transfer.Config{Target: t, Options: o, StateDir: c.opts.StateDir, Logger: c.log, Resolve: c.Resolve})
+	cfg := transfer.Config{Target: t, Options: o, StateDir: c.opts.StateDir, Logger: c.log, Resolve: c.Resolve}
+	rec, err := history.Open(c.opts.StateDir, history.Options{
+		Secrets: func() []string { return secretsOf(t.Credentials) },
+		OnError: func(err error) { c.log.Warn("upload history", "err", err) },
+	})
 	if err != nil {
+		c.log.Warn("upload history is off", "err", err)
+		rec = nil
+	} else {
+		cfg.OnFinished = rec.RecordTask
+	}
+	m, err := transfer.NewManager(cfg)
+	if err != nil {
+		if rec != nil {
+			rec.Close()
+		}
 		return nil, err
 	}
 	c.mu.Lock()
-	c.mgr = m
+	c.mgr, c.hist = m, rec
 	c.mu.Unlock()
 	return m, nil
+}
+
+// secretsOf lists the values of p that must never be written to the state dir.
+func secretsOf(p oss.CredentialsProvider) []string {
+	if p == nil {
+		return nil
+	}
+	cr := p.GetCredentials()
+	if cr == nil {
+		return nil
+	}
+	return []string{cr.GetAccessKeySecret(), cr.GetSecurityToken()}
 }
 
 // CheckProfile runs the connection test for a profile, saved or not; creds,
@@ -525,12 +558,15 @@ func (c *Core) CheckProfile(ctx context.Context, p settings.Profile, creds *sett
 // Close stops the Manager (uploads resume next launch) and then the Local bucket.
 func (c *Core) Close() error {
 	c.mu.Lock()
-	m, lb := c.mgr, c.local
-	c.mgr, c.local = nil, nil
+	m, lb, h := c.mgr, c.local, c.hist
+	c.mgr, c.local, c.hist = nil, nil, nil
 	c.mu.Unlock()
 	var errs []error
 	if m != nil {
 		errs = append(errs, m.Close())
+	}
+	if h != nil {
+		errs = append(errs, h.Close()) // after the Manager has delivered every task
 	}
 	if lb != nil {
 		errs = append(errs, lb.Close())

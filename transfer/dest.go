@@ -101,11 +101,15 @@ func (m *Manager) resolveRecorded(ctx context.Context, d Destination) (*target, 
 	return m.resolveLocked(t, creds)
 }
 
-// destOf is the destination a task's records name.
+// destination is the destination a resolved target stands for.
+func (g *target) destination() Destination {
+	return Destination{ID: g.dest, Profile: g.profile, Endpoint: g.endpoint, Region: g.region, Bucket: g.bucket, AuthV4: g.authV4}
+}
+
+// destination is the destination a task's records name.
 func (t *task) destination() Destination {
 	if t.tgt != nil {
-		g := t.tgt
-		return Destination{ID: g.dest, Profile: g.profile, Endpoint: g.endpoint, Region: g.region, Bucket: g.bucket, AuthV4: g.authV4}
+		return t.tgt.destination()
 	}
 	if t.rec != nil {
 		return *t.rec

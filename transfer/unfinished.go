@@ -31,6 +31,9 @@ type Unfinished struct {
 	// file sits in that Manager's queue. Such entries are listed so a front end can
 	// show them, but ResumeUnfinished and DiscardUnfinished leave them alone.
 	InUse bool
+	// Walk is set for a file or folder handed to Add whose walk had not finished
+	// (Key holds the prefix): resuming walks it again, leaving out files already done.
+	Walk  bool
 	id    string
 	cpDir string
 }
@@ -42,7 +45,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 	if stateDir == "" {
 		stateDir = DefaultStateDir()
 	}
-	latest, _, qerrs := queueState(filepath.Join(stateDir, "queue"), false)
+	latest, _, qerrs, _ := queueState(filepath.Join(stateDir, "queue"), false)
 	dirs := map[string]bool{filepath.Join(stateDir, "checkpoints"): true}
 	for _, r := range latest {
 		if r.CPDir != "" {
@@ -87,7 +90,12 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 		}
 	}
 	for id, r := range latest {
-		if r.Op != "add" || seen[id] {
+		if r.Op == opWalk {
+			out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
+				Region: r.Region, AuthV4: r.AuthV4, InUse: r.live, Walk: true, id: id, cpDir: r.CPDir})
+			continue
+		}
+		if r.Op != opAdd || seen[id] {
 			continue
 		}
 		inUse := r.live
@@ -98,7 +106,12 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			Size: r.Size, Region: r.Region, AuthV4: r.AuthV4, InUse: inUse, id: id, cpDir: r.CPDir})
 	}
 	for _, e := range qerrs {
-		out = append(out, Unfinished{Err: e})
+		u := Unfinished{Err: e}
+		var le *QueueLineError
+		if errors.As(e, &le) {
+			u.Path = le.Path
+		}
+		out = append(out, u)
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].Path != out[b].Path {
@@ -125,8 +138,13 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	if m.closed {
 		return
 	}
+	var walks []Unfinished
 	for _, u := range items {
-		if u.Path == "" || u.Key == "" {
+		if u.Walk && u.Path != "" && !u.InUse {
+			walks = append(walks, u)
+			continue
+		}
+		if u.Path == "" || u.Key == "" || u.Walk {
 			continue
 		}
 		if u.InUse {
@@ -152,16 +170,63 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 		if cpDir == "" && m.opts.EnableCheckpoint {
 			cpDir = cpDirFor(m.stateDir, m.opts)
 		}
-		t := m.newTaskLocked(u.Path, u.Key, nil, u.Size, cpDir)
-		t.rec = &d
-		t.qid = qid
-		m.byQID[qid] = t
-		t.resumed = true
-		t.done = u.Done
-		m.queue.add(queueEntryFor(t))
-		m.enqueueLocked(t)
+		done := u.Done
+		m.admitWithLocked(u.Path, u.Key, qid, nil, &d, u.Size, cpDir, false, func(t *task) {
+			t.resumed = true
+			t.done = done
+		})
+	}
+	for _, u := range walks {
+		m.resumeWalkLocked(u)
 	}
 	m.notify()
+}
+
+// resumeWalkLocked walks again a file or folder whose walk a crash interrupted,
+// leaving out the files the queue records as finished.
+//
+// Its destination is resolved on the walk's goroutine, with no lock held, since
+// that may wait for a keyring or start a server.
+func (m *Manager) resumeWalkLocked(u Unfinished) {
+	d := u.Destination()
+	cpDir := u.cpDir
+	if cpDir == "" && m.opts.EnableCheckpoint {
+		cpDir = cpDirFor(m.stateDir, m.opts)
+	}
+	r := walkRecFor(d, u.Path, u.Key, cpDir)
+	m.queue.add(r) // this Manager owns the walk now
+	m.busy++
+	m.markBusyLocked()
+	dir := filepath.Join(m.stateDir, "queue")
+	ids := []string{r.ID}
+	if u.id != "" && u.id != r.ID {
+		ids = append(ids, u.id)
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		tgt, err := m.resolveRecorded(m.ctx, d)
+		w := &walker{m: m, tgt: tgt, tgtErr: err, cpDir: cpDir}
+		if err != nil {
+			// The walk record stays, so a later launch (with the secret entered, or
+			// the profile back) walks it again.
+			m.mu.Lock()
+			m.failedTaskLocked(u.Path, u.Key, nil, &TaskError{Op: "resume", Message: err.Error(), Err: err})
+			m.busy--
+			m.checkIdleLocked()
+			m.mu.Unlock()
+			m.notify()
+			return
+		}
+		latest, _, _, _ := queueState(dir, false)
+		w.done = map[string]bool{}
+		for id, r := range latest {
+			if r.Op == opDel {
+				w.done[id] = true
+			}
+		}
+		m.walkNow(w, []string{u.Path}, u.Key, ids)
+	}()
 }
 
 // inUseMessage says who owns an upload that is InUse.
