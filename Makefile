@@ -15,7 +15,8 @@ RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland
 # ... and what the tests drive: a real X server, a real drag and drop, a real
 # Secret Service, screenshots, and the Windows cross-compiler.
 TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
-             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git
+             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git \
+             openbox wmctrl
 # ... and Node.js, which runs the official JavaScript OSS client (ali-oss,
 # pinned in ossemu/testdata/alioss) against the local server.
 TEST_PKGS += nodejs

@@ -922,6 +922,9 @@ func (m *Manager) resumeLocked(t *task) {
 	if t.state != Paused || t.rt != nil {
 		return
 	}
+	if t.credWait && t.rec != nil {
+		t.tgt = nil // recorded: find its destination and credentials again when it starts
+	}
 	t.credWait = false
 	m.setStateLocked(t, Queued)
 	m.enqueueLocked(t)

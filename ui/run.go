@@ -23,7 +23,8 @@ const AppID = "io.github.ossdrop.ossdrop"
 func Run(ctx context.Context, l app.Launch) int {
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(assets.Icon)
-	cfg := Config{Backend: l.Manager, Target: l.Target, Prefix: l.Prefix, Logger: l.Log, Icon: assets.Icon}
+	cfg := Config{Backend: l.Manager, Target: l.Target, Prefix: l.Prefix, Logger: l.Log, Icon: assets.Icon,
+		Tray: app.TrayAvailable()}
 	if !l.Fixed {
 		cfg.Core = l.Core
 	}

@@ -41,6 +41,9 @@ type Config struct {
 	// CloseToTray hides the window on close instead of quitting, when the
 	// desktop has a system tray.
 	CloseToTray bool
+	// Tray says a system tray really exists (app.TrayAvailable): only then
+	// is the tray icon set up and the window ever hidden.
+	Tray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
 	// Core enables the profile picker and the settings dialog. Without it
@@ -154,7 +157,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
-	w.setupTray(cfg.Icon)
+	w.setupTray(cfg.Icon, cfg.Tray)
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
@@ -277,6 +280,8 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func (w *Window) addShortcuts() {
 	c := w.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.QuitRequested() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { w.AddFilesDialog() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift},
