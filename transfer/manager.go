@@ -258,7 +258,9 @@ func (m *Manager) Changed() <-chan struct{} { return m.changed }
 // Add queues files and folders for upload under prefix; it returns at once. Folders
 // are walked on a goroutine; folder "dir" becomes keys prefix+"dir/"+relative path.
 // A non-empty prefix without a trailing "/" gets one.
-func (m *Manager) Add(paths []string, prefix string) {
+func (m *Manager) Add(paths []string, prefix string) { m.add(paths, prefix, false) }
+
+func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	prefix = normPrefix(prefix)
 	m.mu.Lock()
 	if m.closed {
@@ -276,7 +278,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		w := &walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}
+		w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}
 		for _, p := range paths {
 			if m.ctx.Err() != nil {
 				break

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +13,16 @@ import (
 // Manager's lock a hundred times rather than a hundred thousand.
 type walker struct {
 	m      *Manager
+	ctx    context.Context
 	tgt    *target
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
+	// skipHidden leaves out files and folders inside dropped folders whose
+	// names start with "." (IsHidden).
+	skipHidden bool
+	// survey, when set, only counts what would be queued (Survey).
+	survey *FolderSurvey
 }
 
 type walkItem struct {
@@ -63,7 +70,7 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 // walkDir follows symlinks, remembering the directories on the current path so a link
 // back to an ancestor is reported as a loop instead of recursing forever.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
-	if w.m.ctx.Err() != nil {
+	if w.ctx.Err() != nil {
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -74,6 +81,9 @@ func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 		}
 	}
 	for _, e := range entries {
+		if w.skipHidden && IsHidden(e.Name()) {
+			continue
+		}
 		p := filepath.Join(dir, e.Name())
 		key := keyPrefix + toSlash(e.Name())
 		var st os.FileInfo
@@ -114,6 +124,10 @@ func (w *walker) fail(path, key, op, msg string) {
 }
 
 func (w *walker) push(it walkItem) {
+	if w.survey != nil {
+		w.survey.count(it)
+		return
+	}
 	w.batch = append(w.batch, it)
 	if len(w.batch) >= 1000 {
 		w.flush()
