@@ -136,7 +136,7 @@ func DefaultTransfer() TransferDefaults {
 		TaskNum:    4,
 		Jobs:       2,
 		Checkpoint: true,
-		OnExists:   transfer.Overwrite.String(),
+		OnExists:   transfer.Ask.String(), // the window asks; the command line has its own default
 	}
 }
 

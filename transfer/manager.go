@@ -32,6 +32,9 @@ type Config struct {
 	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
+	// OnExistsAsk answers the Ask policy for one existing object; see
+	// Manager.SetOnExistsAsk, which can also set it later.
+	OnExistsAsk AskFunc
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -56,6 +59,7 @@ type Manager struct {
 	creds   *swapCreds
 	changed chan struct{}
 	queue   *durableQueue
+	ask     asker // answers the Ask policy
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -160,6 +164,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		byID:    map[TaskID]*task{},
 		byQID:   map[string]*task{},
 	}
+	m.ask.f = cfg.OnExistsAsk
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
 	m.wg.Add(1)

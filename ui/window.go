@@ -94,6 +94,8 @@ type Window struct {
 	onQuit       func() // tests replace app.Quit
 	lastCopied   string // for tests: the clipboard of the test driver is per window
 	flashMsg     string // shown in the summary line for a moment
+	folderDialog dialog.Dialog
+	exists       existsAsker
 
 	profiles      *Profiles
 	cfg           settings.Config // the settings as last loaded or saved
@@ -157,6 +159,9 @@ func New(a fyne.App, cfg Config) *Window {
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
 	w.applyBatch(batchTotals{})
+	if as, ok := w.be.(askSetter); ok {
+		as.SetOnExistsAsk(w.askExists)
+	}
 	return w
 }
 
@@ -351,7 +356,11 @@ func (w *Window) AddFolderDialog() {
 		if u == nil {
 			return
 		}
-		w.Dropped(fyne.Position{}, []fyne.URI{u})
+		if u.Scheme() != "file" {
+			w.Dropped(fyne.Position{}, []fyne.URI{u})
+			return
+		}
+		w.confirmFolder(u.Path())
 	}, w.win)
 	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
@@ -531,7 +540,7 @@ func (w *Window) DeleteSelected() {
 
 func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
 func (w *Window) resumeTask(id transfer.TaskID) { w.act("resume", id, w.be.Resume) }
-func (w *Window) cancelTask(id transfer.TaskID) { w.act("cancel", id, w.be.Cancel) }
+func (w *Window) cancelTask(id transfer.TaskID) { w.confirmCancel(id) }
 func (w *Window) retryTask(id transfer.TaskID)  { w.act("retry", id, w.be.Retry) }
 func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remove) }
 
