@@ -588,7 +588,7 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
 	}
 	if w.notifications {
-		w.app.SendNotification(n)
+		w.notify(n)
 	}
 }
 
