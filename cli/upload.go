@@ -181,6 +181,9 @@ func (f *uploadFlags) config(ctx context.Context, core *app.Core) (transfer.Targ
 			return tg, opts, fmt.Errorf("--on-exists: %w", err)
 		}
 		o.OnExists = oe
+	} else if o.OnExists == transfer.Ask {
+		// A profile made in the window asks; a command has no one to ask.
+		o.OnExists = transfer.DefaultOptions().OnExists
 	}
 	if set["multipart-threshold"] {
 		n, err := humanize.ParseBytes(f.threshld)

@@ -40,6 +40,9 @@ type Config struct {
 	// ReplyTimeout is how long a request waits for the server before it counts as
 	// "no reply from the server"; 0 means DefaultReplyTimeout.
 	ReplyTimeout time.Duration
+	// OnExistsAsk answers the Ask policy for one existing object; see
+	// Manager.SetOnExistsAsk, which can also set it later.
+	OnExistsAsk AskFunc
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -66,6 +69,7 @@ type Manager struct {
 	creds   *swapCreds
 	changed chan struct{}
 	queue   *durableQueue
+	ask     asker // answers the Ask policy
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -177,6 +181,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		byQID:   map[string]*task{},
 		byKey:   map[keyRef]*task{},
 	}
+	m.ask.f = cfg.OnExistsAsk
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
 	m.wg.Add(1)
@@ -276,7 +281,9 @@ func (m *Manager) Changed() <-chan struct{} { return m.changed }
 // are recorded durably (a crash from then on makes resume walk them again). Folders
 // are walked on a goroutine; folder "dir" becomes keys prefix+"dir/"+relative path.
 // A non-empty prefix without a trailing "/" gets one.
-func (m *Manager) Add(paths []string, prefix string) {
+func (m *Manager) Add(paths []string, prefix string) { m.add(paths, prefix, false) }
+
+func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	prefix = normPrefix(prefix)
 	m.mu.Lock()
 	if m.closed {
@@ -299,6 +306,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 				abs = p
 			}
 			r := walkRecFor(tgt.destination(), abs, prefix, cpDir)
+			r.SkipHidden = skipHidden
 			m.queue.add(r)
 			walks = append(walks, r.ID)
 		}
@@ -306,7 +314,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 			m.log.Error("durable queue write failed", "err", err)
 		}
 	}
-	m.walk(&walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}, paths, prefix, walks)
+	m.walk(&walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}, paths, prefix, walks)
 }
 
 // walk runs w over paths on a goroutine. Once every path is walked (not when the

@@ -140,7 +140,7 @@ func (o Options) normalize() (Options, error) {
 	if o.LimitRate < 0 {
 		return o, fmt.Errorf("limit rate %d bytes/s is negative (0 means unlimited)", o.LimitRate)
 	}
-	if o.OnExists < Overwrite || o.OnExists > Rename {
+	if o.OnExists < Overwrite || o.OnExists > Ask {
 		return o, fmt.Errorf("on-exists policy %d is unknown", int(o.OnExists))
 	}
 	if !validACL[o.Meta.ACL] {

@@ -39,6 +39,8 @@ type queueRec struct {
 	// UploadID on a "del" names the multipart upload that completed, so a checkpoint
 	// of that upload left by a crash right after is known to be stale.
 	UploadID string `json:"upload_id,omitempty"`
+	// SkipHidden on a "walk" leaves out hidden files, as the user chose when adding it.
+	SkipHidden bool `json:"skip_hidden,omitempty"`
 
 	live bool // read from the journal of a running Manager (not stored)
 }

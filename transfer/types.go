@@ -54,9 +54,10 @@ const (
 	Skip                          // leave it and mark the task skipped
 	SkipIdentical                 // skip only when size and CRC64 match, else overwrite
 	Rename                        // upload as "name (1).ext", "name (2).ext", …
+	Ask                           // ask the front end (Manager.SetOnExistsAsk) for each existing object
 )
 
-var onExistsNames = [...]string{"overwrite", "skip", "skip-identical", "rename"}
+var onExistsNames = [...]string{"overwrite", "skip", "skip-identical", "rename", "ask"}
 
 func (o OnExists) String() string {
 	if o < 0 || int(o) >= len(onExistsNames) {
@@ -72,7 +73,7 @@ func ParseOnExists(s string) (OnExists, error) {
 			return OnExists(i), nil
 		}
 	}
-	return 0, fmt.Errorf("on-exists %q: want one of overwrite, skip, skip-identical, rename", s)
+	return 0, fmt.Errorf("on-exists %q: want one of overwrite, skip, skip-identical, rename, ask", s)
 }
 
 // Part limits imposed by OSS.

@@ -605,6 +605,9 @@ func (j *job) head(ctx context.Context, key string) (http.Header, error) {
 
 // applyOnExists implements the OnExists policy; it returns true when the task is skipped.
 func (j *job) applyOnExists(ctx context.Context) (bool, error) {
+	if j.opts.OnExists == Ask {
+		return j.askOnExists(ctx)
+	}
 	switch j.opts.OnExists {
 	case Skip:
 		h, err := j.head(ctx, j.key)

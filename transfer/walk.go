@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 // Manager's lock a hundred times rather than a hundred thousand.
 type walker struct {
 	m      *Manager
+	ctx    context.Context
 	tgt    *target
 	tgtErr error
 	cpDir  string
@@ -20,6 +22,11 @@ type walker struct {
 	// done holds the identities the queue records as finished; set when a walk
 	// interrupted by a crash is walked again, so finished files are not sent twice.
 	done map[string]bool
+	// skipHidden leaves out files and folders inside dropped folders whose
+	// names start with "." (IsHidden).
+	skipHidden bool
+	// survey, when set, only counts what would be queued (Survey).
+	survey *FolderSurvey
 }
 
 type walkItem struct {
@@ -69,7 +76,7 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 // walkDir follows symlinks, remembering the directories on the current path so a link
 // back to an ancestor is reported as a loop instead of recursing forever.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
-	if w.m.ctx.Err() != nil {
+	if w.ctx.Err() != nil {
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -80,6 +87,9 @@ func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 		}
 	}
 	for _, e := range entries {
+		if w.skipHidden && IsHidden(e.Name()) {
+			continue
+		}
 		p := filepath.Join(dir, e.Name())
 		key := keyPrefix + toSlash(e.Name())
 		var st os.FileInfo
@@ -120,6 +130,10 @@ func (w *walker) fail(path, key, op, msg string) {
 }
 
 func (w *walker) push(it walkItem) {
+	if w.survey != nil {
+		w.survey.count(it)
+		return
+	}
 	w.batch = append(w.batch, it)
 	if w.limit == 0 {
 		w.limit = 256

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -49,6 +50,8 @@ type Config struct {
 	// Core enables the profile picker and the settings dialog. Without it
 	// the destination is fixed to Target.
 	Core *app.Core
+	// Version is shown in About; empty means the app metadata's version.
+	Version string
 }
 
 // Window is the main window and everything it owns.
@@ -94,8 +97,11 @@ type Window struct {
 	quitDialog   dialog.Dialog
 	resumeDialog dialog.Dialog
 	onQuit       func() // tests replace app.Quit
+	version      string // shown in About
 	lastCopied   string // for tests: the clipboard of the test driver is per window
 	flashMsg     string // shown in the summary line for a moment
+	folderDialog dialog.Dialog
+	exists       existsAsker
 
 	core          *app.Core
 	cfg           settings.Config // the settings as last loaded or saved
@@ -135,6 +141,7 @@ func New(a fyne.App, cfg Config) *Window {
 		core:        cfg.Core,
 
 		notifications: true,
+		version:       cfg.Version,
 	}
 	if w.core != nil {
 		w.cfg = w.core.Config()
@@ -157,11 +164,15 @@ func New(a fyne.App, cfg Config) *Window {
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
+	w.addViewShortcuts()
 	w.setupTray(cfg.Icon, cfg.Tray)
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
 	w.applyBatch(batchTotals{})
+	if as, ok := w.be.(askSetter); ok {
+		as.SetOnExistsAsk(w.askExists)
+	}
 	return w
 }
 
@@ -169,8 +180,10 @@ func New(a fyne.App, cfg Config) *Window {
 func (w *Window) Window() fyne.Window { return w.win }
 
 func (w *Window) build() fyne.CanvasObject {
-	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog)
-	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog)
+	// Icon buttons with tooltips keep the window usable at 640 px; the drop
+	// zone of an empty window shows the same actions with words.
+	addFiles := newTipButton("", theme.FileIcon(), lang.L("Add files… (Ctrl+O)"), w.tips, w.AddFilesDialog)
+	addFolder := newTipButton("", theme.FolderOpenIcon(), lang.L("Add folder… (Ctrl+Shift+O)"), w.tips, w.AddFolderDialog)
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
@@ -200,13 +213,13 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Profile"), w.profile,
 		widget.NewLabel("Bucket"), w.bucket,
 		widget.NewLabel("Prefix"), w.prefixE)
-	settingsB := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.ShowSettings)
+	settingsB := newTipButton("", theme.SettingsIcon(), lang.L("Settings"), w.tips, w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
 	if w.core == nil {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
@@ -248,7 +261,7 @@ func (destLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 	for i := 0; i < len(objs); i += 2 {
 		labels += objs[i].MinSize().Width + pad
 	}
-	profileW := max(objs[1].MinSize().Width, 180)
+	profileW := max(min(objs[1].MinSize().Width, 180), min(180, s.Width/5))
 	rest := max(s.Width-labels-profileW-3*pad, 0)
 	widths := []float32{profileW, rest * 0.4, rest * 0.6}
 	x := float32(0)
@@ -270,7 +283,7 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for i, o := range objs {
 		m := o.MinSize()
 		if i%2 == 1 {
-			m.Width = max(m.Width, 120)
+			m.Width = 80 // fields shrink; the profile picker truncates
 		}
 		w += m.Width + theme.Padding()
 		h = max(h, m.Height)
@@ -358,7 +371,11 @@ func (w *Window) AddFolderDialog() {
 		if u == nil {
 			return
 		}
-		w.Dropped(fyne.Position{}, []fyne.URI{u})
+		if u.Scheme() != "file" {
+			w.Dropped(fyne.Position{}, []fyne.URI{u})
+			return
+		}
+		w.confirmFolder(u.Path())
 	}, w.win)
 	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
@@ -538,7 +555,7 @@ func (w *Window) DeleteSelected() {
 
 func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
 func (w *Window) resumeTask(id transfer.TaskID) { w.act("resume", id, w.be.Resume) }
-func (w *Window) cancelTask(id transfer.TaskID) { w.act("cancel", id, w.be.Cancel) }
+func (w *Window) cancelTask(id transfer.TaskID) { w.confirmCancel(id) }
 func (w *Window) retryTask(id transfer.TaskID)  { w.act("retry", id, w.be.Retry) }
 func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remove) }
 
@@ -578,7 +595,7 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
 	}
 	if w.notifications {
-		w.app.SendNotification(n)
+		w.notify(n)
 	}
 }
 
