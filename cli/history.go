@@ -128,17 +128,25 @@ func cell(s string) string {
 // of its state directory; the returned func, deferred, flushes and closes it after
 // the Manager has closed. Without a usable history uploads still run.
 func recordHistory(cfg *transfer.Config, env *Env) func() {
-	creds := cfg.Target.Credentials
-	rec, err := history.Open(cfg.StateDir, history.Options{
+	rec := openHistory(cfg.StateDir, cfg.Target.Credentials, env)
+	if rec != nil {
+		cfg.OnFinished = rec.RecordTask
+	}
+	return func() { rec.Close() }
+}
+
+// openHistory opens the upload history of stateDir, masking creds' secrets; nil
+// (a Recorder that records nothing) when it cannot, after saying why.
+func openHistory(stateDir string, creds oss.CredentialsProvider, env *Env) *history.Recorder {
+	rec, err := history.Open(stateDir, history.Options{
 		Secrets: func() []string { return secretsOf(creds) },
 		OnError: func(err error) { fmt.Fprintf(env.Stderr, "ossdrop: upload history: %v\n", err) },
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: upload history is off: %v\n", err)
-		return func() {}
+		return nil
 	}
-	cfg.OnFinished = rec.RecordTask
-	return func() { rec.Close() }
+	return rec
 }
 
 // secretsOf lists the values of p that must never be written to the state dir.

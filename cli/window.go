@@ -143,6 +143,7 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 		// Defaults are in scfg; the window shows the problem once it is up.
 		log.Warn("settings", "err", loadErr)
 	}
+	ui.UseLanguage(scfg.App.Language) // before the app exists: Fyne reads it once
 	secrets := openSecrets(ctx, env, scfg)
 	conn := &connector{env: env, app: scfg.App, secrets: secrets, log: log}
 	defer conn.close()
@@ -152,7 +153,9 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	m, err := transfer.NewManager(transfer.Config{Target: tgt, Options: opts, StateDir: stateDir, Logger: log,
+	hist := openHistory(stateDir, tgt.Credentials, env)
+	defer hist.Close() // after m.Close below has delivered every finished task
+	m, err := transfer.NewManager(transfer.Config{Target: tgt, Options: opts, StateDir: stateDir, Logger: log, OnFinished: hist.RecordTask,
 		CredentialsFor: func(profile, endpoint string) (oss.CredentialsProvider, error) {
 			p, ok := scfg.Profile(profile)
 			if !ok {
@@ -173,11 +176,13 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 
 	fa := app.NewWithID(AppID)
 	fa.SetIcon(assets.Icon)
+	ui.UseCJKFonts(fa, log)
 	w := ui.New(fa, ui.Config{
 		Backend: m, Target: tgt, Prefix: prefix, Logger: log, Icon: assets.Icon,
 		CloseToTray: scfg.App.CloseToTray,
 		Profiles:    &ui.Profiles{Store: store, Secrets: secrets, Getenv: env.Getenv, Connect: conn.connect},
 		Settings:    scfg,
+		StateDir:    stateDir, History: hist,
 	})
 	win := w.Window()
 	win.SetIcon(assets.Icon)

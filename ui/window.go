@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -47,6 +48,10 @@ type Config struct {
 	// destination is fixed to Target.
 	Profiles *Profiles
 	Settings settings.Config
+	// StateDir enables the History window over the uploads recorded there;
+	// History, when set, records the links it issues.
+	StateDir string
+	History  *history.Recorder
 }
 
 // Window is the main window and everything it owns.
@@ -91,6 +96,8 @@ type Window struct {
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
 	cred          credState
+	hist          HistorySource // nil: no History window
+	histWin       fyne.Window
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
@@ -132,6 +139,7 @@ func New(a fyne.App, cfg Config) *Window {
 	if w.period <= 0 {
 		w.period = DefaultInterval
 	}
+	w.hist = newWindowHistory(w, cfg)
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
@@ -186,7 +194,7 @@ func (w *Window) build() fyne.CanvasObject {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
