@@ -59,6 +59,9 @@ type historyView struct {
 	actions []*widget.Button
 }
 
+// historyTimeZone is where History shows times; tests fix it.
+var historyTimeZone = time.Local
+
 // historyStates pairs the filter's labels with entry states; "" is any.
 func historyStates() []struct{ state, label string } {
 	return []struct{ state, label string }{
@@ -182,7 +185,7 @@ func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 	e := v.idx.Entry(v.shown[id])
 	r.name.SetText(e.Name())
-	st := historyStateLabel(e.State) + " · " + size(e.Size) + " · " + e.When.Local().Format("2006-01-02 15:04")
+	st := historyStateLabel(e.State) + " · " + size(e.Size) + " · " + e.When.In(historyTimeZone).Format("2006-01-02 15:04")
 	r.state.SetText(st)
 	switch e.State {
 	case history.StateFailed:

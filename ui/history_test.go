@@ -51,6 +51,8 @@ func historySample() []history.Entry {
 }
 
 func newHistoryTestView(t testing.TB, entries []history.Entry) (*Window, *historyView, *fakeHistory) {
+	historyTimeZone = time.UTC // snapshots must not depend on the machine's zone
+	t.Cleanup(func() { historyTimeZone = time.Local })
 	a := test.NewTempApp(t)
 	w := New(a, Config{Backend: newViewBackend()})
 	useLoop(w)

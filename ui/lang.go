@@ -13,7 +13,9 @@ import (
 
 // translations holds one JSON file per language, named by its BCP 47 tag
 // (en.json, zh-Hans.json): keys are the English texts passed to lang.L and
-// lang.N, plural entries are objects with "one"/"other" forms.
+// lang.N, plural entries are objects with "one"/"other" forms. Traditional
+// Chinese is zh-Hant-TW.json: Fyne keeps a matched tag's script only when it
+// has a region, so a bare zh-Hant would be served as zh (Simplified).
 //
 //go:embed translations/*.json
 var translations embed.FS
