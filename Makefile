@@ -13,10 +13,11 @@ export OSSDROP_ARTIFACTS ?= $(CURDIR)/.ci/artifacts
 # Debian packages: building a Fyne app (cgo, X11 and Wayland via GLFW).
 RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland-dev
 # ... and what the tests drive: a real X server, a real drag and drop, a real
-# Secret Service, screenshots, and the Windows cross-compiler.
+# Secret Service, screenshots, a Chinese font with bold faces (for the
+# Simplified Chinese snapshots), and the Windows cross-compiler.
 TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
              gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git \
-             openbox wmctrl
+             openbox wmctrl fonts-noto-cjk
 # ... and Node.js, which runs the official JavaScript OSS client (ali-oss,
 # pinned in ossemu/testdata/alioss) against the local server.
 TEST_PKGS += nodejs

@@ -66,6 +66,9 @@ type App struct {
 	// no OS keyring is available. Off by default: the file is readable by
 	// anything running as the user.
 	SecretsInFile bool `json:"secrets_in_file,omitempty"`
+	// Language of the window, applied at the next launch: "" follows the
+	// system, else a BCP 47 tag of a translation ("en", "zh-Hans").
+	Language string `json:"language,omitempty"`
 }
 
 // Profile is one destination: where to upload, how to sign, and the transfer

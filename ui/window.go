@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/app"
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	Core *app.Core
 	// Version is shown in About; empty means the app metadata's version.
 	Version string
+	// StateDir enables the History window over the uploads recorded there;
+	// History, when set, records the links it issues.
+	StateDir string
+	History  *history.Recorder
 }
 
 // Window is the main window and everything it owns.
@@ -108,6 +113,8 @@ type Window struct {
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
 	cred          credState
+	hist          HistorySource // nil: no History window
+	histWin       fyne.Window
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
@@ -158,6 +165,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.view = newRowView()
 	w.tips = newTipLayer()
 	a.Settings().SetTheme(NewTheme(a.Settings().Theme()))
+	w.hist = newWindowHistory(w, cfg)
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
@@ -219,7 +227,7 @@ func (w *Window) build() fyne.CanvasObject {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB, w.buildHelpButton()), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
