@@ -13,9 +13,11 @@ export OSSDROP_ARTIFACTS ?= $(CURDIR)/.ci/artifacts
 # Debian packages: building a Fyne app (cgo, X11 and Wayland via GLFW).
 RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland-dev
 # ... and what the tests drive: a real X server, a real drag and drop, a real
-# Secret Service, screenshots, and the Windows cross-compiler.
+# Secret Service, screenshots, a Chinese font with bold faces (for the
+# Simplified Chinese snapshots), and the Windows cross-compiler.
 TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
-             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git
+             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git \
+             openbox wmctrl fonts-noto-cjk
 # ... and Node.js, which runs the official JavaScript OSS client (ali-oss,
 # pinned in ossemu/testdata/alioss) against the local server.
 TEST_PKGS += nodejs
@@ -64,10 +66,19 @@ windows:
 	CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 CGO_ENABLED=1 \
 	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(BINARY).exe .
 
-# Benchmarks (not part of make test): the server alone, the engine against the
-# SDK's own UploadFile, and the window with 20,000 queued files.
+# Benchmarks (not part of make test): each package's own benchmarks once (the
+# server alone, the engine against the SDK's UploadFile, the window with 20,000
+# queued files); CRC64 throughput, timed long enough to mean something; then
+# ossdrop against SDK v1 UploadFile and the SDK v2 Uploader (internal/benchcmp:
+# ratios, CPU per GiB, peak RSS; OSSDROP_BENCH_REPS=n repeats each scenario).
+# The load is printed because figures on a busy machine mean little.
 bench:
-	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+	@uptime
+	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m \
+	  $$($(GO) list ./... | grep -v -e /internal/benchcmp -e /internal/crc64ecma)
+	$(GO) test -run '^$$' -bench . -benchtime 500ms ./internal/crc64ecma/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 150m ./internal/benchcmp/
+	@uptime
 
 clean:
 	rm -f $(BINARY) $(BINARY).exe
