@@ -7,6 +7,7 @@
 package ossemu
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -36,6 +37,10 @@ type Options struct {
 	SecurityToken    string // when set, requests must carry x-oss-security-token equal to it
 	Region           string // when set, V4 signatures must name this region; default accepts any
 	Logger           *slog.Logger
+
+	// tests shorten the abuse limits so they run in seconds
+	headerTimeout time.Duration
+	drainTimeout  time.Duration
 }
 
 // Server is a running OSS-compatible server.
@@ -67,9 +72,10 @@ type Server struct {
 	stats  stats
 	active sync.WaitGroup // running handlers
 
-	cbClient *http.Client
-	unlock   func()
-	closing  chan struct{} // closed when Close or Kill starts
+	cbClient     *http.Client
+	drainTimeout time.Duration // how long an unauthenticated body may take to drain
+	unlock       func()
+	closing      chan struct{} // closed when Close or Kill starts
 }
 
 // credentialsFile holds a generated key pair so serve-local keeps the same
@@ -185,10 +191,12 @@ func NewServer(opts Options) (*Server, error) {
 	s.addr = ln.Addr().String()
 	s.URL = "http://" + endpointHost(ln.Addr())
 	s.cbClient = &http.Client{Timeout: 5 * time.Second}
+	s.drainTimeout = cmp.Or(opts.drainTimeout, drainAnonLimit)
 	s.hs = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cmp.Or(opts.headerTimeout, headerTimeout),
+		MaxHeaderBytes:    maxHeaderBytes,
+		IdleTimeout:       30 * time.Second, // idle keep-alive connections are cheap, but not free
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	go func() {
@@ -200,6 +208,16 @@ func NewServer(opts Options) (*Server, error) {
 	s.log.Info("OSS-compatible server listening", "url", s.URL, "dir", s.dir, "buckets", s.order)
 	return s, nil
 }
+
+// Limits on what a client can make the server hold before it has
+// authenticated: its headers must arrive within headerTimeout and fit in
+// maxHeaderBytes (OSS allows 8 KB of user metadata; signatures, callbacks and
+// standard headers fit easily in the rest). With these, 2,000 connections
+// trickling headers cost well under 100 MiB and are dropped after seconds.
+const (
+	headerTimeout  = 10 * time.Second
+	maxHeaderBytes = 24 << 10
+)
 
 // listen retries briefly when a fixed address is still held by a server that
 // was just closed (tests restart a server on the same address).
@@ -280,6 +298,7 @@ func (s *Server) setupCredentials(opts Options) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("ossemu: store credentials: %w", err)
 	}
+	syncDir(s.dir)
 	return nil
 }
 

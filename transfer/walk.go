@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,16 +13,28 @@ import (
 // Manager's lock a hundred times rather than a hundred thousand.
 type walker struct {
 	m      *Manager
+	ctx    context.Context
 	tgt    *target
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
+	limit  int // batch size: grows so a big walk needs few fsyncs while the first files show at once
+	// done holds the identities the queue records as finished; set when a walk
+	// interrupted by a crash is walked again, so finished files are not sent twice.
+	done map[string]bool
+	// skipHidden leaves out files and folders inside dropped folders whose
+	// names start with "." (IsHidden).
+	skipHidden bool
+	// survey, when set, only counts what would be queued (Survey).
+	survey *FolderSurvey
 }
 
 type walkItem struct {
 	path, key string
+	qid       string
 	size      int64
 	te        *TaskError
+	finished  bool // already uploaded by the walk this one repeats
 }
 
 func (w *walker) add(p, prefix string) {
@@ -63,7 +76,7 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 // walkDir follows symlinks, remembering the directories on the current path so a link
 // back to an ancestor is reported as a loop instead of recursing forever.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
-	if w.m.ctx.Err() != nil {
+	if w.ctx.Err() != nil {
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -74,6 +87,9 @@ func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 		}
 	}
 	for _, e := range entries {
+		if w.skipHidden && IsHidden(e.Name()) {
+			continue
+		}
 		p := filepath.Join(dir, e.Name())
 		key := keyPrefix + toSlash(e.Name())
 		var st os.FileInfo
@@ -114,17 +130,64 @@ func (w *walker) fail(path, key, op, msg string) {
 }
 
 func (w *walker) push(it walkItem) {
+	if w.survey != nil {
+		w.survey.count(it)
+		return
+	}
 	w.batch = append(w.batch, it)
-	if len(w.batch) >= 1000 {
+	if w.limit == 0 {
+		w.limit = 256
+	}
+	if len(w.batch) >= w.limit {
 		w.flush()
+		w.limit = min(w.limit*2, 8192)
 	}
 }
 
+// flush records the batch durably in the queue (one fsync for the whole batch),
+// and only then shows its files as queued: a crash after the walk moved past a
+// file can no longer forget it.
 func (w *walker) flush() {
 	if len(w.batch) == 0 {
 		return
 	}
 	m := w.m
+	if w.tgt != nil {
+		for i := range w.batch {
+			it := &w.batch[i]
+			if it.te != nil {
+				continue
+			}
+			it.qid = qidFor(w.tgt, it.key, it.path)
+			if w.done[it.qid] {
+				it.finished = true
+			}
+		}
+		if w.done != nil {
+			// Walking again after a crash: a file resumed from its own record (and
+			// perhaps finished already) must not be recorded as new again.
+			m.mu.Lock()
+			for i := range w.batch {
+				if it := &w.batch[i]; it.te == nil && m.byQID[it.qid] != nil {
+					it.finished = true
+				}
+			}
+			m.mu.Unlock()
+		}
+		for i := range w.batch {
+			if it := &w.batch[i]; it.te == nil && !it.finished {
+				m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
+			}
+		}
+		if err := m.queue.commit(); err != nil {
+			m.log.Error("durable queue write failed", "err", err)
+			for i := range w.batch {
+				if it := &w.batch[i]; it.te == nil {
+					it.te = &TaskError{Op: "queue", Message: fmt.Sprintf("%s was not queued: the queue cannot be written: %v", it.path, err), Err: err}
+				}
+			}
+		}
+	}
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -133,6 +196,7 @@ func (w *walker) flush() {
 	}
 	for _, it := range w.batch {
 		switch {
+		case it.finished:
 		case it.te != nil:
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:
@@ -140,9 +204,7 @@ func (w *walker) flush() {
 		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
-			t := m.newTaskLocked(it.path, it.key, w.tgt, it.size, w.cpDir)
-			m.queue.add(queueEntryFor(t))
-			m.enqueueLocked(t)
+			m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
 		}
 	}
 	m.mu.Unlock()

@@ -8,29 +8,31 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-// linkExpiries are the presigned-link lifetimes offered in a row's link menu.
+// linkExpiries are the presigned-link lifetimes offered in link menus; label
+// is called when the menu is built, so it speaks the current language.
 var linkExpiries = []struct {
-	label string
+	label func() string
 	d     time.Duration
 }{
-	{"1 hour", time.Hour},
-	{"1 day", 24 * time.Hour},
-	{"7 days", 7 * 24 * time.Hour},
+	{func() string { return lang.L("1 hour") }, time.Hour},
+	{func() string { return lang.L("1 day") }, 24 * time.Hour},
+	{func() string { return lang.L("7 days") }, 7 * 24 * time.Hour},
 }
 
 // showLinkMenu pops up the copy-link choices for a finished object.
 func (w *Window) showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject) {
 	items := []*fyne.MenuItem{
-		fyne.NewMenuItem("Copy URL", func() { w.copyLink(t, 0) }),
+		fyne.NewMenuItem(lang.L("Copy URL"), func() { w.copyLink(t, 0) }),
 		fyne.NewMenuItemSeparator(),
 	}
 	for _, e := range linkExpiries {
-		items = append(items, fyne.NewMenuItem("Copy presigned link ("+e.label+")", func() { w.copyLink(t, e.d) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Copy presigned link ({{.Expiry}})", map[string]any{"Expiry": e.label()}), func() { w.copyLink(t, e.d) }))
 	}
 	c := w.win.Canvas()
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(from)
@@ -42,37 +44,63 @@ func (w *Window) showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject) {
 func (w *Window) copyLink(t transfer.TaskSnapshot, expires time.Duration) {
 	u, err := w.be.ObjectURL(t.ID, expires)
 	if err != nil {
-		w.showError(fmt.Errorf("link for %s: %w", t.Key, err))
+		w.showError(fmt.Errorf("%s: %w", lang.L("Link for {{.Key}}", map[string]any{"Key": t.Key}), err))
 		return
 	}
 	w.app.Clipboard().SetContent(u)
 	w.lastCopied = u
+	w.flash(lang.L("Link copied"))
 }
+
+// showSelectedDetails opens the details of the row selected last (Enter).
+func (w *Window) showSelectedDetails() {
+	if t, ok := w.list.selectedTask(); ok {
+		w.showErrorDetails(t)
+	}
+}
+
+// flash tells the user briefly, in the summary line, that something
+// happened that has nothing else to show (a copy to the clipboard).
+func (w *Window) flash(msg string) {
+	w.flashMsg = msg
+	w.summary.SetText(msg)
+	time.AfterFunc(flashFor, func() {
+		w.do(func() {
+			if w.flashMsg == msg {
+				w.flashMsg = ""
+				w.summary.SetText(batchText(w.batchT))
+			}
+		})
+	})
+}
+
+// flashFor is how long a flash message stays.
+var flashFor = 2 * time.Second
 
 // errorDetails is the copyable text of a task's error.
 func errorDetails(t transfer.TaskSnapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "File: %s\nObject: %s\nState: %s\n", t.Path, destination(t.Bucket, t.Key), t.State)
+	fmt.Fprintf(&b, "%s: %s\n%s: %s\n%s: %s\n", lang.L("File"), t.Path, lang.L("Object"), destination(t.Bucket, t.Key), lang.L("State"), t.State)
 	if e := t.Err; e != nil {
 		if e.Op != "" {
-			fmt.Fprintf(&b, "While: %s\n", e.Op)
+			fmt.Fprintf(&b, "%s: %s\n", lang.L("While"), e.Op)
 		}
-		fmt.Fprintf(&b, "Message: %s\n", orUnknown(e.Message))
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Message"), orUnknown(e.Message))
 		if e.Code != "" {
-			fmt.Fprintf(&b, "OSS code: %s\n", e.Code)
+			fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), e.Code)
 		}
 		if e.Status != 0 {
-			fmt.Fprintf(&b, "HTTP status: %d\n", e.Status)
+			fmt.Fprintf(&b, "%s: %d\n", lang.L("HTTP status"), e.Status)
 		}
 		if e.RequestID != "" {
 			fmt.Fprintf(&b, "RequestId: %s\n", e.RequestID)
 		}
 		if e.Err != nil && e.Err.Error() != e.Message {
-			fmt.Fprintf(&b, "Cause: %s\n", e.Err)
+			fmt.Fprintf(&b, "%s: %s\n", lang.L("Cause"), e.Err)
 		}
 	}
 	if t.Note != "" {
-		fmt.Fprintf(&b, "Note: %s\n", t.Note)
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Note"), t.Note)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -84,16 +112,21 @@ func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
 	body := widget.NewLabel(text)
 	body.Selectable = true
 	body.Wrapping = fyne.TextWrapBreak
-	copyB := widget.NewButtonWithIcon("Copy details", theme.ContentCopyIcon(), func() {
+	var copyB *widget.Button
+	copyB = widget.NewButtonWithIcon(lang.L("Copy details"), theme.ContentCopyIcon(), func() {
 		w.app.Clipboard().SetContent(text)
 		w.lastCopied = text
+		copyB.SetText(lang.L("Copied"))
 	})
 	content := container.NewBorder(nil, container.NewHBox(copyB), nil, nil, container.NewVScroll(body))
-	title := "Upload failed"
-	if t.State != transfer.Failed {
-		title = "Upload problem"
+	title := lang.L("Upload failed: {{.Name}}", map[string]any{"Name": displayName(t)})
+	switch {
+	case t.State == transfer.Retrying || t.State == transfer.Paused && t.Err != nil:
+		title = lang.L("Upload problem: {{.Name}}", map[string]any{"Name": displayName(t)})
+	case t.State != transfer.Failed:
+		title = lang.L("Upload: {{.Name}}", map[string]any{"Name": displayName(t)})
 	}
-	d := dialog.NewCustom(title+": "+displayName(t), "Close", content, w.win)
+	d := dialog.NewCustom(title, lang.L("Close"), content, w.win)
 	d.Resize(fyne.NewSize(620, 340))
 	d.Show()
 }

@@ -17,9 +17,12 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/app"
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -40,13 +43,20 @@ type Config struct {
 	// CloseToTray hides the window on close instead of quitting, when the
 	// desktop has a system tray.
 	CloseToTray bool
+	// Tray says a system tray really exists (app.TrayAvailable): only then
+	// is the tray icon set up and the window ever hidden.
+	Tray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
-	// Profiles and Settings enable the profile picker and the settings
-	// dialog; Settings is the loaded settings file. Without Profiles the
-	// destination is fixed to Target.
-	Profiles *Profiles
-	Settings settings.Config
+	// Core enables the profile picker and the settings dialog. Without it
+	// the destination is fixed to Target.
+	Core *app.Core
+	// Version is shown in About; empty means the app metadata's version.
+	Version string
+	// StateDir enables the History window over the uploads recorded there;
+	// History, when set, records the links it issues.
+	StateDir string
+	History  *history.Recorder
 }
 
 // Window is the main window and everything it owns.
@@ -70,11 +80,19 @@ type Window struct {
 	prefixE *widget.Entry
 
 	summary  *widget.Label
-	overall  *widget.ProgressBar
-	pauseAll *widget.Button
-	resumeA  *widget.Button
-	retryF   *widget.Button
-	clearF   *widget.Button
+	overall  *thinBar
+	pauseAll *tipButton
+	resumeA  *tipButton
+	retryF   *tipButton
+	clearF   *tipButton
+
+	tips   *tipLayer
+	prog   *progressTracker
+	view   *rowView
+	vbar   viewBar
+	all    []transfer.TaskSnapshot // every task, as last read; the list shows a view of it
+	batchT batchTotals
+	now    func() time.Time // tests pin the clock
 
 	totals       transfer.Totals
 	batch        batchState
@@ -84,13 +102,19 @@ type Window struct {
 	quitDialog   dialog.Dialog
 	resumeDialog dialog.Dialog
 	onQuit       func() // tests replace app.Quit
+	version      string // shown in About
 	lastCopied   string // for tests: the clipboard of the test driver is per window
+	flashMsg     string // shown in the summary line for a moment
+	folderDialog dialog.Dialog
+	exists       existsAsker
 
-	profiles      *Profiles
+	core          *app.Core
 	cfg           settings.Config // the settings as last loaded or saved
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
 	cred          credState
+	hist          HistorySource // nil: no History window
+	histWin       fyne.Window
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
@@ -121,10 +145,14 @@ func New(a fyne.App, cfg Config) *Window {
 		prefix: normalizePrefix(cfg.Prefix),
 
 		closeToTray: cfg.CloseToTray,
-		profiles:    cfg.Profiles,
-		cfg:         cfg.Settings,
+		core:        cfg.Core,
 
-		notifications: cfg.Profiles == nil || cfg.Settings.App.Notifications,
+		notifications: true,
+		version:       cfg.Version,
+	}
+	if w.core != nil {
+		w.cfg = w.core.Config()
+		w.notifications = w.cfg.App.Notifications
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -132,16 +160,27 @@ func New(a fyne.App, cfg Config) *Window {
 	if w.period <= 0 {
 		w.period = DefaultInterval
 	}
+	w.now = time.Now
+	w.prog = newProgressTracker(func() time.Time { return w.now() })
+	w.view = newRowView()
+	w.tips = newTipLayer()
+	a.Settings().SetTheme(NewTheme(a.Settings().Theme()))
+	w.hist = newWindowHistory(w, cfg)
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
-	w.setupTray(cfg.Icon)
+	w.addViewShortcuts()
+	w.setupTray(cfg.Icon, cfg.Tray)
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
+	w.applyBatch(batchTotals{})
+	if as, ok := w.be.(askSetter); ok {
+		as.SetOnExistsAsk(w.askExists)
+	}
 	return w
 }
 
@@ -149,12 +188,14 @@ func New(a fyne.App, cfg Config) *Window {
 func (w *Window) Window() fyne.Window { return w.win }
 
 func (w *Window) build() fyne.CanvasObject {
-	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog)
-	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog)
+	// Icon buttons with tooltips keep the window usable at 640 px; the drop
+	// zone of an empty window shows the same actions with words.
+	addFiles := newTipButton("", theme.FileIcon(), lang.L("Add files… (Ctrl+O)"), w.tips, w.AddFilesDialog)
+	addFolder := newTipButton("", theme.FolderOpenIcon(), lang.L("Add folder… (Ctrl+Shift+O)"), w.tips, w.AddFolderDialog)
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
-	if w.profiles != nil {
+	if w.core != nil {
 		// A target from --endpoint/--bucket belongs to no profile.
 		w.profile.PlaceHolder = "(command line)"
 		w.profile.Options = profileNames(w.cfg)
@@ -180,17 +221,19 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Profile"), w.profile,
 		widget.NewLabel("Bucket"), w.bucket,
 		widget.NewLabel("Prefix"), w.prefixE)
-	settingsB := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.ShowSettings)
+	settingsB := newTipButton("", theme.SettingsIcon(), lang.L("Settings"), w.tips, w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
-	if w.profiles == nil {
+	if w.core == nil {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
 	w.list.onDelete = w.DeleteSelected
+	w.list.onEnter = w.showSelectedDetails
+	w.list.stats = w.prog.stats
 
 	w.dropText = widget.NewLabel("")
 	w.dropText.Alignment = fyne.TextAlignCenter
@@ -211,19 +254,9 @@ func (w *Window) build() fyne.CanvasObject {
 	))))
 	w.body = container.NewStack(w.list, w.dropZone)
 
-	w.summary = widget.NewLabel("")
-	w.summary.Truncation = fyne.TextTruncateEllipsis
-	w.overall = widget.NewProgressBar()
-	w.pauseAll = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), w.PauseAll)
-	w.resumeA = widget.NewButtonWithIcon("Resume all", theme.MediaPlayIcon(), w.ResumeAll)
-	w.retryF = widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), w.RetryFailed)
-	w.clearF = widget.NewButtonWithIcon("Clear finished", theme.ContentClearIcon(), w.ClearFinished)
-	buttons := container.NewHBox(w.pauseAll, w.resumeA, w.retryF, w.clearF)
-	bottom := container.NewVBox(
-		widget.NewSeparator(),
-		container.NewBorder(nil, nil, nil, buttons, container.New(&linesLayout{}, w.summary, w.overall)),
-	)
-	return container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, w.body)
+	bottom := w.buildBottom()
+	main := container.NewBorder(container.NewVBox(top, widget.NewSeparator(), w.buildViewBar()), bottom, nil, nil, w.body)
+	return container.NewStack(main, w.tips.box)
 }
 
 // destLayout lays out label/field pairs on one line: the profile picker gets a
@@ -236,7 +269,7 @@ func (destLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 	for i := 0; i < len(objs); i += 2 {
 		labels += objs[i].MinSize().Width + pad
 	}
-	profileW := max(objs[1].MinSize().Width, 180)
+	profileW := max(min(objs[1].MinSize().Width, 180), min(180, s.Width/5))
 	rest := max(s.Width-labels-profileW-3*pad, 0)
 	widths := []float32{profileW, rest * 0.4, rest * 0.6}
 	x := float32(0)
@@ -258,7 +291,7 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for i, o := range objs {
 		m := o.MinSize()
 		if i%2 == 1 {
-			m.Width = max(m.Width, 120)
+			m.Width = 80 // fields shrink; the profile picker truncates
 		}
 		w += m.Width + theme.Padding()
 		h = max(h, m.Height)
@@ -268,6 +301,8 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func (w *Window) addShortcuts() {
 	c := w.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.QuitRequested() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { w.AddFilesDialog() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift},
@@ -344,7 +379,11 @@ func (w *Window) AddFolderDialog() {
 		if u == nil {
 			return
 		}
-		w.Dropped(fyne.Position{}, []fyne.URI{u})
+		if u.Scheme() != "file" {
+			w.Dropped(fyne.Position{}, []fyne.URI{u})
+			return
+		}
+		w.confirmFolder(u.Path())
 	}, w.win)
 	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
@@ -458,7 +497,15 @@ func (w *Window) sync() {
 
 // apply shows a new snapshot; it runs on the UI goroutine.
 func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []transfer.TaskSnapshot {
-	old := w.list.apply(tasks)
+	old := w.all
+	w.all = tasks
+	w.applyBatch(w.prog.update(tasks))
+	view, counts := w.view.build(tasks)
+	if counts != w.vbar.counts {
+		w.vbar.counts = counts
+		w.paintTabs()
+	}
+	w.list.apply(view)
 	empty := len(tasks) == 0
 	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
 		if empty {
@@ -476,18 +523,7 @@ func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []
 
 func (w *Window) applyTotals(t transfer.Totals) {
 	w.totals = t
-	setText(w.summary, totalsText(t))
-	v := 0.0
-	if t.Bytes > 0 {
-		v = float64(t.BytesDone) / float64(t.Bytes)
-	}
-	if w.overall.Value != v {
-		w.overall.SetValue(v)
-	}
-	enable(w.pauseAll, t.Active+t.Queued > 0)
-	enable(w.resumeA, t.Paused > 0)
-	enable(w.retryF, t.Failed+t.Canceled > 0)
-	enable(w.clearF, t.Done+t.Failed+t.Skipped+t.Canceled > 0)
+	w.applyButtons(t)
 	w.noticeBatch(t)
 	w.updateTray(t)
 }
@@ -527,7 +563,7 @@ func (w *Window) DeleteSelected() {
 
 func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
 func (w *Window) resumeTask(id transfer.TaskID) { w.act("resume", id, w.be.Resume) }
-func (w *Window) cancelTask(id transfer.TaskID) { w.act("cancel", id, w.be.Cancel) }
+func (w *Window) cancelTask(id transfer.TaskID) { w.confirmCancel(id) }
 func (w *Window) retryTask(id transfer.TaskID)  { w.act("retry", id, w.be.Retry) }
 func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remove) }
 
@@ -567,7 +603,7 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
 	}
 	if w.notifications {
-		w.app.SendNotification(n)
+		w.notify(n)
 	}
 }
 
