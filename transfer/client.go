@@ -18,9 +18,9 @@ import (
 
 // target is a resolved destination: one bucket on one endpoint with its SDK handle.
 type target struct {
-	profile, endpoint, region, bucket string
-	authV4                            bool
-	bkt                               *oss.Bucket
+	dest, profile, endpoint, region, bucket string
+	authV4                                  bool
+	bkt                                     *oss.Bucket
 }
 
 // swapCreds lets SetCredentials replace credentials under running uploads: the SDK
@@ -151,9 +151,9 @@ func (c *idleConn) Write(p []byte) (int, error) {
 }
 
 type targetKey struct {
-	profile, endpoint, region, bucket, proxy string
-	authV4                                   bool
-	creds                                    oss.CredentialsProvider
+	dest, profile, endpoint, region, bucket, proxy string
+	authV4                                         bool
+	creds                                          oss.CredentialsProvider
 }
 
 // ValidateEndpoint checks that an endpoint is a bare http(s) URL (or host[:port])
@@ -217,7 +217,7 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if err := ValidateBucket(t.Bucket); err != nil {
 		return nil, err
 	}
-	k := targetKey{t.Profile, t.Endpoint, t.Region, t.Bucket, t.Proxy, t.AuthV4, creds}
+	k := targetKey{t.Dest, t.Profile, t.Endpoint, t.Region, t.Bucket, t.Proxy, t.AuthV4, creds}
 	if tg, ok := m.targets[k]; ok {
 		return tg, nil
 	}
@@ -237,7 +237,7 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if err != nil {
 		return nil, fmt.Errorf("bucket %q: %w", t.Bucket, err)
 	}
-	tg := &target{profile: t.Profile, endpoint: t.Endpoint, region: t.Region, bucket: t.Bucket, authV4: t.AuthV4, bkt: b}
+	tg := &target{dest: t.Dest, profile: t.Profile, endpoint: t.Endpoint, region: t.Region, bucket: t.Bucket, authV4: t.AuthV4, bkt: b}
 	m.targets[k] = tg
 	return tg, nil
 }

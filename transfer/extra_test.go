@@ -184,7 +184,10 @@ func TestRetriesAreCapped(t *testing.T) {
 	s.Inject(ossemu.Fault{Match: ossemu.MatchOp(ossemu.OpUploadPart), Status: 500, Code: "InternalError"})
 	m := newManager(t, s, "", func(o *Options) { o.TaskNum = 1 })
 	id, _ := m.AddFile(writeFile(t, t.TempDir(), "f", randBytes(2*MinPartSize, 1)), "f")
-	r := waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Retrying })
+	r := waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Retrying && !ts.RetryAt.IsZero() })
+	if wait := time.Until(r.RetryAt); wait > 31*time.Second {
+		t.Fatalf("next attempt announced in %s, beyond the backoff cap", wait)
+	}
 	if r.Err == nil || r.Err.Code != "InternalError" || r.Err.Op != "upload part 1" && r.Err.Op != "upload part 2" {
 		t.Fatalf("retrying without a reason: %+v", r.Err)
 	}

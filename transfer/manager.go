@@ -28,14 +28,18 @@ type Config struct {
 	Options  Options
 	StateDir string       // default filepath.Join(xdg.StateHome, "ossdrop"); holds checkpoints/, queue/, ossdrop.log
 	Logger   *slog.Logger // nil: discard
-	// CredentialsFor returns credentials for a checkpoint's profile/endpoint when resuming uploads
-	// recorded under another target; nil means "use Target.Credentials".
-	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
+	// Resolve finds the destination of uploads recorded by an earlier run (resume,
+	// retry, discard). Without it only records of the current Target can be resumed.
+	Resolve Resolver
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
 	// ReplyTimeout is how long a request waits for the server before it counts as
 	// "no reply from the server"; 0 means DefaultReplyTimeout.
 	ReplyTimeout time.Duration
+	// OnFinished, when set, receives a snapshot of every task that ends done, failed,
+	// canceled or skipped, in order, on a goroutine of its own: it may be slow, but
+	// Close waits for it.
+	OnFinished func(TaskSnapshot)
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -86,6 +90,7 @@ type Manager struct {
 	queued   int              // tasks in state Queued
 	idle     chan struct{}
 	closed   bool
+	fin      finisher
 }
 
 // task is one file. Keep it small: 100,000 of them may sit in the queue.
@@ -95,6 +100,7 @@ type task struct {
 	key      string
 	qid      string // identity in the durable queue and checkpoint name (without .ucp)
 	tgt      *target
+	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
 	size     int64
 	done     int64
 	state    State
@@ -108,8 +114,11 @@ type task struct {
 	callback string
 	started  time.Time
 	ended    time.Time
-	cpDir    string // checkpoint dir for this task ("" = none)
+	retryAt  time.Time // next attempt while waiting out a backoff
+	cpDir    string    // checkpoint dir for this task ("" = none)
 	rt       *running
+	crc      uint64 // the stored object's verified CRC64, once done
+	retries  int32  // transient failures retried, over the task's life
 }
 
 // running is the part of a task that exists only while it uploads.
@@ -289,7 +298,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 			if err != nil {
 				abs = p
 			}
-			r := walkRecFor(tgt, abs, prefix, cpDir)
+			r := walkRecFor(tgt.destination(), abs, prefix, cpDir)
 			m.queue.add(r)
 			walks = append(walks, r.ID)
 		}
@@ -399,7 +408,7 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 			errs = append(errs, fmt.Errorf("add %s: already queued as task %d (%s)", f.Path, d.id, d.state))
 			continue
 		}
-		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, it.size, cpDir, false)
+		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, nil, it.size, cpDir, false)
 		ids[it.i] = t.id
 		if t.state == Failed {
 			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
@@ -414,16 +423,29 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 	return ids, errors.Join(errs...)
 }
 
-// keyRef is a destination key: the rule "one key, one source" is kept per target.
+// keyRef is a destination key: the rule "one key, one source" is kept per
+// destination (its identity and bucket), whether or not it is resolved yet.
 type keyRef struct {
-	tgt *target
-	key string
+	dest string
+	key  string
 }
 
-// keyHolderLocked returns the task that holds key at tgt, if one still does: a
+// refOf is the keyRef of key at destination d.
+func refOf(d Destination, key string) keyRef {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return keyRef{id + "\x00" + d.Bucket, key}
+}
+
+// keyRefOf is the key t holds.
+func (t *task) keyRef() keyRef { return refOf(t.destination(), t.key) }
+
+// keyHolderLocked returns the task that holds key at d, if one still does: a
 // failed, canceled or removed task lets go of its key.
-func (m *Manager) keyHolderLocked(tgt *target, key string) *task {
-	o, ok := m.byKey[keyRef{tgt, key}]
+func (m *Manager) keyHolderLocked(d Destination, key string) *task {
+	o, ok := m.byKey[refOf(d, key)]
 	if !ok || m.byID[o.id] != o || o.state == Failed || o.state == Canceled {
 		return nil
 	}
@@ -434,13 +456,40 @@ func (m *Manager) keyHolderLocked(tgt *target, key string) *task {
 // in the queue; then the on-exists policy decides, so two files are never silently
 // stored as one object: rename picks "name (1).ext", skip leaves the second file
 // out with a note, overwrite refuses it with an error naming both.
-func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cpDir string, recorded bool) *task {
-	other := m.keyHolderLocked(tgt, key)
+//
+// tgt may be nil for an upload recorded by an earlier run: rec then names its
+// destination, resolved when the task starts.
+func (m *Manager) admitLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool) *task {
+	return m.admitWithLocked(path, key, qid, tgt, rec, size, cpDir, recorded, nil)
+}
+
+// admitWithLocked is admitLocked with setup run on a queued task before it can
+// start (a resumed upload's progress).
+func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool, setup func(*task)) *task {
+	d := Destination{}
+	if tgt != nil {
+		d = tgt.destination()
+	} else if rec != nil {
+		d = *rec
+	}
+	newTask := func(key, cpDir string) *task {
+		t := m.newTaskLocked(path, key, tgt, size, cpDir)
+		if tgt == nil {
+			t.rec = rec
+		}
+		return t
+	}
+	other := m.keyHolderLocked(d, key)
 	if other == nil || other.path == path {
-		t := m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
-		m.byKey[keyRef{tgt, key}] = t
+		t := newTask(key, cpDir)
+		t.qid = qid
+		m.byQID[qid] = t
+		m.byKey[refOf(d, key)] = t
 		if !recorded {
 			m.queue.add(queueEntryFor(t))
+		}
+		if setup != nil {
+			setup(t)
 		}
 		m.enqueueLocked(t)
 		return t
@@ -450,17 +499,17 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cp
 	switch m.opts.OnExists {
 	case Rename:
 		cand := key
-		for i := 1; m.keyHolderLocked(tgt, cand) != nil; i++ {
+		for i := 1; m.keyHolderLocked(d, cand) != nil; i++ {
 			cand = renamed(key, i)
 		}
-		t := m.newTaskLocked(path, cand, tgt, size, cpDir)
+		t := newTask(cand, cpDir)
 		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
-		m.byKey[keyRef{tgt, cand}] = t
-		m.queue.add(queueEntryFor(t))
+		m.byKey[refOf(d, cand)] = t
+		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
 		m.enqueueLocked(t)
 		return t
 	case Skip, SkipIdentical:
-		t := m.newTaskLocked(path, key, tgt, size, "")
+		t := newTask(key, "")
 		m.queued--
 		t.state = Skipped
 		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
@@ -470,7 +519,7 @@ func (m *Manager) admitLocked(path, key, qid string, tgt *target, size int64, cp
 	}
 	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
 		other.path, path, key, path)}
-	t := m.newTaskLocked(path, key, tgt, size, "")
+	t := newTask(key, "")
 	m.queued--
 	t.state = Failed
 	t.err = te
@@ -495,7 +544,17 @@ func checkKey(key string) error {
 }
 
 func qidFor(tgt *target, key, path string) string {
-	return strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+	return qidOf(Destination{ID: tgt.dest, Endpoint: tgt.endpoint, Bucket: tgt.bucket}, key, path)
+}
+
+// qidOf names an upload by its destination's identity (the endpoint for targets
+// without one), bucket, key and file.
+func qidOf(d Destination, key, path string) string {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return strings.TrimSuffix(checkpoint.Name(id, d.Bucket, key, path), checkpoint.Ext)
 }
 
 // duplicateLocked returns an unfinished task that already uploads path to key: two
@@ -539,6 +598,7 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	t.state = Failed
 	t.err = te
 	t.ended = time.Now()
+	m.finishedLocked(t)
 }
 
 func (m *Manager) enqueueLocked(t *task) {
@@ -679,6 +739,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	}
 	if t.state.Finished() {
 		t.ended = time.Now()
+		m.finishedLocked(t)
 	}
 	if t.state == Failed && t.err != nil {
 		m.log.Warn("upload failed", "path", t.path, "key", t.key, "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
@@ -734,10 +795,13 @@ func (m *Manager) Len() int {
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
 		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
-		StartedAt: t.started, EndedAt: t.ended}
+		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
 	if t.tgt != nil {
-		s.Bucket = t.tgt.bucket
+		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
+	} else if t.rec != nil {
+		s.Bucket, s.Profile = t.rec.Bucket, t.rec.Profile
 	}
+	s.CRC64, s.Retries = t.crc, int(t.retries)
 	if t.state == Done {
 		s.Sent = t.size
 	}
@@ -877,6 +941,7 @@ func (m *Manager) cancelLocked(t *task) {
 	}
 	m.setStateLocked(t, Canceled)
 	t.ended = time.Now()
+	m.finishedLocked(t)
 	m.queue.del(t.qid)
 	m.discardRecordLocked(t)
 	m.checkIdleLocked()
@@ -885,7 +950,7 @@ func (m *Manager) cancelLocked(t *task) {
 
 // discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
 func (m *Manager) discardRecordLocked(t *task) {
-	if t.cpDir == "" || t.tgt == nil {
+	if t.cpDir == "" || (t.tgt == nil && t.rec == nil) {
 		return
 	}
 	cp := filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
@@ -895,8 +960,18 @@ func (m *Manager) discardRecordLocked(t *task) {
 	m.busy++
 	m.markBusyLocked()
 	m.wg.Add(1)
-	go func(tgt *target, key string) {
+	go func(tgt *target, rec *Destination, key string) {
 		defer m.wg.Done()
+		if tgt == nil {
+			// Recorded by an earlier run and never started: find its destination now
+			// (no lock held). When it is gone, only the local records are forgotten.
+			ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+			var err error
+			if tgt, err = m.resolveRecorded(ctx, *rec); err != nil {
+				m.log.Warn("forgetting an upload without aborting it on the server", "dest", rec.String(), "key", key, "err", err)
+			}
+			cancel()
+		}
 		if lk, err := acquireCPLock(lockPathOfCheckpoint(cp)); err == nil {
 			m.discardFile(tgt, key, cp)
 			lk.release()
@@ -907,7 +982,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 		m.busy--
 		m.checkIdleLocked()
 		m.mu.Unlock()
-	}(t.tgt, t.key)
+	}(t.tgt, t.rec, t.key)
 }
 
 // Retry requeues a failed or canceled task.
@@ -930,7 +1005,7 @@ func (m *Manager) retryLocked(t *task) error {
 	if t.state != Failed && t.state != Canceled {
 		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
 	}
-	if t.tgt == nil {
+	if t.tgt == nil && t.rec == nil {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
 	}
 	t.err = nil
@@ -956,7 +1031,7 @@ func (m *Manager) Remove(id TaskID) error {
 	if m.byQID[t.qid] == t {
 		delete(m.byQID, t.qid)
 	}
-	if r := (keyRef{t.tgt, t.key}); m.byKey[r] == t {
+	if r := t.keyRef(); m.byKey[r] == t {
 		delete(m.byKey, r)
 	}
 	for i, x := range m.tasks {
@@ -992,7 +1067,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && t.tgt != nil {
+		if t.state == Failed && (t.tgt != nil || t.rec != nil) {
 			m.retryLocked(t)
 		}
 	}
@@ -1009,7 +1084,7 @@ func (m *Manager) ClearFinished() {
 			if m.byQID[t.qid] == t {
 				delete(m.byQID, t.qid)
 			}
-			if r := (keyRef{t.tgt, t.key}); m.byKey[r] == t {
+			if r := t.keyRef(); m.byKey[r] == t {
 				delete(m.byKey, r)
 			}
 			continue
@@ -1113,6 +1188,7 @@ func (m *Manager) Close() error {
 	m.mu.Unlock()
 	m.cancel()
 	m.wg.Wait()
+	m.fin.wait()
 	m.mu.Lock()
 	if m.idle != nil {
 		close(m.idle)

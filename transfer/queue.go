@@ -9,12 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strings"
 
 	"sync"
 	"time"
-
-	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
 
 // The durable queue remembers files that were dropped but not yet finished, so a crash
@@ -34,6 +31,7 @@ type queueRec struct {
 	Bucket   string `json:"bucket,omitempty"`
 	Endpoint string `json:"endpoint,omitempty"`
 	Profile  string `json:"profile,omitempty"`
+	Dest     string `json:"dest,omitempty"`
 	Region   string `json:"region,omitempty"`
 	AuthV4   bool   `json:"auth_v4,omitempty"`
 	Size     int64  `json:"size,omitempty"`
@@ -87,20 +85,18 @@ func openQueue(dir string) (*durableQueue, error) {
 }
 
 func queueEntryFor(t *task) queueRec {
-	return queueRecFor(t.tgt, t.qid, t.path, t.key, t.size, t.cpDir)
+	return queueRecFor(t.destination(), t.qid, t.path, t.key, t.size, t.cpDir)
 }
 
-func queueRecFor(tgt *target, qid, path, key string, size int64, cpDir string) queueRec {
+func queueRecFor(d Destination, qid, path, key string, size int64, cpDir string) queueRec {
 	r := queueRec{Op: opAdd, ID: qid, Path: path, Key: key, Size: size, CPDir: cpDir}
-	if tgt != nil {
-		r.Bucket, r.Endpoint, r.Profile, r.Region, r.AuthV4 = tgt.bucket, tgt.endpoint, tgt.profile, tgt.region, tgt.authV4
-	}
+	r.Bucket, r.Endpoint, r.Profile, r.Dest, r.Region, r.AuthV4 = d.Bucket, d.Endpoint, d.Profile, d.ID, d.Region, d.AuthV4
 	return r
 }
 
 // walkRecFor records a path handed to Add (a file or a folder) until its walk ends.
-func walkRecFor(tgt *target, path, prefix, cpDir string) queueRec {
-	r := queueRecFor(tgt, "walk-"+strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, prefix, "walk:"+path), checkpoint.Ext), path, prefix, 0, cpDir)
+func walkRecFor(d Destination, path, prefix, cpDir string) queueRec {
+	r := queueRecFor(d, "walk-"+qidOf(d, prefix, "walk:"+path), path, prefix, 0, cpDir)
 	r.Op = opWalk
 	return r
 }

@@ -117,7 +117,7 @@ func TestResumedWalkSkipsDone(t *testing.T) {
 	waitIdle(t, m)
 	// As if the walk's end had not been recorded: put its record back.
 	m.mu.Lock()
-	r := walkRecFor(m.tgt, src, "", cpDirFor(state, m.opts))
+	r := walkRecFor(m.tgt.destination(), src, "", cpDirFor(state, m.opts))
 	m.mu.Unlock()
 	m.queue.add(r)
 	m.Close()

@@ -96,6 +96,26 @@ type partRec struct {
 
 func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 	m.mu.Lock()
+	rec := t.rec
+	unresolved := t.tgt == nil && rec != nil
+	m.mu.Unlock()
+	if unresolved {
+		// Recorded by an earlier run: find where it goes now, with no lock held.
+		tgt, err := m.resolveRecorded(ctx, *rec)
+		if err != nil {
+			te := &TaskError{Op: "resolve", Message: err.Error(), Err: err}
+			res.err = te
+			res.state = Failed
+			if errors.Is(err, ErrWaitingForCredentials) {
+				res.state, res.credsExpired = Paused, true
+			}
+			return res
+		}
+		m.mu.Lock()
+		t.tgt = tgt
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
 	j := &job{m: m, t: t, tgt: t.tgt, opts: m.opts, key: t.key, phase: Uploading}
 	m.mu.Unlock()
 	defer func() {
@@ -351,11 +371,19 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 				j.m.setStateLocked(j.t, Retrying)
 			}
 			j.t.err = te
+			wait := backoff(p, attempt)
+			j.t.retryAt = time.Now().Add(wait)
 			j.t.version++
+			j.t.retries++
 			j.m.mu.Unlock()
 			j.m.notify()
 			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
-			if sleepCtx(ctx, backoff(p, attempt)) != nil {
+			slept := sleepCtx(ctx, wait)
+			j.m.mu.Lock()
+			j.t.retryAt = time.Time{}
+			j.t.version++
+			j.m.mu.Unlock()
+			if slept != nil {
 				return &stepErr{kind: kindCanceled, te: &TaskError{Op: op, Message: op + ": stopped", Err: ctx.Err()}}
 			}
 			continue
@@ -392,7 +420,8 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 		j.m.discard(j.tgt, h.Key, h.UploadID, j.cpPath)
 		return false, nil
 	}
-	if h.Bucket != j.tgt.bucket || h.Endpoint != j.tgt.endpoint || h.Path != j.t.path {
+	recorded := Destination{ID: h.Dest, Profile: h.Profile, Endpoint: h.Endpoint}
+	if h.Bucket != j.tgt.bucket || !sameDestination(recorded, Target{Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint}) || h.Path != j.t.path {
 		return stale("the checkpoint belonged to another destination; started again from zero")
 	}
 	// Only a new size makes the recorded parts useless. Any other edit, even one
@@ -891,7 +920,7 @@ func (j *job) initiate(ctx context.Context) error {
 		return nil
 	}
 	h := checkpoint.Header{
-		Profile: j.tgt.profile, Endpoint: j.tgt.endpoint, Region: j.tgt.region, AuthV4: j.tgt.authV4,
+		Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint, Region: j.tgt.region, AuthV4: j.tgt.authV4,
 		Bucket: j.tgt.bucket, Key: j.key, Path: j.t.path,
 		Size: j.size, ModTime: j.mtime, Fingerprint: j.fp, PartSize: ps, UploadID: j.imur.UploadID,
 		Created: time.Now().UTC(), Options: j.cpOptions(),
@@ -1222,5 +1251,6 @@ func (j *job) verify(ctx context.Context, hdr http.Header, want uint64, op strin
 			"the stored object %s does not match the file: server CRC64 %s, uploaded data %d; it was not marked done", j.key, got, want),
 			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID)}}
 	}
+	j.setCRC(want)
 	return nil
 }

@@ -162,7 +162,7 @@ func (w *walker) flush() {
 		}
 		for i := range w.batch {
 			if it := &w.batch[i]; it.te == nil && !it.finished {
-				m.queue.add(queueRecFor(w.tgt, it.qid, it.path, it.key, it.size, w.cpDir))
+				m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
 			}
 		}
 		if err := m.queue.commit(); err != nil {
@@ -190,7 +190,7 @@ func (w *walker) flush() {
 		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
-			m.admitLocked(it.path, it.key, it.qid, w.tgt, it.size, w.cpDir, true)
+			m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
 		}
 	}
 	m.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/transfer"
@@ -26,11 +27,11 @@ var linkExpiries = []struct {
 // showLinkMenu pops up the copy-link choices for a finished object.
 func (w *Window) showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject) {
 	items := []*fyne.MenuItem{
-		fyne.NewMenuItem("Copy URL", func() { w.copyLink(t, 0) }),
+		fyne.NewMenuItem(lang.L("Copy URL"), func() { w.copyLink(t, 0) }),
 		fyne.NewMenuItemSeparator(),
 	}
 	for _, e := range linkExpiries {
-		items = append(items, fyne.NewMenuItem("Copy presigned link ("+e.label+")", func() { w.copyLink(t, e.d) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Copy presigned link ({{.Expiry}})", map[string]any{"Expiry": lang.L(e.label)}), func() { w.copyLink(t, e.d) }))
 	}
 	c := w.win.Canvas()
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(from)
@@ -47,7 +48,33 @@ func (w *Window) copyLink(t transfer.TaskSnapshot, expires time.Duration) {
 	}
 	w.app.Clipboard().SetContent(u)
 	w.lastCopied = u
+	w.flash(lang.L("Link copied"))
 }
+
+// showSelectedDetails opens the details of the row selected last (Enter).
+func (w *Window) showSelectedDetails() {
+	if t, ok := w.list.selectedTask(); ok {
+		w.showErrorDetails(t)
+	}
+}
+
+// flash tells the user briefly, in the summary line, that something
+// happened that has nothing else to show (a copy to the clipboard).
+func (w *Window) flash(msg string) {
+	w.flashMsg = msg
+	w.summary.SetText(msg)
+	time.AfterFunc(flashFor, func() {
+		w.do(func() {
+			if w.flashMsg == msg {
+				w.flashMsg = ""
+				w.summary.SetText(batchText(w.batchT))
+			}
+		})
+	})
+}
+
+// flashFor is how long a flash message stays.
+var flashFor = 2 * time.Second
 
 // errorDetails is the copyable text of a task's error.
 func errorDetails(t transfer.TaskSnapshot) string {
@@ -84,16 +111,21 @@ func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
 	body := widget.NewLabel(text)
 	body.Selectable = true
 	body.Wrapping = fyne.TextWrapBreak
-	copyB := widget.NewButtonWithIcon("Copy details", theme.ContentCopyIcon(), func() {
+	var copyB *widget.Button
+	copyB = widget.NewButtonWithIcon(lang.L("Copy details"), theme.ContentCopyIcon(), func() {
 		w.app.Clipboard().SetContent(text)
 		w.lastCopied = text
+		copyB.SetText(lang.L("Copied"))
 	})
 	content := container.NewBorder(nil, container.NewHBox(copyB), nil, nil, container.NewVScroll(body))
-	title := "Upload failed"
-	if t.State != transfer.Failed {
-		title = "Upload problem"
+	title := lang.L("Upload failed: {{.Name}}", map[string]any{"Name": displayName(t)})
+	switch {
+	case t.State == transfer.Retrying || t.State == transfer.Paused && t.Err != nil:
+		title = lang.L("Upload problem: {{.Name}}", map[string]any{"Name": displayName(t)})
+	case t.State != transfer.Failed:
+		title = lang.L("Upload: {{.Name}}", map[string]any{"Name": displayName(t)})
 	}
-	d := dialog.NewCustom(title+": "+displayName(t), "Close", content, w.win)
+	d := dialog.NewCustom(title, lang.L("Close"), content, w.win)
 	d.Resize(fyne.NewSize(620, 340))
 	d.Show()
 }
