@@ -1178,11 +1178,13 @@ func (j *job) complete(ctx context.Context) (State, error) {
 			case se.Code == "CallbackFailed":
 				j.cbFailed = se.Message
 				return nil
-			case se.Code == "NoSuchUpload" && attempt > 1:
-				// An earlier attempt may have completed it and lost the reply: the
-				// object's CRC decides.
+			case se.Code == "NoSuchUpload":
+				// An earlier attempt, or the Complete of a run killed a moment ago
+				// that the server was still finishing, may have completed it: the
+				// object's size and CRC64 against the bytes read in this run decide.
 				h, herr := j.head(ctx, j.key)
-				if herr == nil && h != nil && h.Get(oss.HTTPHeaderOssCRC64) == strconv.FormatUint(want, 10) {
+				if herr == nil && h != nil && h.Get(oss.HTTPHeaderOssCRC64) == strconv.FormatUint(want, 10) &&
+					h.Get("Content-Length") == strconv.FormatInt(j.size, 10) {
 					hdr = h
 					return nil
 				}
