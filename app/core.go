@@ -527,6 +527,14 @@ func (c *Core) NewManager(t transfer.Target, o transfer.Options) (*transfer.Mana
 	return m, nil
 }
 
+// History is the upload history the Manager records into; nil before
+// NewManager or when the history could not be opened.
+func (c *Core) History() *history.Recorder {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hist
+}
+
 // secretsOf lists the values of p that must never be written to the state dir.
 func secretsOf(p oss.CredentialsProvider) []string {
 	if p == nil {

@@ -17,10 +17,12 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/app"
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -49,6 +51,12 @@ type Config struct {
 	// Core enables the profile picker and the settings dialog. Without it
 	// the destination is fixed to Target.
 	Core *app.Core
+	// Version is shown in About; empty means the app metadata's version.
+	Version string
+	// StateDir enables the History window over the uploads recorded there;
+	// History, when set, records the links it issues.
+	StateDir string
+	History  *history.Recorder
 }
 
 // Window is the main window and everything it owns.
@@ -94,14 +102,19 @@ type Window struct {
 	quitDialog   dialog.Dialog
 	resumeDialog dialog.Dialog
 	onQuit       func() // tests replace app.Quit
+	version      string // shown in About
 	lastCopied   string // for tests: the clipboard of the test driver is per window
 	flashMsg     string // shown in the summary line for a moment
+	folderDialog dialog.Dialog
+	exists       existsAsker
 
 	core          *app.Core
 	cfg           settings.Config // the settings as last loaded or saved
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
 	cred          credState
+	hist          HistorySource // nil: no History window
+	histWin       fyne.Window
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
@@ -135,6 +148,7 @@ func New(a fyne.App, cfg Config) *Window {
 		core:        cfg.Core,
 
 		notifications: true,
+		version:       cfg.Version,
 	}
 	if w.core != nil {
 		w.cfg = w.core.Config()
@@ -151,17 +165,22 @@ func New(a fyne.App, cfg Config) *Window {
 	w.view = newRowView()
 	w.tips = newTipLayer()
 	a.Settings().SetTheme(NewTheme(a.Settings().Theme()))
+	w.hist = newWindowHistory(w, cfg)
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
+	w.addViewShortcuts()
 	w.setupTray(cfg.Icon, cfg.Tray)
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
 	w.applyBatch(batchTotals{})
+	if as, ok := w.be.(askSetter); ok {
+		as.SetOnExistsAsk(w.askExists)
+	}
 	return w
 }
 
@@ -169,8 +188,10 @@ func New(a fyne.App, cfg Config) *Window {
 func (w *Window) Window() fyne.Window { return w.win }
 
 func (w *Window) build() fyne.CanvasObject {
-	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog)
-	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog)
+	// Icon buttons with tooltips keep the window usable at 640 px; the drop
+	// zone of an empty window shows the same actions with words.
+	addFiles := newTipButton("", theme.FileIcon(), lang.L("Add files… (Ctrl+O)"), w.tips, w.AddFilesDialog)
+	addFolder := newTipButton("", theme.FolderOpenIcon(), lang.L("Add folder… (Ctrl+Shift+O)"), w.tips, w.AddFolderDialog)
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
@@ -200,13 +221,13 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Profile"), w.profile,
 		widget.NewLabel("Bucket"), w.bucket,
 		widget.NewLabel("Prefix"), w.prefixE)
-	settingsB := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.ShowSettings)
+	settingsB := newTipButton("", theme.SettingsIcon(), lang.L("Settings"), w.tips, w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
 	if w.core == nil {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
@@ -248,7 +269,7 @@ func (destLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 	for i := 0; i < len(objs); i += 2 {
 		labels += objs[i].MinSize().Width + pad
 	}
-	profileW := max(objs[1].MinSize().Width, 180)
+	profileW := max(min(objs[1].MinSize().Width, 180), min(180, s.Width/5))
 	rest := max(s.Width-labels-profileW-3*pad, 0)
 	widths := []float32{profileW, rest * 0.4, rest * 0.6}
 	x := float32(0)
@@ -270,7 +291,7 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for i, o := range objs {
 		m := o.MinSize()
 		if i%2 == 1 {
-			m.Width = max(m.Width, 120)
+			m.Width = 80 // fields shrink; the profile picker truncates
 		}
 		w += m.Width + theme.Padding()
 		h = max(h, m.Height)
@@ -358,7 +379,11 @@ func (w *Window) AddFolderDialog() {
 		if u == nil {
 			return
 		}
-		w.Dropped(fyne.Position{}, []fyne.URI{u})
+		if u.Scheme() != "file" {
+			w.Dropped(fyne.Position{}, []fyne.URI{u})
+			return
+		}
+		w.confirmFolder(u.Path())
 	}, w.win)
 	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
@@ -538,7 +563,7 @@ func (w *Window) DeleteSelected() {
 
 func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
 func (w *Window) resumeTask(id transfer.TaskID) { w.act("resume", id, w.be.Resume) }
-func (w *Window) cancelTask(id transfer.TaskID) { w.act("cancel", id, w.be.Cancel) }
+func (w *Window) cancelTask(id transfer.TaskID) { w.confirmCancel(id) }
 func (w *Window) retryTask(id transfer.TaskID)  { w.act("retry", id, w.be.Retry) }
 func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remove) }
 
@@ -578,7 +603,7 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
 	}
 	if w.notifications {
-		w.app.SendNotification(n)
+		w.notify(n)
 	}
 }
 
