@@ -85,7 +85,12 @@ const (
 
 // Target is where uploads go and how to reach it.
 type Target struct {
-	Profile  string // profile name, recorded in checkpoints; may be empty
+	// Dest is the destination's stable identity (a profile id), recorded in
+	// checkpoints and the durable queue so a later run finds the destination again
+	// through Config.Resolve even when its name or endpoint changed. Empty: the
+	// endpoint identifies it.
+	Dest     string
+	Profile  string // profile name, recorded in checkpoints for messages; may be empty
 	Endpoint string // e.g. https://oss-cn-hangzhou.aliyuncs.com or http://127.0.0.1:41234
 	Region   string // required for signature V4
 	Bucket   string
@@ -180,6 +185,9 @@ type TaskSnapshot struct {
 	Version   uint64 // bumps on every change, so rows can skip redundant updates
 	StartedAt time.Time
 	EndedAt   time.Time
+	CRC64     uint64 // the stored object's CRC64, verified against the file; set when Done
+	Retries   int    // transient failures retried so far
+	Profile   string // the settings profile the destination came from; may be empty
 }
 
 // Totals sums all tasks of a Manager.

@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -43,11 +44,9 @@ type Config struct {
 	CloseToTray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
-	// Profiles and Settings enable the profile picker and the settings
-	// dialog; Settings is the loaded settings file. Without Profiles the
-	// destination is fixed to Target.
-	Profiles *Profiles
-	Settings settings.Config
+	// Core enables the profile picker and the settings dialog. Without it
+	// the destination is fixed to Target.
+	Core *app.Core
 	// Version is shown in About; empty means the app metadata's version.
 	Version string
 }
@@ -101,7 +100,7 @@ type Window struct {
 	folderDialog dialog.Dialog
 	exists       existsAsker
 
-	profiles      *Profiles
+	core          *app.Core
 	cfg           settings.Config // the settings as last loaded or saved
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
@@ -136,11 +135,14 @@ func New(a fyne.App, cfg Config) *Window {
 		prefix: normalizePrefix(cfg.Prefix),
 
 		closeToTray: cfg.CloseToTray,
-		profiles:    cfg.Profiles,
-		cfg:         cfg.Settings,
+		core:        cfg.Core,
 
-		notifications: cfg.Profiles == nil || cfg.Settings.App.Notifications,
+		notifications: true,
 		version:       cfg.Version,
+	}
+	if w.core != nil {
+		w.cfg = w.core.Config()
+		w.notifications = w.cfg.App.Notifications
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -182,7 +184,7 @@ func (w *Window) build() fyne.CanvasObject {
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
-	if w.profiles != nil {
+	if w.core != nil {
 		// A target from --endpoint/--bucket belongs to no profile.
 		w.profile.PlaceHolder = "(command line)"
 		w.profile.Options = profileNames(w.cfg)
@@ -210,7 +212,7 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Prefix"), w.prefixE)
 	settingsB := newTipButton("", theme.SettingsIcon(), lang.L("Settings"), w.tips, w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
-	if w.profiles == nil {
+	if w.core == nil {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(

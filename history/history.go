@@ -1,0 +1,539 @@
+// Package history keeps a bounded, crash-safe record of finished uploads (done,
+// failed, canceled, skipped) in the state directory, so what was uploaded, where it
+// went and the links issued for it outlive the session.
+//
+// The file is JSON lines, one Entry per line, appended in batches by a background
+// writer: recording never waits for the disk. A later line with the same ID replaces
+// an earlier one (that is how links are added). A torn last line — a crash in the
+// middle of a write — is ignored on reading and cut off before the next append, so
+// a kill -9 loses at most the batch being written and never an entry that was
+// complete on disk. When the file grows past its bounds it is rewritten (temporary
+// file, fsync, rename) with only the newest entries.
+//
+// No secret is written: entries hold no credentials, link URLs lose their query
+// (signatures, STS tokens), and Options.Secrets values are masked in every field.
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// FileName is the history file inside the state directory.
+const FileName = "history.jsonl"
+
+const lockName = "history.lock"
+
+// Default bounds: the newest 10,000 entries, and never more than 16 MiB on disk.
+const (
+	DefaultMaxEntries = 10000
+	DefaultMaxBytes   = 16 << 20
+)
+
+// Entry states, as transfer.State names them.
+const (
+	StateDone     = "done"
+	StateFailed   = "failed"
+	StateCanceled = "canceled"
+	StateSkipped  = "skipped"
+)
+
+// States lists every state an entry can have, for filters.
+var States = []string{StateDone, StateFailed, StateCanceled, StateSkipped}
+
+// Link is a URL handed out for an uploaded object.
+type Link struct {
+	// URL is the object's address without its query: a presigned link's signature
+	// (and any STS token in it) is a credential and is never stored.
+	URL       string    `json:"url"`
+	Presigned bool      `json:"presigned,omitempty"`
+	Issued    time.Time `json:"issued"`
+	Expires   time.Time `json:"expires,omitzero"` // zero for a plain URL
+}
+
+// Entry is one finished upload.
+type Entry struct {
+	ID      string `json:"id"`
+	Path    string `json:"path"`              // the local file
+	Profile string `json:"profile,omitempty"` // the settings profile of the destination
+	Bucket  string `json:"bucket"`
+	Key     string `json:"key"`
+	Size    int64  `json:"size"`
+	// CRC64 (ECMA, as OSS reports it) of the stored object, verified against the
+	// file; 0 when not done. Written as a string so JSON readers keep all 64 bits.
+	CRC64     uint64        `json:"crc64,string,omitempty"`
+	State     string        `json:"state"`
+	When      time.Time     `json:"when"`     // when it finished
+	Duration  time.Duration `json:"duration"` // nanoseconds from start to end
+	Retries   int           `json:"retries,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	ErrorCode string        `json:"error_code,omitempty"` // OSS error code
+	RequestID string        `json:"request_id,omitempty"` // what OSS support asks for
+	Links     []Link        `json:"links,omitempty"`
+}
+
+// Name is the file's base name.
+func (e *Entry) Name() string { return filepath.Base(e.Path) }
+
+// FromSnapshot turns a finished task into an entry (without ID; Record assigns one).
+func FromSnapshot(s transfer.TaskSnapshot) Entry {
+	e := Entry{Path: s.Path, Profile: s.Profile, Bucket: s.Bucket, Key: s.Key, Size: s.Size,
+		State: s.State.String(), When: s.EndedAt, Retries: s.Retries}
+	if s.State == transfer.Done {
+		e.CRC64 = s.CRC64
+	}
+	if e.When.IsZero() {
+		e.When = time.Now()
+	}
+	if !s.StartedAt.IsZero() && s.EndedAt.After(s.StartedAt) {
+		e.Duration = s.EndedAt.Sub(s.StartedAt)
+	}
+	if s.Err != nil {
+		e.Error, e.ErrorCode, e.RequestID = s.Err.Error(), s.Err.Code, s.Err.RequestID
+	}
+	return e
+}
+
+// Options bound and protect a Recorder.
+type Options struct {
+	MaxEntries int   // 0: DefaultMaxEntries
+	MaxBytes   int64 // 0: DefaultMaxBytes
+	// Secrets returns values that must never reach the file (access key secrets,
+	// STS tokens); they are masked wherever they appear. Called for every batch,
+	// so rotated credentials are covered.
+	Secrets func() []string
+	// OnError hears write failures; the writer keeps going. nil ignores them.
+	OnError func(error)
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = DefaultMaxEntries
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	return o
+}
+
+// Recorder appends entries to the history file of one state directory. Several
+// processes may record into the same directory: appends and rewrites take a lock.
+type Recorder struct {
+	dir  string
+	opts Options
+
+	mu      sync.Mutex
+	pending []Entry
+	closed  bool
+	err     error // the last write error, for Flush
+	wake    chan struct{}
+	flushed *sync.Cond // signalled after every batch
+	batches uint64     // batches written, under mu
+	queued  uint64     // batches requested, under mu
+
+	lines atomic.Int64 // lines in the file as far as this process knows
+	done  chan struct{}
+}
+
+var idSeq atomic.Uint64
+
+// newID is unique across processes in practice: time, process and a counter.
+func newID() string {
+	return strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(idSeq.Add(1), 36)
+}
+
+// Open prepares dir (created 0700) and starts the background writer.
+func Open(dir string, o Options) (*Recorder, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	r := &Recorder{dir: dir, opts: o.withDefaults(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	r.flushed = sync.NewCond(&r.mu)
+	n, err := countLines(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	r.lines.Store(n)
+	go r.loop()
+	return r, nil
+}
+
+func countLines(path string) (int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("history: %w", err)
+	}
+	defer f.Close()
+	var n int64
+	buf := make([]byte, 64<<10)
+	for {
+		k, err := f.Read(buf)
+		n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("history: %w", err)
+		}
+	}
+}
+
+// Record queues e for writing and returns its ID (assigned when empty). It never
+// blocks on the disk. An entry with the ID of an earlier one replaces it.
+func (r *Recorder) Record(e Entry) string {
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return e.ID
+	}
+	r.pending = append(r.pending, e)
+	r.queued++
+	select { // under mu, so Close cannot close wake in between
+	case r.wake <- struct{}{}:
+	default:
+	}
+	r.mu.Unlock()
+	return e.ID
+}
+
+// RecordTask records a finished task; it fits transfer.Config.OnFinished.
+func (r *Recorder) RecordTask(s transfer.TaskSnapshot) { r.Record(FromSnapshot(s)) }
+
+// AddLink records that l was issued for e and returns e with it.
+func (r *Recorder) AddLink(e Entry, l Link) Entry {
+	l = cleanLink(l)
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	e.Links = append(append([]Link(nil), e.Links...), l)
+	r.Record(e)
+	return e
+}
+
+// Flush waits until everything recorded so far is on disk and returns the last
+// write error, if any.
+func (r *Recorder) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	want := r.queued
+	for r.batches < want && !r.isDoneLocked() {
+		r.flushed.Wait()
+	}
+	return r.err
+}
+
+func (r *Recorder) isDoneLocked() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close writes what is pending and stops the writer.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		<-r.done
+		return r.err
+	}
+	r.closed = true
+	close(r.wake)
+	r.mu.Unlock()
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func (r *Recorder) loop() {
+	defer func() {
+		r.mu.Lock()
+		close(r.done)
+		r.flushed.Broadcast()
+		r.mu.Unlock()
+	}()
+	for {
+		_, ok := <-r.wake
+		r.mu.Lock()
+		batch := r.pending
+		r.pending = nil
+		upto := r.queued
+		r.mu.Unlock()
+		var err error
+		if len(batch) > 0 {
+			err = r.write(batch)
+			if err != nil && r.opts.OnError != nil {
+				r.opts.OnError(err)
+			}
+		}
+		r.mu.Lock()
+		if len(batch) > 0 {
+			r.err = err
+		}
+		r.batches = upto
+		r.flushed.Broadcast()
+		r.mu.Unlock()
+		if !ok {
+			return
+		}
+	}
+}
+
+// write appends one batch with a single write and one fsync, under the lock, then
+// compacts the file when it has outgrown its bounds.
+func (r *Recorder) write(batch []Entry) error {
+	var secrets []string
+	if r.opts.Secrets != nil {
+		secrets = r.opts.Secrets()
+	}
+	var buf bytes.Buffer
+	for _, e := range batch {
+		b, err := json.Marshal(scrub(e, secrets))
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	unlock, err := lockDir(r.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path := filepath.Join(r.dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	size, err := cutTornTail(f)
+	if err == nil {
+		_, err = f.Write(buf.Bytes())
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("history %s: %w", path, err)
+	}
+	n := r.lines.Add(int64(len(batch)))
+	size += int64(buf.Len())
+	if n > int64(r.opts.MaxEntries+r.opts.MaxEntries/10) || size > r.opts.MaxBytes {
+		return r.compactLocked()
+	}
+	return nil
+}
+
+// cutTornTail truncates a last line left without its newline by a crash, so the
+// next append starts on a line of its own; it returns the file's size.
+func cutTornTail(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return 0, err
+	}
+	size := st.Size()
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, size-1); err != nil {
+		return size, err
+	}
+	if last[0] == '\n' {
+		return size, nil
+	}
+	// Rare: scan back for the last newline in chunks.
+	const chunk = 64 << 10
+	end := size
+	for end > 0 {
+		start := max(end-chunk, 0)
+		b := make([]byte, end-start)
+		if _, err := f.ReadAt(b, start); err != nil && err != io.EOF {
+			return size, err
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			keep := start + int64(i) + 1
+			return keep, f.Truncate(keep)
+		}
+		end = start
+	}
+	return 0, f.Truncate(0)
+}
+
+// Compact rewrites the file with only the newest entries within bounds.
+func (r *Recorder) Compact() error {
+	unlock, err := lockDir(r.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return r.compactLocked()
+}
+
+func (r *Recorder) compactLocked() error {
+	path := filepath.Join(r.dir, FileName)
+	entries, err := Load(r.dir)
+	if err != nil {
+		return err
+	}
+	if len(entries) > r.opts.MaxEntries {
+		entries = entries[len(entries)-r.opts.MaxEntries:]
+	}
+	lines := make([][]byte, len(entries))
+	var total int64
+	for i, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+		lines[i] = b
+		total += int64(len(b)) + 1
+	}
+	// Leave room below the size cap so the next appends do not rewrite at once.
+	limit := r.opts.MaxBytes * 3 / 4
+	for len(lines) > 0 && total > limit {
+		total -= int64(len(lines[0])) + 1
+		lines = lines[1:]
+	}
+	tmp, err := os.CreateTemp(r.dir, FileName+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 256<<10)
+	for _, b := range lines {
+		w.Write(b)
+		w.WriteByte('\n')
+	}
+	err = w.Flush()
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("history: compact %s: %w", path, err)
+	}
+	syncDir(r.dir)
+	r.lines.Store(int64(len(lines)))
+	return nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Load reads the history of a state directory, oldest first. A missing file is an
+// empty history; lines that do not parse (a torn last line) are skipped.
+func Load(dir string) ([]Entry, error) {
+	path := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return parse(data), nil
+}
+
+// parse decodes JSON lines; a later entry with an ID seen before replaces it in place.
+func parse(data []byte) []Entry {
+	entries := make([]Entry, 0, bytes.Count(data, []byte{'\n'})+1)
+	index := make(map[string]int, cap(entries))
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(line, &e); err != nil || e.ID == "" {
+			continue
+		}
+		if i, ok := index[e.ID]; ok {
+			entries[i] = e
+			continue
+		}
+		index[e.ID] = len(entries)
+		entries = append(entries, e)
+	}
+	return entries
+}
+
+// credentialParam matches query parameters that carry signatures or tokens.
+var credentialParam = regexp.MustCompile(`(?i)((?:Signature|security-token|x-oss-signature|x-oss-credential|OSSAccessKeyId|AccessKeySecret)=)[^&\s"']+`)
+
+const masked = "***"
+
+// scrub masks secrets and credential parameters in every text field of e.
+func scrub(e Entry, secrets []string) Entry {
+	clean := func(s string) string {
+		for _, sec := range secrets {
+			if len(sec) >= 4 {
+				s = strings.ReplaceAll(s, sec, masked)
+			}
+		}
+		return credentialParam.ReplaceAllString(s, "${1}"+masked)
+	}
+	e.Path, e.Profile, e.Bucket, e.Key = clean(e.Path), clean(e.Profile), clean(e.Bucket), clean(e.Key)
+	e.Error, e.ErrorCode, e.RequestID = clean(e.Error), clean(e.ErrorCode), clean(e.RequestID)
+	if len(e.Links) > 0 {
+		links := make([]Link, len(e.Links))
+		for i, l := range e.Links {
+			l = cleanLink(l)
+			l.URL = clean(l.URL)
+			links[i] = l
+		}
+		e.Links = links
+	}
+	return e
+}
+
+// cleanLink drops a link's query, fragment and user info: they may carry credentials.
+func cleanLink(l Link) Link {
+	if u, err := url.Parse(l.URL); err == nil {
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		l.URL = u.String()
+	} else {
+		l.URL = masked
+	}
+	return l
+}

@@ -1,0 +1,315 @@
+package history
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+func open(t testing.TB, dir string, o Options) *Recorder {
+	t.Helper()
+	r, err := Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func load(t testing.TB, dir string) []Entry {
+	t.Helper()
+	es, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+func sample(i int) Entry {
+	return Entry{Path: fmt.Sprintf("/home/u/文件 %d.bin", i), Profile: "work", Bucket: "b", Key: fmt.Sprintf("k/%d", i),
+		Size: int64(i), CRC64: 1<<63 + uint64(i), State: StateDone, When: time.Unix(1700000000+int64(i), 0).UTC(), Duration: time.Second}
+}
+
+func TestRecordSurvivesRelaunch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	r := open(t, dir, Options{})
+	s := transfer.TaskSnapshot{Path: "/x/a b.txt", Key: "p/a b.txt", Bucket: "bk", Profile: "work", Size: 42, CRC64: 1<<64 - 1,
+		State: transfer.Failed, Retries: 3, StartedAt: time.Unix(100, 0), EndedAt: time.Unix(105, 0),
+		Err: &transfer.TaskError{Message: "access denied", Code: "AccessDenied", RequestID: "RID1"}}
+	r.RecordTask(s)
+	id := r.Record(sample(1))
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A new process: a fresh Recorder reads what the last one wrote and adds to it.
+	r2 := open(t, dir, Options{})
+	got := load(t, dir)
+	if len(got) != 2 {
+		t.Fatalf("after relaunch: %d entries, want 2: %+v", len(got), got)
+	}
+	e := got[0]
+	if e.Path != s.Path || e.Key != s.Key || e.Bucket != "bk" || e.Profile != "work" || e.Size != 42 || e.State != "failed" ||
+		e.Retries != 3 || e.Duration != 5*time.Second || e.ErrorCode != "AccessDenied" || e.RequestID != "RID1" ||
+		!strings.Contains(e.Error, "access denied") || e.CRC64 != 0 {
+		t.Fatalf("entry read back: %+v", e)
+	}
+	if got[1].ID != id || got[1].CRC64 != 1<<63+1 {
+		t.Fatalf("second entry: %+v", got[1])
+	}
+	exp := time.Now().Add(time.Hour).Truncate(time.Second)
+	r2.AddLink(got[1], Link{URL: "https://b.oss.example.com/k/1?Expires=1&Signature=abc&security-token=tok", Presigned: true, Issued: time.Now(), Expires: exp})
+	if err := r2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got = load(t, dir)
+	if len(got) != 2 || len(got[1].Links) != 1 {
+		t.Fatalf("after AddLink: %+v", got)
+	}
+	if l := got[1].Links[0]; l.URL != "https://b.oss.example.com/k/1" || !l.Expires.Equal(exp) || !l.Presigned {
+		t.Fatalf("link: %+v", l)
+	}
+	for name, want := range map[string]fs.FileMode{"": 0o700, FileName: 0o600, lockName: 0o600} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%q: mode %v (%v), want %v", name, st.Mode().Perm(), err, want)
+		}
+	}
+}
+
+func TestCapped(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir, Options{MaxEntries: 100})
+	for i := range 1000 {
+		r.Record(sample(i))
+		if i%37 == 0 {
+			r.Flush()
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := load(t, dir)
+	if len(got) > 110 || len(got) < 100 {
+		t.Fatalf("%d entries kept, want about 100", len(got))
+	}
+	if last := got[len(got)-1]; last.Key != "k/999" {
+		t.Fatalf("newest entry lost: last is %q", last.Key)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Size != got[i-1].Size+1 {
+			t.Fatalf("not the newest contiguous entries: %d then %d", got[i-1].Size, got[i].Size)
+		}
+	}
+
+	// The size cap holds too.
+	dir2 := t.TempDir()
+	r2 := open(t, dir2, Options{MaxBytes: 20 << 10})
+	for i := range 2000 {
+		r2.Record(sample(i))
+	}
+	r2.Close()
+	st, _ := os.Stat(filepath.Join(dir2, FileName))
+	if st.Size() > 20<<10 {
+		t.Fatalf("history is %d bytes, cap 20 KiB", st.Size())
+	}
+	if got := load(t, dir2); len(got) == 0 || got[len(got)-1].Key != "k/1999" {
+		t.Fatalf("size-capped history lost the newest entry")
+	}
+}
+
+func TestTornLastLine(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir, Options{})
+	r.Record(sample(1))
+	r.Record(sample(2))
+	r.Close()
+	path := filepath.Join(dir, FileName)
+	data, _ := os.ReadFile(path)
+	// A crash in the middle of the next write leaves half a line.
+	torn := append(bytes.Clone(data), []byte(`{"id":"x","path":"/half`)...)
+	if err := os.WriteFile(path, torn, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, dir); len(got) != 2 || got[1].Key != "k/2" {
+		t.Fatalf("with a torn tail: %+v", got)
+	}
+	r2 := open(t, dir, Options{})
+	r2.Record(sample(3))
+	if err := r2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := load(t, dir)
+	if len(got) != 3 || got[2].Key != "k/3" {
+		t.Fatalf("append after a torn tail: %+v", got)
+	}
+	data, _ = os.ReadFile(path)
+	if bytes.Contains(data, []byte("/half")) {
+		t.Fatalf("torn line was not cut before appending:\n%s", data)
+	}
+}
+
+func TestNoSecretInStateDir(t *testing.T) {
+	const secret = "Sup3rS3cretKey/+xyz"
+	const token = "CAIS-sts-token-value"
+	dir := t.TempDir()
+	r := open(t, dir, Options{Secrets: func() []string { return []string{secret, token} }})
+	e := sample(1)
+	e.State, e.Error = StateFailed, "signature mismatch: string to sign used "+secret+" token "+token
+	e = r.AddLink(e, Link{URL: "https://b.example.com/k?OSSAccessKeyId=AK&Signature=sig%2Fx&security-token=" + token, Presigned: true})
+	r.Record(e)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, _ := os.ReadFile(p)
+		for _, s := range []string{secret, token, "sig%2Fx"} {
+			if bytes.Contains(data, []byte(s)) {
+				t.Errorf("%s holds %q:\n%s", p, s, data)
+			}
+		}
+		return nil
+	})
+	if got := load(t, dir); len(got) != 1 || !strings.Contains(got[0].Error, "signature mismatch") {
+		t.Fatalf("entry lost while masking: %+v", got)
+	}
+}
+
+func TestTwoRecordersShareOneFile(t *testing.T) {
+	// Two processes (the window and a command) append while one also rewrites the
+	// file: no append may land in a file being replaced.
+	dir := t.TempDir()
+	a := open(t, dir, Options{})
+	b := open(t, dir, Options{})
+	done := make(chan struct{})
+	go func() {
+		for i := range 500 {
+			a.Record(sample(i))
+			if i%10 == 0 {
+				a.Flush()
+				if err := a.Compact(); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		a.Flush()
+		close(done)
+	}()
+	for i := range 500 {
+		b.Record(sample(1000 + i))
+		if i%7 == 0 {
+			b.Flush()
+		}
+	}
+	b.Flush()
+	<-done
+	a.Close()
+	b.Close()
+	if got := load(t, dir); len(got) != 1000 {
+		t.Fatalf("%d entries, want all 1000", len(got))
+	}
+}
+
+// TestKill9KeepsLastCompleteEntry kills a recording process mid-write, many times
+// over, and checks that every entry it reported written survives, in order.
+func TestKill9KeepsLastCompleteEntry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	total := 0
+	for round := range 3 {
+		cmd := exec.Command(exe, "-test.run=^TestHelperRecorder$")
+		cmd.Env = append(os.Environ(), "OSSDROP_HISTORY_HELPER="+dir, "OSSDROP_HISTORY_ROUND="+strconv.Itoa(round))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Wait until it has flushed a few batches, then kill it while it keeps writing.
+		buf := make([]byte, 4096)
+		var seen []byte
+		for bytes.Count(seen, []byte{'\n'}) < 5 {
+			n, err := out.Read(buf)
+			if err != nil {
+				t.Fatalf("helper: %v (%s)", err, seen)
+			}
+			seen = append(seen, buf[:n]...)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		lines := strings.Split(strings.TrimSpace(string(seen)), "\n")
+		flushed, _ := strconv.Atoi(lines[len(lines)-1])
+
+		got := load(t, dir)
+		var mine []Entry
+		for _, e := range got {
+			if e.Profile == "round"+strconv.Itoa(round) {
+				mine = append(mine, e)
+			}
+		}
+		if len(mine) < flushed {
+			t.Fatalf("round %d: %d entries survive, but %d were reported written", round, len(mine), flushed)
+		}
+		for i, e := range mine {
+			if e.Size != int64(i) {
+				t.Fatalf("round %d: entry %d has sequence %d", round, i, e.Size)
+			}
+		}
+		total += len(mine)
+		if len(got) != total {
+			t.Fatalf("round %d: %d entries in all, want %d", round, len(got), total)
+		}
+	}
+}
+
+// TestHelperRecorder is the process TestKill9KeepsLastCompleteEntry kills: it records
+// numbered entries as fast as it can and prints how many are on disk.
+func TestHelperRecorder(t *testing.T) {
+	dir := os.Getenv("OSSDROP_HISTORY_HELPER")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	r, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		e := sample(i)
+		e.Size, e.Profile = int64(i), "round"+os.Getenv("OSSDROP_HISTORY_ROUND")
+		e.Error = strings.Repeat("x", 2000) // long lines make a torn write likely
+		r.Record(e)
+		if i%50 == 49 {
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Println(i + 1)
+		}
+	}
+}
+
+// BenchmarkRecord is the cost on the upload's path: it must not wait for the disk.
+func BenchmarkRecord(b *testing.B) {
+	r := open(b, b.TempDir(), Options{})
+	e := sample(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Record(e)
+	}
+	b.StopTimer()
+	r.Close()
+}
