@@ -39,6 +39,17 @@ var ownColors = map[fyne.ThemeColorName][2]color.NRGBA{ // [light, dark]
 type appTheme struct {
 	fyne.Theme
 	forced *fyne.ThemeVariant // tests pin a variant; nil follows the system
+	// aa replaces the few stock colours of Fyne's default theme that miss
+	// 4.5:1 (white on the primary blue 4.47, placeholder text 3.2 in light,
+	// links 4.0 in dark). Other base themes are left as their authors made them.
+	aa bool
+}
+
+// aaColors are those replacements, [light, dark].
+var aaColors = map[fyne.ThemeColorName][2]color.NRGBA{
+	theme.ColorNamePrimary:     {{0x1e, 0x62, 0xd6, 0xff}, {0x1e, 0x62, 0xd6, 0xff}},
+	theme.ColorNameHyperlink:   {{0x1e, 0x62, 0xd6, 0xff}, {0x7a, 0xb0, 0xff, 0xff}},
+	theme.ColorNamePlaceHolder: {{0x69, 0x69, 0x69, 0xff}, {0xb2, 0xb2, 0xb2, 0xff}},
 }
 
 // NewTheme wraps base (nil: Fyne's default) with ossdrop's colours.
@@ -49,7 +60,7 @@ func NewTheme(base fyne.Theme) fyne.Theme {
 	if t, ok := base.(*appTheme); ok {
 		return t
 	}
-	return &appTheme{Theme: base}
+	return &appTheme{Theme: base, aa: base == theme.DefaultTheme()}
 }
 
 // Color answers ossdrop's colour names and passes the rest to the base.
@@ -57,7 +68,11 @@ func (t *appTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color
 	if t.forced != nil {
 		v = *t.forced
 	}
-	if c, ok := ownColors[n]; ok {
+	c, ok := ownColors[n]
+	if !ok && t.aa {
+		c, ok = aaColors[n]
+	}
+	if ok {
 		if v == theme.VariantDark {
 			return c[1]
 		}
