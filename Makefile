@@ -13,9 +13,15 @@ export OSSDROP_ARTIFACTS ?= $(CURDIR)/.ci/artifacts
 # Debian packages: building a Fyne app (cgo, X11 and Wayland via GLFW).
 RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland-dev
 # ... and what the tests drive: a real X server, a real drag and drop, a real
-# Secret Service, screenshots, and the Windows cross-compiler.
+# Secret Service, screenshots, a Chinese font with bold faces (for the
+# Simplified Chinese snapshots), and the Windows cross-compiler.
 TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
-             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git
+             gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git \
+             openbox wmctrl fonts-noto-cjk
+# ... and Node.js, which runs the official JavaScript OSS client (ali-oss,
+# pinned in ossemu/testdata/alioss) against the local server.
+TEST_PKGS += nodejs
+ALIOSS_DIR := ossemu/testdata/alioss
 
 .PHONY: run build test deps test-deps lint unit e2e windows bench clean
 
@@ -33,6 +39,11 @@ deps:
 
 test-deps:
 	@./.ci/apt-ensure $(TEST_PKGS)
+	@# npm comes with some nodejs builds; Debian's ships it separately
+	@command -v npm >/dev/null || ./.ci/apt-ensure npm
+	@# npm ci only when the lock file changed since the last install
+	@[ $(ALIOSS_DIR)/node_modules/.package-lock.json -nt $(ALIOSS_DIR)/package-lock.json ] || \
+	  (cd $(ALIOSS_DIR) && npm ci --no-audit --no-fund)
 
 lint:
 	@echo '--- gofmt'

@@ -202,6 +202,9 @@ func (r *Recorder) Record(e Entry) string {
 	if e.ID == "" {
 		e.ID = newID()
 	}
+	if r == nil { // history off: nothing to write to
+		return e.ID
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -217,7 +220,8 @@ func (r *Recorder) Record(e Entry) string {
 	return e.ID
 }
 
-// RecordTask records a finished task; it fits transfer.Config.OnFinished.
+// RecordTask records a finished task; it fits transfer.Config.OnFinished. A nil
+// Recorder (history unavailable) records nothing.
 func (r *Recorder) RecordTask(s transfer.TaskSnapshot) { r.Record(FromSnapshot(s)) }
 
 // AddLink records that l was issued for e and returns e with it.
@@ -227,13 +231,18 @@ func (r *Recorder) AddLink(e Entry, l Link) Entry {
 		e.ID = newID()
 	}
 	e.Links = append(append([]Link(nil), e.Links...), l)
-	r.Record(e)
+	if r != nil {
+		r.Record(e)
+	}
 	return e
 }
 
 // Flush waits until everything recorded so far is on disk and returns the last
 // write error, if any.
 func (r *Recorder) Flush() error {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	want := r.queued
@@ -254,6 +263,9 @@ func (r *Recorder) isDoneLocked() bool {
 
 // Close writes what is pending and stops the writer.
 func (r *Recorder) Close() error {
+	if r == nil {
+		return nil
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()

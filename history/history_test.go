@@ -313,3 +313,18 @@ func BenchmarkRecord(b *testing.B) {
 	b.StopTimer()
 	r.Close()
 }
+
+// BenchmarkLoad10k reads a full history file, as opening History does.
+func BenchmarkLoad10k(b *testing.B) {
+	dir := b.TempDir()
+	r := open(b, dir, Options{})
+	for i := range 10000 {
+		r.Record(sample(i))
+	}
+	r.Close()
+	for b.Loop() {
+		if es, err := Load(dir); err != nil || len(es) != 10000 {
+			b.Fatal(len(es), err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +58,20 @@ func BenchmarkSearch10k(b *testing.B) {
 	var dst []int
 	for b.Loop() {
 		dst = x.Search(Query{Text: "part-99"}, 0, dst)
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	e := Entry{Path: "/a/b,\"c\".txt", Bucket: "bk", Key: "k/文件", Size: 5, CRC64: 1<<64 - 1, State: StateDone,
+		When: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Duration: 1500 * time.Millisecond,
+		Links: []Link{{URL: "https://bk.example.com/k", Presigned: true, Expires: time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)}}}
+	var b strings.Builder
+	if err := WriteCSV(&b, []Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	want := "when,state,path,profile,bucket,key,size,crc64,duration_s,retries,error,error_code,request_id,last_link,last_link_expires\n" +
+		"2026-01-02T03:04:05Z,done,\"/a/b,\"\"c\"\".txt\",,bk,k/文件,5,18446744073709551615,1.500,0,,,,https://bk.example.com/k,2026-01-03T00:00:00Z\n"
+	if b.String() != want {
+		t.Fatalf("csv:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

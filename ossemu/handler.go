@@ -130,7 +130,12 @@ func (s *Server) route(r *http.Request) (bucket, key string) {
 	}
 	path := r.URL.Path
 	if net.ParseIP(host) == nil {
-		if label, _, ok := strings.Cut(host, "."); ok && s.bucket(label) != nil {
+		// Virtual-hosted style: the bucket is the first label. A client
+		// talking to an IP endpoint may still name an OSS host (ali-oss sends
+		// Host: <bucket>.oss-<region>.aliyuncs.com), so such a host names the
+		// bucket even when it does not exist here.
+		label, rest, ok := strings.Cut(host, ".")
+		if ok && (s.bucket(label) != nil || validBucket(label) && (strings.HasPrefix(rest, "oss-") || strings.HasSuffix(rest, ".aliyuncs.com"))) {
 			return label, strings.TrimPrefix(path, "/")
 		}
 	}
@@ -302,6 +307,10 @@ func (s *Server) serve(rq *request) int {
 	}
 	// OSS answers NoSuchBucket before anything else: clients probe bucket
 	// existence with requests (GetBucketAcl, …) whose answer depends on it.
+	if rq.key == "" && rq.r.Method == http.MethodPut && len(rq.q) == 0 {
+		// PutBucket: answering NoSuchBucket to a request creating one would mislead
+		return s.fail(rq, errf(http.StatusNotImplemented, "NotImplemented", "Creating buckets is not supported by the local OSS server; start it with --bucket NAME instead."))
+	}
 	var b *bucket
 	if rq.bucket != "" {
 		if b = s.bucket(rq.bucket); b == nil {
@@ -390,13 +399,13 @@ func (s *Server) anonymousRead(rq *request, e *ossError) bool {
 	return ok && (m.ACL == "public-read" || m.ACL == "public-read-write")
 }
 
-// An error reply first reads what is left of the request body, so the client
-// sees the reply instead of a reset connection; how much depends on whether
-// the request authenticated. An unauthenticated client gets a small allowance
-// and a deadline, so trickling bodies cannot hold connections open.
+// An error reply first reads what is left of the request body (up to
+// maxDrain), so the client sees the reply instead of a reset connection — and
+// the v1 SDK, which races with itself when a reply arrives while it is still
+// sending, stays clean. For a request that has not authenticated the drain
+// is bounded in time, so trickling bodies cannot hold connections open.
 const (
 	maxDrain       = 1 << 30
-	maxDrainAnon   = 256 << 10
 	drainAnonLimit = 5 * time.Second
 )
 
@@ -406,13 +415,11 @@ func (s *Server) fail(rq *request, e *ossError) int {
 		// a client waiting for "100 Continue" has sent nothing: net/http
 		// replies at once and closes the connection.
 		if cb.started || !strings.EqualFold(rq.r.Header.Get("Expect"), "100-continue") {
-			limit := int64(maxDrain)
 			if !rq.authed {
-				limit = maxDrainAnon
-				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(drainAnonLimit))
+				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(s.drainTimeout))
 			}
-			n, _ := io.Copy(io.Discard, io.LimitReader(cb, limit))
-			if n >= limit || !cb.eof {
+			io.Copy(io.Discard, io.LimitReader(cb, maxDrain))
+			if !cb.eof {
 				rq.w.Header().Set("Connection", "close")
 			}
 		} else {

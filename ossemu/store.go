@@ -161,7 +161,13 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
+	if dirSynced != nil {
+		dirSynced(dir)
+	}
 }
+
+// dirSynced, when set (by tests only), is told of every directory fsync.
+var dirSynced func(dir string)
 
 // writeTempJSON writes v next to path in a fsynced temporary file and returns
 // its name; the caller renames it into place to commit.
@@ -778,6 +784,9 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 			return nil, fmt.Errorf("bucket %s: %w", name, err)
 		}
 	}
+	// a freshly created bucket directory must survive a crash too
+	syncDir(dir)
+	syncDir(filepath.Dir(dir))
 	var bm struct {
 		Created time.Time `json:"created"`
 	}

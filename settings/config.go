@@ -66,6 +66,9 @@ type App struct {
 	// no OS keyring is available. Off by default: the file is readable by
 	// anything running as the user.
 	SecretsInFile bool `json:"secrets_in_file,omitempty"`
+	// Language of the window, applied at the next launch: "" follows the
+	// system, else a BCP 47 tag of a translation ("en", "zh-Hans").
+	Language string `json:"language,omitempty"`
 }
 
 // Profile is one destination: where to upload, how to sign, and the transfer
@@ -145,7 +148,9 @@ func DefaultTransfer() TransferDefaults {
 		TaskNum:    o.TaskNum,
 		Jobs:       o.Jobs,
 		Checkpoint: o.EnableCheckpoint,
-		OnExists:   transfer.Ask.String(),
+		// The window asks when an object exists; the command line cannot ask, so
+		// its own default (transfer.DefaultOptions) is used there unless a flag says otherwise.
+		OnExists: transfer.Ask.String(),
 	}
 }
 

@@ -1,6 +1,13 @@
 package transfer
 
-import "sync"
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
 
 // finisher hands snapshots of tasks that reached an end state to Config.OnFinished
 // on its own goroutine, in order, so a slow receiver (a history file being written)
@@ -58,4 +65,26 @@ func (j *job) setCRC(crc uint64) {
 	j.m.mu.Lock()
 	j.t.crc = crc
 	j.m.mu.Unlock()
+}
+
+// ObjectURLFor is the address of key in t's bucket: plain when expires is 0, else
+// a link presigned with t's credentials for that long. It makes no request, so it
+// serves objects uploaded by earlier sessions as well as current tasks.
+func ObjectURLFor(t Target, key string, expires time.Duration) (string, error) {
+	if expires <= 0 {
+		return plainURL(t.Endpoint, t.Bucket, key)
+	}
+	c, err := NewOSSClient(t, &http.Client{})
+	if err != nil {
+		return "", err
+	}
+	b, err := c.Bucket(t.Bucket)
+	if err != nil {
+		return "", fmt.Errorf("bucket %q: %w", t.Bucket, err)
+	}
+	u, err := b.SignURL(key, oss.HTTPGet, int64(expires.Seconds()))
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", key, err)
+	}
+	return u, nil
 }

@@ -1,10 +1,14 @@
 package transfer
 
 import (
+	"bytes"
 	"hash/crc64"
+	"io"
+	"net/http"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ossdrop/ossdrop/ossemu"
 )
@@ -99,5 +103,34 @@ func TestOnFinishedReportsEveryEndState(t *testing.T) {
 	}
 	if n := len(log.got); n != 4 {
 		t.Errorf("%d deliveries, want 4: %+v", n, log.got)
+	}
+}
+
+func TestObjectURLForAFinishedUpload(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	m := newManager(t, s, "", nil)
+	data := randBytes(500, 9)
+	id, err := m.AddFile(writeFile(t, t.TempDir(), "f.txt", data), "dir/f 1.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, m)
+	mustDone(t, m, id)
+	want, _ := m.ObjectURL(id, 0)
+	if got, err := ObjectURLFor(targetOf(s), "dir/f 1.txt", 0); err != nil || got != want {
+		t.Fatalf("plain URL %q (%v), want %q", got, err, want)
+	}
+	u, err := ObjectURLFor(targetOf(s), "dir/f 1.txt", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Equal(body, data) {
+		t.Fatalf("presigned GET: %d, %d bytes", resp.StatusCode, len(body))
 	}
 }

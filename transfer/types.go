@@ -178,16 +178,19 @@ type TaskSnapshot struct {
 	Err   *TaskError    // set in Failed and Retrying
 	// RetryAt is when the next attempt starts while a Retrying task waits out its
 	// backoff; zero while a request is in flight, so front ends can count down.
-	RetryAt   time.Time
-	Note      string // e.g. "file changed since last run, restarted from zero"
-	Callback  string // the callback server's reply, when a callback was set
-	Resumed   bool   // continued from a checkpoint
-	Version   uint64 // bumps on every change, so rows can skip redundant updates
-	StartedAt time.Time
-	EndedAt   time.Time
-	CRC64     uint64 // the stored object's CRC64, verified against the file; set when Done
-	Retries   int    // transient failures retried so far
-	Profile   string // the settings profile the destination came from; may be empty
+	RetryAt  time.Time
+	Note     string // e.g. "file changed since last run, restarted from zero"
+	Callback string // the callback server's reply, when a callback was set
+	Resumed  bool   // continued from a checkpoint
+	// KeyConflict is set when another file queued earlier holds this file's key
+	// and the on-exists policy skipped or refused this one (see Note or Err).
+	KeyConflict bool
+	Version     uint64 // bumps on every change, so rows can skip redundant updates
+	StartedAt   time.Time
+	EndedAt     time.Time
+	CRC64       uint64 // the stored object's CRC64, verified against the file; set when Done
+	Retries     int    // transient failures retried so far
+	Profile     string // the settings profile the destination came from; may be empty
 }
 
 // Totals sums all tasks of a Manager.

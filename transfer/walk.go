@@ -18,6 +18,7 @@ type walker struct {
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
+	limit  int // batch size: grows so a big walk needs few fsyncs while the first files show at once
 	// done holds the identities the queue records as finished; set when a walk
 	// interrupted by a crash is walked again, so finished files are not sent twice.
 	done map[string]bool
@@ -143,8 +144,12 @@ func (w *walker) push(it walkItem) {
 		return
 	}
 	w.batch = append(w.batch, it)
-	if len(w.batch) >= 1000 {
+	if w.limit == 0 {
+		w.limit = 256
+	}
+	if len(w.batch) >= w.limit {
 		w.flush()
+		w.limit = min(w.limit*2, 8192)
 	}
 }
 
@@ -165,9 +170,23 @@ func (w *walker) flush() {
 			it.qid = qidFor(w.tgt, it.key, it.path)
 			if w.done[it.qid] {
 				it.finished = true
-				continue
 			}
-			m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
+		}
+		if w.done != nil {
+			// Walking again after a crash: a file resumed from its own record (and
+			// perhaps finished already) must not be recorded as new again.
+			m.mu.Lock()
+			for i := range w.batch {
+				if it := &w.batch[i]; it.te == nil && m.byQID[it.qid] != nil {
+					it.finished = true
+				}
+			}
+			m.mu.Unlock()
+		}
+		for i := range w.batch {
+			if it := &w.batch[i]; it.te == nil && !it.finished {
+				m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
+			}
 		}
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
@@ -187,8 +206,6 @@ func (w *walker) flush() {
 	for _, it := range w.batch {
 		switch {
 		case it.finished:
-		case w.done != nil && m.byQID[it.qid] != nil:
-			// Walking again after a crash: this file was resumed from its own record.
 		case it.te != nil:
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:

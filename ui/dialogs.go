@@ -14,14 +14,15 @@ import (
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-// linkExpiries are the presigned-link lifetimes offered in a row's link menu.
+// linkExpiries are the presigned-link lifetimes offered in link menus; label
+// is called when the menu is built, so it speaks the current language.
 var linkExpiries = []struct {
-	label string
+	label func() string
 	d     time.Duration
 }{
-	{"1 hour", time.Hour},
-	{"1 day", 24 * time.Hour},
-	{"7 days", 7 * 24 * time.Hour},
+	{func() string { return lang.L("1 hour") }, time.Hour},
+	{func() string { return lang.L("1 day") }, 24 * time.Hour},
+	{func() string { return lang.L("7 days") }, 7 * 24 * time.Hour},
 }
 
 // showLinkMenu pops up the copy-link choices for a finished object.
@@ -31,7 +32,7 @@ func (w *Window) showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject) {
 		fyne.NewMenuItemSeparator(),
 	}
 	for _, e := range linkExpiries {
-		items = append(items, fyne.NewMenuItem(lang.L("Copy presigned link ({{.Expiry}})", map[string]any{"Expiry": lang.L(e.label)}), func() { w.copyLink(t, e.d) }))
+		items = append(items, fyne.NewMenuItem(lang.L("Copy presigned link ({{.Expiry}})", map[string]any{"Expiry": e.label()}), func() { w.copyLink(t, e.d) }))
 	}
 	c := w.win.Canvas()
 	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(from)
@@ -43,7 +44,7 @@ func (w *Window) showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject) {
 func (w *Window) copyLink(t transfer.TaskSnapshot, expires time.Duration) {
 	u, err := w.be.ObjectURL(t.ID, expires)
 	if err != nil {
-		w.showError(fmt.Errorf("link for %s: %w", t.Key, err))
+		w.showError(fmt.Errorf("%s: %w", lang.L("Link for {{.Key}}", map[string]any{"Key": t.Key}), err))
 		return
 	}
 	w.app.Clipboard().SetContent(u)
@@ -79,27 +80,27 @@ var flashFor = 2 * time.Second
 // errorDetails is the copyable text of a task's error.
 func errorDetails(t transfer.TaskSnapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "File: %s\nObject: %s\nState: %s\n", t.Path, destination(t.Bucket, t.Key), t.State)
+	fmt.Fprintf(&b, "%s: %s\n%s: %s\n%s: %s\n", lang.L("File"), t.Path, lang.L("Object"), destination(t.Bucket, t.Key), lang.L("State"), t.State)
 	if e := t.Err; e != nil {
 		if e.Op != "" {
-			fmt.Fprintf(&b, "While: %s\n", e.Op)
+			fmt.Fprintf(&b, "%s: %s\n", lang.L("While"), e.Op)
 		}
-		fmt.Fprintf(&b, "Message: %s\n", orUnknown(e.Message))
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Message"), orUnknown(e.Message))
 		if e.Code != "" {
-			fmt.Fprintf(&b, "OSS code: %s\n", e.Code)
+			fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), e.Code)
 		}
 		if e.Status != 0 {
-			fmt.Fprintf(&b, "HTTP status: %d\n", e.Status)
+			fmt.Fprintf(&b, "%s: %d\n", lang.L("HTTP status"), e.Status)
 		}
 		if e.RequestID != "" {
 			fmt.Fprintf(&b, "RequestId: %s\n", e.RequestID)
 		}
 		if e.Err != nil && e.Err.Error() != e.Message {
-			fmt.Fprintf(&b, "Cause: %s\n", e.Err)
+			fmt.Fprintf(&b, "%s: %s\n", lang.L("Cause"), e.Err)
 		}
 	}
 	if t.Note != "" {
-		fmt.Fprintf(&b, "Note: %s\n", t.Note)
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Note"), t.Note)
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -28,28 +29,28 @@ func (s *settingsDialog) showImport() {
 	im := &importDialog{s: s}
 	im.path = widget.NewEntry()
 	im.path.SetText(settings.DefaultOssutilConfig())
-	choose := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), im.choose)
+	choose := widget.NewButtonWithIcon(lang.L("Choose…"), theme.FolderOpenIcon(), im.choose)
 	im.bucket = widget.NewEntry()
-	im.bucket.SetPlaceHolder("needed unless the file has a [Bucket-Endpoint] section")
+	im.bucket.SetPlaceHolder(lang.L("needed unless the file has a [Bucket-Endpoint] section"))
 	im.name = widget.NewEntry()
 	im.name.SetPlaceHolder("ossutil")
 	im.result = widget.NewLabel("")
 	im.result.Wrapping = fyne.TextWrapWord
 	im.result.Importance = widget.DangerImportance
 	im.result.Hide()
-	note := widget.NewLabel("The AccessKey secret and any STS token go to the secret store, never to the settings file.")
+	note := widget.NewLabel(lang.L("The AccessKey secret and any STS token go to the secret store, never to the settings file."))
 	note.Wrapping = fyne.TextWrapWord
 	note.Importance = widget.LowImportance
 	form := widget.NewForm(
-		widget.NewFormItem("ossutil config", container.NewBorder(nil, nil, nil, choose, im.path)),
-		widget.NewFormItem("Bucket", im.bucket),
-		widget.NewFormItem("Profile name", im.name),
+		widget.NewFormItem(lang.L("ossutil config"), container.NewBorder(nil, nil, nil, choose, im.path)),
+		widget.NewFormItem(lang.L("Bucket"), im.bucket),
+		widget.NewFormItem(lang.L("Profile name"), im.name),
 	)
-	doImport := widget.NewButtonWithIcon("Import", theme.ConfirmIcon(), im.run)
+	doImport := widget.NewButtonWithIcon(lang.L("Import"), theme.ConfirmIcon(), im.run)
 	doImport.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", func() { im.d.Hide() })
+	cancel := widget.NewButton(lang.L("Cancel"), func() { im.d.Hide() })
 	content := container.NewVBox(form, note, im.result, container.NewHBox(layout.NewSpacer(), cancel, doImport))
-	im.d = dialog.NewCustomWithoutButtons("Import from ossutil", content, s.w.win)
+	im.d = dialog.NewCustomWithoutButtons(lang.L("Import from ossutil"), content, s.w.win)
 	im.d.SetOnClosed(func() { s.importing = nil })
 	s.importing = im
 	im.d.Resize(fyne.NewSize(600, content.MinSize().Height+60))
@@ -73,7 +74,7 @@ func (im *importDialog) choose() {
 }
 
 func (im *importDialog) fail(err error) {
-	im.result.SetText("Not imported: " + err.Error())
+	im.result.SetText(lang.L("Not imported: {{.Reason}}", map[string]any{"Reason": err.Error()}))
 	im.result.Show()
 }
 
@@ -85,7 +86,7 @@ func (im *importDialog) run() {
 	}
 	im.d.Hide()
 	im.s.saveResult.Importance = widget.SuccessImportance
-	im.s.saveResult.SetText("Imported " + strings.Join(names, ", ") + " from ossutil")
+	im.s.saveResult.SetText(lang.N("Imported {{.Names}} from ossutil", len(names), map[string]any{"Names": strings.Join(names, ", ")}))
 }
 
 // importOssutil adds the profiles of an ossutil config file, with their

@@ -50,6 +50,7 @@ type settingsDialog struct {
 	cbType                                 *widget.Select
 	resume                                 *widget.RadioGroup
 	notify, toTray                         *widget.Check
+	language                               *widget.Select
 	proxy                                  *widget.Entry
 	testResult, saveResult, orphanResult   *widget.Label
 	testButton, orphanScan, orphanAbort    *widget.Button
@@ -160,6 +161,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.notify.SetChecked(s.cfg.App.Notifications)
 	s.toTray = widget.NewCheck("Closing the window keeps uploading in the tray", nil)
 	s.toTray.SetChecked(s.cfg.App.CloseToTray)
+	s.language = newLanguageSelect(s.cfg.App.Language)
 	s.proxy = entry("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
 	s.proxy.SetText(s.cfg.App.Proxy)
 	s.secretsState = widget.NewLabel(s.w.core.SecretState().Message())
@@ -174,6 +176,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem("Resume unfinished uploads at launch", s.resume),
 		widget.NewFormItem("", s.notify),
 		widget.NewFormItem("", s.toTray),
+		languageFormItem(s.language),
 		widget.NewFormItem("Proxy", s.proxy),
 		widget.NewFormItem("Secrets", s.secretsState),
 		widget.NewFormItem("", s.secretsInFile),
@@ -429,6 +432,7 @@ func (s *settingsDialog) applyApp() error {
 	s.cfg.App.ResumeOnLaunch = pol
 	s.cfg.App.Notifications = s.notify.Checked
 	s.cfg.App.CloseToTray = s.toTray.Checked
+	s.cfg.App.Language = languageOf(s.language)
 	s.cfg.App.Proxy = strings.TrimSpace(s.proxy.Text)
 	s.cfg.App.SecretsInFile = s.secretsInFile.Checked
 	return nil

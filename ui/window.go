@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/app"
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -42,6 +43,9 @@ type Config struct {
 	// CloseToTray hides the window on close instead of quitting, when the
 	// desktop has a system tray.
 	CloseToTray bool
+	// Tray says a system tray really exists (app.TrayAvailable): only then
+	// is the tray icon set up and the window ever hidden.
+	Tray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
 	// Core enables the profile picker and the settings dialog. Without it
@@ -49,6 +53,10 @@ type Config struct {
 	Core *app.Core
 	// Version is shown in About; empty means the app metadata's version.
 	Version string
+	// StateDir enables the History window over the uploads recorded there;
+	// History, when set, records the links it issues.
+	StateDir string
+	History  *history.Recorder
 }
 
 // Window is the main window and everything it owns.
@@ -105,6 +113,8 @@ type Window struct {
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
 	cred          credState
+	hist          HistorySource // nil: no History window
+	histWin       fyne.Window
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
@@ -155,6 +165,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.view = newRowView()
 	w.tips = newTipLayer()
 	a.Settings().SetTheme(NewTheme(a.Settings().Theme()))
+	w.hist = newWindowHistory(w, cfg)
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
@@ -162,7 +173,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
 	w.addViewShortcuts()
-	w.setupTray(cfg.Icon)
+	w.setupTray(cfg.Icon, cfg.Tray)
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
@@ -216,7 +227,7 @@ func (w *Window) build() fyne.CanvasObject {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, settingsB, w.buildHelpButton()), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
@@ -290,6 +301,8 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func (w *Window) addShortcuts() {
 	c := w.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.QuitRequested() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { w.AddFilesDialog() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift},

@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"embed"
+	"os"
+	"runtime"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
+)
+
+// translations holds one JSON file per language, named by its BCP 47 tag
+// (en.json, zh-Hans.json): keys are the English texts passed to lang.L and
+// lang.N, plural entries are objects with "one"/"other" forms. Traditional
+// Chinese is zh-Hant-TW.json: Fyne keeps a matched tag's script only when it
+// has a region, so a bare zh-Hant would be served as zh (Simplified).
+//
+//go:embed translations/*.json
+var translations embed.FS
+
+// Languages a user can choose in Settings; "" follows the system.
+const (
+	LanguageAuto              = ""
+	LanguageEnglish           = "en"
+	LanguageSimplifiedChinese = "zh-Hans"
+)
+
+// languageChoices pairs the stored value with how it is shown: every language
+// by its own name, so a user who cannot read the current one finds theirs.
+var languageChoices = []struct{ value, label string }{
+	{LanguageAuto, ""}, // labelled with lang.L at build time
+	{LanguageEnglish, "English"},
+	{LanguageSimplifiedChinese, "简体中文"},
+}
+
+func init() {
+	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
+		fyne.LogError("ossdrop translations", err)
+	}
+}
+
+// UseLanguage makes the window speak choice ("" follows LANGUAGE, LC_ALL,
+// LC_MESSAGES and LANG, or the system setting on Windows and macOS). Call it
+// before the app is created. Fyne reads the language from the environment each
+// time translations are registered, so a choice is applied by setting the
+// environment of this process and registering again.
+func UseLanguage(choice string) {
+	if choice == LanguageAuto {
+		return
+	}
+	setLanguageEnv(choice)
+	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
+		fyne.LogError("ossdrop translations", err)
+	}
+}
+
+// setLanguageEnv puts choice first in LANGUAGE. gettext (and Fyne) ignore
+// LANGUAGE when the locale is C or POSIX, so LC_MESSAGES/LC_ALL say the
+// language too then.
+func setLanguageEnv(choice string) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		return // the locale comes from the system there, not the environment
+	}
+	tag := strings.ReplaceAll(choice, "-", "_")
+	if choice == LanguageSimplifiedChinese {
+		tag = "zh_CN"
+	}
+	os.Setenv("LANGUAGE", tag)
+	for _, v := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if cur := os.Getenv(v); cur != "" {
+			if cur == "C" || cur == "POSIX" || strings.HasPrefix(cur, "C.") {
+				os.Setenv(v, tag+".UTF-8")
+			}
+			break
+		}
+	}
+	if os.Getenv("LC_ALL") == "" && os.Getenv("LC_MESSAGES") == "" && os.Getenv("LANG") == "" {
+		os.Setenv("LC_MESSAGES", tag+".UTF-8")
+	}
+}
+
+// newLanguageSelect is the Settings picker, showing cur.
+func newLanguageSelect(cur string) *widget.Select {
+	opts := make([]string, len(languageChoices))
+	sel := ""
+	for i, c := range languageChoices {
+		opts[i] = c.label
+		if c.value == LanguageAuto {
+			opts[i] = lang.L("Automatic (system language)")
+		}
+		if c.value == cur {
+			sel = opts[i]
+		}
+	}
+	s := widget.NewSelect(opts, nil)
+	if sel == "" {
+		sel = opts[0]
+	}
+	s.SetSelected(sel)
+	return s
+}
+
+// languageOf is the stored value of the picker's choice.
+func languageOf(s *widget.Select) string {
+	if i := s.SelectedIndex(); i > 0 && i < len(languageChoices) {
+		return languageChoices[i].value
+	}
+	return LanguageAuto
+}
+
+// languageFormItem is the Settings row for the language; the hint says when a
+// change takes effect.
+func languageFormItem(s *widget.Select) *widget.FormItem {
+	it := widget.NewFormItem(lang.L("Language"), s)
+	it.HintText = lang.L("Applied the next time ossdrop starts")
+	return it
+}

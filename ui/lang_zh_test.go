@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"os"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/test"
+)
+
+// useChinese switches the translations to Simplified Chinese as the setting
+// does at launch, and back to the environment's language afterwards.
+func useChinese(t *testing.T) {
+	t.Helper()
+	requireCJKFont(t)
+	vars := []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"}
+	saved := map[string]*string{}
+	for _, v := range vars {
+		if s, ok := os.LookupEnv(v); ok {
+			saved[v] = &s
+		} else {
+			saved[v] = nil
+		}
+	}
+	t.Cleanup(func() {
+		for v, s := range saved {
+			if s == nil {
+				os.Unsetenv(v)
+			} else {
+				os.Setenv(v, *s)
+			}
+		}
+		lang.AddTranslationsFS(translations, "translations") // pick the language again
+	})
+	UseLanguage(LanguageSimplifiedChinese)
+}
+
+// chineseTheme gives a test app the fonts the real app uses for Chinese.
+func chineseTheme(t *testing.T, a fyne.App) {
+	t.Helper()
+	th, err := WithCJKFonts(test.Theme())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := th.(*cjkTheme); !ok {
+		t.Fatal("the Chinese UI did not get the CJK fonts")
+	}
+	a.Settings().SetTheme(th)
+}
+
+func TestUseLanguage(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"LANG": "en_US.UTF-8"},
+		{"LANG": "C"},
+		{"LC_ALL": "C.UTF-8"},
+		{},
+	} {
+		for _, v := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"} {
+			t.Setenv(v, env[v])
+			if env[v] == "" {
+				os.Unsetenv(v)
+			}
+		}
+		UseLanguage(LanguageSimplifiedChinese)
+		if got := lang.L("Upload history"); got != "上传历史" {
+			t.Errorf("with %v, zh-Hans chosen: %q", env, got)
+		}
+		if got := lang.N("{{.Count}} upload", 3, map[string]any{"Count": 3}); got != "3 条上传记录" {
+			t.Errorf("with %v, zh-Hans plural: %q", env, got)
+		}
+		if !chineseUI() {
+			t.Errorf("with %v: chineseUI false", env)
+		}
+		UseLanguage(LanguageEnglish)
+		if got := lang.L("Upload history"); got != "Upload history" {
+			t.Errorf("with %v, English chosen: %q", env, got)
+		}
+		if got := lang.N("{{.Count}} upload", 1, map[string]any{"Count": 1}); got != "1 upload" {
+			t.Errorf("English singular: %q", got)
+		}
+	}
+	// The system's Chinese is followed when nothing is chosen.
+	t.Setenv("LANGUAGE", "")
+	os.Unsetenv("LANGUAGE")
+	t.Setenv("LC_ALL", "zh_CN.UTF-8")
+	lang.AddTranslationsFS(translations, "translations")
+	if got := lang.L("Upload history"); got != "上传历史" {
+		t.Errorf("LC_ALL=zh_CN: %q", got)
+	}
+	t.Setenv("LC_ALL", "zh_TW.UTF-8")
+	lang.AddTranslationsFS(translations, "translations")
+	if got := lang.L("Upload history"); got != "上傳歷史" {
+		t.Errorf("LC_ALL=zh_TW: %q", got)
+	}
+	t.Setenv("LC_ALL", "en_GB.UTF-8")
+	lang.AddTranslationsFS(translations, "translations")
+}
+
+// TestChineseSnapshots renders the window, a row in each state, the settings
+// dialog and History in Simplified Chinese with the real CJK fonts.
+func TestChineseSnapshots(t *testing.T) {
+	useChinese(t)
+	t.Run("window", func(t *testing.T) {
+		w := newViewWindow(t, newViewBackend(sampleTasks()...))
+		chineseTheme(t, w.app)
+		w.win.Resize(fyne.NewSize(1100, 900))
+		w.sync()
+		test.AssertRendersToImage(t, "zh_states.png", w.win.Canvas())
+	})
+	t.Run("empty", func(t *testing.T) {
+		w := newViewWindow(t, newViewBackend())
+		chineseTheme(t, w.app)
+		w.sync()
+		test.AssertRendersToImage(t, "zh_empty.png", w.win.Canvas())
+	})
+	t.Run("settings", func(t *testing.T) {
+		r := newSettingsRig(t)
+		chineseTheme(t, r.w.app)
+		r.w.ShowSettings()
+		r.w.settings.tabs.SelectIndex(3) // the language is on the behaviour tab
+		test.AssertRendersToImage(t, "zh_settings.png", r.w.win.Canvas())
+	})
+	t.Run("history", func(t *testing.T) {
+		w, v, _ := newHistoryTestView(t, historySample())
+		chineseTheme(t, w.app)
+		w.histWin.Resize(fyne.NewSize(900, 400))
+		v.list.Select(1)
+		test.AssertRendersToImage(t, "zh_history.png", w.histWin.Canvas())
+	})
+}
