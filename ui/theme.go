@@ -34,8 +34,8 @@ var ownColors = map[fyne.ThemeColorName][2]color.NRGBA{ // [light, dark]
 }
 
 // appTheme is the window's theme: the base theme (the system's light or
-// dark by default) plus the colours above. Font selection belongs here too,
-// so CJK fonts can be added in one place.
+// dark by default, with CJK fonts when the window speaks Chinese) plus the
+// colours above.
 type appTheme struct {
 	fyne.Theme
 	forced *fyne.ThemeVariant // tests pin a variant; nil follows the system
@@ -60,7 +60,24 @@ func NewTheme(base fyne.Theme) fyne.Theme {
 	if t, ok := base.(*appTheme); ok {
 		return t
 	}
-	return &appTheme{Theme: base, aa: base == theme.DefaultTheme()}
+	aa := isDefaultTheme(base)
+	// Chinese text gets CJK fonts with a true bold (fonts.go), when the
+	// window speaks Chinese and such a font is installed.
+	if _, done := base.(*cjkTheme); !done {
+		if th, err := WithCJKFonts(base); err == nil {
+			base = th
+		}
+	}
+	return &appTheme{Theme: base, aa: aa}
+}
+
+// isDefaultTheme reports whether t is Fyne's default theme, perhaps with
+// CJK fonts put over it.
+func isDefaultTheme(t fyne.Theme) bool {
+	if c, ok := t.(*cjkTheme); ok {
+		t = c.Theme
+	}
+	return t == theme.DefaultTheme()
 }
 
 // Color answers ossdrop's colour names and passes the rest to the base.
@@ -101,4 +118,24 @@ func contrast(a, b color.Color) float64 {
 		la, lb = lb, la
 	}
 	return (la + 0.05) / (lb + 0.05)
+}
+
+// colorOf resolves a colour name for the current app theme. ossdrop's own
+// names are answered even when something else replaced the app theme (a
+// font theme wrapping the default, a test theme): a theme that does not know
+// them would draw the rows' text in transparent.
+func colorOf(n fyne.ThemeColorName) color.Color {
+	c, own := ownColors[n]
+	if !own {
+		return theme.Color(n)
+	}
+	s := fyne.CurrentApp().Settings()
+	v := s.ThemeVariant()
+	if at, ok := s.Theme().(*appTheme); ok {
+		return at.Color(n, v)
+	}
+	if v == theme.VariantDark {
+		return c[1]
+	}
+	return c[0]
 }
