@@ -57,10 +57,19 @@ windows:
 	CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 CGO_ENABLED=1 \
 	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(BINARY).exe .
 
-# Benchmarks (not part of make test): the server alone, the engine against the
-# SDK's own UploadFile, and the window with 20,000 queued files.
+# Benchmarks (not part of make test): each package's own benchmarks once (the
+# server alone, the engine against the SDK's UploadFile, the window with 20,000
+# queued files); CRC64 throughput, timed long enough to mean something; then
+# ossdrop against SDK v1 UploadFile and the SDK v2 Uploader (internal/benchcmp:
+# ratios, CPU per GiB, peak RSS; OSSDROP_BENCH_REPS=n repeats each scenario).
+# The load is printed because figures on a busy machine mean little.
 bench:
-	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+	@uptime
+	OSSDROP_E2E=1 ./.ci/test-session $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m \
+	  $$($(GO) list ./... | grep -v -e /internal/benchcmp -e /internal/crc64ecma)
+	$(GO) test -run '^$$' -bench . -benchtime 500ms ./internal/crc64ecma/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 150m ./internal/benchcmp/
+	@uptime
 
 clean:
 	rm -f $(BINARY) $(BINARY).exe

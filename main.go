@@ -6,8 +6,10 @@ import (
 	"os"
 
 	"github.com/ossdrop/ossdrop/cli"
+	"github.com/ossdrop/ossdrop/ui"
 )
 
 func main() {
+	cli.OpenWindow = ui.Run
 	os.Exit(cli.Main(os.Args[1:]))
 }

@@ -13,11 +13,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/dustin/go-humanize"
 
 	"github.com/ossdrop/ossdrop/history"
-	"github.com/ossdrop/ossdrop/transfer"
 )
 
 func init() {
@@ -122,41 +120,4 @@ func cell(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
-}
-
-// recordHistory makes cfg's Manager record every finished upload in the history
-// of its state directory; the returned func, deferred, flushes and closes it after
-// the Manager has closed. Without a usable history uploads still run.
-func recordHistory(cfg *transfer.Config, env *Env) func() {
-	rec := openHistory(cfg.StateDir, cfg.Target.Credentials, env)
-	if rec != nil {
-		cfg.OnFinished = rec.RecordTask
-	}
-	return func() { rec.Close() }
-}
-
-// openHistory opens the upload history of stateDir, masking creds' secrets; nil
-// (a Recorder that records nothing) when it cannot, after saying why.
-func openHistory(stateDir string, creds oss.CredentialsProvider, env *Env) *history.Recorder {
-	rec, err := history.Open(stateDir, history.Options{
-		Secrets: func() []string { return secretsOf(creds) },
-		OnError: func(err error) { fmt.Fprintf(env.Stderr, "ossdrop: upload history: %v\n", err) },
-	})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop: upload history is off: %v\n", err)
-		return nil
-	}
-	return rec
-}
-
-// secretsOf lists the values of p that must never be written to the state dir.
-func secretsOf(p oss.CredentialsProvider) []string {
-	if p == nil {
-		return nil
-	}
-	c := p.GetCredentials()
-	if c == nil {
-		return nil
-	}
-	return []string{c.GetAccessKeySecret(), c.GetSecurityToken()}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"golang.org/x/term"
 
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 )
 
@@ -76,23 +78,19 @@ func localBucketDirFor(env *Env) string {
 	return settings.DefaultLocalBucketDir()
 }
 
-// openSettings loads the settings file. A broken file is reported and, when
-// mutating, refused: the user should look at it before anything replaces it.
-func openSettings(env *Env, mutating bool) (*settings.Store, settings.Config, bool) {
-	st := settings.NewStore(settingsDirFor(env))
-	cfg, err := st.Load()
-	if err != nil {
+// openSettings opens the application core for a profile command. A broken
+// settings file is reported and, when mutating, refused: the user should look at
+// it before anything replaces it.
+func openSettings(ctx context.Context, env *Env, mutating bool) (*app.Core, settings.Config, bool) {
+	core := openCore(ctx, env, stateDirFor("", env), nil)
+	if err := core.LoadError(); err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		if mutating {
-			fmt.Fprintf(env.Stderr, "ossdrop: not changing settings until %s is fixed or removed\n", st.Path())
-			return st, cfg, false
+			fmt.Fprintf(env.Stderr, "ossdrop: not changing settings until %s is fixed or removed\n", core.SettingsPath())
+			return core, core.Config(), false
 		}
 	}
-	return st, cfg, true
-}
-
-func openSecrets(ctx context.Context, env *Env, cfg settings.Config) settings.SecretStore {
-	return settings.OpenSecretStore(ctx, settings.SecretOptions{Dir: settingsDirFor(env), AllowFile: cfg.App.SecretsInFile})
+	return core, core.Config(), true
 }
 
 func newFlagSet(name string, env *Env) *flag.FlagSet {
@@ -168,7 +166,8 @@ func profileAdd(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return flagExit(err, env)
 	}
-	st, cfg, ok := openSettings(env, true)
+	core, cfg, ok := openSettings(ctx, env, true)
+	defer core.Close()
 	if !ok {
 		return 1
 	}
@@ -222,17 +221,15 @@ func profileAdd(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "ossdrop profile add: --sts needs --access-key-id")
 		return 2
 	}
-	if secretsInFile {
-		cfg.App.SecretsInFile = true
+	if secretsInFile && !cfg.App.SecretsInFile {
+		a := cfg.App
+		a.SecretsInFile = true
+		if err := core.SetApp(a); err != nil {
+			fmt.Fprintf(env.Stderr, "ossdrop profile add: %v\n", err)
+			return 1
+		}
 	}
-	if err := cfg.Put(p); err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop profile add: %v\n", err)
-		return 1
-	}
-	if makeDefault {
-		cfg.DefaultProfile = name
-	}
-	store := openSecrets(ctx, env, cfg)
+	var creds *settings.Credentials
 	if keyID != "" {
 		in := newSecretReader(env)
 		secret, err := in.read("AccessKey secret for " + keyID)
@@ -253,20 +250,27 @@ func profileAdd(ctx context.Context, env *Env, args []string) int {
 				return 1
 			}
 		}
-		if _, err := settings.SaveCredentials(&cfg, name, store, c); err != nil {
+		creds = &c
+	}
+	orig := ""
+	if _, exists := cfg.Profile(name); exists {
+		orig = name
+	}
+	if _, err := core.SaveProfile(orig, p, creds); err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop profile add: %v\n", err)
+		return 1
+	}
+	if makeDefault {
+		if err := core.SetDefault(name); err != nil {
 			fmt.Fprintf(env.Stderr, "ossdrop profile add: %v\n", err)
 			return 1
 		}
-	}
-	if err := st.Save(cfg); err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop profile add: %v\n", err)
-		return 1
 	}
 	fmt.Fprintf(env.Stdout, "Saved profile %q: %s, bucket %s\n", name, settings.EndpointURL(p.Endpoint), p.Bucket)
 	if keyID == "" {
 		fmt.Fprintf(env.Stdout, "No AccessKey stored: set %s and %s, or add it with --access-key-id.\n", settings.EnvAccessKeyID, settings.EnvAccessKeySecret)
 	} else {
-		reportSecretState(env, store.State())
+		reportSecretState(env, core.SecretState())
 	}
 	return 0
 }
@@ -339,8 +343,9 @@ func profileList(ctx context.Context, env *Env, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err, env)
 	}
-	_, cfg, _ := openSettings(env, false)
-	store := openSecrets(ctx, env, cfg)
+	core, cfg, _ := openSettings(ctx, env, false)
+	defer core.Close()
+	store := core.Secrets()
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tNAME\tENDPOINT\tBUCKET\tPREFIX\tACCESS KEY ID\tSECRET")
 	now := time.Now()
@@ -382,7 +387,8 @@ func profileRemove(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return flagExit(err, env)
 	}
-	st, cfg, ok := openSettings(env, true)
+	core, cfg, ok := openSettings(ctx, env, true)
+	defer core.Close()
 	if !ok {
 		return 1
 	}
@@ -395,13 +401,8 @@ func profileRemove(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ossdrop profile remove: %q is built in and cannot be removed\n", name)
 		return 1
 	}
-	cfg.Remove(name)
-	if err := st.Save(cfg); err != nil {
+	if err := core.RemoveProfile(name); err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop profile remove: %v\n", err)
-		return 1
-	}
-	if err := settings.DeleteProfileSecrets(openSecrets(ctx, env, cfg), name); err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop profile remove: profile removed, but its secrets were not: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(env.Stdout, "Removed profile %q and its stored secrets.\n", name)
@@ -415,30 +416,14 @@ func profileTest(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return flagExit(err, env)
 	}
-	_, cfg, _ := openSettings(env, false)
+	core, cfg, _ := openSettings(ctx, env, false)
+	defer core.Close()
 	p, ok := cfg.Profile(name)
 	if !ok {
 		fmt.Fprintf(env.Stderr, "ossdrop profile test: no profile named %q (see 'ossdrop profile list')\n", name)
 		return 1
 	}
-	store := openSecrets(ctx, env, cfg)
-	var res settings.ConnResult
-	if p.Local {
-		lb, err := settings.StartLocalBucket(ctx, localBucketDirFor(env), store)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "ossdrop profile test: %v\n", err)
-			return 1
-		}
-		defer lb.Close()
-		res = settings.CheckConnection(ctx, lb.Target(), *timeout, env.Getenv)
-	} else {
-		tg, _, err := settings.TargetFor(p, cfg.App, store, env.Getenv)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "ossdrop profile test: %v\n", err)
-			return 1
-		}
-		res = settings.CheckConnection(ctx, tg, *timeout, env.Getenv)
-	}
+	_, res := core.CheckProfile(ctx, p, nil, *timeout)
 	if !res.OK() {
 		fmt.Fprintf(env.Stderr, "ossdrop profile test %s: %s\n", name, res.Message)
 		return 1
@@ -479,7 +464,8 @@ func profileImport(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ossdrop profile import-ossutil: %v\n", err)
 		return 1
 	}
-	st, cfg, ok := openSettings(env, true)
+	core, cfg, ok := openSettings(ctx, env, true)
+	defer core.Close()
 	if !ok {
 		return 1
 	}
@@ -489,20 +475,15 @@ func profileImport(ctx context.Context, env *Env, args []string) int {
 			return 1
 		}
 	}
-	store := openSecrets(ctx, env, cfg)
 	for _, p := range profiles {
-		if err := cfg.Put(p); err != nil {
+		orig := ""
+		if _, exists := cfg.Profile(p.Name); exists {
+			orig = p.Name
+		}
+		if _, err := core.SaveProfile(orig, p, &oc.Credentials); err != nil {
 			fmt.Fprintf(env.Stderr, "ossdrop profile import-ossutil: %v\n", err)
 			return 1
 		}
-		if _, err := settings.SaveCredentials(&cfg, p.Name, store, oc.Credentials); err != nil {
-			fmt.Fprintf(env.Stderr, "ossdrop profile import-ossutil: %v\n", err)
-			return 1
-		}
-	}
-	if err := st.Save(cfg); err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop profile import-ossutil: %v\n", err)
-		return 1
 	}
 	for _, p := range profiles {
 		fmt.Fprintf(env.Stdout, "Imported profile %q: %s, bucket %s\n", p.Name, settings.EndpointURL(p.Endpoint), p.Bucket)
@@ -510,7 +491,15 @@ func profileImport(ctx context.Context, env *Env, args []string) int {
 	if oc.Credentials.SecurityToken != "" {
 		fmt.Fprintln(env.Stdout, "The STS token was imported without an expiry (ossutil does not record one).")
 	}
-	reportSecretState(env, store.State())
+	reportSecretState(env, core.SecretState())
 	fmt.Fprintf(env.Stdout, "%s still holds the secret in plain text; ossdrop no longer needs it.\n", oc.Path)
 	return 0
+}
+
+// openCore opens the application core with the directories env points at.
+func openCore(ctx context.Context, env *Env, stateDir string, log *slog.Logger) *app.Core {
+	return app.Open(ctx, app.Options{
+		ConfigDir: settingsDirFor(env), StateDir: stateDir, LocalBucketDir: localBucketDirFor(env),
+		Getenv: env.Getenv, Logger: log,
+	})
 }

@@ -13,12 +13,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/dustin/go-humanize"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -39,6 +39,7 @@ type uploadFlags struct {
 	partSize, limitRate, onExists, checkpointDir, threshld string
 	taskNum, jobs                                          int
 	noCheckpoint, v4, quiet                                bool
+	anyTarget                                              bool // resume: no destination of its own is needed
 }
 
 func newUploadFlags(name string, env *Env) *uploadFlags {
@@ -50,7 +51,7 @@ func newUploadFlags(name string, env *Env) *uploadFlags {
 	fs.StringVar(&f.bucket, "bucket", "", "bucket name")
 	fs.StringVar(&f.prefix, "prefix", "", "key prefix (a folder in the bucket)")
 	fs.StringVar(&f.profile, "profile", "", "use a saved profile for endpoint, bucket, credentials and defaults")
-	fs.StringVar(&f.partSize, "part-size", "8MiB", "part size, 100KiB..5GiB (grown automatically beyond 10,000 parts)")
+	fs.StringVar(&f.partSize, "part-size", humanize.IBytes(transfer.DefaultPartSize), "part size, 100KiB..5GiB (grown automatically beyond 10,000 parts)")
 	fs.IntVar(&f.taskNum, "task-num", transfer.DefaultTaskNum, "parts uploaded in parallel per file")
 	fs.IntVar(&f.jobs, "jobs", transfer.DefaultJobs, "files uploaded in parallel")
 	fs.StringVar(&f.limitRate, "limit-rate", "0", "bandwidth cap for all uploads, e.g. 10MiB/s (0 = unlimited)")
@@ -92,48 +93,35 @@ func parseRate(s string) (int64, error) {
 	return int64(n), nil
 }
 
-type envCreds struct{ id, secret, token string }
-
-func (c envCreds) GetAccessKeyID() string          { return c.id }
-func (c envCreds) GetAccessKeySecret() string      { return c.secret }
-func (c envCreds) GetSecurityToken() string        { return c.token }
-func (c envCreds) GetCredentials() oss.Credentials { return c }
-
-// config resolves flags (and the profile, when named) into a Manager config.
-// The returned closer stops a Local-bucket server started for the profile.
-func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, func(), error) {
+// config resolves flags (and the profile, when named, through the app core)
+// into the destination and options of the Manager.
+func (f *uploadFlags) config(ctx context.Context, core *app.Core) (transfer.Target, transfer.Options, error) {
 	set := map[string]bool{}
 	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	cfg := transfer.Config{Options: transfer.DefaultOptions(), StateDir: stateDirFor(f.stateDir, env)}
-	closer := func() {}
-	var envC oss.CredentialsProvider
-	if id := env.Getenv("OSS_ACCESS_KEY_ID"); id != "" {
-		envC = envCreds{id, env.Getenv("OSS_ACCESS_KEY_SECRET"), env.Getenv("OSS_SESSION_TOKEN")}
+	var tg transfer.Target
+	opts := transfer.DefaultOptions()
+	envC, haveEnv, err := settings.EnvCredentials(core.Getenv)
+	if err != nil {
+		return tg, opts, err
 	}
 	if f.profile != "" {
-		sess := settings.OpenSession(ctx, settings.SessionOptions{
-			ConfigDir: settingsDirFor(env), LocalBucketDir: localBucketDirFor(env), Getenv: env.Getenv,
-		})
-		closer = func() { sess.Close() }
-		if err := sess.LoadError(); err != nil {
-			return cfg, closer, err
+		if err := core.LoadError(); err != nil {
+			return tg, opts, err
 		}
-		if _, ok := sess.Config().Profile(f.profile); !ok {
-			return cfg, closer, fmt.Errorf("--profile %q: no such profile (see 'ossdrop profile list')", f.profile)
+		p, ok := core.Config().Profile(f.profile)
+		if !ok {
+			return tg, opts, fmt.Errorf("--profile %q: no such profile (see 'ossdrop profile list')", f.profile)
 		}
-		t, o, _, err := sess.Resolve(ctx, f.profile)
+		t, o, err := core.Destination(ctx, f.profile)
 		if err != nil {
-			return cfg, closer, fmt.Errorf("--profile %q: %w", f.profile, err)
+			return tg, opts, fmt.Errorf("--profile %q: %w", f.profile, err)
 		}
-		cfg.Target, cfg.Options = t, o
-		cfg.CredentialsFor = sess.CredentialsFor
-		if p, _ := sess.Config().Profile(f.profile); !set["prefix"] {
+		tg, opts = t, o
+		if !set["prefix"] {
 			f.prefix = p.Prefix // the profile's destination folder, unless --prefix overrides it
 		}
-	} else {
-		cfg.Target.Credentials = envC
 	}
-	t := &cfg.Target
+	t := &tg
 	if set["endpoint"] || t.Endpoint == "" {
 		t.Endpoint = f.endpoint
 	}
@@ -146,20 +134,22 @@ func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, fu
 	if set["v4"] {
 		t.AuthV4 = f.v4
 	}
-	if envC != nil && (f.profile == "" || set["endpoint"]) {
-		t.Credentials = envC
+	if haveEnv && (f.profile == "" || set["endpoint"]) {
+		t.Credentials = settings.NewProvider(envC, settings.SourceEnvironment)
+		t.Dest, t.Profile = "", ""
 	}
-	if t.Endpoint == "" || t.Bucket == "" {
-		return cfg, closer, errors.New("give --endpoint and --bucket, or --profile")
+	// resume needs no destination of its own: every recorded upload finds its own.
+	needTarget := !(f.anyTarget && f.profile == "" && t.Endpoint == "")
+	if needTarget && (t.Endpoint == "" || t.Bucket == "") {
+		return tg, opts, errors.New("give --endpoint and --bucket, or --profile")
+	} else if needTarget && t.Credentials == nil {
+		return tg, opts, errors.New("no credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), or use --profile")
 	}
-	if t.Credentials == nil {
-		return cfg, closer, errors.New("no credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), or use --profile")
-	}
-	o := &cfg.Options
+	o := &opts
 	if set["part-size"] || o.PartSize == 0 {
 		n, err := humanize.ParseBytes(f.partSize)
 		if err != nil {
-			return cfg, closer, fmt.Errorf("--part-size %q: want a size such as 8MiB", f.partSize)
+			return tg, opts, fmt.Errorf("--part-size %q: want a size such as 8MiB", f.partSize)
 		}
 		o.PartSize = int64(n)
 	}
@@ -172,21 +162,21 @@ func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, fu
 	if set["limit-rate"] {
 		r, err := parseRate(f.limitRate)
 		if err != nil {
-			return cfg, closer, err
+			return tg, opts, err
 		}
 		o.LimitRate = r
 	}
 	if set["on-exists"] {
 		oe, err := transfer.ParseOnExists(f.onExists)
 		if err != nil {
-			return cfg, closer, fmt.Errorf("--on-exists: %w", err)
+			return tg, opts, fmt.Errorf("--on-exists: %w", err)
 		}
 		o.OnExists = oe
 	}
 	if set["multipart-threshold"] {
 		n, err := humanize.ParseBytes(f.threshld)
 		if err != nil {
-			return cfg, closer, fmt.Errorf("--multipart-threshold %q: want a size such as 8MiB", f.threshld)
+			return tg, opts, fmt.Errorf("--multipart-threshold %q: want a size such as 8MiB", f.threshld)
 		}
 		o.MultipartThreshold = int64(n)
 	}
@@ -196,7 +186,7 @@ func (f *uploadFlags) config(ctx context.Context, env *Env) (transfer.Config, fu
 	if set["checkpoint-dir"] {
 		o.CheckpointDir = f.checkpointDir
 	}
-	return cfg, closer, nil
+	return tg, opts, nil
 }
 
 func runUpload(ctx context.Context, env *Env, args []string) int {
@@ -222,7 +212,7 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 func runResume(ctx context.Context, env *Env, args []string) int {
 	f := newUploadFlags("resume", env)
 	f.fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: ossdrop resume [flags]\n\nResumes every unfinished upload recorded in the state directory. Uploads made with another\nprofile use that profile's credentials when --profile is available; otherwise the given ones.\n\nFlags:")
+		fmt.Fprintln(env.Stderr, "Usage: ossdrop resume [flags]\n\nResumes every unfinished upload recorded in the state directory. Each upload goes to the profile\nit was started with (found by its id, so renames do not matter), never to another one.\n\nFlags:")
 		f.fs.PrintDefaults()
 	}
 	if err := f.fs.Parse(args); err != nil {
@@ -259,33 +249,28 @@ func runResume(ctx context.Context, env *Env, args []string) int {
 		}
 		return 0
 	}
-	// Recorded uploads carry their own destination; flags only fill what is missing.
-	if f.endpoint == "" {
-		f.endpoint = good[0].Endpoint
-	}
-	if f.bucket == "" {
-		f.bucket = good[0].Bucket
-	}
+	// Recorded uploads carry their own destination, found again by profile id.
+	f.anyTarget = true
 	return f.run(ctx, env, func(m *transfer.Manager) { m.ResumeUnfinished(good) })
 }
 
 func (f *uploadFlags) run(ctx context.Context, env *Env, queue func(*transfer.Manager)) int {
 	name := f.fs.Name()
-	cfg, closer, err := f.config(ctx, env)
-	defer closer()
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
-		return 2
-	}
-	logger, logCloser, err := transfer.OpenLog(cfg.StateDir)
+	stateDir := stateDirFor(f.stateDir, env)
+	logger, logCloser, err := transfer.OpenLog(stateDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
 		return 1
 	}
 	defer logCloser.Close()
-	cfg.Logger = logger.With("cmd", name)
-	defer recordHistory(&cfg, env)() // closes after m.Close below has delivered every task
-	m, err := transfer.NewManager(cfg)
+	core := openCore(ctx, env, stateDir, logger.With("cmd", name))
+	defer core.Close()
+	tg, opts, err := f.config(ctx, core)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
+		return 2
+	}
+	m, err := core.NewManager(tg, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
 		return 2

@@ -2,28 +2,16 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
-	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
-	"github.com/aliyun/aliyun-oss-go-sdk/oss"
-	"github.com/ossdrop/ossdrop/assets"
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
-	"github.com/ossdrop/ossdrop/ui"
 )
-
-// AppID is the application's unique id (preferences, notifications); it
-// matches FyneApp.toml.
-const AppID = "io.github.ossdrop.ossdrop"
 
 func init() {
 	RegisterDefault(Command{Name: "", Summary: "open the window", Run: runWindow})
@@ -80,45 +68,10 @@ func parseWindowArgs(env *Env, args []string) (windowArgs, error) {
 	return a, nil
 }
 
-// connector turns profiles into targets for the window; it starts the Local
-// bucket the first time it is used and keeps it running until close.
-type connector struct {
-	env     *Env
-	app     settings.App
-	secrets settings.SecretStore
-	log     *slog.Logger
-
-	mu    sync.Mutex
-	local *settings.LocalBucket
-}
-
-func (c *connector) connect(ctx context.Context, p settings.Profile) (transfer.Target, error) {
-	if !p.Local {
-		t, _, err := settings.TargetFor(p, c.app, c.secrets, c.env.Getenv)
-		return t, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.local == nil {
-		lb, err := settings.StartLocalBucketWith(ctx, settings.LocalBucketOptions{
-			Dir: localBucketDirFor(c.env), Store: c.secrets, Logger: c.log})
-		if err != nil {
-			return transfer.Target{}, err
-		}
-		c.local = lb
-		c.log.Info("local bucket started", "endpoint", lb.Endpoint(), "dir", lb.Dir())
-	}
-	return c.local.Target(), nil
-}
-
-func (c *connector) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.local != nil {
-		c.local.Close()
-		c.local = nil
-	}
-}
+// OpenWindow runs the window until it is closed and returns the exit code. It
+// is set by package main, so that the command line does not link (or
+// initialise) the GUI stack through this package; nil in a build without a window.
+var OpenWindow func(ctx context.Context, l app.Launch) int
 
 func runWindow(ctx context.Context, env *Env, args []string) int {
 	a, err := parseWindowArgs(env, args)
@@ -129,7 +82,24 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 2
 	}
+	if OpenWindow == nil {
+		fmt.Fprintln(env.Stderr, "ossdrop: this build has no window")
+		return 2
+	}
 	stateDir := stateDirFor(a.stateDir, env)
+	inst, handed, err := app.SingleInstance(runtimeDirFor(env), a.files)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
+	}
+	if handed {
+		if len(a.files) > 0 {
+			fmt.Fprintf(env.Stdout, "ossdrop is already running: %d file(s) handed to its window\n", len(a.files))
+		}
+		return 0
+	}
+	if inst != nil {
+		defer inst.Close()
+	}
 	log, logClose, err := transfer.OpenLog(stateDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
@@ -137,128 +107,73 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 	}
 	defer logClose.Close()
 
-	store := settings.NewStore(settingsDirFor(env))
-	scfg, loadErr := store.Load()
-	if loadErr != nil {
-		// Defaults are in scfg; the window shows the problem once it is up.
-		log.Warn("settings", "err", loadErr)
+	core := openCore(ctx, env, stateDir, log)
+	defer core.Close()
+	if err := core.LoadError(); err != nil {
+		// Defaults are in use; the window shows the problem once it is up.
+		log.Warn("settings", "err", err)
 	}
-	ui.UseLanguage(scfg.App.Language) // before the app exists: Fyne reads it once
-	secrets := openSecrets(ctx, env, scfg)
-	conn := &connector{env: env, app: scfg.App, secrets: secrets, log: log}
-	defer conn.close()
-
-	tgt, opts, prefix, err := initialTarget(ctx, env, a, scfg, conn)
+	core.Secrets() // open the keyring now, not later on the UI goroutine
+	tgt, opts, prefix, err := initialTarget(ctx, core, a)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	hist := openHistory(stateDir, tgt.Credentials, env)
-	defer hist.Close() // after m.Close below has delivered every finished task
-	m, err := transfer.NewManager(transfer.Config{Target: tgt, Options: opts, StateDir: stateDir, Logger: log, OnFinished: hist.RecordTask,
-		CredentialsFor: func(profile, endpoint string) (oss.CredentialsProvider, error) {
-			p, ok := scfg.Profile(profile)
-			if !ok {
-				return nil, nil
-			}
-			t, err := conn.connect(ctx, p)
-			return t.Credentials, err
-		}})
+	m, err := core.NewManager(tgt, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	defer m.Close()
 	unfinished, err := transfer.ListUnfinished(stateDir)
 	if err != nil {
 		log.Warn("list unfinished uploads", "err", err)
 	}
-
-	fa := app.NewWithID(AppID)
-	fa.SetIcon(assets.Icon)
-	ui.UseCJKFonts(fa, log)
-	w := ui.New(fa, ui.Config{
-		Backend: m, Target: tgt, Prefix: prefix, Logger: log, Icon: assets.Icon,
-		CloseToTray: scfg.App.CloseToTray,
-		Profiles:    &ui.Profiles{Store: store, Secrets: secrets, Getenv: env.Getenv, Connect: conn.connect},
-		Settings:    scfg,
-		StateDir:    stateDir, History: hist,
-	})
-	win := w.Window()
-	win.SetIcon(assets.Icon)
-	win.SetMaster()
-	win.Show()
-	if loadErr != nil {
-		w.ShowProblem(fmt.Errorf("%w\nossdrop started with default settings; the broken file is kept until you save", loadErr))
-	}
 	policy := a.resume
 	if policy == "" {
-		policy = scfg.App.ResumeOnLaunch
+		policy = core.Config().App.ResumeOnLaunch
 	}
 	if policy == "" {
 		policy = settings.ResumeAsk
 	}
-	w.OfferResume(unfinished, policy)
-	w.AddPaths(a.files)
-	w.Start(ctx)
-	stopOnCancel := context.AfterFunc(ctx, func() { fyne.Do(fa.Quit) })
-	defer stopOnCancel()
-	// OSSDROP_STALL_PROBE=FILE measures the UI loop's stalls for the
-	// benchmark and writes them to FILE as JSON on exit.
-	var probeDone func() ui.StallStats
-	probeCtx, stopProbe := context.WithCancel(ctx)
-	defer stopProbe()
-	if env.Getenv("OSSDROP_STALL_PROBE") != "" {
-		probeDone = w.ProbeStalls(probeCtx, 5*time.Millisecond)
+	l := app.Launch{Core: core, Manager: m, Target: tgt, Prefix: prefix, Fixed: a.endpoint != "",
+		Unfinished: unfinished, Resume: policy, Files: a.files, Log: log, Getenv: env.Getenv}
+	if inst != nil {
+		l.Incoming = inst.Incoming()
 	}
-	fa.Run()
-	w.Stop()
-	if probeDone != nil {
-		stopProbe()
-		writeStallReport(env, env.Getenv("OSSDROP_STALL_PROBE"), probeDone())
-	}
-	return 0
+	return OpenWindow(ctx, l)
 }
 
-func writeStallReport(env *Env, path string, s ui.StallStats) {
-	data, err := json.Marshal(s)
-	if err == nil {
-		err = os.WriteFile(path, data, 0o600)
+// runtimeDirFor is where the single-instance socket lives: $XDG_RUNTIME_DIR
+// as env sees it, else the xdg default.
+func runtimeDirFor(env *Env) string {
+	if d := env.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "ossdrop")
 	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "ossdrop: stall report: %v\n", err)
-	}
+	return app.DefaultRuntimeDir()
 }
 
 // initialTarget is the destination the window opens with: --endpoint/--bucket
 // with credentials from the environment, else --profile, else the default
 // profile (on first launch the built-in Local bucket).
-func initialTarget(ctx context.Context, env *Env, a windowArgs, scfg settings.Config, conn *connector) (transfer.Target, transfer.Options, string, error) {
+func initialTarget(ctx context.Context, core *app.Core, a windowArgs) (transfer.Target, transfer.Options, string, error) {
 	if a.endpoint != "" {
-		c, ok, err := settings.EnvCredentials(env.Getenv)
-		if err != nil {
-			return transfer.Target{}, transfer.Options{}, "", err
-		}
-		if !ok {
-			return transfer.Target{}, transfer.Options{}, "", errors.New("--endpoint needs credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS)")
-		}
-		t := transfer.Target{Endpoint: settings.EndpointURL(a.endpoint), Bucket: a.bucket, Region: a.region, AuthV4: a.v4,
-			Credentials: settings.NewProvider(c, settings.SourceEnvironment), Proxy: scfg.App.Proxy}
-		return t, transfer.DefaultOptions(), a.prefix, nil
+		t, err := core.EnvTarget(a.endpoint, a.bucket, a.region, a.v4)
+		return t, transfer.DefaultOptions(), a.prefix, err
 	}
+	cfg := core.Config()
 	var p settings.Profile
 	if a.profile != "" {
 		var ok bool
-		if p, ok = scfg.Profile(a.profile); !ok {
+		if p, ok = cfg.Profile(a.profile); !ok {
 			return transfer.Target{}, transfer.Options{}, "", fmt.Errorf("--profile %q: no such profile (see 'ossdrop profile list')", a.profile)
 		}
 	} else {
 		var ok bool
-		if p, ok = scfg.Default(); !ok {
+		if p, ok = cfg.Default(); !ok {
 			p = settings.LocalProfile()
 		}
 	}
-	t, err := conn.connect(ctx, p)
+	t, err := core.Target(ctx, p)
 	if err != nil {
 		return transfer.Target{}, transfer.Options{}, "", fmt.Errorf("profile %q: %w", p.Name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 )
 
@@ -44,19 +45,29 @@ func TestWindowArgs(t *testing.T) {
 	}
 }
 
+// testCore opens the application core with env's directories and secrets in memory.
+func testCore(t *testing.T, env *Env) *app.Core {
+	t.Helper()
+	root := t.TempDir()
+	c := app.Open(context.Background(), app.Options{ConfigDir: filepath.Join(root, "config"), StateDir: filepath.Join(root, "state"),
+		LocalBucketDir: filepath.Join(root, "local"), Getenv: env.Getenv, Secrets: settings.NewMemorySecretStore("test"), Logger: discardLog()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 func TestInitialTargetNeedsCredentialsWithEndpoint(t *testing.T) {
 	env := windowTestEnv(nil)
 	a, err := parseWindowArgs(env, []string{"--endpoint", "http://127.0.0.1:9", "--bucket", "bkt"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := &connector{env: env}
-	if _, _, _, err := initialTarget(context.Background(), env, a, settings.Defaults(), conn); err == nil ||
+	if _, _, _, err := initialTarget(context.Background(), testCore(t, env), a); err == nil ||
 		!strings.Contains(err.Error(), "OSS_ACCESS_KEY_ID") {
 		t.Fatalf("error %v", err)
 	}
 	env = windowTestEnv(map[string]string{settings.EnvAccessKeyID: "id", settings.EnvAccessKeySecret: "s3cret"})
-	tgt, _, _, err := initialTarget(context.Background(), env, a, settings.Defaults(), conn)
+	core := testCore(t, env)
+	tgt, _, _, err := initialTarget(context.Background(), core, a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,21 +75,19 @@ func TestInitialTargetNeedsCredentialsWithEndpoint(t *testing.T) {
 		t.Fatalf("target %+v", tgt)
 	}
 	a.endpoint, a.bucket, a.profile = "", "", "nope"
-	if _, _, _, err := initialTarget(context.Background(), env, a, settings.Defaults(), conn); err == nil ||
+	if _, _, _, err := initialTarget(context.Background(), core, a); err == nil ||
 		!strings.Contains(err.Error(), `"nope"`) {
 		t.Fatalf("unknown profile: %v", err)
 	}
 }
 
 func TestInitialTargetDefaultsToLocalBucket(t *testing.T) {
-	env := windowTestEnv(map[string]string{"XDG_DATA_HOME": t.TempDir()})
-	conn := &connector{env: env, secrets: settings.NewMemorySecretStore("test"), log: discardLog()}
-	defer conn.close()
-	tgt, opts, _, err := initialTarget(context.Background(), env, windowArgs{}, settings.Defaults(), conn)
+	env := windowTestEnv(nil)
+	tgt, opts, _, err := initialTarget(context.Background(), testCore(t, env), windowArgs{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tgt.Profile != settings.LocalProfileName || tgt.Bucket != settings.LocalBucketName || !strings.HasPrefix(tgt.Endpoint, "http://127.0.0.1:") {
+	if tgt.Profile != settings.LocalProfileName || tgt.Dest != settings.LocalProfileID || tgt.Bucket != settings.LocalBucketName || !strings.HasPrefix(tgt.Endpoint, "http://127.0.0.1:") {
 		t.Fatalf("target %+v", tgt)
 	}
 	if !opts.EnableCheckpoint {

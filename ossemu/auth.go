@@ -124,9 +124,11 @@ func parseAuthorization(h string) (authInfo, *ossError) {
 }
 
 // stringToSignV1 rebuilds what a V1 client signed.
-func stringToSignV1(r *http.Request, bucket, key string, q []queryPair) string {
+// date fills the Date line: the Date header, x-oss-date, or a presigned
+// URL's Expires.
+func stringToSignV1(r *http.Request, date, bucket, key string, q []queryPair) string {
 	var b strings.Builder
-	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + r.Header.Get("Date") + "\n")
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
 	writeOSSHeaders(&b, r.Header, false, nil)
 	b.WriteString("/")
 	if bucket != "" {
@@ -135,7 +137,8 @@ func stringToSignV1(r *http.Request, bucket, key string, q []queryPair) string {
 	var sub []queryPair
 	seen := map[string]bool{}
 	for _, p := range q {
-		if signedParams[p.k] && !seen[p.k] {
+		// the SDKs also sign every x-oss-* parameter they send
+		if (signedParams[p.k] || strings.HasPrefix(p.k, "x-oss-")) && !seen[p.k] {
 			seen[p.k] = true
 			sub = append(sub, p)
 		}
@@ -296,14 +299,15 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 		return errInvalidKeyID(a.keyID)
 	}
 
-	dateStr := r.Header.Get("Date")
-	if a.version == 4 {
-		if d := r.Header.Get("x-oss-date"); d != "" {
-			dateStr = d
-		}
+	// OSS takes the request time from x-oss-date when present, else Date:
+	// clients that cannot set Date (browsers, ali-oss) send only x-oss-date.
+	httpDate := r.Header.Get("Date")
+	dateStr := httpDate
+	if d := r.Header.Get("x-oss-date"); d != "" {
+		dateStr = d
 	}
 	if dateStr == "" {
-		return errf(http.StatusForbidden, "AccessDenied", "The request has no Date header.")
+		return errf(http.StatusForbidden, "AccessDenied", "The request has neither a Date nor an x-oss-date header.")
 	}
 	t, err := http.ParseTime(dateStr)
 	if err != nil {
@@ -320,8 +324,17 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 
 	switch a.version {
 	case 1:
-		sts := stringToSignV1(r, bucket, key, q)
-		if !hmac.Equal([]byte(signV1(secret, sts)), []byte(a.signature)) {
+		// The Date line holds the Date header; a client that sent only
+		// x-oss-date signs that value there instead.
+		sts := stringToSignV1(r, httpDate, bucket, key, q)
+		ok := hmac.Equal([]byte(signV1(secret, sts)), []byte(a.signature))
+		if !ok && httpDate != dateStr {
+			alt := stringToSignV1(r, dateStr, bucket, key, q)
+			if ok = hmac.Equal([]byte(signV1(secret, alt)), []byte(a.signature)); !ok && httpDate == "" {
+				sts = alt
+			}
+		}
+		if !ok {
 			return errSignature(a.keyID, sts, "")
 		}
 	case 4:
@@ -336,6 +349,9 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 }
 
 const v4TimeFormat = "20060102T150405Z"
+
+// maxPresignV4 is the longest validity OSS grants a V4 presigned URL, in seconds.
+const maxPresignV4 = 7 * 24 * 3600
 
 func hasParam(q []queryPair, k string) bool {
 	for _, p := range q {
@@ -434,9 +450,7 @@ func (s *Server) authQueryV1(r *http.Request, bucket, key string, q []queryPair)
 	if keyID != id {
 		return errInvalidKeyID(keyID)
 	}
-	signed := r.Clone(r.Context())
-	signed.Header.Set("Date", expires)
-	sts := stringToSignV1(signed, bucket, key, q)
+	sts := stringToSignV1(r, expires, bucket, key, q)
 	if !hmac.Equal([]byte(signV1(secret, sts)), []byte(sig)) {
 		return errSignature(keyID, sts, "")
 	}
@@ -464,6 +478,10 @@ func (s *Server) authQueryV4(r *http.Request, bucket, key string, q []queryPair)
 	secs, err := strconv.ParseInt(param(q, "x-oss-expires"), 10, 64)
 	if err != nil || secs < 0 {
 		return errf(http.StatusForbidden, "AccessDenied", "x-oss-expires is not a number of seconds.")
+	}
+	if secs > maxPresignV4 {
+		return errf(http.StatusBadRequest, "InvalidArgument", "x-oss-expires may not exceed 604800 seconds (7 days) for a V4 signature.").
+			with("ArgumentName", "x-oss-expires").with("ArgumentValue", strconv.FormatInt(secs, 10))
 	}
 	now := s.now()
 	if now.After(t.Add(time.Duration(secs) * time.Second)) {

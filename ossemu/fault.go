@@ -170,8 +170,8 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		}
 	}
 	if f.CutNow || f.CutAfter > 0 {
-		if f.CutAfter > 0 && rq.r.Body != nil {
-			io.CopyN(io.Discard, rq.r.Body, f.CutAfter)
+		if f.CutAfter > 0 && rq.body != nil {
+			io.CopyN(io.Discard, rq.body, f.CutAfter)
 		}
 		s.cut(rq)
 		return 0, true
@@ -186,8 +186,8 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		// while the transport is still writing), which would fail -race tests.
 		return s.fail(rq, errf(f.Status, code, "Injected fault.")), true
 	}
-	if f.Bandwidth > 0 && rq.r.Body != nil {
-		rq.r.Body = &limitedBody{rc: rq.r.Body, ctx: rq.r.Context(), lim: rate.NewLimiter(rate.Limit(f.Bandwidth), int(min(f.Bandwidth, 64<<10)))}
+	if f.Bandwidth > 0 && rq.body != nil {
+		rq.body.rc = &limitedBody{rc: rq.body.rc, ctx: rq.r.Context(), lim: rate.NewLimiter(rate.Limit(f.Bandwidth), int(min(f.Bandwidth, 64<<10)))}
 	}
 	return 0, false
 }
@@ -211,9 +211,12 @@ func (s *Server) cut(rq *request) {
 // failNoDrain replies with an error without reading the body first, as a
 // server that gives up early does.
 func (s *Server) failNoDrain(rq *request, e *ossError) int {
-	body := rq.r.Body
-	rq.r.Body = nil
-	defer func() { rq.r.Body = body }()
+	body := rq.body
+	rq.body = nil
+	defer func() { rq.body = body }()
+	if body != nil && !body.eof {
+		rq.w.Header().Set("Connection", "close")
+	}
 	return s.fail(rq, e)
 }
 

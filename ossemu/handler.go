@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,9 @@ type request struct {
 	bucket string
 	key    string
 	q      []queryPair
-	part   int // UploadPart's part number, 0 otherwise
+	part   int           // UploadPart's part number, 0 otherwise
+	body   *countingBody // the request body, counted; nil when there is none
+	authed bool          // the signature (or a public ACL) admitted the request
 }
 
 func (rq *request) param(k string) (string, bool) {
@@ -89,15 +92,28 @@ func (rq *request) has(k string) bool { _, ok := rq.param(k); return ok }
 const (
 	OpListBuckets             = "ListBuckets"
 	OpGetBucketInfo           = "GetBucketInfo"
+	OpGetBucketLocation       = "GetBucketLocation"
+	OpGetBucketStat           = "GetBucketStat"
+	OpGetBucketAcl            = "GetBucketAcl"
 	OpListObjects             = "ListObjects"
 	OpListObjectsV2           = "ListObjectsV2"
+	OpDeleteMultipleObjects   = "DeleteMultipleObjects"
 	OpPutObject               = "PutObject"
+	OpCopyObject              = "CopyObject"
+	OpAppendObject            = "AppendObject"
 	OpGetObject               = "GetObject"
 	OpHeadObject              = "HeadObject"
 	OpGetObjectMeta           = "GetObjectMeta"
 	OpDeleteObject            = "DeleteObject"
+	OpGetObjectAcl            = "GetObjectAcl"
+	OpPutObjectAcl            = "PutObjectAcl"
+	OpGetObjectTagging        = "GetObjectTagging"
+	OpPutObjectTagging        = "PutObjectTagging"
+	OpDeleteObjectTagging     = "DeleteObjectTagging"
+	OpRestoreObject           = "RestoreObject"
 	OpInitiateMultipartUpload = "InitiateMultipartUpload"
 	OpUploadPart              = "UploadPart"
+	OpUploadPartCopy          = "UploadPartCopy"
 	OpCompleteMultipartUpload = "CompleteMultipartUpload"
 	OpListParts               = "ListParts"
 	OpAbortMultipartUpload    = "AbortMultipartUpload"
@@ -126,51 +142,84 @@ func (s *Server) route(r *http.Request) (bucket, key string) {
 	return bucket, key
 }
 
+// unsupportedSub reports whether the request names a sub-resource this server
+// does not implement (lifecycle, cors, symlink, …), so it gets 501 rather than
+// being mistaken for a plain object or listing request.
+func unsupportedSub(rq *request, known ...string) bool {
+	for _, p := range rq.q {
+		if !signedParams[p.k] || notSubresource[p.k] || strings.HasPrefix(p.k, "response-") {
+			continue
+		}
+		if !slices.Contains(known, p.k) {
+			return true
+		}
+	}
+	return false
+}
+
+// notSubresource are signed parameters that modify a request rather than
+// name a sub-resource.
+var notSubresource = map[string]bool{
+	"security-token": true, "continuation-token": true, "x-oss-traffic-limit": true, "x-oss-request-payer": true,
+}
+
 func classify(rq *request) string {
 	m := rq.r.Method
 	if rq.bucket == "" {
-		if m == http.MethodGet {
+		if m == http.MethodGet && !unsupportedSub(rq) {
 			return OpListBuckets
 		}
 		return OpUnsupported
 	}
 	if rq.key == "" {
-		if m != http.MethodGet {
-			return OpUnsupported
-		}
 		switch {
-		case rq.has("bucketInfo"):
+		case m == http.MethodGet && rq.has("bucketInfo"):
 			return OpGetBucketInfo
-		case rq.has("uploads"):
+		case m == http.MethodGet && rq.has("location"):
+			return OpGetBucketLocation
+		case m == http.MethodGet && rq.has("stat"):
+			return OpGetBucketStat
+		case m == http.MethodGet && rq.has("acl"):
+			return OpGetBucketAcl
+		case m == http.MethodGet && rq.has("uploads"):
 			return OpListMultipartUploads
+		case m == http.MethodPost && rq.has("delete"):
+			return OpDeleteMultipleObjects
+		case m != http.MethodGet || unsupportedSub(rq):
+			return OpUnsupported
 		}
 		if v, _ := rq.param("list-type"); v == "2" {
 			return OpListObjectsV2
 		}
-		for _, p := range rq.q {
-			if signedParams[p.k] && p.k != "security-token" {
-				return OpUnsupported // acl, lifecycle, … bucket sub-resources
-			}
-		}
 		return OpListObjects
 	}
+	copySrc := rq.r.Header.Get("x-oss-copy-source") != ""
 	switch m {
 	case http.MethodPut:
-		if rq.r.Header.Get("x-oss-copy-source") != "" {
+		switch {
+		case rq.has("acl"):
+			return OpPutObjectAcl
+		case rq.has("tagging"):
+			return OpPutObjectTagging
+		case unsupportedSub(rq, "uploadId", "partNumber"):
 			return OpUnsupported
-		}
-		if rq.has("uploadId") || rq.has("partNumber") {
+		case (rq.has("uploadId") || rq.has("partNumber")) && copySrc:
+			return OpUploadPartCopy
+		case rq.has("uploadId") || rq.has("partNumber"):
 			return OpUploadPart
-		}
-		if rq.has("acl") || rq.has("tagging") || rq.has("symlink") {
-			return OpUnsupported
+		case copySrc:
+			return OpCopyObject
 		}
 		return OpPutObject
 	case http.MethodGet:
-		if rq.has("uploadId") {
+		switch {
+		case rq.has("acl"):
+			return OpGetObjectAcl
+		case rq.has("tagging"):
+			return OpGetObjectTagging
+		case rq.has("uploadId"):
 			return OpListParts
-		}
-		if rq.has("acl") || rq.has("tagging") || rq.has("symlink") || rq.has("x-oss-process") {
+		case unsupportedSub(rq):
 			return OpUnsupported
 		}
 		return OpGetObject
@@ -178,18 +227,30 @@ func classify(rq *request) string {
 		if rq.has("objectMeta") {
 			return OpGetObjectMeta
 		}
+		if unsupportedSub(rq) {
+			return OpUnsupported
+		}
 		return OpHeadObject
 	case http.MethodPost:
-		if rq.has("uploads") {
+		switch {
+		case rq.has("uploads"):
 			return OpInitiateMultipartUpload
-		}
-		if rq.has("uploadId") {
+		case rq.has("uploadId"):
 			return OpCompleteMultipartUpload
+		case rq.has("append"):
+			return OpAppendObject
+		case rq.has("restore"):
+			return OpRestoreObject
 		}
 		return OpUnsupported
 	case http.MethodDelete:
-		if rq.has("uploadId") {
+		switch {
+		case rq.has("tagging"):
+			return OpDeleteObjectTagging
+		case rq.has("uploadId"):
 			return OpAbortMultipartUpload
+		case unsupportedSub(rq):
+			return OpUnsupported
 		}
 		return OpDeleteObject
 	}
@@ -211,8 +272,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.part, _ = strconv.Atoi(v)
 	}
 	s.stats.request(rq.op)
-	if r.Body != nil {
-		r.Body = &countingBody{rc: r.Body, n: s.stats.bytesCounter(rq.op)}
+	// r.Body itself stays untouched: net/http recognises its own
+	// "Expect: 100-continue" reader there, and an error reply sent before the
+	// body is read then closes the connection instead of waiting for the body.
+	if r.Body != nil && r.Body != http.NoBody {
+		rq.body = &countingBody{rc: r.Body, n: s.stats.bytesCounter(rq.op)}
 	}
 
 	start := time.Now()
@@ -224,19 +288,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"status", status, "id", rq.id, "took", time.Since(start))
 }
 
+func errNotImplemented() *ossError {
+	return errf(http.StatusNotImplemented, "NotImplemented", "This operation is not supported by the local OSS server.")
+}
+
 func (s *Server) serve(rq *request) int {
 	if e := s.authenticate(rq.r, rq.bucket, rq.key, rq.q); e != nil && !s.anonymousRead(rq, e) {
 		return s.fail(rq, e)
 	}
+	rq.authed = true
 	if rq.op == OpListBuckets {
 		return s.listBuckets(rq)
 	}
-	if rq.op == OpUnsupported {
-		return s.fail(rq, errf(http.StatusNotImplemented, "NotImplemented", "This operation is not supported by the local OSS server."))
+	// OSS answers NoSuchBucket before anything else: clients probe bucket
+	// existence with requests (GetBucketAcl, …) whose answer depends on it.
+	var b *bucket
+	if rq.bucket != "" {
+		if b = s.bucket(rq.bucket); b == nil {
+			return s.fail(rq, errNoSuchBucket(rq.bucket))
+		}
 	}
-	b := s.bucket(rq.bucket)
-	if b == nil {
-		return s.fail(rq, errf(http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist.").with("BucketName", rq.bucket))
+	if rq.op == OpUnsupported || b == nil {
+		return s.fail(rq, errNotImplemented())
 	}
 	if rq.key != "" {
 		if why := validKey(rq.key); why != "" {
@@ -246,20 +319,46 @@ func (s *Server) serve(rq *request) int {
 	switch rq.op {
 	case OpGetBucketInfo:
 		return s.getBucketInfo(rq, b)
+	case OpGetBucketLocation:
+		return s.getBucketLocation(rq, b)
+	case OpGetBucketStat:
+		return s.getBucketStat(rq, b)
+	case OpGetBucketAcl:
+		return s.getBucketAcl(rq, b)
 	case OpListObjects, OpListObjectsV2:
 		return s.listObjects(rq, b)
 	case OpListMultipartUploads:
 		return s.listUploads(rq, b)
+	case OpDeleteMultipleObjects:
+		return s.deleteMultiple(rq, b)
 	case OpPutObject:
 		return s.putObject(rq, b)
+	case OpCopyObject:
+		return s.copyObject(rq, b)
+	case OpAppendObject:
+		return s.appendObject(rq, b)
 	case OpGetObject, OpHeadObject, OpGetObjectMeta:
 		return s.getObject(rq, b)
 	case OpDeleteObject:
 		return s.deleteObject(rq, b)
+	case OpGetObjectAcl:
+		return s.getObjectAcl(rq, b)
+	case OpPutObjectAcl:
+		return s.putObjectAcl(rq, b)
+	case OpGetObjectTagging:
+		return s.getObjectTagging(rq, b)
+	case OpPutObjectTagging:
+		return s.putObjectTagging(rq, b)
+	case OpDeleteObjectTagging:
+		return s.deleteObjectTagging(rq, b)
+	case OpRestoreObject:
+		return s.restoreObject(rq, b)
 	case OpInitiateMultipartUpload:
 		return s.initiateUpload(rq, b)
 	case OpUploadPart:
 		return s.uploadPart(rq, b)
+	case OpUploadPartCopy:
+		return s.uploadPartCopy(rq, b)
 	case OpCompleteMultipartUpload:
 		return s.completeUpload(rq, b)
 	case OpListParts:
@@ -267,7 +366,11 @@ func (s *Server) serve(rq *request) int {
 	case OpAbortMultipartUpload:
 		return s.abortUpload(rq, b)
 	}
-	return s.fail(rq, errf(http.StatusNotImplemented, "NotImplemented", "This operation is not supported by the local OSS server."))
+	return s.fail(rq, errNotImplemented())
+}
+
+func errNoSuchBucket(name string) *ossError {
+	return errf(http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist.").with("BucketName", name)
 }
 
 // anonymousRead reports whether an unsigned request may read anyway: the
@@ -287,17 +390,33 @@ func (s *Server) anonymousRead(rq *request, e *ossError) bool {
 	return ok && (m.ACL == "public-read" || m.ACL == "public-read-write")
 }
 
-// maxDrain bounds how much of an unread request body is read before an error
-// reply, so the client sees the reply instead of a reset connection.
-const maxDrain = 1 << 30
+// An error reply first reads what is left of the request body, so the client
+// sees the reply instead of a reset connection; how much depends on whether
+// the request authenticated. An unauthenticated client gets a small allowance
+// and a deadline, so trickling bodies cannot hold connections open.
+const (
+	maxDrain       = 1 << 30
+	maxDrainAnon   = 256 << 10
+	drainAnonLimit = 5 * time.Second
+)
 
 // fail sends an OSS error document (base64 in x-oss-err for HEAD, which has no body).
 func (s *Server) fail(rq *request, e *ossError) int {
-	if rq.r.Body != nil {
-		cb, _ := rq.r.Body.(*countingBody)
-		// a client waiting for "100 Continue" has sent nothing: no need to drain
-		if cb == nil || cb.started || !strings.EqualFold(rq.r.Header.Get("Expect"), "100-continue") {
-			io.Copy(io.Discard, io.LimitReader(rq.r.Body, maxDrain))
+	if cb := rq.body; cb != nil && !cb.eof {
+		// a client waiting for "100 Continue" has sent nothing: net/http
+		// replies at once and closes the connection.
+		if cb.started || !strings.EqualFold(rq.r.Header.Get("Expect"), "100-continue") {
+			limit := int64(maxDrain)
+			if !rq.authed {
+				limit = maxDrainAnon
+				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(drainAnonLimit))
+			}
+			n, _ := io.Copy(io.Discard, io.LimitReader(cb, limit))
+			if n >= limit || !cb.eof {
+				rq.w.Header().Set("Connection", "close")
+			}
+		} else {
+			rq.w.Header().Set("Connection", "close")
 		}
 	}
 	body := e.xml(rq.id, rq.r.Host)
@@ -342,6 +461,7 @@ type countingBody struct {
 	rc      io.ReadCloser
 	n       interface{ Add(int64) int64 }
 	started bool
+	eof     bool
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
@@ -350,7 +470,18 @@ func (c *countingBody) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.n.Add(int64(n))
 	}
+	if err == io.EOF {
+		c.eof = true
+	}
 	return n, err
 }
 
 func (c *countingBody) Close() error { return c.rc.Close() }
+
+// reader is the request body to read from: empty when there is none.
+func (rq *request) reader() io.Reader {
+	if rq.body == nil {
+		return http.NoBody
+	}
+	return rq.body
+}

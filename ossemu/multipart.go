@@ -1,7 +1,6 @@
 package ossemu
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,15 +17,14 @@ import (
 
 // Multipart limits OSS enforces.
 const (
-	maxPartNumber  = 10000
-	minPartSize    = 100 << 10 // every part but the last
-	maxCompleteXML = 4 << 20
+	maxPartNumber = 10000
+	minPartSize   = 100 << 10 // every part but the last
 )
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func (s *Server) initiateUpload(rq *request, b *bucket) int {
-	ctype, meta, acl, class, e := objectHeaders(rq.r)
+	at, e := objectAttrs(rq.r)
 	if e != nil {
 		return s.fail(rq, e)
 	}
@@ -35,7 +34,7 @@ func (s *Server) initiateUpload(rq *request, b *bucket) int {
 		}
 	}
 	m := uploadMeta{Key: rq.key, UploadID: randomHex(16), Initiated: time.Now().UTC(),
-		ContentType: ctype, Meta: meta, Std: standardHeaders(rq.r), ACL: acl, StorageClass: class}
+		ContentType: at.ContentType, Meta: at.Meta, Std: at.Std, ACL: at.ACL, StorageClass: at.Class, Tags: at.Tags, SSE: at.SSE}
 	if _, err := b.newUpload(m); err != nil {
 		return s.fail(rq, internalError(err))
 	}
@@ -45,6 +44,7 @@ func (s *Server) initiateUpload(rq *request, b *bucket) int {
 		Key      string   `xml:"Key"`
 		UploadID string   `xml:"UploadId"`
 	}
+	m.SSE.setHeaders(rq.w.Header())
 	return writeXML(rq, http.StatusOK, result{Bucket: b.name, Key: rq.key, UploadID: m.UploadID})
 }
 
@@ -92,6 +92,7 @@ func (s *Server) uploadPart(rq *request, b *bucket) int {
 	h.Set("ETag", `"`+p.MD5+`"`)
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
 	h.Set("Content-MD5", base64Std(res.MD5[:]))
+	u.meta.SSE.setHeaders(h)
 	h.Set("Content-Length", "0")
 	rq.w.WriteHeader(http.StatusOK)
 	return http.StatusOK
@@ -99,19 +100,20 @@ func (s *Server) uploadPart(rq *request, b *bucket) int {
 
 // completeBody is the CompleteMultipartUpload request document.
 type completeBody struct {
-	XMLName xml.Name `xml:"CompleteMultipartUpload"`
-	Parts   []struct {
-		PartNumber int    `xml:"PartNumber"`
-		ETag       string `xml:"ETag"`
-	} `xml:"Part"`
+	XMLName xml.Name       `xml:"CompleteMultipartUpload"`
+	Parts   []completePart `xml:"Part"`
+}
+
+type completePart struct {
+	PartNumber int    `xml:"PartNumber"`
+	ETag       string `xml:"ETag"`
 }
 
 // parseCompleteBody parses and checks the part list of a Complete request.
 func parseCompleteBody(data []byte) (completeBody, *ossError) {
 	var cb completeBody
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&cb); err != nil {
-		return cb, errf(http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.")
+	if e := decodeXML(data, &cb); e != nil {
+		return cb, e
 	}
 	if len(cb.Parts) == 0 {
 		return cb, errf(http.StatusBadRequest, "MalformedXML", "The XML you provided lists no parts.")
@@ -141,20 +143,52 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	if e != nil {
 		return s.fail(rq, e)
 	}
-	data, err := io.ReadAll(io.LimitReader(rq.r.Body, maxCompleteXML+1))
-	if err != nil {
-		return s.bodyFailed(rq, err)
-	}
-	if len(data) > maxCompleteXML {
-		return s.fail(rq, errf(http.StatusBadRequest, "MalformedXML", "The Complete document is too large."))
-	}
-	cbody, e := parseCompleteBody(data)
-	if e != nil {
-		return s.fail(rq, e)
+	var cbody completeBody
+	if v := rq.r.Header.Get("x-oss-complete-all"); v != "" {
+		// every uploaded part, in part-number order; the body must be empty
+		if v != "yes" {
+			return s.fail(rq, errf(http.StatusBadRequest, "InvalidArgument", "x-oss-complete-all must be yes.").
+				with("ArgumentName", "x-oss-complete-all").with("ArgumentValue", v))
+		}
+		data, err := io.ReadAll(io.LimitReader(rq.reader(), 1))
+		if err != nil {
+			return s.bodyFailed(rq, err)
+		}
+		if len(data) > 0 {
+			return s.fail(rq, errf(http.StatusBadRequest, "InvalidArgument", "With x-oss-complete-all: yes the request body must be empty."))
+		}
+		u.mu.Lock()
+		for _, p := range u.parts {
+			cbody.Parts = append(cbody.Parts, completePart{PartNumber: p.Number, ETag: p.MD5})
+		}
+		u.mu.Unlock()
+		slices.SortFunc(cbody.Parts, func(a, b completePart) int { return a.PartNumber - b.PartNumber })
+		if len(cbody.Parts) == 0 {
+			return s.fail(rq, errf(http.StatusBadRequest, "InvalidPart", "The upload has no parts to complete."))
+		}
+	} else {
+		data, err := io.ReadAll(io.LimitReader(rq.reader(), maxCompleteXML+1))
+		if err != nil {
+			return s.bodyFailed(rq, err)
+		}
+		if len(data) > maxCompleteXML {
+			return s.fail(rq, errf(http.StatusBadRequest, "MalformedXML", "The Complete document is too large."))
+		}
+		var e *ossError
+		if cbody, e = parseCompleteBody(data); e != nil {
+			return s.fail(rq, e)
+		}
 	}
 	cb, e := parseCallback(rq.r)
 	if e != nil {
 		return s.fail(rq, e)
+	}
+	acl := u.meta.ACL
+	if v := rq.r.Header.Get("x-oss-object-acl"); v != "" {
+		// Complete may set the object's ACL too
+		if acl, e = parseACL(v); e != nil {
+			return s.fail(rq, e)
+		}
 	}
 
 	u.mu.Lock()
@@ -191,8 +225,9 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	sum := md5.Sum(md5cat)
 	m := objMeta{
 		Key: u.meta.Key, Size: size, ETag: fmt.Sprintf("%s-%d", strings.ToUpper(hex.EncodeToString(sum[:])), len(cbody.Parts)),
-		CRC64: crc, ContentType: u.meta.ContentType, Meta: u.meta.Meta, Std: u.meta.Std, ACL: u.meta.ACL, StorageClass: u.meta.StorageClass,
+		CRC64: crc, ContentType: u.meta.ContentType, Meta: u.meta.Meta, Std: u.meta.Std, ACL: acl, StorageClass: u.meta.StorageClass,
 		Modified: time.Now().UTC(), Type: "Multipart", UploadID: u.meta.UploadID, Blobs: blobs,
+		Tags: u.meta.Tags, SSE: u.meta.SSE,
 	}
 	if err := b.commitObject(m, forbidOverwrite(rq.r)); err != nil {
 		u.mu.Unlock()
@@ -208,6 +243,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	h := rq.w.Header()
 	h.Set("ETag", `"`+m.ETag+`"`)
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	m.SSE.setHeaders(h)
 	if cb != nil {
 		return s.runCallback(rq, cb, &m)
 	}

@@ -41,48 +41,6 @@ var responseOverrides = map[string]string{
 	"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
 }
 
-// objectHeaders reads the headers that become stored object attributes.
-func objectHeaders(r *http.Request) (ctype string, meta map[string]string, acl, class string, e *ossError) {
-	ctype = r.Header.Get("Content-Type")
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
-	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-oss-meta-") && len(vs) > 0 {
-			if meta == nil {
-				meta = map[string]string{}
-			}
-			meta[lk] = vs[0]
-		}
-	}
-	size := 0
-	for k, v := range meta {
-		size += len(k) + len(v)
-	}
-	if size > 8<<10 {
-		return "", nil, "", "", errf(http.StatusBadRequest, "MetadataTooLarge", "User metadata may not exceed 8 KB.")
-	}
-	acl = r.Header.Get("x-oss-object-acl")
-	if acl == "" {
-		acl = "default"
-	}
-	if !validACLs[acl] {
-		return "", nil, "", "", errf(http.StatusBadRequest, "InvalidArgument", "x-oss-object-acl "+acl+" is not one of default, private, public-read, public-read-write.").
-			with("ArgumentName", "x-oss-object-acl").with("ArgumentValue", acl)
-	}
-	class = "Standard"
-	if v := r.Header.Get("x-oss-storage-class"); v != "" {
-		c, ok := validStorageClasses[strings.ToLower(v)]
-		if !ok {
-			return "", nil, "", "", errf(http.StatusBadRequest, "InvalidArgument", "x-oss-storage-class "+v+" is not valid.").
-				with("ArgumentName", "x-oss-storage-class").with("ArgumentValue", v)
-		}
-		class = c
-	}
-	return ctype, meta, acl, class, nil
-}
-
 func forbidOverwrite(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true")
 }
@@ -111,7 +69,7 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 	if r.ContentLength > maxPutSize {
 		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size (5 GB)."))
 	}
-	ctype, meta, acl, class, e := objectHeaders(r)
+	at, e := objectAttrs(r)
 	if e != nil {
 		return s.fail(rq, e)
 	}
@@ -131,8 +89,9 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 	}
 	m := objMeta{
 		Key: rq.key, Size: res.Size, ETag: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
-		ContentType: ctype, Meta: meta, Std: standardHeaders(r), ACL: acl, StorageClass: class,
+		ContentType: at.ContentType, Meta: at.Meta, Std: at.Std, ACL: at.ACL, StorageClass: at.Class,
 		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{{ID: res.ID, Size: res.Size}},
+		Tags: at.Tags, SSE: at.SSE,
 	}
 	if err := b.commitObject(m, forbid); err != nil {
 		b.removeBlobs(res.ID)
@@ -145,6 +104,7 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 	h.Set("ETag", `"`+m.ETag+`"`)
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
 	h.Set("Content-MD5", base64Std(res.MD5[:]))
+	m.SSE.setHeaders(h)
 	if cb != nil {
 		return s.runCallback(rq, cb, &m)
 	}
@@ -160,7 +120,7 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 // is false the error reply has been sent and status is its code.
 func (s *Server) receiveBody(rq *request, b *bucket) (res blobResult, status int, ok bool) {
 	r := rq.r
-	res, err := b.writeBlob(io.LimitReader(r.Body, maxPutSize+1), r.ContentLength)
+	res, err := b.writeBlob(io.LimitReader(rq.reader(), maxPutSize+1), r.ContentLength)
 	if err != nil {
 		return res, s.bodyFailed(rq, err), false
 	}
@@ -209,6 +169,16 @@ func setObjectHeaders(h http.Header, m *objMeta) {
 	for k, v := range m.Std {
 		h.Set(k, v)
 	}
+	m.SSE.setHeaders(h)
+	if len(m.Tags) > 0 {
+		h.Set("x-oss-tagging-count", strconv.Itoa(len(m.Tags)))
+	}
+	if m.Type == "Appendable" {
+		h.Set("x-oss-next-append-position", strconv.FormatInt(m.Size, 10))
+	}
+	if !m.RestoredUntil.IsZero() {
+		h.Set("x-oss-restore", `ongoing-request="false", expiry-date="`+m.RestoredUntil.UTC().Format(http.TimeFormat)+`"`)
+	}
 }
 
 func (s *Server) getObject(rq *request, b *bucket) int {
@@ -246,9 +216,27 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 		rq.w.WriteHeader(http.StatusOK)
 		return http.StatusOK
 	}
+	if needsRestore(m, time.Now()) {
+		return s.fail(rq, errNotRestored())
+	}
+	if v := rq.r.Header.Get("Range"); v != "" {
+		standard := strings.EqualFold(rq.r.Header.Get("x-oss-range-behavior"), "standard")
+		rng, unsat := ossRange(v, m.Size, standard)
+		if unsat {
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(m.Size, 10))
+			e := s.fail(rq, errf(http.StatusRequestedRangeNotSatisfiable, "InvalidRange", "The requested range cannot be satisfied.").
+				with("RangeRequested", v).with("ActualObjectSize", strconv.FormatInt(m.Size, 10)))
+			return e
+		}
+		if rng == "" {
+			rq.r.Header.Del("Range")
+		} else {
+			rq.r.Header.Set("Range", rng)
+		}
+	}
 	body := b.openBody(m)
 	defer body.Close()
-	// http.ServeContent handles Range (206, 416) and the If-* conditions.
+	// http.ServeContent handles the (now normalised) Range and the If-* conditions.
 	sw := &statusWriter{ResponseWriter: rq.w, status: http.StatusOK}
 	sw.onError = func(code int) {
 		switch code {
@@ -262,6 +250,76 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 	}
 	http.ServeContent(sw, rq.r, "", m.Modified, body)
 	return sw.status
+}
+
+// ossRange applies OSS's Range rules to header v for an object of size
+// bytes. Only the first range counts. By default a range not wholly inside
+// the object is ignored (the whole object, 200); with
+// x-oss-range-behavior: standard an end past the object is clamped and a start
+// past it is unsatisfiable (416). rng is the single range to serve, "" for
+// the whole object.
+func ossRange(v string, size int64, standard bool) (rng string, unsat bool) {
+	spec, ok := strings.CutPrefix(strings.TrimSpace(v), "bytes=")
+	if !ok {
+		return "", false
+	}
+	spec, _, _ = strings.Cut(spec, ",")
+	a, z, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return "", false
+	}
+	num := func(s string) (int64, bool) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil && n >= 0
+	}
+	whole := func() (string, bool) { return "", false }
+	out := func(first, last int64) (string, bool) {
+		return "bytes=" + strconv.FormatInt(first, 10) + "-" + strconv.FormatInt(last, 10), false
+	}
+	switch {
+	case a == "": // suffix: the last n bytes
+		n, ok := num(z)
+		if !ok {
+			return whole()
+		}
+		if n == 0 || size == 0 {
+			if standard {
+				return "", true
+			}
+			return whole()
+		}
+		if n > size {
+			if standard {
+				return out(0, size-1)
+			}
+			return whole()
+		}
+		return out(size-n, size-1)
+	default:
+		first, ok := num(a)
+		if !ok {
+			return whole()
+		}
+		last := size - 1
+		if z != "" {
+			if last, ok = num(z); !ok || last < first {
+				return whole()
+			}
+		}
+		if first >= size {
+			if standard {
+				return "", true
+			}
+			return whole()
+		}
+		if last >= size {
+			if !standard {
+				return whole()
+			}
+			last = size - 1
+		}
+		return out(first, last)
+	}
 }
 
 // checkPreconditions applies If-Match / If-None-Match / If-(Un)Modified-Since

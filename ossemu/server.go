@@ -187,7 +187,8 @@ func NewServer(opts Options) (*Server, error) {
 	s.cbClient = &http.Client{Timeout: 5 * time.Second}
 	s.hs = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
@@ -200,6 +201,16 @@ func NewServer(opts Options) (*Server, error) {
 	s.log.Info("OSS-compatible server listening", "url", s.URL, "dir", s.dir, "buckets", s.order)
 	return s, nil
 }
+
+// Limits on what a client can make the server hold before it has
+// authenticated: its headers must arrive within headerTimeout and fit in
+// maxHeaderBytes (OSS allows 8 KB of user metadata; signatures, callbacks and
+// standard headers fit easily in the rest). With these, 2,000 connections
+// trickling headers cost well under 100 MiB and are dropped after seconds.
+const (
+	headerTimeout  = 10 * time.Second
+	maxHeaderBytes = 24 << 10
+)
 
 // listen retries briefly when a fixed address is still held by a server that
 // was just closed (tests restart a server on the same address).

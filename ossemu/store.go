@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,17 +51,29 @@ type objMeta struct {
 	ACL          string            `json:"acl"`
 	StorageClass string            `json:"storageClass"`
 	Modified     time.Time         `json:"modified"`
-	Type         string            `json:"type"` // Normal or Multipart
+	Type         string            `json:"type"` // Normal, Multipart or Appendable
 	UploadID     string            `json:"uploadId,omitempty"`
 	Blobs        []blobRef         `json:"blobs"`
+	Tags         []tag             `json:"tags,omitempty"` // in the order given
+	SSE          sseSpec           `json:"sse,omitzero"`
+	// RestoredUntil is when a restored Archive/ColdArchive copy expires;
+	// zero means never restored.
+	RestoredUntil time.Time `json:"restoredUntil,omitzero"`
+}
+
+// tag is one object tag.
+type tag struct {
+	Key   string `json:"k" xml:"Key"`
+	Value string `json:"v" xml:"Value"`
 }
 
 // object is an index entry; refs counts readers so that an overwritten or
 // deleted object's blobs are removed only after the last reader is done.
 type object struct {
-	meta objMeta
-	refs int
-	dead bool
+	meta    objMeta
+	refs    int
+	dead    bool
+	garbage []string // blobs to remove once dead and unread: those the successor does not share
 }
 
 // uploadMeta is what InitiateMultipartUpload fixes for the final object.
@@ -73,6 +86,8 @@ type uploadMeta struct {
 	Std          map[string]string `json:"std,omitempty"`
 	ACL          string            `json:"acl"`
 	StorageClass string            `json:"storageClass"`
+	Tags         []tag             `json:"tags,omitempty"`
+	SSE          sseSpec           `json:"sse,omitzero"`
 }
 
 // partMeta is one uploaded part.
@@ -128,6 +143,8 @@ const (
 	bufSize   = 1 << 20
 	alignment = 4096
 )
+
+func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -241,6 +258,8 @@ func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 		os.Remove(path)
 		return blobResult{}, fmt.Errorf("close blob: %w", err)
 	}
+	// the new directory entry must be durable before metadata points at it
+	syncDir(filepath.Dir(path))
 	res.MD5 = sum
 	res.CRC64 = crc
 	return res, nil
@@ -369,9 +388,50 @@ func blobIDs(refs []blobRef) []string {
 // fails with errExists when the key exists at the moment of the commit, so
 // two racing writers cannot both win.
 func (b *bucket) commitObject(m objMeta, forbid bool) error {
+	var cond func(*objMeta) error
+	if forbid {
+		cond = func(old *objMeta) error {
+			if old != nil {
+				return errExists
+			}
+			return nil
+		}
+	}
+	return b.commitObjectIf(m, cond)
+}
+
+// errChanged reports that the object changed between reading it and committing
+// a new version derived from it.
+var errChanged = errors.New("object changed meanwhile")
+
+// unchanged is a commit condition: the key still holds the version read as
+// prev (nil: still absent).
+func unchanged(prev *objMeta) func(*objMeta) error {
+	return func(cur *objMeta) error {
+		switch {
+		case prev == nil && cur == nil:
+			return nil
+		case prev == nil || cur == nil:
+			return errChanged
+		case prev.ETag != cur.ETag || prev.Size != cur.Size || !prev.Modified.Equal(cur.Modified) || !slices.Equal(prev.Blobs, cur.Blobs):
+			return errChanged
+		}
+		return nil
+	}
+}
+
+// commitObjectIf commits m when cond, called under the bucket lock with the
+// current version (nil if none), returns nil; otherwise it returns cond's
+// error. Blobs m shares with the version it replaces (an append, a metadata
+// change) are kept.
+func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error {
 	path := b.metaPath(m.Key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		syncDir(filepath.Dir(dir))
 	}
 	tmp, err := writeTempJSON(path, m)
 	if err != nil {
@@ -379,10 +439,16 @@ func (b *bucket) commitObject(m objMeta, forbid bool) error {
 	}
 	b.mu.Lock()
 	old := b.objects[m.Key]
-	if forbid && old != nil {
-		b.mu.Unlock()
-		os.Remove(tmp)
-		return errExists
+	if cond != nil {
+		var cur *objMeta
+		if old != nil {
+			cur = &old.meta
+		}
+		if err := cond(cur); err != nil {
+			b.mu.Unlock()
+			os.Remove(tmp)
+			return err
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		b.mu.Unlock()
@@ -396,12 +462,21 @@ func (b *bucket) commitObject(m objMeta, forbid bool) error {
 	var garbage []string
 	if old != nil {
 		old.dead = true
+		shared := map[string]bool{}
+		for _, bl := range m.Blobs {
+			shared[bl.ID] = true
+		}
+		for _, bl := range old.meta.Blobs {
+			if !shared[bl.ID] {
+				old.garbage = append(old.garbage, bl.ID)
+			}
+		}
 		if old.refs == 0 {
-			garbage = blobIDs(old.meta.Blobs)
+			garbage = old.garbage
 		}
 	}
 	b.mu.Unlock()
-	syncDir(filepath.Dir(path))
+	syncDir(dir)
 	b.removeBlobs(garbage...)
 	return nil
 }
@@ -421,9 +496,10 @@ func (b *bucket) deleteObject(key string) error {
 	delete(b.objects, key)
 	b.sorted = nil
 	old.dead = true
+	old.garbage = blobIDs(old.meta.Blobs)
 	var garbage []string
 	if old.refs == 0 {
-		garbage = blobIDs(old.meta.Blobs)
+		garbage = old.garbage
 	}
 	b.mu.Unlock()
 	b.removeBlobs(garbage...)
@@ -446,7 +522,7 @@ func (b *bucket) release(o *object) {
 	o.refs--
 	var garbage []string
 	if o.refs == 0 && o.dead {
-		garbage = blobIDs(o.meta.Blobs)
+		garbage = o.garbage
 	}
 	b.mu.Unlock()
 	b.removeBlobs(garbage...)
@@ -576,6 +652,7 @@ func (b *bucket) newUpload(m uploadMeta) (*upload, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
+	syncDir(filepath.Dir(dir))
 	if err := writeJSONAtomic(filepath.Join(dir, "upload.json"), m); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("write upload: %w", err)

@@ -75,6 +75,10 @@ type App struct {
 // defaults used with it. It holds no secret; those live in a SecretStore keyed
 // by the profile name.
 type Profile struct {
+	// ID is the profile's stable identity, made when it is created and kept
+	// through renames; uploads record it (not the name or the endpoint) so they
+	// find their destination again in a later run.
+	ID   string `json:"id,omitempty"`
 	Name string `json:"name"`
 	// Local marks the built-in Local bucket; its endpoint is only known once
 	// StartLocalBucket runs.
@@ -121,31 +125,73 @@ type TransferDefaults struct {
 	OnExists           string `json:"on_exists"` // transfer.OnExists names
 }
 
-// Ranges accepted by Validate.
+// Ranges accepted by Validate: the engine's, so a saved profile is always one
+// the engine runs.
 const (
 	MinTaskNum = 1
-	MaxTaskNum = 100
+	MaxTaskNum = transfer.MaxTaskNum
 	MinJobs    = 1
-	MaxJobs    = 64
+	MaxJobs    = transfer.MaxJobs
 	// MaxPrefixBytes is OSS's object key limit; a prefix must leave room for a name.
 	MaxPrefixBytes = 1023
 	maxNameLen     = 64
 )
 
 // DefaultTransfer is what a new profile starts with.
+// They are the engine's defaults, the same as the command line's.
 func DefaultTransfer() TransferDefaults {
+	o := transfer.DefaultOptions()
 	return TransferDefaults{
-		PartSize:   8 << 20,
-		TaskNum:    4,
-		Jobs:       2,
-		Checkpoint: true,
-		OnExists:   transfer.Overwrite.String(),
+		PartSize:   o.PartSize,
+		TaskNum:    o.TaskNum,
+		Jobs:       o.Jobs,
+		Checkpoint: o.EnableCheckpoint,
+		OnExists:   o.OnExists.String(),
 	}
 }
 
+// LocalProfileID is the built-in Local bucket's fixed profile id.
+const LocalProfileID = "local"
+
 // LocalProfile is the built-in Local bucket profile.
 func LocalProfile() Profile {
-	return Profile{Name: LocalProfileName, Local: true, Bucket: LocalBucketName, Transfer: DefaultTransfer()}
+	return Profile{ID: LocalProfileID, Name: LocalProfileName, Local: true, Bucket: LocalBucketName, Transfer: DefaultTransfer()}
+}
+
+// NewProfileID returns a fresh random profile id.
+func NewProfileID() string { return "p-" + randomToken(12) }
+
+// EnsureIDs gives every profile without an id one (the Local bucket its fixed
+// id), as settings written before profiles had ids need; it reports whether it
+// changed anything, so the caller can save.
+func (c *Config) EnsureIDs() bool {
+	changed := false
+	for i := range c.Profiles {
+		p := &c.Profiles[i]
+		switch {
+		case p.Local && p.ID != LocalProfileID:
+			p.ID = LocalProfileID
+		case p.ID == "":
+			p.ID = NewProfileID()
+		default:
+			continue
+		}
+		changed = true
+	}
+	return changed
+}
+
+// ProfileByID returns the profile with the given id.
+func (c Config) ProfileByID(id string) (Profile, bool) {
+	if id == "" {
+		return Profile{}, false
+	}
+	for _, p := range c.Profiles {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Profile{}, false
 }
 
 // Defaults is the configuration of a first launch: only the Local bucket,
@@ -181,14 +227,24 @@ func (c Config) Default() (Profile, bool) {
 }
 
 // Put validates p and adds it, or replaces the profile of the same name.
+// A profile without an id gets the id of the profile it replaces, or a new one.
 func (c *Config) Put(p Profile) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
 	for i := range c.Profiles {
 		if c.Profiles[i].Name == p.Name {
+			if p.ID == "" {
+				p.ID = c.Profiles[i].ID
+			}
 			c.Profiles[i] = p
 			return nil
+		}
+	}
+	if p.ID == "" {
+		p.ID = NewProfileID()
+		if p.Local {
+			p.ID = LocalProfileID
 		}
 	}
 	c.Profiles = append(c.Profiles, p)
@@ -212,12 +268,16 @@ func (c *Config) Remove(name string) bool {
 // Validate checks the whole configuration; the error lists every problem.
 func (c Config) Validate() error {
 	var errs []error
-	seen := map[string]bool{}
+	seen, seenID := map[string]bool{}, map[string]bool{}
 	for _, p := range c.Profiles {
 		if seen[p.Name] {
 			errs = append(errs, &FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "two profiles have this name"})
 		}
 		seen[p.Name] = true
+		if p.ID != "" && seenID[p.ID] {
+			errs = append(errs, &FieldError{Profile: p.Name, Field: "id", Value: p.ID, Reason: "two profiles have this id"})
+		}
+		seenID[p.ID] = true
 		if err := p.Validate(); err != nil {
 			errs = append(errs, err)
 		}
@@ -288,6 +348,7 @@ func (p Profile) SigningRegion() string {
 // it runs: use LocalBucket.Target for it.
 func (p Profile) Target(creds oss.CredentialsProvider, proxy string) transfer.Target {
 	t := transfer.Target{
+		Dest:        p.ID,
 		Profile:     p.Name,
 		Endpoint:    EndpointURL(p.Endpoint),
 		Bucket:      p.Bucket,

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestProfileTargetAndOptions(t *testing.T) {
 		t.Fatalf("Target = %+v", tg)
 	}
 	o := p.Options()
-	if o.PartSize != 8<<20 || o.TaskNum != 4 || o.Jobs != 2 || !o.EnableCheckpoint || o.OnExists != transfer.SkipIdentical ||
+	if o.PartSize != 8<<20 || o.TaskNum != transfer.DefaultTaskNum || o.Jobs != transfer.DefaultJobs || !o.EnableCheckpoint || o.OnExists != transfer.SkipIdentical ||
 		o.LimitRate != 1<<20 || o.Meta.ACL != "private" || o.Meta.StorageClass != "IA" {
 		t.Fatalf("Options = %+v", o)
 	}
@@ -131,8 +132,8 @@ func TestValidationMessages(t *testing.T) {
 		{"storage class", func(p *Profile) { p.StorageClass = "Cold" }, "storage class", "Standard, IA"},
 		{"part size small", func(p *Profile) { p.Transfer.PartSize = 100*1024 - 1 }, "part size", "between 100 KiB and 5 GiB"},
 		{"part size big", func(p *Profile) { p.Transfer.PartSize = 5<<30 + 1 }, "part size", "between 100 KiB and 5 GiB"},
-		{"tasknum zero", func(p *Profile) { p.Transfer.TaskNum = 0 }, "TaskNum", "between 1 and 100"},
-		{"tasknum big", func(p *Profile) { p.Transfer.TaskNum = 101 }, "TaskNum", "between 1 and 100"},
+		{"tasknum zero", func(p *Profile) { p.Transfer.TaskNum = 0 }, "TaskNum", fmt.Sprintf("between 1 and %d", transfer.MaxTaskNum)},
+		{"tasknum big", func(p *Profile) { p.Transfer.TaskNum = transfer.MaxTaskNum + 1 }, "TaskNum", fmt.Sprintf("between 1 and %d", transfer.MaxTaskNum)},
 		{"jobs zero", func(p *Profile) { p.Transfer.Jobs = 0 }, "jobs", "between 1 and 64"},
 		{"jobs big", func(p *Profile) { p.Transfer.Jobs = 65 }, "jobs", "between 1 and 64"},
 		{"limit", func(p *Profile) { p.Transfer.LimitRate = -1 }, "bandwidth limit", "positive"},
@@ -167,7 +168,11 @@ func TestValidationAccepts(t *testing.T) {
 		func(p *Profile) { p.Bucket = "a-1"; p.Prefix = "照片/2024/" },
 		func(p *Profile) { p.Bucket = strings.Repeat("b", 63) },
 		func(p *Profile) { p.Prefix = strings.Repeat("p", 1022) },
-		func(p *Profile) { p.Transfer.PartSize = 100 * 1024; p.Transfer.TaskNum = 100; p.Transfer.Jobs = 64 },
+		func(p *Profile) {
+			p.Transfer.PartSize = 100 * 1024
+			p.Transfer.TaskNum = transfer.MaxTaskNum
+			p.Transfer.Jobs = transfer.MaxJobs
+		},
 		func(p *Profile) { p.Transfer.PartSize = 5 << 30 },
 		func(p *Profile) { p.SignatureV4 = true }, // region from the shorthand
 		func(p *Profile) {

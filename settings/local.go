@@ -75,6 +75,7 @@ func StartLocalBucketWith(ctx context.Context, o LocalBucketOptions) (*LocalBuck
 	}
 	prov := NewProvider(creds, SourceLocal)
 	lb := &LocalBucket{Server: srv, Provider: prov, target: transfer.Target{
+		Dest:        LocalProfileID,
 		Profile:     LocalProfileName,
 		Endpoint:    srv.URL,
 		Bucket:      srv.Bucket(),

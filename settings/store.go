@@ -123,6 +123,7 @@ func decode(data []byte) (Config, int, error) {
 	if cfg.App.ResumeOnLaunch == "" {
 		cfg.App.ResumeOnLaunch = ResumeAsk
 	}
+	cfg.EnsureIDs()
 	return cfg, v, nil
 }
 

@@ -16,9 +16,9 @@ import (
 
 // target is a resolved destination: one bucket on one endpoint with its SDK handle.
 type target struct {
-	profile, endpoint, region, bucket string
-	authV4                            bool
-	bkt                               *oss.Bucket
+	dest, profile, endpoint, region, bucket string
+	authV4                                  bool
+	bkt                                     *oss.Bucket
 }
 
 // swapCreds lets SetCredentials replace credentials under running uploads: the SDK
@@ -132,9 +132,9 @@ func (c *idleConn) Write(p []byte) (int, error) {
 }
 
 type targetKey struct {
-	profile, endpoint, region, bucket, proxy string
-	authV4                                   bool
-	creds                                    oss.CredentialsProvider
+	dest, profile, endpoint, region, bucket, proxy string
+	authV4                                         bool
+	creds                                          oss.CredentialsProvider
 }
 
 // resolve returns the cached target for t, creating its SDK client on first use.
@@ -149,7 +149,7 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if err := oss.CheckBucketName(t.Bucket); err != nil {
 		return nil, fmt.Errorf("bucket name %q is not valid: use 3-63 lowercase letters, digits and hyphens", t.Bucket)
 	}
-	k := targetKey{t.Profile, t.Endpoint, t.Region, t.Bucket, t.Proxy, t.AuthV4, creds}
+	k := targetKey{t.Dest, t.Profile, t.Endpoint, t.Region, t.Bucket, t.Proxy, t.AuthV4, creds}
 	if tg, ok := m.targets[k]; ok {
 		return tg, nil
 	}
@@ -169,7 +169,7 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if err != nil {
 		return nil, fmt.Errorf("bucket %q: %w", t.Bucket, err)
 	}
-	tg := &target{profile: t.Profile, endpoint: t.Endpoint, region: t.Region, bucket: t.Bucket, authV4: t.AuthV4, bkt: b}
+	tg := &target{dest: t.Dest, profile: t.Profile, endpoint: t.Endpoint, region: t.Region, bucket: t.Bucket, authV4: t.AuthV4, bkt: b}
 	m.targets[k] = tg
 	return tg, nil
 }

@@ -24,6 +24,7 @@ const (
 	kindNoUpload                // the multipart upload is gone on the server
 	kindExists                  // x-oss-forbid-overwrite refused: the object exists
 	kindCanceled                // our context ended (pause, cancel, close)
+	kindChanged                 // the local file changed during the attempt
 )
 
 // ErrCredentialsExpired is wrapped in the TaskError of a task paused because its STS

@@ -3,7 +3,6 @@ package transfer
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ossdrop/ossdrop/ossemu"
-	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
 
 func TestCallbackReplyKept(t *testing.T) {
@@ -44,38 +42,6 @@ func TestCallbackReplyKept(t *testing.T) {
 	if !strings.Contains(all, "who=tester") || !strings.Contains(all, "object=cb%2Fbig") && !strings.Contains(all, "object=cb/big") {
 		t.Fatalf("callback bodies: %q", all)
 	}
-}
-
-// A checkpoint whose recorded part CRC disagrees with what the server stored makes the
-// whole-object check fail: the task fails with a clear message and is never Done.
-func TestCRCMismatchNeverDone(t *testing.T) {
-	s := newServer(t, ossemu.Options{})
-	file, _, state := interrupted(t, s, 4)
-	cp := cpFiles(t, state)[0]
-	l, err := checkpoint.Load(cp)
-	if err != nil || len(l.Parts) == 0 {
-		t.Fatal(err)
-	}
-	raw, _ := os.ReadFile(cp)
-	lines := bytes.SplitAfter(raw, []byte("\n"))
-	var p checkpoint.Part
-	json.Unmarshal(lines[1], &p)
-	p.CRC64 ^= 0xdead
-	nl, _ := json.Marshal(p)
-	lines[1] = append(nl, '\n')
-	os.WriteFile(cp, bytes.Join(lines, nil), 0o600)
-
-	m := newManager(t, s, state, nil)
-	id, _ := m.AddFile(file, "f.bin")
-	waitIdle(t, m)
-	ts, _ := m.Task(id)
-	if ts.State != Failed || ts.Err == nil || !strings.Contains(ts.Err.Error(), "does not match the file") {
-		t.Fatalf("want a CRC failure, got %s %v", ts.State, ts.Err)
-	}
-	// Retrying starts over cleanly and succeeds.
-	m.Retry(id)
-	waitIdle(t, m)
-	mustDone(t, m, id)
 }
 
 func TestOpenLogRotatesAndRedacts(t *testing.T) {
@@ -218,7 +184,10 @@ func TestRetriesAreCapped(t *testing.T) {
 	s.Inject(ossemu.Fault{Match: ossemu.MatchOp(ossemu.OpUploadPart), Status: 500, Code: "InternalError"})
 	m := newManager(t, s, "", func(o *Options) { o.TaskNum = 1 })
 	id, _ := m.AddFile(writeFile(t, t.TempDir(), "f", randBytes(2*MinPartSize, 1)), "f")
-	r := waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Retrying })
+	r := waitState(t, m, id, func(ts TaskSnapshot) bool { return ts.State == Retrying && !ts.RetryAt.IsZero() })
+	if wait := time.Until(r.RetryAt); wait > 31*time.Second {
+		t.Fatalf("next attempt announced in %s, beyond the backoff cap", wait)
+	}
 	if r.Err == nil || r.Err.Code != "InternalError" || r.Err.Op != "upload part 1" && r.Err.Op != "upload part 2" {
 		t.Fatalf("retrying without a reason: %+v", r.Err)
 	}

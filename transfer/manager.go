@@ -27,9 +27,9 @@ type Config struct {
 	Options  Options
 	StateDir string       // default filepath.Join(xdg.StateHome, "ossdrop"); holds checkpoints/, queue/, ossdrop.log
 	Logger   *slog.Logger // nil: discard
-	// CredentialsFor returns credentials for a checkpoint's profile/endpoint when resuming uploads
-	// recorded under another target; nil means "use Target.Credentials".
-	CredentialsFor func(profile, endpoint string) (oss.CredentialsProvider, error)
+	// Resolve finds the destination of uploads recorded by an earlier run (resume,
+	// retry, discard). Without it only records of the current Target can be resumed.
+	Resolve Resolver
 	// Retry tunes backoff for transient failures; zero values pick the defaults.
 	Retry RetryPolicy
 	// OnFinished, when set, receives a snapshot of every task that ends done, failed,
@@ -79,6 +79,7 @@ type Manager struct {
 	active   int
 	runSet   map[TaskID]*task // tasks with a worker
 	byQID    map[string]*task // latest task per destination+file, to refuse duplicates
+	byKey    map[keyRef]*task // the task that holds each destination key: one key, one source
 	busy     int              // folder walks and background aborts in progress
 	queued   int              // tasks in state Queued
 	idle     chan struct{}
@@ -93,6 +94,7 @@ type task struct {
 	key      string
 	qid      string // identity in the durable queue and checkpoint name (without .ucp)
 	tgt      *target
+	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
 	size     int64
 	done     int64
 	state    State
@@ -105,7 +107,8 @@ type task struct {
 	callback string
 	started  time.Time
 	ended    time.Time
-	cpDir    string // checkpoint dir for this task ("" = none)
+	retryAt  time.Time // next attempt while waiting out a backoff
+	cpDir    string    // checkpoint dir for this task ("" = none)
 	rt       *running
 	crc      uint64 // the stored object's verified CRC64, once done
 	retries  int32  // transient failures retried, over the task's life
@@ -165,6 +168,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		targets: map[targetKey]*target{},
 		byID:    map[TaskID]*task{},
 		byQID:   map[string]*task{},
+		byKey:   map[keyRef]*task{},
 	}
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
@@ -261,7 +265,8 @@ func (m *Manager) notify() {
 // Changed is signalled (without blocking any worker) whenever a task changes.
 func (m *Manager) Changed() <-chan struct{} { return m.changed }
 
-// Add queues files and folders for upload under prefix; it returns at once. Folders
+// Add queues files and folders for upload under prefix; it returns once the paths
+// are recorded durably (a crash from then on makes resume walk them again). Folders
 // are walked on a goroutine; folder "dir" becomes keys prefix+"dir/"+relative path.
 // A non-empty prefix without a trailing "/" gets one.
 func (m *Manager) Add(paths []string, prefix string) {
@@ -279,23 +284,54 @@ func (m *Manager) Add(paths []string, prefix string) {
 	m.busy++
 	m.markBusyLocked()
 	m.mu.Unlock()
+	var walks []string
+	if tgt != nil {
+		for _, p := range paths {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				abs = p
+			}
+			r := walkRecFor(tgt.destination(), abs, prefix, cpDir)
+			m.queue.add(r)
+			walks = append(walks, r.ID)
+		}
+		if err := m.queue.commit(); err != nil {
+			m.log.Error("durable queue write failed", "err", err)
+		}
+	}
+	m.walk(&walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}, paths, prefix, walks)
+}
+
+// walk runs w over paths on a goroutine. Once every path is walked (not when the
+// Manager closes mid-walk) the walk records are dropped: their files speak for
+// themselves from then on.
+func (m *Manager) walk(w *walker, paths []string, prefix string, walks []string) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		w := &walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}
-		for _, p := range paths {
-			if m.ctx.Err() != nil {
-				break
-			}
-			w.add(p, prefix)
-		}
-		w.flush()
-		m.mu.Lock()
-		m.busy--
-		m.checkIdleLocked()
-		m.mu.Unlock()
-		m.notify()
+		m.walkNow(w, paths, prefix, walks)
 	}()
+}
+
+// walkNow is walk on the calling goroutine; it ends the busy count Add took.
+func (m *Manager) walkNow(w *walker, paths []string, prefix string, walks []string) {
+	for _, p := range paths {
+		if m.ctx.Err() != nil {
+			break
+		}
+		w.add(p, prefix)
+	}
+	w.flush()
+	if m.ctx.Err() == nil {
+		for _, id := range walks {
+			m.queue.del(id)
+		}
+	}
+	m.mu.Lock()
+	m.busy--
+	m.checkIdleLocked()
+	m.mu.Unlock()
+	m.notify()
 }
 
 func normPrefix(p string) string {
@@ -307,42 +343,180 @@ func normPrefix(p string) string {
 	return p
 }
 
-// AddFile queues one file under an exact key.
+// AddFile queues one file under an exact key and returns once it is recorded
+// durably in the queue.
 func (m *Manager) AddFile(path, key string) (TaskID, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, fmt.Errorf("add %s: %w", path, err)
+	ids, err := m.AddFiles([]FileKey{{Path: path, Key: key}})
+	return ids[0], err
+}
+
+// FileKey is a file to upload under an exact key.
+type FileKey struct{ Path, Key string }
+
+// AddFiles queues files under exact keys and returns once all are recorded durably
+// in the queue, with one fsync for the lot. ids[i] is 0 for a file that was not
+// queued; the error names each such file and why.
+func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
+	ids := make([]TaskID, len(files))
+	type item struct {
+		i    int
+		abs  string
+		size int64
 	}
-	if !st.Mode().IsRegular() {
-		return 0, fmt.Errorf("add %s: not a regular file", path)
+	var ok []item
+	var errs []error
+	for i, f := range files {
+		st, err := os.Stat(f.Path)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("add %s: %w", f.Path, err))
+			continue
+		case !st.Mode().IsRegular():
+			errs = append(errs, fmt.Errorf("add %s: not a regular file", f.Path))
+			continue
+		}
+		if err := checkKey(f.Key); err != nil {
+			errs = append(errs, fmt.Errorf("add %s: %w", f.Path, err))
+			continue
+		}
+		abs, _ := filepath.Abs(f.Path)
+		ok = append(ok, item{i, abs, st.Size()})
 	}
-	if err := checkKey(key); err != nil {
-		return 0, fmt.Errorf("add %s: %w", path, err)
-	}
-	abs, _ := filepath.Abs(path)
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		return 0, ErrClosed
+		return ids, ErrClosed
 	}
 	if m.tgtErr != nil {
 		m.mu.Unlock()
-		return 0, m.tgtErr
+		return ids, m.tgtErr
 	}
 	cpDir := ""
 	if m.opts.EnableCheckpoint {
 		cpDir = cpDirFor(m.stateDir, m.opts)
 	}
-	if d := m.duplicateLocked(m.tgt, key, abs); d != nil {
-		m.mu.Unlock()
-		return 0, fmt.Errorf("add %s: already queued as task %d (%s)", path, d.id, d.state)
+	for _, it := range ok {
+		f := files[it.i]
+		if d := m.duplicateLocked(m.tgt, f.Key, it.abs); d != nil {
+			errs = append(errs, fmt.Errorf("add %s: already queued as task %d (%s)", f.Path, d.id, d.state))
+			continue
+		}
+		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, nil, it.size, cpDir, false)
+		ids[it.i] = t.id
+		if t.state == Failed {
+			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
+		}
 	}
-	t := m.newTaskLocked(abs, key, m.tgt, st.Size(), cpDir)
-	m.enqueueLocked(t)
-	m.queue.add(queueEntryFor(t))
 	m.mu.Unlock()
 	m.notify()
-	return t.id, nil
+	// Durable before returning; callers adding at once share one fsync.
+	if err := m.queue.commit(); err != nil {
+		errs = append(errs, fmt.Errorf("add: %w", err))
+	}
+	return ids, errors.Join(errs...)
+}
+
+// keyRef is a destination key: the rule "one key, one source" is kept per
+// destination (its identity and bucket), whether or not it is resolved yet.
+type keyRef struct {
+	dest string
+	key  string
+}
+
+// refOf is the keyRef of key at destination d.
+func refOf(d Destination, key string) keyRef {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return keyRef{id + "\x00" + d.Bucket, key}
+}
+
+// keyRefOf is the key t holds.
+func (t *task) keyRef() keyRef { return refOf(t.destination(), t.key) }
+
+// keyHolderLocked returns the task that holds key at d, if one still does: a
+// failed, canceled or removed task lets go of its key.
+func (m *Manager) keyHolderLocked(d Destination, key string) *task {
+	o, ok := m.byKey[refOf(d, key)]
+	if !ok || m.byID[o.id] != o || o.state == Failed || o.state == Canceled {
+		return nil
+	}
+	return o
+}
+
+// admitLocked queues a file for key unless another source already holds that key
+// in the queue; then the on-exists policy decides, so two files are never silently
+// stored as one object: rename picks "name (1).ext", skip leaves the second file
+// out with a note, overwrite refuses it with an error naming both.
+//
+// tgt may be nil for an upload recorded by an earlier run: rec then names its
+// destination, resolved when the task starts.
+func (m *Manager) admitLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool) *task {
+	return m.admitWithLocked(path, key, qid, tgt, rec, size, cpDir, recorded, nil)
+}
+
+// admitWithLocked is admitLocked with setup run on a queued task before it can
+// start (a resumed upload's progress).
+func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string, recorded bool, setup func(*task)) *task {
+	d := Destination{}
+	if tgt != nil {
+		d = tgt.destination()
+	} else if rec != nil {
+		d = *rec
+	}
+	newTask := func(key, cpDir string) *task {
+		t := m.newTaskLocked(path, key, tgt, size, cpDir)
+		if tgt == nil {
+			t.rec = rec
+		}
+		return t
+	}
+	other := m.keyHolderLocked(d, key)
+	if other == nil || other.path == path {
+		t := newTask(key, cpDir)
+		t.qid = qid
+		m.byQID[qid] = t
+		m.byKey[refOf(d, key)] = t
+		if !recorded {
+			m.queue.add(queueEntryFor(t))
+		}
+		if setup != nil {
+			setup(t)
+		}
+		m.enqueueLocked(t)
+		return t
+	}
+	// The durable record (if any) of this file under the contested key goes.
+	m.queue.del(qid)
+	switch m.opts.OnExists {
+	case Rename:
+		cand := key
+		for i := 1; m.keyHolderLocked(d, cand) != nil; i++ {
+			cand = renamed(key, i)
+		}
+		t := newTask(cand, cpDir)
+		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
+		m.byKey[refOf(d, cand)] = t
+		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
+		m.enqueueLocked(t)
+		return t
+	case Skip, SkipIdentical:
+		t := newTask(key, "")
+		m.queued--
+		t.state = Skipped
+		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
+		t.ended = time.Now()
+		return t
+	}
+	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
+		other.path, path, key, path)}
+	t := newTask(key, "")
+	m.queued--
+	t.state = Failed
+	t.err = te
+	t.ended = time.Now()
+	return t
 }
 
 // checkKey applies OSS's object name rules so a bad name fails before any request.
@@ -361,7 +535,17 @@ func checkKey(key string) error {
 }
 
 func qidFor(tgt *target, key, path string) string {
-	return strings.TrimSuffix(checkpoint.Name(tgt.endpoint, tgt.bucket, key, path), checkpoint.Ext)
+	return qidOf(Destination{ID: tgt.dest, Endpoint: tgt.endpoint, Bucket: tgt.bucket}, key, path)
+}
+
+// qidOf names an upload by its destination's identity (the endpoint for targets
+// without one), bucket, key and file.
+func qidOf(d Destination, key, path string) string {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	return strings.TrimSuffix(checkpoint.Name(id, d.Bucket, key, path), checkpoint.Ext)
 }
 
 // duplicateLocked returns an unfinished task that already uploads path to key: two
@@ -594,9 +778,11 @@ func (m *Manager) Len() int {
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
 		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
-		StartedAt: t.started, EndedAt: t.ended}
+		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
+	} else if t.rec != nil {
+		s.Bucket, s.Profile = t.rec.Bucket, t.rec.Profile
 	}
 	s.CRC64, s.Retries = t.crc, int(t.retries)
 	if t.state == Done {
@@ -747,7 +933,7 @@ func (m *Manager) cancelLocked(t *task) {
 
 // discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
 func (m *Manager) discardRecordLocked(t *task) {
-	if t.cpDir == "" || t.tgt == nil {
+	if t.cpDir == "" || (t.tgt == nil && t.rec == nil) {
 		return
 	}
 	cp := filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
@@ -757,8 +943,18 @@ func (m *Manager) discardRecordLocked(t *task) {
 	m.busy++
 	m.markBusyLocked()
 	m.wg.Add(1)
-	go func(tgt *target, key string) {
+	go func(tgt *target, rec *Destination, key string) {
 		defer m.wg.Done()
+		if tgt == nil {
+			// Recorded by an earlier run and never started: find its destination now
+			// (no lock held). When it is gone, only the local records are forgotten.
+			ctx, cancel := context.WithTimeout(m.ctx, 30*time.Second)
+			var err error
+			if tgt, err = m.resolveRecorded(ctx, *rec); err != nil {
+				m.log.Warn("forgetting an upload without aborting it on the server", "dest", rec.String(), "key", key, "err", err)
+			}
+			cancel()
+		}
 		if lk, err := acquireCPLock(lockPathOfCheckpoint(cp)); err == nil {
 			m.discardFile(tgt, key, cp)
 			lk.release()
@@ -769,7 +965,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 		m.busy--
 		m.checkIdleLocked()
 		m.mu.Unlock()
-	}(t.tgt, t.key)
+	}(t.tgt, t.rec, t.key)
 }
 
 // Retry requeues a failed or canceled task.
@@ -792,7 +988,7 @@ func (m *Manager) retryLocked(t *task) error {
 	if t.state != Failed && t.state != Canceled {
 		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
 	}
-	if t.tgt == nil {
+	if t.tgt == nil && t.rec == nil {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
 	}
 	t.err = nil
@@ -817,6 +1013,9 @@ func (m *Manager) Remove(id TaskID) error {
 	delete(m.byID, id)
 	if m.byQID[t.qid] == t {
 		delete(m.byQID, t.qid)
+	}
+	if r := t.keyRef(); m.byKey[r] == t {
+		delete(m.byKey, r)
 	}
 	for i, x := range m.tasks {
 		if x == t {
@@ -851,7 +1050,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && t.tgt != nil {
+		if t.state == Failed && (t.tgt != nil || t.rec != nil) {
 			m.retryLocked(t)
 		}
 	}
@@ -867,6 +1066,9 @@ func (m *Manager) ClearFinished() {
 			delete(m.byID, t.id)
 			if m.byQID[t.qid] == t {
 				delete(m.byQID, t.qid)
+			}
+			if r := t.keyRef(); m.byKey[r] == t {
+				delete(m.byKey, r)
 			}
 			continue
 		}

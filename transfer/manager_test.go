@@ -126,12 +126,16 @@ func TestQueueMemory(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	const n = 100_000
+	batch := make([]FileKey, 0, 1000)
 	for i := range n {
-		if _, err := m.AddFile(f, "synthetic/dir-"+strconv.Itoa(i%100)+"/file-"+strconv.Itoa(i)+".bin"); err != nil {
-			t.Fatal(err)
+		batch = append(batch, FileKey{f, "synthetic/dir-" + strconv.Itoa(i%100) + "/file-" + strconv.Itoa(i) + ".bin"})
+		if len(batch) == cap(batch) {
+			if _, err := m.AddFiles(batch); err != nil {
+				t.Fatal(err)
+			}
+			batch = batch[:0]
 		}
 	}
-	time.Sleep(700 * time.Millisecond) // let the durable queue flush its buffer
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	per := float64(after.HeapAlloc-before.HeapAlloc) / n

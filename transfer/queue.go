@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"sync"
@@ -15,10 +16,12 @@ import (
 
 // The durable queue remembers files that were dropped but not yet finished, so a crash
 // before an upload even starts loses nothing. Each Manager appends to its own journal
-// file in $StateDir/queue (JSON lines, batched and fsync'd by the ticker); a record
-// names a task by its identity (the checkpoint name), and the newest record for an
-// identity across all journals wins: "add" means unfinished, "del" means finished or
-// discarded. A torn last line is ignored.
+// file in $StateDir/queue (JSON lines); a record names a task by its identity (the
+// checkpoint name), and the newest record for an identity across all journals wins:
+// "add" means unfinished, "del" means finished or discarded, "walk" is a file or
+// folder handed to Add whose walk has not finished (a crash mid-walk re-walks it).
+// Records are group-committed: whoever needs them durable calls commit, and one
+// fsync covers every record buffered before it. A torn last line is ignored.
 type queueRec struct {
 	TS       int64  `json:"ts"`
 	Op       string `json:"op"`
@@ -28,6 +31,7 @@ type queueRec struct {
 	Bucket   string `json:"bucket,omitempty"`
 	Endpoint string `json:"endpoint,omitempty"`
 	Profile  string `json:"profile,omitempty"`
+	Dest     string `json:"dest,omitempty"`
 	Region   string `json:"region,omitempty"`
 	AuthV4   bool   `json:"auth_v4,omitempty"`
 	Size     int64  `json:"size,omitempty"`
@@ -39,6 +43,13 @@ type queueRec struct {
 	live bool // read from the journal of a running Manager (not stored)
 }
 
+// Queue record operations.
+const (
+	opAdd  = "add"
+	opDel  = "del"
+	opWalk = "walk"
+)
+
 type durableQueue struct {
 	dir  string
 	path string
@@ -46,21 +57,47 @@ type durableQueue struct {
 	f    *os.File
 	buf  []byte
 	last int64
+	seq  uint64 // records buffered so far
+	// spare is the buffer being written by the last flush, reused by the next.
+	spare []byte
+
+	syncMu sync.Mutex // one writer at a time; later committers wait and share its fsync
+	synced uint64     // records known durable; guarded by syncMu
 }
 
+// openQueue creates this Manager's journal at once, so an unwritable queue
+// directory is an error when the Manager starts, not a warning after files were
+// accepted.
 func openQueue(dir string) (*durableQueue, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("queue directory %s: %w", dir, err)
 	}
 	name := fmt.Sprintf("%d-%d.jsonl", time.Now().UnixNano(), os.Getpid())
-	return &durableQueue{dir: dir, path: filepath.Join(dir, name)}, nil
+	q := &durableQueue{dir: dir, path: filepath.Join(dir, name)}
+	f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("queue directory %s is not writable: %w", dir, err)
+	}
+	lockFile(f)
+	q.f = f
+	syncDir(dir)
+	return q, nil
 }
 
 func queueEntryFor(t *task) queueRec {
-	r := queueRec{Op: "add", ID: t.qid, Path: t.path, Key: t.key, Size: t.size, CPDir: t.cpDir}
-	if t.tgt != nil {
-		r.Bucket, r.Endpoint, r.Profile, r.Region, r.AuthV4 = t.tgt.bucket, t.tgt.endpoint, t.tgt.profile, t.tgt.region, t.tgt.authV4
-	}
+	return queueRecFor(t.destination(), t.qid, t.path, t.key, t.size, t.cpDir)
+}
+
+func queueRecFor(d Destination, qid, path, key string, size int64, cpDir string) queueRec {
+	r := queueRec{Op: opAdd, ID: qid, Path: path, Key: key, Size: size, CPDir: cpDir}
+	r.Bucket, r.Endpoint, r.Profile, r.Dest, r.Region, r.AuthV4 = d.Bucket, d.Endpoint, d.Profile, d.ID, d.Region, d.AuthV4
+	return r
+}
+
+// walkRecFor records a path handed to Add (a file or a folder) until its walk ends.
+func walkRecFor(d Destination, path, prefix, cpDir string) queueRec {
+	r := queueRecFor(d, "walk-"+qidOf(d, prefix, "walk:"+path), path, prefix, 0, cpDir)
+	r.Op = opWalk
 	return r
 }
 
@@ -74,6 +111,7 @@ func (q *durableQueue) stamp() int64 {
 	return ts
 }
 
+// add buffers a record; it is durable once commit (or the ticker's flush) returns.
 func (q *durableQueue) add(r queueRec) {
 	if r.ID == "" {
 		return
@@ -83,6 +121,7 @@ func (q *durableQueue) add(r queueRec) {
 	r.TS = q.stamp()
 	b, _ := json.Marshal(r)
 	q.buf = append(append(q.buf, b...), '\n')
+	q.seq++
 }
 
 func (q *durableQueue) del(id string) {
@@ -92,6 +131,22 @@ func (q *durableQueue) del(id string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.buf = fmt.Appendf(q.buf, `{"ts":%d,"op":"del","id":%q}`+"\n", q.stamp(), id)
+	q.seq++
+}
+
+// commit returns once every record buffered before the call is on disk. Callers
+// that arrive while another commit writes wait for it and usually find their
+// records already covered: one fsync per batch, not per file.
+func (q *durableQueue) commit() error {
+	q.mu.Lock()
+	want := q.seq
+	q.mu.Unlock()
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	if q.synced >= want {
+		return nil
+	}
+	return q.flushLocked()
 }
 
 // finish records that id is finished and makes that durable before returning. A
@@ -104,35 +159,49 @@ func (q *durableQueue) finish(id, uploadID string) error {
 	}
 	q.mu.Lock()
 	q.buf = fmt.Appendf(q.buf, `{"ts":%d,"op":"del","id":%q,"upload_id":%q}`+"\n", q.stamp(), id, uploadID)
+	q.seq++
 	q.mu.Unlock()
-	return q.flush()
+	return q.commit()
 }
 
 // flush appends buffered records durably.
 func (q *durableQueue) flush() error {
+	q.syncMu.Lock()
+	defer q.syncMu.Unlock()
+	return q.flushLocked()
+}
+
+// flushLocked writes and fsyncs the buffer. Caller holds syncMu; q.mu is held only
+// to swap the buffer, so adds never wait for the disk.
+func (q *durableQueue) flushLocked() error {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.buf) == 0 {
+	buf, upto := q.buf, q.seq
+	q.buf = nil
+	if cap(buf) <= 1<<20 {
+		q.buf = q.spare[:0] // reuse the other buffer; a burst's megabytes are let go
+	}
+	f := q.f
+	q.mu.Unlock()
+	if len(buf) == 0 {
+		q.synced = upto
 		return nil
 	}
-	if q.f == nil {
-		f, err := os.OpenFile(q.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return fmt.Errorf("queue journal %s: %w", q.path, err)
-		}
-		lockFile(f)
-		q.f = f
+	if f == nil {
+		return fmt.Errorf("queue journal %s: closed", q.path)
 	}
-	if _, err := q.f.Write(q.buf); err != nil {
+	_, err := f.Write(buf)
+	if err == nil {
+		err = f.Sync()
+	}
+	q.mu.Lock()
+	if cap(buf) <= 1<<20 {
+		q.spare = buf[:0]
+	}
+	q.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("queue journal %s: %w", q.path, err)
 	}
-	q.buf = q.buf[:0]
-	if cap(q.buf) > 1<<20 {
-		q.buf = nil // a burst of adds grew it; do not keep megabytes around
-	}
-	if err := q.f.Sync(); err != nil {
-		return fmt.Errorf("queue journal %s: %w", q.path, err)
-	}
+	q.synced = upto
 	return nil
 }
 
@@ -140,26 +209,30 @@ func (q *durableQueue) flush() error {
 // still-unfinished entries (or none), so the directory does not grow run after run.
 func (q *durableQueue) close() error {
 	err := q.flush()
+	q.syncMu.Lock()
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.f != nil {
 		q.f.Close()
 		q.f = nil
 	}
+	q.mu.Unlock()
+	q.syncMu.Unlock()
 	if cerr := compactQueue(q.dir); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// queueState reads every journal in dir: the newest record per identity, plus
-// complaints about unreadable lines.
-func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []error) {
+// queueState reads every journal in dir: the newest record per identity, the
+// journals read, complaints about unreadable lines (naming the file to upload when
+// the line still shows it) and those lines themselves.
+func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []error, []byte) {
 	names, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(names)
 	latest := map[string]queueRec{}
 	var used []string
 	var errs []error
+	var bad []byte
 	for _, name := range names {
 		live := isLocked(name)
 		if skipLocked && live {
@@ -179,8 +252,14 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 				break // torn last line from a crash mid-write
 			}
 			var r queueRec
-			if err := json.Unmarshal(data[:i], &r); err != nil || r.ID == "" || (r.Op != "add" && r.Op != "del") {
-				errs = append(errs, fmt.Errorf("queue journal %s: line %d is corrupt and was ignored", name, line))
+			if err := json.Unmarshal(data[:i], &r); err != nil || r.ID == "" || (r.Op != opAdd && r.Op != opDel && r.Op != opWalk) {
+				what := ""
+				if p := pathInLine(data[:i]); p != "" {
+					what = " (file " + p + ")"
+				}
+				errs = append(errs, &QueueLineError{Journal: name, Line: line, Path: pathInLine(data[:i]),
+					msg: fmt.Sprintf("queue journal %s: line %d is unreadable%s", name, line, what)})
+				bad = append(append(bad, data[:i]...), '\n')
 			} else if old, ok := latest[r.ID]; !ok || r.TS > old.TS {
 				r.live = live
 				latest[r.ID] = r
@@ -188,18 +267,60 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 			data = data[i+1:]
 		}
 	}
-	return latest, used, errs
+	return latest, used, errs, bad
+}
+
+// QueueLineError is a line of the durable queue that could not be read. Closing a
+// Manager moves such lines to a file named unreadable-*.txt beside the journals
+// (kept, never deleted), so they are reported once and not lost.
+type QueueLineError struct {
+	Journal string
+	Line    int
+	Path    string // the file the line was about, when it can still be made out
+	msg     string
+}
+
+func (e *QueueLineError) Error() string { return e.msg }
+
+var pathField = regexp.MustCompile(`"path":"((?:[^"\\]|\\.)*)"`)
+
+// pathInLine digs the file name out of a damaged record, when it is still there.
+func pathInLine(line []byte) string {
+	m := pathField.FindSubmatch(line)
+	if m == nil {
+		return ""
+	}
+	var p string
+	if json.Unmarshal(append(append([]byte{'"'}, m[1]...), '"'), &p) != nil {
+		return string(m[1])
+	}
+	return p
 }
 
 func compactQueue(dir string) error {
-	latest, used, _ := queueState(dir, true)
+	latest, used, _, bad := queueState(dir, true)
 	if len(used) == 0 {
 		return nil
 	}
+	// While a walk is unfinished its folder will be walked again; the "del" records
+	// tell that walk which of its files are done, so keep them until then.
+	walking := false
+	for _, r := range latest {
+		if r.Op == opWalk {
+			walking = true
+			break
+		}
+	}
 	var live []queueRec
 	for _, r := range latest {
-		if r.Op == "add" {
+		if r.Op != opDel || walking {
 			live = append(live, r)
+		}
+	}
+	if len(bad) > 0 {
+		name := filepath.Join(dir, fmt.Sprintf("unreadable-%d.txt", time.Now().UnixNano()))
+		if err := writeDurable(dir, name, bad); err != nil {
+			return fmt.Errorf("keep unreadable queue lines: %w", err)
 		}
 	}
 	if len(live) > 0 {
@@ -209,25 +330,10 @@ func compactQueue(dir string) error {
 			b, _ := json.Marshal(r)
 			buf = append(append(buf, b...), '\n')
 		}
-		tmp, err := os.CreateTemp(dir, ".compact-*")
-		if err != nil {
-			return fmt.Errorf("compact queue: %w", err)
-		}
-		_, werr := tmp.Write(buf)
-		if werr == nil {
-			werr = tmp.Sync()
-		}
-		tmp.Close()
-		if werr != nil {
-			os.Remove(tmp.Name())
-			return fmt.Errorf("compact queue: %w", werr)
-		}
 		name := filepath.Join(dir, fmt.Sprintf("%d-compact.jsonl", time.Now().UnixNano()))
-		if err := os.Rename(tmp.Name(), name); err != nil {
-			os.Remove(tmp.Name())
+		if err := writeDurable(dir, name, buf); err != nil {
 			return fmt.Errorf("compact queue: %w", err)
 		}
-		os.Chmod(name, 0o600)
 	}
 	var errs []error
 	for _, u := range used {
@@ -237,6 +343,29 @@ func compactQueue(dir string) error {
 	}
 	syncDir(dir)
 	return errors.Join(errs...)
+}
+
+// writeDurable writes data to name through a synced temporary file and a rename.
+func writeDurable(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, ".compact-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(0o600)
+	}
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	tmp.Close()
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), name)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+	}
+	return werr
 }
 
 func syncDir(dir string) {

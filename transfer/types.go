@@ -84,7 +84,12 @@ const (
 
 // Target is where uploads go and how to reach it.
 type Target struct {
-	Profile  string // profile name, recorded in checkpoints; may be empty
+	// Dest is the destination's stable identity (a profile id), recorded in
+	// checkpoints and the durable queue so a later run finds the destination again
+	// through Config.Resolve even when its name or endpoint changed. Empty: the
+	// endpoint identifies it.
+	Dest     string
+	Profile  string // profile name, recorded in checkpoints for messages; may be empty
 	Endpoint string // e.g. https://oss-cn-hangzhou.aliyuncs.com or http://127.0.0.1:41234
 	Region   string // required for signature V4
 	Bucket   string
@@ -165,15 +170,18 @@ type TaskSnapshot struct {
 	Done   int64 // bytes confirmed uploaded
 	// Sent counts bytes sent so far, including parts still in flight (>= Done); it
 	// moves smoothly, so progress bars should draw it.
-	Sent      int64
-	State     State
-	Speed     float64       // bytes per second, smoothed
-	ETA       time.Duration // 0 when unknown
-	Err       *TaskError    // set in Failed and Retrying
-	Note      string        // e.g. "file changed since last run, restarted from zero"
-	Callback  string        // the callback server's reply, when a callback was set
-	Resumed   bool          // continued from a checkpoint
-	Version   uint64        // bumps on every change, so rows can skip redundant updates
+	Sent  int64
+	State State
+	Speed float64       // bytes per second, smoothed
+	ETA   time.Duration // 0 when unknown
+	Err   *TaskError    // set in Failed and Retrying
+	// RetryAt is when the next attempt starts while a Retrying task waits out its
+	// backoff; zero while a request is in flight, so front ends can count down.
+	RetryAt   time.Time
+	Note      string // e.g. "file changed since last run, restarted from zero"
+	Callback  string // the callback server's reply, when a callback was set
+	Resumed   bool   // continued from a checkpoint
+	Version   uint64 // bumps on every change, so rows can skip redundant updates
 	StartedAt time.Time
 	EndedAt   time.Time
 	CRC64     uint64 // the stored object's CRC64, verified against the file; set when Done

@@ -19,6 +19,7 @@ import (
 // Unfinished work recorded in the state dir (checkpoints + durable queue), for "resume on launch".
 type Unfinished struct {
 	Path, Key, Bucket, Endpoint, Profile string
+	Dest                                 string // the destination's stable id (Target.Dest); "" in old records
 	Size, Done                           int64  // bytes already confirmed (from checkpoint), 0 for never-started queue entries
 	UploadID                             string // empty when not started
 	CheckpointFile                       string // empty when only in the durable queue
@@ -30,6 +31,9 @@ type Unfinished struct {
 	// file sits in that Manager's queue. Such entries are listed so a front end can
 	// show them, but ResumeUnfinished and DiscardUnfinished leave them alone.
 	InUse bool
+	// Walk is set for a file or folder handed to Add whose walk had not finished
+	// (Key holds the prefix): resuming walks it again, leaving out files already done.
+	Walk  bool
 	id    string
 	cpDir string
 }
@@ -41,7 +45,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 	if stateDir == "" {
 		stateDir = DefaultStateDir()
 	}
-	latest, _, qerrs := queueState(filepath.Join(stateDir, "queue"), false)
+	latest, _, qerrs, _ := queueState(filepath.Join(stateDir, "queue"), false)
 	dirs := map[string]bool{filepath.Join(stateDir, "checkpoints"): true}
 	for _, r := range latest {
 		if r.CPDir != "" {
@@ -64,6 +68,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 				u.Err = err
 				if r, ok := latest[id]; ok {
 					u.Path, u.Key, u.Bucket, u.Endpoint, u.Profile, u.Size = r.Path, r.Key, r.Bucket, r.Endpoint, r.Profile, r.Size
+					u.Dest = r.Dest
 					u.Region, u.AuthV4 = r.Region, r.AuthV4
 				}
 				out = append(out, u)
@@ -74,7 +79,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 				continue // that upload completed; a crash came before its checkpoint was removed
 			}
 			u.Path, u.Key, u.Bucket, u.Endpoint, u.Profile, u.Size, u.UploadID = h.Path, h.Key, h.Bucket, h.Endpoint, h.Profile, h.Size, h.UploadID
-			u.Region, u.AuthV4 = h.Region, h.AuthV4
+			u.Region, u.AuthV4, u.Dest = h.Region, h.AuthV4, h.Dest
 			for _, p := range l.Parts {
 				u.Done += p.Size
 			}
@@ -85,18 +90,28 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 		}
 	}
 	for id, r := range latest {
-		if r.Op != "add" || seen[id] {
+		if r.Op == opWalk {
+			out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
+				Region: r.Region, AuthV4: r.AuthV4, InUse: r.live, Walk: true, id: id, cpDir: r.CPDir})
+			continue
+		}
+		if r.Op != opAdd || seen[id] {
 			continue
 		}
 		inUse := r.live
 		if !inUse && r.CPDir != "" {
 			inUse = lockHeld(lockPathFor(r.CPDir, id))
 		}
-		out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
+		out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile, Dest: r.Dest,
 			Size: r.Size, Region: r.Region, AuthV4: r.AuthV4, InUse: inUse, id: id, cpDir: r.CPDir})
 	}
 	for _, e := range qerrs {
-		out = append(out, Unfinished{Err: e})
+		u := Unfinished{Err: e}
+		var le *QueueLineError
+		if errors.As(e, &le) {
+			u.Path = le.Path
+		}
+		out = append(out, u)
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if out[a].Path != out[b].Path {
@@ -107,40 +122,29 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 	return out, nil
 }
 
-// targetFor resolves the destination of a recorded upload, asking CredentialsFor when
-// it is not the Manager's current target. Caller holds m.mu.
-func (m *Manager) targetForLocked(u Unfinished) (*target, error) {
-	spec := Target{Profile: u.Profile, Endpoint: u.Endpoint, Bucket: u.Bucket, Region: u.Region, AuthV4: u.AuthV4}
-	cur := m.tgtSpec
-	var creds oss.CredentialsProvider = m.creds
-	if u.Profile == cur.Profile && u.Endpoint == cur.Endpoint {
-		spec.Proxy, spec.ClientOptions = cur.Proxy, cur.ClientOptions
-		if spec.Region == "" {
-			spec.Region, spec.AuthV4 = cur.Region, cur.AuthV4
-		}
-	} else if m.cfg.CredentialsFor != nil {
-		p, err := m.cfg.CredentialsFor(u.Profile, u.Endpoint)
-		if err != nil {
-			return nil, fmt.Errorf("credentials for profile %q at %s: %w", u.Profile, u.Endpoint, err)
-		}
-		if p != nil {
-			creds = p
-		}
-	}
-	return m.resolveLocked(spec, creds)
+// Destination is where the recorded upload goes.
+func (u Unfinished) Destination() Destination {
+	return Destination{ID: u.Dest, Profile: u.Profile, Endpoint: u.Endpoint, Region: u.Region, Bucket: u.Bucket, AuthV4: u.AuthV4}
 }
 
-// ResumeUnfinished queues recorded uploads as tasks (Resumed=true). Records whose
-// header could not be read at all (no file path) are skipped; the caller saw their Err.
-// Records another ossdrop is running (InUse) become Skipped tasks whose Note says so.
+// ResumeUnfinished queues recorded uploads as tasks (Resumed=true). Each finds its
+// destination through Config.Resolve when it starts, on its worker, so this call
+// never waits for a keyring or a server. Records whose header could not be read at
+// all (no file path) are skipped; the caller saw their Err. Records another ossdrop
+// is running (InUse) become Skipped tasks whose Note says so.
 func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return
 	}
+	var walks []Unfinished
 	for _, u := range items {
-		if u.Path == "" || u.Key == "" {
+		if u.Walk && u.Path != "" && !u.InUse {
+			walks = append(walks, u)
+			continue
+		}
+		if u.Path == "" || u.Key == "" || u.Walk {
 			continue
 		}
 		if u.InUse {
@@ -151,7 +155,14 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			t.ended = time.Now()
 			continue
 		}
-		tgt, err := m.targetForLocked(u)
+		d := u.Destination()
+		qid := u.id
+		if qid == "" {
+			qid = qidOf(d, u.Key, u.Path)
+		}
+		if x, ok := m.byQID[qid]; ok && m.byID[x.id] == x && !x.state.Finished() {
+			continue
+		}
 		cpDir := u.cpDir
 		if cpDir == "" && u.CheckpointFile != "" {
 			cpDir = filepath.Dir(u.CheckpointFile)
@@ -159,24 +170,63 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 		if cpDir == "" && m.opts.EnableCheckpoint {
 			cpDir = cpDirFor(m.stateDir, m.opts)
 		}
-		if err != nil {
-			m.failedTaskLocked(u.Path, u.Key, nil, &TaskError{Op: "resume", Message: err.Error(), Err: err})
-			continue
-		}
-		if m.duplicateLocked(tgt, u.Key, u.Path) != nil {
-			continue
-		}
-		t := m.newTaskLocked(u.Path, u.Key, tgt, u.Size, cpDir)
-		if u.id != "" && u.id != t.qid {
-			// The checkpoint was named by the requested key; keep that identity.
-			t.qid = u.id
-		}
-		t.resumed = true
-		t.done = u.Done
-		m.queue.add(queueEntryFor(t))
-		m.enqueueLocked(t)
+		done := u.Done
+		m.admitWithLocked(u.Path, u.Key, qid, nil, &d, u.Size, cpDir, false, func(t *task) {
+			t.resumed = true
+			t.done = done
+		})
+	}
+	for _, u := range walks {
+		m.resumeWalkLocked(u)
 	}
 	m.notify()
+}
+
+// resumeWalkLocked walks again a file or folder whose walk a crash interrupted,
+// leaving out the files the queue records as finished.
+//
+// Its destination is resolved on the walk's goroutine, with no lock held, since
+// that may wait for a keyring or start a server.
+func (m *Manager) resumeWalkLocked(u Unfinished) {
+	d := u.Destination()
+	cpDir := u.cpDir
+	if cpDir == "" && m.opts.EnableCheckpoint {
+		cpDir = cpDirFor(m.stateDir, m.opts)
+	}
+	r := walkRecFor(d, u.Path, u.Key, cpDir)
+	m.queue.add(r) // this Manager owns the walk now
+	m.busy++
+	m.markBusyLocked()
+	dir := filepath.Join(m.stateDir, "queue")
+	ids := []string{r.ID}
+	if u.id != "" && u.id != r.ID {
+		ids = append(ids, u.id)
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		tgt, err := m.resolveRecorded(m.ctx, d)
+		w := &walker{m: m, tgt: tgt, tgtErr: err, cpDir: cpDir}
+		if err != nil {
+			// The walk record stays, so a later launch (with the secret entered, or
+			// the profile back) walks it again.
+			m.mu.Lock()
+			m.failedTaskLocked(u.Path, u.Key, nil, &TaskError{Op: "resume", Message: err.Error(), Err: err})
+			m.busy--
+			m.checkIdleLocked()
+			m.mu.Unlock()
+			m.notify()
+			return
+		}
+		latest, _, _, _ := queueState(dir, false)
+		w.done = map[string]bool{}
+		for id, r := range latest {
+			if r.Op == opDel {
+				w.done[id] = true
+			}
+		}
+		m.walkNow(w, []string{u.Path}, u.Key, ids)
+	}()
 }
 
 // inUseMessage says who owns an upload that is InUse.
@@ -228,9 +278,7 @@ func (m *Manager) lockUnfinished(u Unfinished) (*cpLock, error) {
 
 func (m *Manager) discardUnfinished(ctx context.Context, u Unfinished) error {
 	if u.UploadID != "" && u.Bucket != "" {
-		m.mu.Lock()
-		tgt, err := m.targetForLocked(u)
-		m.mu.Unlock()
+		tgt, err := m.resolveRecorded(ctx, u.Destination())
 		if err == nil {
 			key := u.Key
 			if h, herr := checkpoint.ReadHeader(u.CheckpointFile); herr == nil {

@@ -75,6 +75,16 @@ type job struct {
 	// queueDone is set once the durable queue says "finished" for this task.
 	queueDone bool
 	lock      *cpLock
+
+	// recheck lists the parts taken from the checkpoint: their bytes are read again
+	// and checked against the recorded CRC64 before Complete.
+	recheck []int
+	// restarted is set once the file changed under an attempt and it began again.
+	restarted bool
+	// ownObject says this job already created the object, so a restart may replace it.
+	ownObject bool
+	// earlierDone is set when resume finds the object already complete on the server.
+	earlierDone bool
 }
 
 type partRec struct {
@@ -85,6 +95,26 @@ type partRec struct {
 }
 
 func (m *Manager) upload(ctx context.Context, t *task) (res result) {
+	m.mu.Lock()
+	rec := t.rec
+	unresolved := t.tgt == nil && rec != nil
+	m.mu.Unlock()
+	if unresolved {
+		// Recorded by an earlier run: find where it goes now, with no lock held.
+		tgt, err := m.resolveRecorded(ctx, *rec)
+		if err != nil {
+			te := &TaskError{Op: "resolve", Message: err.Error(), Err: err}
+			res.err = te
+			res.state = Failed
+			if errors.Is(err, ErrWaitingForCredentials) {
+				res.state, res.credsExpired = Paused, true
+			}
+			return res
+		}
+		m.mu.Lock()
+		t.tgt = tgt
+		m.mu.Unlock()
+	}
 	m.mu.Lock()
 	j := &job{m: m, t: t, tgt: t.tgt, opts: m.opts, key: t.key, phase: Uploading}
 	m.mu.Unlock()
@@ -122,7 +152,73 @@ func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 	return res
 }
 
+// run makes one attempt and, when the file changed under it, exactly one more from
+// zero: an object that mixes two versions of a file is never reported done.
 func (j *job) run(ctx context.Context) (State, error) {
+	st, err := j.attempt(ctx)
+	if !isChanged(err) {
+		return st, err
+	}
+	j.m.log.Warn("file changed while uploading", "path", j.t.path, "err", err)
+	j.note("changed while uploading; started again")
+	j.restart()
+	st, err = j.attempt(ctx)
+	if isChanged(err) {
+		return 0, localErr("changed", fmt.Sprintf("%s changed again while it was being uploaded, so it was not uploaded; retry once it stays unchanged", j.t.path), err)
+	}
+	return st, err
+}
+
+// restart drops what an attempt left: the server-side multipart upload, its
+// checkpoint, the open file and the progress shown.
+func (j *job) restart() {
+	j.restarted = true
+	if j.jr != nil {
+		j.jr.Close()
+		j.jr = nil
+	}
+	j.m.discard(j.tgt, j.key, j.imur.UploadID, j.cpPath)
+	j.imur = oss.InitiateMultipartUploadResult{}
+	j.parts, j.recheck, j.partSize, j.fp = nil, nil, 0, ""
+	if j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+	j.resetProgress()
+}
+
+// errChanged marks a file whose size, time or bytes changed during an attempt.
+var errChanged = errors.New("the file changed while it was being uploaded")
+
+func isChanged(err error) bool {
+	var se *stepErr
+	return errors.As(err, &se) && se.kind == kindChanged
+}
+
+func changedErr(path, why string) error {
+	return &stepErr{kind: kindChanged, te: &TaskError{Op: "check", Message: fmt.Sprintf("%s %s", path, why), Err: errChanged}}
+}
+
+// checkUnchanged compares the file at its path with what this attempt opened: the
+// same file, size and modification time.
+func (j *job) checkUnchanged() error {
+	st, err := os.Stat(j.t.path)
+	if err != nil {
+		return changedErr(j.t.path, fmt.Sprintf("can no longer be read: %v", unwrapPath(err)))
+	}
+	fst, err := j.f.Stat()
+	switch {
+	case err != nil || !os.SameFile(st, fst):
+		return changedErr(j.t.path, "was replaced while it was being uploaded")
+	case st.Size() != j.size:
+		return changedErr(j.t.path, fmt.Sprintf("changed size while it was being uploaded (%d → %d bytes)", j.size, st.Size()))
+	case st.ModTime().UnixNano() != j.mtime:
+		return changedErr(j.t.path, "was modified while it was being uploaded")
+	}
+	return nil
+}
+
+func (j *job) attempt(ctx context.Context) (State, error) {
 	t := j.t
 	if t.tgt == nil {
 		return 0, localErr("start", "no destination bucket is configured", nil)
@@ -147,7 +243,7 @@ func (j *job) run(ctx context.Context) (State, error) {
 	}
 	j.m.mu.Unlock()
 
-	if t.cpDir != "" {
+	if t.cpDir != "" && !j.restarted {
 		j.cpPath = filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
 		if err := j.lockCheckpoint(ctx); err != nil {
 			return 0, err
@@ -156,13 +252,20 @@ func (j *job) run(ctx context.Context) (State, error) {
 		if err != nil {
 			return 0, err
 		}
+		if j.earlierDone {
+			return j.finishEarlierDone(), nil
+		}
 		if resumed {
 			return j.finishMultipart(ctx)
 		}
 	}
 
-	if skip, err := j.applyOnExists(ctx); err != nil || skip {
-		return Skipped, err
+	if j.ownObject {
+		j.forbid = false // the object at the key is this job's own first attempt
+	} else if !j.restarted {
+		if skip, err := j.applyOnExists(ctx); err != nil || skip {
+			return Skipped, err
+		}
 	}
 	if j.size < j.threshold() {
 		return j.putObject(ctx)
@@ -251,6 +354,10 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 		if errors.As(err, &se) {
 			return se
 		}
+		if errors.Is(err, errShrunk) {
+			// Retrying cannot bring the bytes back: fail at once, not after a minute of retries.
+			return localErr(op, fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), err)
+		}
 		kind, te := classify(ctx, op, j.tgt, err)
 		if kind == kindRetry && attempt < p.MaxAttempts {
 			j.m.mu.Lock()
@@ -258,12 +365,19 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 				j.m.setStateLocked(j.t, Retrying)
 			}
 			j.t.err = te
+			wait := backoff(p, attempt)
+			j.t.retryAt = time.Now().Add(wait)
 			j.t.version++
 			j.t.retries++
 			j.m.mu.Unlock()
 			j.m.notify()
 			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
-			if sleepCtx(ctx, backoff(p, attempt)) != nil {
+			slept := sleepCtx(ctx, wait)
+			j.m.mu.Lock()
+			j.t.retryAt = time.Time{}
+			j.t.version++
+			j.m.mu.Unlock()
+			if slept != nil {
 				return &stepErr{kind: kindCanceled, te: &TaskError{Op: op, Message: op + ": stopped", Err: ctx.Err()}}
 			}
 			continue
@@ -299,29 +413,29 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 		j.m.discard(j.tgt, h.Key, h.UploadID, j.cpPath)
 		return false, nil
 	}
-	if h.Bucket != j.tgt.bucket || h.Endpoint != j.tgt.endpoint || h.Path != j.t.path {
+	recorded := Destination{ID: h.Dest, Profile: h.Profile, Endpoint: h.Endpoint}
+	if h.Bucket != j.tgt.bucket || !sameDestination(recorded, Target{Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint}) || h.Path != j.t.path {
 		return stale("the checkpoint belonged to another destination; started again from zero")
 	}
-	changed := h.Size != j.size || h.ModTime != j.mtime
-	if !changed {
-		fp, err := checkpoint.Fingerprint(j.f, j.size)
-		if err != nil {
-			return false, localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
-		}
-		j.fp = fp
-		changed = fp != h.Fingerprint
-	}
-	if changed {
+	// Only a new size makes the recorded parts useless. Any other edit, even one
+	// that kept the modification time, is caught part by part: every part taken from
+	// the checkpoint is read again and its CRC64 compared before Complete.
+	if h.Size != j.size {
 		return stale("file changed since the last run; the earlier partial upload was discarded and it restarted from zero")
 	}
 	if h.PartSize < MinPartSize || h.PartSize > MaxPartSize || partCount(h.Size, h.PartSize) > MaxParts {
 		return stale(fmt.Sprintf("checkpoint %s has an invalid part size %d; started again from zero", j.cpPath, h.PartSize))
 	}
+	j.fp = h.Fingerprint
 	imur := oss.InitiateMultipartUploadResult{Bucket: h.Bucket, Key: h.Key, UploadID: h.UploadID}
 	server, err := j.listParts(ctx, imur)
 	if err != nil {
 		var se *stepErr
 		if errors.As(err, &se) && se.kind == kindNoUpload {
+			done, err := j.completedEarlier(ctx, h.Key)
+			if err != nil || done {
+				return false, err
+			}
 			j.note("the earlier upload no longer exists on the server (expired or aborted); restarted from zero")
 			os.Remove(j.cpPath)
 			return false, nil
@@ -342,6 +456,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 			continue // missing or different on the server: send it again
 		}
 		j.parts[p.Number-1] = partRec{done: true, size: want, etag: p.ETag, crc: p.CRC64}
+		j.recheck = append(j.recheck, p.Number)
 		done += want
 	}
 	jr, err := checkpoint.OpenAppend(j.cpPath, l.ValidLen)
@@ -357,6 +472,50 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	j.m.notify()
 	j.m.log.Info("resuming", "path", j.t.path, "key", h.Key, "upload_id", h.UploadID, "done", done, "size", j.size)
 	return true, nil
+}
+
+// completedEarlier recognises an upload whose Complete succeeded on the server but
+// was never recorded here (a crash, or a lost reply): the object at key has this
+// file's size and CRC64. Then nothing needs sending.
+func (j *job) completedEarlier(ctx context.Context, key string) (bool, error) {
+	h, err := j.head(ctx, key)
+	if err != nil || h == nil {
+		return false, err
+	}
+	if n, _ := strconv.ParseInt(h.Get("Content-Length"), 10, 64); n != j.size {
+		return false, nil
+	}
+	remote, err := strconv.ParseUint(h.Get(oss.HTTPHeaderOssCRC64), 10, 64)
+	if err != nil {
+		return false, nil
+	}
+	local, err := j.fileCRC(ctx)
+	if err != nil || local != remote {
+		return false, err
+	}
+	if err := j.checkUnchanged(); err != nil {
+		return false, nil // it changed as it was read: upload it as it is now
+	}
+	j.key = key
+	j.earlierDone = true
+	j.note("already uploaded by an earlier run whose end was not recorded (the object has this file's size and CRC64); nothing sent")
+	return true, nil
+}
+
+// finishEarlierDone records a file found complete on the server as finished.
+func (j *job) finishEarlierDone() State {
+	if err := j.m.queue.finish(j.t.qid, ""); err != nil {
+		j.m.log.Warn("durable queue write failed", "err", err)
+	}
+	j.queueDone = true
+	if err := os.Remove(j.cpPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		j.m.log.Warn("remove checkpoint", "err", err)
+	}
+	j.m.mu.Lock()
+	j.t.key, j.t.resumed = j.key, true
+	j.t.version++
+	j.m.mu.Unlock()
+	return j.finishDone()
 }
 
 func sameETag(a, b string) bool {
@@ -588,6 +747,38 @@ func (c *crcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// errShrunk is what reading a file returns when it ends before the size it had
+// when the attempt began.
+var errShrunk = errors.New("the file got shorter while it was being read")
+
+// exactReader reads exactly n bytes of f from off, failing with errShrunk when the
+// file ends early (so the request fails at once instead of as a network error).
+type exactReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (j *job) section(off, n int64) *exactReader {
+	return &exactReader{r: io.NewSectionReader(j.f, off, n), left: n}
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if errors.Is(err, io.EOF) && e.left > 0 {
+		err = errShrunk
+	} else if err == nil && e.left == 0 {
+		err = io.EOF
+	}
+	return n, err
+}
+
 // putObject uploads a small file in one request, checked against the server's CRC64.
 func (j *job) putObject(ctx context.Context) (State, error) {
 	var hdr http.Header
@@ -599,9 +790,9 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 		}
 		defer j.m.sem.release()
 		lis := &progress{rt: j.t.rt}
-		cr := &crcReader{r: j.m.limiter.Reader(ctx, io.NewSectionReader(j.f, 0, j.size))}
+		cr := &crcReader{r: j.m.limiter.Reader(ctx, j.section(0, j.size))}
 		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
-		err := j.tgt.bkt.PutObject(j.key, &io.LimitedReader{R: cr, N: j.size}, o...)
+		err := j.tgt.bkt.PutObject(j.key, cr, o...)
 		if err != nil {
 			lis.rollback()
 			var se oss.ServiceError
@@ -617,6 +808,18 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 	})
 	if err != nil {
 		return j.existsOutcome(err)
+	}
+	j.ownObject = true
+	// The bytes sent must still be the file: same file, size and time, and the same
+	// CRC64 when read again (this catches an edit that put the time back). Small
+	// files only take this path, so the second read is cheap.
+	if err := j.checkUnchanged(); err != nil {
+		return 0, err
+	}
+	if again, err := j.fileCRC(ctx); err != nil {
+		return 0, err
+	} else if again != local {
+		return 0, changedErr(j.t.path, "was modified while it was being uploaded")
 	}
 	if err := j.verify(ctx, hdr, local, "upload"); err != nil {
 		return 0, err
@@ -682,7 +885,7 @@ func (j *job) initiate(ctx context.Context) error {
 		return nil
 	}
 	h := checkpoint.Header{
-		Profile: j.tgt.profile, Endpoint: j.tgt.endpoint, Region: j.tgt.region, AuthV4: j.tgt.authV4,
+		Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint, Region: j.tgt.region, AuthV4: j.tgt.authV4,
 		Bucket: j.tgt.bucket, Key: j.key, Path: j.t.path,
 		Size: j.size, ModTime: j.mtime, Fingerprint: j.fp, PartSize: ps, UploadID: j.imur.UploadID,
 		Created: time.Now().UTC(), Options: j.cpOptions(),
@@ -706,8 +909,51 @@ func (j *job) cpOptions() checkpoint.Options {
 }
 
 // finishMultipart uploads the missing parts, completes and verifies the object.
+// Parts taken from a checkpoint are re-read and checked while the missing ones are
+// sent; a part whose bytes no longer match is sent again before Complete.
 func (j *job) finishMultipart(ctx context.Context) (State, error) {
-	if err := j.uploadParts(ctx); err != nil {
+	var bad []int
+	var recheckErr error
+	rctx, stopRecheck := context.WithCancel(ctx)
+	defer stopRecheck()
+	recheckDone := make(chan struct{})
+	if len(j.recheck) > 0 {
+		want := make([]uint64, len(j.recheck))
+		for i, n := range j.recheck {
+			want[i] = j.parts[n-1].crc // read before any worker runs
+		}
+		list := j.recheck
+		j.recheck = nil
+		go func() {
+			defer close(recheckDone)
+			bad, recheckErr = j.recheckParts(rctx, list, want)
+		}()
+	} else {
+		close(recheckDone)
+	}
+	err := j.uploadParts(ctx)
+	if err != nil {
+		stopRecheck()
+	}
+	<-recheckDone
+	if err == nil && recheckErr != nil {
+		err = recheckErr
+	}
+	if err == nil && len(bad) > 0 {
+		var lost int64
+		for _, n := range bad {
+			lost += j.parts[n-1].size
+			j.parts[n-1] = partRec{}
+		}
+		j.m.mu.Lock()
+		j.t.done -= lost
+		j.t.rt.sent.Add(-lost)
+		j.t.version++
+		j.m.mu.Unlock()
+		j.note(fmt.Sprintf("%s of the file changed since the earlier run (its CRC64 no longer matched what was uploaded); sent again", partList(bad)))
+		err = j.uploadParts(ctx)
+	}
+	if err != nil {
 		if se := (*stepErr)(nil); errors.As(err, &se) && se.kind == kindNoUpload {
 			// Aborted behind our back mid-run: start over once, cleanly.
 			j.note("the upload was aborted on the server while running; restarted from zero")
@@ -727,6 +973,52 @@ func (j *job) finishMultipart(ctx context.Context) (State, error) {
 		}
 	}
 	return j.complete(ctx)
+}
+
+// recheckParts reads parts list again from the file and returns those whose CRC64
+// differs from want (the CRC recorded when each was uploaded).
+func (j *job) recheckParts(ctx context.Context, list []int, want []uint64) ([]int, error) {
+	var bad []int
+	buf := make([]byte, 256<<10)
+	for i, n := range list {
+		if ctx.Err() != nil {
+			return nil, &stepErr{kind: kindCanceled, te: &TaskError{Op: "check", Message: "stopped", Err: ctx.Err()}}
+		}
+		var crc uint64
+		r := j.section(int64(n-1)*j.partSize, j.partLen(n))
+		for {
+			k, err := r.Read(buf)
+			crc = crc64.Update(crc, crcTable, buf[:k])
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if errors.Is(err, errShrunk) {
+				return nil, localErr("check", fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), err)
+			}
+			if err != nil {
+				return nil, localErr("check", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+			}
+		}
+		if crc != want[i] {
+			bad = append(bad, n)
+		}
+	}
+	return bad, nil
+}
+
+// partList names parts for a note: "part 3", "parts 3, 7 and 9", "12 parts".
+func partList(ns []int) string {
+	switch {
+	case len(ns) == 1:
+		return fmt.Sprintf("part %d", ns[0])
+	case len(ns) <= 5:
+		s := make([]string, len(ns))
+		for i, n := range ns {
+			s[i] = strconv.Itoa(n)
+		}
+		return "parts " + strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+	}
+	return fmt.Sprintf("%d parts", len(ns))
 }
 
 func (j *job) resetProgress() {
@@ -794,7 +1086,7 @@ func (j *job) uploadPart(ctx context.Context, n int) error {
 		}
 		defer j.m.sem.release()
 		lis := &progress{rt: j.t.rt}
-		r := j.m.limiter.Reader(ctx, io.NewSectionReader(j.f, off, size))
+		r := j.m.limiter.Reader(ctx, j.section(off, size))
 		up, err := j.tgt.bkt.UploadPart(j.imur, r, size, n, oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
 		if err != nil {
 			lis.rollback()
@@ -839,9 +1131,9 @@ func (j *job) complete(ctx context.Context) (State, error) {
 		want = oss.CRC64Combine(want, p.crc, uint64(p.size))
 	}
 	// A file that changed during the upload would give an object mixing old and new
-	// bytes; refuse it rather than report it done.
-	if st, err := j.f.Stat(); err == nil && (st.Size() != j.size || st.ModTime().UnixNano() != j.mtime) {
-		return 0, localErr("complete", fmt.Sprintf("%s changed while it was being uploaded; retry to upload the new content", j.t.path), nil)
+	// bytes: check after the last byte is read, and again after Complete.
+	if err := j.checkUnchanged(); err != nil {
+		return 0, err
 	}
 	var hdr http.Header
 	opts := append(j.finalOptions(), oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
@@ -874,7 +1166,11 @@ func (j *job) complete(ctx context.Context) (State, error) {
 	}
 	uploadID := j.imur.UploadID
 	j.imur.UploadID = "" // gone from the server now
+	j.ownObject = true
 	j.setPhase(Verifying)
+	if err := j.checkUnchanged(); err != nil {
+		return 0, err
+	}
 	if err := j.verify(ctx, hdr, want, "verify"); err != nil {
 		return 0, err
 	}

@@ -16,12 +16,17 @@ type walker struct {
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
+	// done holds the identities the queue records as finished; set when a walk
+	// interrupted by a crash is walked again, so finished files are not sent twice.
+	done map[string]bool
 }
 
 type walkItem struct {
 	path, key string
+	qid       string
 	size      int64
 	te        *TaskError
+	finished  bool // already uploaded by the walk this one repeats
 }
 
 func (w *walker) add(p, prefix string) {
@@ -120,11 +125,36 @@ func (w *walker) push(it walkItem) {
 	}
 }
 
+// flush records the batch durably in the queue (one fsync for the whole batch),
+// and only then shows its files as queued: a crash after the walk moved past a
+// file can no longer forget it.
 func (w *walker) flush() {
 	if len(w.batch) == 0 {
 		return
 	}
 	m := w.m
+	if w.tgt != nil {
+		for i := range w.batch {
+			it := &w.batch[i]
+			if it.te != nil {
+				continue
+			}
+			it.qid = qidFor(w.tgt, it.key, it.path)
+			if w.done[it.qid] {
+				it.finished = true
+				continue
+			}
+			m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
+		}
+		if err := m.queue.commit(); err != nil {
+			m.log.Error("durable queue write failed", "err", err)
+			for i := range w.batch {
+				if it := &w.batch[i]; it.te == nil {
+					it.te = &TaskError{Op: "queue", Message: fmt.Sprintf("%s was not queued: the queue cannot be written: %v", it.path, err), Err: err}
+				}
+			}
+		}
+	}
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -133,6 +163,9 @@ func (w *walker) flush() {
 	}
 	for _, it := range w.batch {
 		switch {
+		case it.finished:
+		case w.done != nil && m.byQID[it.qid] != nil:
+			// Walking again after a crash: this file was resumed from its own record.
 		case it.te != nil:
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:
@@ -140,9 +173,7 @@ func (w *walker) flush() {
 		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
-			t := m.newTaskLocked(it.path, it.key, w.tgt, it.size, w.cpDir)
-			m.queue.add(queueEntryFor(t))
-			m.enqueueLocked(t)
+			m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
 		}
 	}
 	m.mu.Unlock()

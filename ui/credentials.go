@@ -9,9 +9,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -29,21 +31,35 @@ const expiryLayout = "2006-01-02 15:04"
 const expiryExample = "2026-11-25 18:00"
 
 // credWaiting reports whether a task is paused because the server refused
-// its (temporary) credentials, as opposed to a pause the user asked for.
+// its (temporary) credentials or its profile's secret is not available, as
+// opposed to a pause the user asked for.
 func credWaiting(t *transfer.TaskSnapshot) bool {
 	if t.State != transfer.Paused || t.Err == nil {
 		return false
 	}
-	return errors.Is(t.Err, transfer.ErrCredentialsExpired) ||
+	return errors.Is(t.Err, transfer.ErrCredentialsExpired) || errors.Is(t.Err, transfer.ErrWaitingForCredentials) ||
 		t.Err.Code == "SecurityTokenExpired" || t.Err.Code == "InvalidSecurityToken"
+}
+
+// secretWaiting is the profile whose secret a task waits for ("" when it does
+// not wait for one).
+func secretWaiting(t *transfer.TaskSnapshot) string {
+	var we *app.WaitingError
+	if t.State == transfer.Paused && t.Err != nil && errors.As(t.Err, &we) {
+		return we.Profile
+	}
+	return ""
 }
 
 // credState is the window's view of expired credentials: how many uploads
 // wait for new ones, and whether this episode has been asked about already.
 type credState struct {
-	paused int          // tasks paused for credentials at the last tick
-	asked  bool         // the dialog was shown in this episode
-	dialog *renewDialog // the open renewal dialog, if any
+	paused int  // tasks paused for credentials at the last tick
+	asked  bool // the dialog was shown in this episode
+	// missing is the profile whose secret uploads wait for ("" when they wait
+	// for renewed STS credentials of the current target instead).
+	missing string
+	dialog  *renewDialog // the open renewal dialog, if any
 
 	banner     *fyne.Container
 	bannerText *widget.Label
@@ -69,14 +85,21 @@ func (w *Window) buildCredBanner() fyne.CanvasObject {
 // episode ends when no task waits any more).
 func (w *Window) noticeCredentials(tasks []transfer.TaskSnapshot) {
 	n := 0
+	missing := ""
 	for i := range tasks {
 		if credWaiting(&tasks[i]) {
 			n++
+			if p := secretWaiting(&tasks[i]); p != "" && missing == "" {
+				missing = p
+			}
 		}
 	}
 	c := &w.cred
-	changed := n != c.paused
+	changed := n != c.paused || missing != c.missing
 	c.paused = n
+	if c.dialog == nil {
+		c.missing = missing
+	}
 	if n == 0 {
 		c.asked = false
 	}
@@ -88,7 +111,7 @@ func (w *Window) noticeCredentials(tasks []transfer.TaskSnapshot) {
 	}
 	if n > 0 && !c.asked && c.dialog == nil {
 		c.asked = true
-		w.log.Warn("uploads paused: temporary credentials expired", "profile", w.target.Profile, "paused", n)
+		w.log.Warn("uploads wait for credentials", "profile", w.credProfile(), "waiting", n)
 		w.ShowRenewCredentials()
 	}
 }
@@ -109,6 +132,9 @@ func (w *Window) updateCredBanner() {
 	}
 	msg := ""
 	switch {
+	case c.paused > 0 && c.missing != "":
+		msg = lang.L("Uploads waiting for the secret of profile {{.Profile}}: {{.Count}}.",
+			map[string]any{"Count": c.paused, "Profile": c.missing})
 	case c.paused > 0:
 		msg = fmt.Sprintf("The temporary credentials for %s expired — %s paused until new ones are entered.",
 			w.profileLabel(), plural(c.paused, "upload")+isAre(c.paused))
@@ -166,6 +192,7 @@ func (w *Window) profileLabel() string {
 // renewDialog asks for new credentials for the current destination.
 type renewDialog struct {
 	w                    *Window
+	profile              string // whose credentials are asked for
 	d                    dialog.Dialog
 	head                 *widget.Label
 	keyID, secret, token *widget.Entry
@@ -185,7 +212,12 @@ func (w *Window) ShowRenewCredentials() {
 	r.head.Wrapping = fyne.TextWrapWord
 	r.keyID = widget.NewEntry()
 	r.keyID.SetPlaceHolder("STS.…")
-	if p := w.provider(); p != nil {
+	r.profile = w.credProfile()
+	if r.profile != w.target.Profile {
+		if p, ok := w.cfg.Profile(r.profile); ok {
+			r.keyID.SetText(p.AccessKeyID)
+		}
+	} else if p := w.provider(); p != nil {
 		r.keyID.SetText(p.Credentials().AccessKeyID)
 	}
 	r.secret = widget.NewPasswordEntry()
@@ -211,7 +243,11 @@ func (w *Window) ShowRenewCredentials() {
 	save.Importance = widget.HighImportance
 	later := widget.NewButton("Later", func() { r.d.Hide() })
 	content := container.NewVBox(r.head, form, where, r.result, container.NewHBox(layout.NewSpacer(), later, save))
-	r.d = dialog.NewCustomWithoutButtons("New credentials needed", content, w.win)
+	title := "New credentials needed"
+	if w.cred.missing != "" {
+		title = lang.L("Secret needed")
+	}
+	r.d = dialog.NewCustomWithoutButtons(title, content, w.win)
 	r.d.SetOnClosed(func() { w.cred.dialog = nil })
 	r.setCount(w.cred.paused)
 	w.cred.dialog = r
@@ -220,23 +256,33 @@ func (w *Window) ShowRenewCredentials() {
 	w.win.Canvas().Focus(r.secret)
 }
 
+// credProfile is the profile the credentials dialog asks for: the one uploads
+// wait for the secret of, else the current destination's.
+func (w *Window) credProfile() string {
+	if w.cred.missing != "" {
+		return w.cred.missing
+	}
+	return w.target.Profile
+}
+
 // renewWhere says where the new credentials will be kept.
 func (w *Window) renewWhere() string {
-	if _, ok := w.renewProfile(); ok {
-		return w.profiles.Secrets.State().Message()
+	if _, ok := w.renewProfile(w.credProfile()); ok {
+		return w.core.SecretState().Message()
 	}
 	return "These credentials are used until ossdrop exits; they are not saved because this destination is not a saved profile (or its credentials come from the environment)."
 }
 
-// renewProfile is the saved profile new credentials are stored with, if any.
-func (w *Window) renewProfile() (settings.Profile, bool) {
-	if w.profiles == nil || w.target.Profile == "" {
+// renewProfile is the saved profile new credentials for name are stored
+// with, if any.
+func (w *Window) renewProfile(name string) (settings.Profile, bool) {
+	if w.core == nil || name == "" {
 		return settings.Profile{}, false
 	}
-	if p := w.provider(); p != nil && p.Source() == settings.SourceEnvironment {
+	if p := w.provider(); name == w.target.Profile && p != nil && p.Source() == settings.SourceEnvironment {
 		return settings.Profile{}, false
 	}
-	p, ok := w.cfg.Profile(w.target.Profile)
+	p, ok := w.cfg.Profile(name)
 	if !ok || p.Local {
 		return settings.Profile{}, false
 	}
@@ -244,6 +290,11 @@ func (w *Window) renewProfile() (settings.Profile, bool) {
 }
 
 func (r *renewDialog) setCount(n int) {
+	if r.w.cred.missing != "" {
+		r.head.SetText(lang.L("Uploads waiting for the secret of profile {{.Profile}}: {{.Count}}. Enter it to continue them all.",
+			map[string]any{"Count": n, "Profile": r.profile}))
+		return
+	}
 	if n > 0 {
 		r.head.SetText(fmt.Sprintf("The temporary credentials for %s expired — %s paused. Enter new ones to continue.",
 			r.w.profileLabel(), plural(n, "upload")+isAre(n)))
@@ -309,47 +360,55 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 func (r *renewDialog) save() {
 	w := r.w
 	c, err := r.credentials(time.Now())
-	if err == nil {
-		err = w.renewCredentials(c)
-	}
 	if err != nil {
-		r.result.SetText("Not saved: " + err.Error())
+		r.result.SetText(lang.L("Not saved: ") + err.Error())
 		r.result.Show()
 		return
 	}
-	r.d.Hide()
+	w.renewCredentials(r.profile, c, func(err error) {
+		if err != nil {
+			r.result.SetText(lang.L("Not saved: ") + err.Error())
+			r.result.Show()
+			return
+		}
+		r.d.Hide()
+	})
 }
 
-// renewCredentials keeps c (in the profile and the secret store when the
-// destination is a saved profile) and gives it to the Manager.
-func (w *Window) renewCredentials(c settings.Credentials) error {
-	var prov *settings.Provider
-	if p, ok := w.renewProfile(); ok {
-		cfg := w.cfg
-		cfg.Profiles = append([]settings.Profile(nil), w.cfg.Profiles...)
-		var err error
-		if prov, err = settings.SaveCredentials(&cfg, p.Name, w.profiles.Secrets, c); err != nil {
-			return err
-		}
-		if err := w.profiles.Store.Save(cfg); err != nil {
-			// The secret store already has them; use them now rather than
-			// leave uploads waiting on a settings file problem.
-			w.useCredentials(prov)
-			return fmt.Errorf("the new credentials are in use, but the settings file could not be saved: %w", err)
-		}
-		w.cfg = cfg
-		if w.settings != nil {
-			w.settings.cfg.Profiles = cfg.Profiles
-		}
-	} else {
+// renewCredentials keeps c for the named profile (in the profile and the
+// secret store when it is a saved profile; the core then resumes the uploads
+// waiting for it) and gives it to the Manager when it is the current
+// destination's. The keyring is written on another goroutine; done runs on the
+// UI goroutine with the outcome.
+func (w *Window) renewCredentials(name string, c settings.Credentials, done func(error)) {
+	if _, ok := w.renewProfile(name); !ok {
 		src := settings.SourceStored
 		if p := w.provider(); p != nil {
 			src = p.Source()
 		}
-		prov = settings.NewProvider(c, src)
+		w.useCredentials(settings.NewProvider(c, src))
+		done(nil)
+		return
 	}
-	w.useCredentials(prov)
-	return nil
+	core := w.core
+	w.goAsync(func() func() {
+		prov, err := core.SetCredentials(name, c)
+		cfg := core.Config()
+		return func() {
+			if err == nil {
+				w.cfg = cfg
+				if w.settings != nil {
+					w.settings.cfg.Profiles = cfg.Profiles
+				}
+				if name == w.target.Profile {
+					w.useCredentials(prov)
+				}
+				w.cred.missing = ""
+				w.updateCredBanner()
+			}
+			done(err)
+		}
+	})
 }
 
 func (w *Window) useCredentials(prov *settings.Provider) {

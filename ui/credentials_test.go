@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,15 +45,11 @@ func newSTSRig(t *testing.T, expiry time.Time) *stsRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prof := &Profiles{Store: store, Secrets: secrets, Getenv: noEnv,
-		Connect: func(_ context.Context, p settings.Profile) (transfer.Target, error) {
-			t, _, err := settings.TargetFor(p, cfg.App, secrets, noEnv)
-			return t, err
-		}}
+	core := newTestCore(t, store.Dir(), secrets)
 	state := t.TempDir()
 	m := newManager(t, tgt, state, func(o *transfer.Options) { o.TaskNum = 1 })
 	a := test.NewTempApp(t)
-	w := New(a, Config{Backend: m, Target: tgt, Prefix: p.Prefix, Profiles: prof, Settings: cfg})
+	w := New(a, Config{Backend: m, Target: tgt, Prefix: p.Prefix, Core: core})
 	useLoop(w)
 	w.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(func() {
@@ -120,22 +115,26 @@ func TestExpiredSTSPausesAndAsksForNewCredentials(t *testing.T) {
 	// Each mistake gets a clear message and saves nothing.
 	save := findButton(t, r.w.win.Canvas(), "Save and resume")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(d.result.Text, "enter the AccessKey secret") {
 		t.Fatalf("empty secret: %q", d.result.Text)
 	}
 	test.Type(d.secret, r.srv.AccessKeySecret)
 	test.Type(d.expiry, "tomorrow-ish")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(d.result.Text, `expiry "tomorrow-ish" is not a time`) {
 		t.Fatalf("bad expiry: %q", d.result.Text)
 	}
 	d.expiry.SetText(time.Now().Add(-time.Hour).Format(expiryLayout))
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(d.result.Text, "has already passed") {
 		t.Fatalf("past expiry: %q", d.result.Text)
 	}
 	d.expiry.SetText("2h")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(d.result.Text, "needs an STS token") {
 		t.Fatalf("expiry without token: %q", d.result.Text)
 	}
@@ -152,6 +151,7 @@ func TestExpiredSTSPausesAndAsksForNewCredentials(t *testing.T) {
 	slow()
 	test.Type(d.token, "token-two")
 	test.Tap(save)
+	settle(r.w)
 	if r.w.cred.dialog != nil || countDialogs(r.w, title) != 0 {
 		t.Fatalf("dialog still open: %q", d.result.Text)
 	}
@@ -195,6 +195,7 @@ func TestExpiredSTSPausesAndAsksForNewCredentials(t *testing.T) {
 	test.Type(d.secret, r.srv.AccessKeySecret)
 	test.Type(d.token, "token-three")
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save and resume"))
+	settle(r.w)
 	r.waitFor(t, "second upload done", func(tt transfer.Totals) bool { return tt.Done == 2 })
 	r.assertObject(t, "sts/again.bin", data[:600_000])
 }
@@ -223,6 +224,7 @@ func TestRenewDialogLaterAndBannerReopens(t *testing.T) {
 	test.Type(d.secret, r.srv.AccessKeySecret)
 	test.Type(d.token, "token-new")
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save and resume"))
+	settle(r.w)
 	r.waitFor(t, "done", func(tt transfer.Totals) bool { return tt.Done == 1 })
 	r.assertObject(t, "sts/later.bin", data)
 }
@@ -241,6 +243,7 @@ func TestExpiryWarningBanner(t *testing.T) {
 	test.Type(d.token, "token-one")
 	test.Type(d.expiry, "1h")
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save and resume"))
+	settle(r.w)
 	if r.w.cred.banner.Visible() {
 		t.Fatalf("banner still says %q", r.w.cred.bannerText.Text)
 	}

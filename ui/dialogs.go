@@ -49,7 +49,33 @@ func (w *Window) copyLink(t transfer.TaskSnapshot, expires time.Duration) {
 	}
 	w.app.Clipboard().SetContent(u)
 	w.lastCopied = u
+	w.flash(lang.L("Link copied"))
 }
+
+// showSelectedDetails opens the details of the row selected last (Enter).
+func (w *Window) showSelectedDetails() {
+	if t, ok := w.list.selectedTask(); ok {
+		w.showErrorDetails(t)
+	}
+}
+
+// flash tells the user briefly, in the summary line, that something
+// happened that has nothing else to show (a copy to the clipboard).
+func (w *Window) flash(msg string) {
+	w.flashMsg = msg
+	w.summary.SetText(msg)
+	time.AfterFunc(flashFor, func() {
+		w.do(func() {
+			if w.flashMsg == msg {
+				w.flashMsg = ""
+				w.summary.SetText(batchText(w.batchT))
+			}
+		})
+	})
+}
+
+// flashFor is how long a flash message stays.
+var flashFor = 2 * time.Second
 
 // errorDetails is the copyable text of a task's error.
 func errorDetails(t transfer.TaskSnapshot) string {
@@ -86,14 +112,19 @@ func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
 	body := widget.NewLabel(text)
 	body.Selectable = true
 	body.Wrapping = fyne.TextWrapBreak
-	copyB := widget.NewButtonWithIcon(lang.L("Copy details"), theme.ContentCopyIcon(), func() {
+	var copyB *widget.Button
+	copyB = widget.NewButtonWithIcon(lang.L("Copy details"), theme.ContentCopyIcon(), func() {
 		w.app.Clipboard().SetContent(text)
 		w.lastCopied = text
+		copyB.SetText(lang.L("Copied"))
 	})
 	content := container.NewBorder(nil, container.NewHBox(copyB), nil, nil, container.NewVScroll(body))
 	title := lang.L("Upload failed: {{.Name}}", map[string]any{"Name": displayName(t)})
-	if t.State != transfer.Failed {
+	switch {
+	case t.State == transfer.Retrying || t.State == transfer.Paused && t.Err != nil:
 		title = lang.L("Upload problem: {{.Name}}", map[string]any{"Name": displayName(t)})
+	case t.State != transfer.Failed:
+		title = lang.L("Upload: {{.Name}}", map[string]any{"Name": displayName(t)})
 	}
 	d := dialog.NewCustom(title, lang.L("Close"), content, w.win)
 	d.Resize(fyne.NewSize(620, 340))

@@ -104,10 +104,12 @@ func sampleTasks() []transfer.TaskSnapshot {
 	start := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	mk := func(id int, name string, st transfer.State, size, done int64) transfer.TaskSnapshot {
 		return transfer.TaskSnapshot{ID: transfer.TaskID(id), Path: "/home/ana/photos/" + name,
-			Key: "trip/" + name, Bucket: "media", Size: size, Done: done, State: st, Version: 1}
+			Key: "trip/" + name, Bucket: "media", Size: size, Done: done, Sent: done, State: st, Version: 1}
 	}
-	up := mk(2, "beach.mp4", transfer.Uploading, 734_003_200, 301_989_888)
-	up.Speed, up.ETA = 12_500_000, 35*time.Second
+	// Parts in flight: more is on the wire (Sent) than acknowledged (Done).
+	up := mk(2, "beach.mp4", transfer.Uploading, 734_003_200, 268_435_456)
+	up.Sent = 301_989_888
+	up.Speed = 12_500_000 // the engine's own figure; the window measures its own
 	retry := mk(3, "notes.txt", transfer.Retrying, 48_000, 0)
 	retry.Err = &transfer.TaskError{Op: "upload part 1", Message: "connection reset by server", Err: fmt.Errorf("read: connection reset")}
 	done := mk(5, "sunset.jpg", transfer.Done, 4_200_000, 4_200_000)

@@ -187,6 +187,9 @@ func hasHan(s string) bool {
 func UseCJKFonts(a fyne.App, log *slog.Logger) {
 	th, err := WithCJKFonts(a.Settings().Theme())
 	if err != nil {
+		if log == nil {
+			log = slog.Default()
+		}
 		log.Warn("Chinese text may render without bold", "err", err)
 		return
 	}

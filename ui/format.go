@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"github.com/dustin/go-humanize"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -75,15 +76,24 @@ func join(parts ...string) string {
 	return strings.Join(out, " · ")
 }
 
-// progressText is "1.2 MB of 4.0 MB", or just the size when nothing is done.
+// progressText is "1.2 MB of 4.0 MB" by bytes acknowledged on the wire
+// (Sent), or just the size when nothing is sent.
 func progressText(t transfer.TaskSnapshot) string {
-	if t.Done <= 0 {
+	sent := max(t.Sent, t.Done)
+	if sent <= 0 {
 		return size(t.Size)
 	}
-	return size(t.Done) + " of " + size(t.Size)
+	return lang.L("{{.Sent}} of {{.Size}}", map[string]any{"Sent": size(sent), "Size": size(t.Size)})
 }
 
-// reason is the short human explanation carried by a task's error.
+// percent is "41%", rounded down so 100% means finished.
+func percent(f float64) string {
+	return fmt.Sprintf("%d%%", int(f*100))
+}
+
+// reason is the plain-language explanation carried by a task's error. The
+// technical details (OSS code, HTTP status, RequestId) are in the details
+// dialog, one click away.
 func reason(e *transfer.TaskError) string {
 	if e == nil {
 		return ""
@@ -92,47 +102,58 @@ func reason(e *transfer.TaskError) string {
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
 	}
-	if e.Code != "" {
-		msg += " (" + e.Code + ")"
-	}
 	return msg
 }
 
 // statusText is the second line of a row: what the task is doing, or why it
-// stopped, with the figures that matter in that state.
-func statusText(t transfer.TaskSnapshot) string {
+// stopped, with the figures that matter in that state. st carries the speed,
+// ETA and stall the window measured.
+func statusText(t transfer.TaskSnapshot, st liveStats) string {
 	var s string
 	switch t.State {
 	case transfer.Queued:
-		s = join("Queued", size(t.Size), resumedText(t))
+		s = join(lang.L("Queued"), size(t.Size), resumedText(t))
 	case transfer.Uploading:
 		left := ""
-		if e := eta(t.ETA); e != "" {
-			left = e + " left"
+		switch {
+		case st.Stalled:
+			left = lang.L("stalled — nothing sent for a while")
+		case st.ETA > 0:
+			left = lang.L("{{.Time}} left", map[string]any{"Time": eta(st.ETA)})
 		}
-		s = join(progressText(t), rate(t.Speed), left)
+		var speed string
+		if !st.Stalled {
+			speed = rate(st.Speed)
+		}
+		s = join(percent(fraction(t)), progressText(t), speed, left)
 	case transfer.Retrying:
-		s = join("Retrying: "+orUnknown(reason(t.Err)), progressText(t))
+		why := orUnknown(reason(t.Err))
+		head := lang.L("Retrying — {{.Reason}}", map[string]any{"Reason": why})
+		if st.RetryIn > 0 {
+			secs := int((st.RetryIn + time.Second - 1) / time.Second)
+			head = lang.L("Retrying in {{.Seconds}} s — {{.Reason}}", map[string]any{"Seconds": secs, "Reason": why})
+		}
+		s = join(head, progressText(t))
 	case transfer.Completing:
-		s = join("Completing upload", size(t.Size))
+		s = join(lang.L("Completing upload"), size(t.Size))
 	case transfer.Verifying:
-		s = join("Verifying CRC-64", size(t.Size))
+		s = join(lang.L("Verifying CRC-64"), size(t.Size))
 	case transfer.Done:
 		took := elapsed(t)
 		if took != "" {
-			took = "in " + took
+			took = lang.L("in {{.Time}}", map[string]any{"Time": took})
 		}
-		s = join("Done", size(t.Size), took, resumedText(t))
+		s = join(lang.L("Done"), size(t.Size), took, resumedText(t))
 	case transfer.Failed:
-		s = "Failed: " + orUnknown(reason(t.Err))
+		s = lang.L("Failed: {{.Reason}}", map[string]any{"Reason": orUnknown(reason(t.Err))})
 	case transfer.Paused:
-		s = join("Paused", progressText(t), pauseReason(t))
+		s = join(lang.L("Paused"), progressText(t), pauseReason(t))
 	case transfer.Canceled:
-		s = "Canceled"
+		s = lang.L("Canceled")
 	case transfer.Skipped:
-		s = "Skipped"
+		s = lang.L("Skipped")
 		if t.Note == "" {
-			s += ": the object already exists"
+			s = lang.L("Skipped: the object already exists")
 		}
 	default:
 		s = t.State.String()
@@ -155,20 +176,21 @@ func pauseReason(t transfer.TaskSnapshot) string {
 
 func resumedText(t transfer.TaskSnapshot) string {
 	if t.Resumed {
-		return "resumed"
+		return lang.L("resumed")
 	}
 	return ""
 }
 
 func orUnknown(s string) string {
 	if s == "" {
-		return "unknown error"
+		return lang.L("unknown error")
 	}
 	return s
 }
 
-// fraction is how far a task has come, 0..1; finished-and-done tasks are full
-// even when the file was empty.
+// fraction is how far a task has come by bytes acknowledged on the wire,
+// 0..1; done and skipped tasks are full even when the file was empty. A
+// failed task shows what it had sent, never full.
 func fraction(t transfer.TaskSnapshot) float64 {
 	if t.State == transfer.Done || t.State == transfer.Skipped {
 		return 1
@@ -176,7 +198,7 @@ func fraction(t transfer.TaskSnapshot) float64 {
 	if t.Size <= 0 {
 		return 0
 	}
-	f := float64(t.Done) / float64(t.Size)
+	f := float64(max(t.Sent, t.Done)) / float64(t.Size)
 	return min(max(f, 0), 1)
 }
 
@@ -196,34 +218,32 @@ func destination(bucket, key string) string {
 	return bucket + "/" + key
 }
 
-// totalsText summarises the whole queue for the overall bar.
-func totalsText(t transfer.Totals) string {
-	if t.Files == 0 {
-		return "No uploads yet"
+// batchText summarises the current batch for the overall bar:
+// "3 of 13 files · 42% · 1.2 GB of 2.9 GB · 12 MB/s · 2m 05s left · 1 failed".
+func batchText(b batchTotals) string {
+	if b.Files == 0 {
+		return lang.L("No uploads yet")
 	}
-	finished := t.Done + t.Skipped
-	files := fmt.Sprintf("%d of %d files", finished, t.Files)
-	if t.Files == 1 {
-		files = fmt.Sprintf("%d of 1 file", finished)
-	}
-	bytes := size(t.BytesDone) + " of " + size(t.Bytes)
-	var left string
-	if t.Active > 0 {
-		if e := eta(t.ETA); e != "" {
-			left = e + " left"
+	files := lang.N("{{.Done}} of {{.Count}} files", b.Files, map[string]any{"Done": b.Finished, "Count": b.Files})
+	bytes := lang.L("{{.Sent}} of {{.Size}}", map[string]any{"Sent": size(b.Sent), "Size": size(b.Bytes)})
+	var speed, left string
+	if b.Running {
+		switch {
+		case b.Stats.Stalled:
+			left = lang.L("stalled")
+		default:
+			speed = rate(b.Stats.Speed)
+			if b.Stats.ETA > 0 {
+				left = lang.L("{{.Time}} left", map[string]any{"Time": eta(b.Stats.ETA)})
+			}
 		}
 	}
-	var failed string
-	if t.Failed > 0 {
-		failed = fmt.Sprintf("%d failed", t.Failed)
+	var failed, paused string
+	if b.Failed > 0 {
+		failed = lang.N("{{.Count}} failed", b.Failed, map[string]any{"Count": b.Failed})
 	}
-	var paused string
-	if t.Paused > 0 {
-		paused = fmt.Sprintf("%d paused", t.Paused)
+	if b.Paused > 0 {
+		paused = lang.N("{{.Count}} paused", b.Paused, map[string]any{"Count": b.Paused})
 	}
-	var speed string
-	if t.Active > 0 {
-		speed = rate(t.Speed)
-	}
-	return join(files, bytes, speed, left, failed, paused)
+	return join(files, percent(b.Fraction()), bytes, speed, left, failed, paused)
 }

@@ -422,16 +422,16 @@ func (h *windowHistory) targetFor(e history.Entry) (transfer.Target, error) {
 	if w.target.Bucket == e.Bucket && w.target.Profile == e.Profile && w.target.Endpoint != "" {
 		return w.target, nil
 	}
-	if e.Profile == "" || w.profiles == nil {
+	if e.Profile == "" || w.core == nil {
 		return transfer.Target{}, errors.New(lang.L("This upload was made without a saved profile, so its endpoint is unknown; open ossdrop with the same --endpoint and --bucket to get its link."))
 	}
-	p, ok := w.cfg.Profile(e.Profile)
+	p, ok := w.core.Config().Profile(e.Profile)
 	if !ok {
 		return transfer.Target{}, errors.New(lang.L("Profile {{.Name}} is not in the settings any more.", map[string]any{"Name": e.Profile}))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	t, err := w.profiles.Connect(ctx, p)
+	t, err := w.core.Target(ctx, p)
 	if err != nil {
 		return t, err
 	}

@@ -39,7 +39,7 @@ func useChinese(t *testing.T) {
 // chineseTheme gives a test app the fonts the real app uses for Chinese.
 func chineseTheme(t *testing.T, a fyne.App) {
 	t.Helper()
-	th, err := WithCJKFonts(test.Theme())
+	th, err := WithCJKFonts(a.Settings().Theme()) // keeps the window's own colours
 	if err != nil {
 		t.Fatal(err)
 	}

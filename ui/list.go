@@ -22,6 +22,8 @@ type taskList struct {
 
 	selected transfer.TaskID // 0: none; by id, because indices shift when rows go
 	onDelete func()          // the Delete key while the list has focus
+	onEnter  func()          // the Enter key: details of the selected row
+	stats    func(transfer.TaskSnapshot) liveStats
 
 	// marked are the tasks of a multiple selection (Shift+click extends
 	// from anchor, Ctrl+click toggles); Fyne's List selects only one row.
@@ -32,7 +34,7 @@ type taskList struct {
 }
 
 func newTaskList(act rowActions) *taskList {
-	l := &taskList{act: act, visible: map[int]*taskRow{}}
+	l := &taskList{act: act, visible: map[int]*taskRow{}, stats: func(transfer.TaskSnapshot) liveStats { return liveStats{} }}
 	l.Length = func() int { return len(l.tasks) }
 	l.CreateItem = func() fyne.CanvasObject {
 		l.rows++
@@ -60,7 +62,7 @@ func (l *taskList) updateItem(id widget.ListItemID, o fyne.CanvasObject) {
 		r.clear()
 		return
 	}
-	r.set(id, l.tasks[id])
+	r.set(id, l.tasks[id], l.stats(l.tasks[id]))
 	r.setMarked(l.showMark(l.tasks[id].ID))
 	l.visible[id] = r
 }
@@ -175,8 +177,9 @@ func (l *taskList) apply(tasks []transfer.TaskSnapshot) []transfer.TaskSnapshot 
 	l.prune()
 	for i, r := range l.visible {
 		t := tasks[i]
-		if r.task.ID != t.ID || r.task.Version != t.Version || !r.bound {
-			r.set(i, t)
+		st := l.stats(t)
+		if r.task.ID != t.ID || r.task.Version != t.Version || !r.bound || r.stats != st {
+			r.set(i, t, st)
 			r.setMarked(l.showMark(t.ID))
 		}
 	}
@@ -233,11 +236,90 @@ func (l *taskList) reselect() {
 	l.UnselectAll()
 }
 
-// TypedKey adds Delete to the list's own keyboard handling.
+// TypedKey adds Delete, Enter, Home, End, PageUp and PageDown to the list's
+// own keyboard handling; Up and Down move the selection, not just the focus
+// ring, so the row Enter and Delete act on is always the highlighted one.
 func (l *taskList) TypedKey(ev *fyne.KeyEvent) {
-	if ev.Name == fyne.KeyDelete && l.onDelete != nil {
-		l.onDelete()
+	n := len(l.tasks)
+	cur := l.indexOf(l.selected)
+	page := l.pageRows()
+	switch ev.Name {
+	case fyne.KeyDelete:
+		if l.onDelete != nil {
+			l.onDelete()
+		}
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if l.onEnter != nil {
+			l.onEnter()
+		}
+	case fyne.KeyHome:
+		l.moveTo(0)
+	case fyne.KeyEnd:
+		l.moveTo(n - 1)
+	case fyne.KeyPageUp:
+		l.moveTo(max(cur-page, 0))
+	case fyne.KeyPageDown:
+		l.moveTo(min(max(cur, 0)+page, n-1))
+	case fyne.KeyUp:
+		l.moveTo(max(cur-1, 0))
+	case fyne.KeyDown:
+		l.moveTo(min(cur+1, n-1))
+	default:
+		l.List.TypedKey(ev)
+	}
+}
+
+// TypedShortcut selects every row on Ctrl+A (Cmd+A).
+func (l *taskList) TypedShortcut(s fyne.Shortcut) {
+	if _, ok := s.(*fyne.ShortcutSelectAll); ok {
+		l.selectAll()
+	}
+}
+
+// selectAll marks every row in the current view.
+func (l *taskList) selectAll() {
+	clear(l.marked)
+	for i := range l.tasks {
+		l.marked[l.tasks[i].ID] = true
+	}
+	if len(l.tasks) > 0 && l.selected == 0 {
+		l.anchor = l.tasks[0].ID
+	}
+	l.refreshMarks()
+}
+
+// moveTo selects row i alone and scrolls it into view.
+func (l *taskList) moveTo(i int) {
+	if i < 0 || i >= len(l.tasks) {
 		return
 	}
-	l.List.TypedKey(ev)
+	tid := l.tasks[i].ID
+	clear(l.marked)
+	l.marked[tid] = true
+	l.anchor = tid
+	l.selecting = true
+	l.Select(i)
+	l.selecting = false
+	l.selected = tid
+	l.ScrollTo(i)
+	l.refreshMarks()
+}
+
+// pageRows is how many rows fit on screen, at least one.
+func (l *taskList) pageRows() int {
+	for _, r := range l.visible {
+		h := r.MinSize().Height + l.Theme().Size(theme.SizeNamePadding)
+		if h > 0 {
+			return max(int(l.Size().Height/h), 1)
+		}
+	}
+	return 10
+}
+
+// selectedTask is the row selected last, if any.
+func (l *taskList) selectedTask() (transfer.TaskSnapshot, bool) {
+	if i := l.indexOf(l.selected); i >= 0 {
+		return l.tasks[i], true
+	}
+	return transfer.TaskSnapshot{}, false
 }

@@ -101,32 +101,14 @@ func (s *settingsDialog) importOssutil(path, name, bucket string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	cfg := s.cfg
-	cfg.Profiles = append([]settings.Profile(nil), s.cfg.Profiles...)
-	names := make([]string, 0, len(ps))
-	for _, p := range ps {
-		if _, taken := cfg.Profile(p.Name); taken {
-			return nil, &settings.FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "another profile has this name; give the import another name"}
-		}
-		if err := cfg.Put(p); err != nil {
-			return nil, err
-		}
-		names = append(names, p.Name)
-	}
-	for _, n := range names {
-		if _, err := settings.SaveCredentials(&cfg, n, s.w.profiles.Secrets, oc.Credentials); err != nil {
-			for _, done := range names {
-				_ = settings.DeleteProfileSecrets(s.w.profiles.Secrets, done)
-			}
-			return nil, err
-		}
-	}
-	if err := s.w.profiles.Store.Save(cfg); err != nil {
-		for _, done := range names {
-			_ = settings.DeleteProfileSecrets(s.w.profiles.Secrets, done)
-		}
+	if err := s.w.core.AddProfiles(ps, oc.Credentials); err != nil {
 		return nil, err
 	}
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	cfg := s.w.core.Config()
 	s.cfg = cfg
 	s.w.cfg = cfg
 	s.w.profile.Options = profileNames(cfg)

@@ -9,19 +9,6 @@ import (
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-// Profiles connects the window to package settings: where the settings file
-// and the secrets are, and how a profile becomes an upload target.
-type Profiles struct {
-	Store   *settings.Store
-	Secrets settings.SecretStore
-	// Getenv supplies the OSS_ACCESS_KEY_* overrides and proxy variables;
-	// nil means no environment.
-	Getenv func(string) string
-	// Connect turns a profile into a target with credentials, starting the
-	// built-in Local bucket when p.Local. It may block briefly (keyring).
-	Connect func(ctx context.Context, p settings.Profile) (transfer.Target, error)
-}
-
 // connectTimeout bounds a profile switch: a keyring prompt nobody answers
 // must not leave the window waiting forever.
 const connectTimeout = 20 * time.Second
@@ -37,7 +24,7 @@ func profileNames(c settings.Config) []string {
 
 // profileChosen runs when the user picks a profile in the destination bar.
 func (w *Window) profileChosen(name string) {
-	if name == w.target.Profile || w.profiles == nil {
+	if name == w.target.Profile || w.core == nil {
 		return
 	}
 	p, ok := w.cfg.Profile(name)
@@ -56,7 +43,7 @@ func (w *Window) useProfile(p settings.Profile, done func(error)) {
 	w.goAsync(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 		defer cancel()
-		t, err := w.profiles.Connect(ctx, p)
+		t, err := w.core.Target(ctx, p)
 		return func() {
 			w.profile.Enable()
 			if err != nil {

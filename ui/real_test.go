@@ -194,8 +194,8 @@ func TestDropUploadsFilesAndFolders(t *testing.T) {
 		t.Error("drop zone still shown")
 	}
 	for i, row := range r.w.list.visible {
-		if !strings.HasPrefix(row.status.Text, "Done") || row.bar.Value != 1 {
-			t.Errorf("row %d: %q bar %v", i, row.status.Text, row.bar.Value)
+		if !strings.HasPrefix(row.status.Text, "Done") || row.bar.value != 1 {
+			t.Errorf("row %d: %q bar %v", i, row.status.Text, row.bar.value)
 		}
 		if got := shownButtons(row); strings.Join(got, ",") != "link,remove" {
 			t.Errorf("row %d buttons %v", i, got)

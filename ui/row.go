@@ -1,13 +1,14 @@
 package ui
 
 import (
+	"image/color"
 	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/transfer"
@@ -24,25 +25,29 @@ type rowActions interface {
 	removeTask(id transfer.TaskID)
 	showLinkMenu(t transfer.TaskSnapshot, from fyne.CanvasObject)
 	showErrorDetails(t transfer.TaskSnapshot)
+	tipLayer() *tipLayer
 }
 
-// taskRow shows one task: icon, name and key on the left, progress and status
-// on the right, then the actions that fit the task's state.
+// taskRow shows one task in one compact row: icon, name over destination,
+// a slim bar over the status, then the actions. Each action has a fixed slot,
+// so a button never turns into a different one under the pointer when the
+// task changes state (pause never becomes copy-link).
 type taskRow struct {
 	widget.BaseWidget
 
 	act    rowActions
 	icon   *widget.Icon
-	name   *widget.Label
-	key    *widget.Label
-	bar    *widget.ProgressBar
-	status *widget.Label
+	name   *midText
+	key    *midText
+	bar    *thinBar
+	status *midText
 
-	pause, resume, cancel, retry, remove, link, details *widget.Button
+	pause, resume, cancel, retry, remove, link, details *tipButton
 	actions                                             *fyne.Container
 	mark                                                *canvas.Rectangle // shown when the row is in a multiple selection
 
 	task  transfer.TaskSnapshot // what the row shows now
+	stats liveStats             // the live figures shown with it
 	bound bool                  // task holds a real snapshot
 	index int                   // list index the row shows
 }
@@ -50,33 +55,32 @@ type taskRow struct {
 func newTaskRow(act rowActions) *taskRow {
 	r := &taskRow{act: act, index: -1}
 	r.icon = widget.NewIcon(theme.FileIcon())
-	r.name = widget.NewLabel("")
-	r.name.TextStyle.Bold = true
-	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.key = widget.NewLabel("")
-	r.key.Truncation = fyne.TextTruncateEllipsis
-	r.key.SizeName = theme.SizeNameCaptionText
-	r.bar = widget.NewProgressBar()
-	r.status = widget.NewLabel("")
-	r.status.Truncation = fyne.TextTruncateEllipsis
-	r.status.SizeName = theme.SizeNameCaptionText
+	r.name = newMidText(theme.SizeNameText, theme.ColorNameForeground, true)
+	r.key = newMidText(theme.SizeNameCaptionText, colorSubtle, false)
+	r.bar = newThinBar(barMaxWidth)
+	r.status = newMidText(theme.SizeNameCaptionText, theme.ColorNameForeground, false)
 
-	button := func(icon fyne.Resource, do func()) *widget.Button {
-		b := widget.NewButtonWithIcon("", icon, do)
+	tips := act.tipLayer()
+	button := func(icon fyne.Resource, tip string, do func()) *tipButton {
+		b := newTipButton("", icon, tip, tips, do)
 		b.Importance = widget.LowImportance
 		b.Hide()
 		return b
 	}
-	r.pause = button(theme.MediaPauseIcon(), func() { r.act.pauseTask(r.task.ID) })
-	r.resume = button(theme.MediaPlayIcon(), func() { r.act.resumeTask(r.task.ID) })
-	r.retry = button(theme.ViewRefreshIcon(), func() { r.act.retryTask(r.task.ID) })
-	r.cancel = button(theme.CancelIcon(), func() { r.act.cancelTask(r.task.ID) })
-	r.link = button(theme.ContentCopyIcon(), nil)
+	r.pause = button(theme.MediaPauseIcon(), lang.L("Pause"), func() { r.act.pauseTask(r.task.ID) })
+	r.resume = button(theme.MediaPlayIcon(), lang.L("Resume"), func() { r.act.resumeTask(r.task.ID) })
+	r.retry = button(theme.ViewRefreshIcon(), lang.L("Retry"), func() { r.act.retryTask(r.task.ID) })
+	r.cancel = button(theme.CancelIcon(), lang.L("Cancel upload"), func() { r.act.cancelTask(r.task.ID) })
+	r.link = button(theme.ContentCopyIcon(), lang.L("Copy link…"), nil)
 	r.link.OnTapped = func() { r.act.showLinkMenu(r.task, r.link) }
-	r.details = button(theme.ErrorIcon(), func() { r.act.showErrorDetails(r.task) })
-	r.remove = button(theme.DeleteIcon(), func() { r.act.removeTask(r.task.ID) })
-	// The spacer right-aligns the buttons inside the fixed-width action column.
-	r.actions = container.NewHBox(layout.NewSpacer(), r.pause, r.resume, r.retry, r.link, r.details, r.cancel, r.remove)
+	r.details = button(theme.InfoIcon(), lang.L("Details"), func() { r.act.showErrorDetails(r.task) })
+	r.remove = button(theme.DeleteIcon(), lang.L("Remove from list"), func() { r.act.removeTask(r.task.ID) })
+	// Four fixed slots: start/stop, information, cancel, remove.
+	r.actions = container.New(&slotsLayout{},
+		container.NewStack(r.pause, r.resume, r.retry),
+		container.NewStack(r.details, r.link),
+		container.NewStack(r.cancel),
+		container.NewStack(r.remove))
 	r.mark = canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
 	r.mark.CornerRadius = theme.SelectionRadiusSize()
 	r.mark.Hide()
@@ -84,36 +88,40 @@ func newTaskRow(act rowActions) *taskRow {
 	return r
 }
 
+// barMaxWidth keeps bars readable on wide windows instead of 960 px stripes.
+const barMaxWidth = 360
+
 func (r *taskRow) CreateRenderer() fyne.WidgetRenderer {
-	left := container.New(&linesLayout{}, r.name, r.key)
-	right := container.New(&linesLayout{}, r.bar, r.status)
-	return widget.NewSimpleRenderer(container.NewStack(r.mark, container.New(&rowLayout{}, r.icon, left, right, r.actions)))
+	left := container.New(&linesLayout{gap: 0}, r.name, r.key)
+	right := container.New(&linesLayout{gap: 5}, r.bar, r.status)
+	actions := container.NewThemeOverride(r.actions, compactTheme{})
+	return widget.NewSimpleRenderer(container.NewStack(r.mark, container.New(&rowLayout{}, r.icon, left, right, actions)))
 }
 
 // set shows t in the row. It resets everything a previous task may have left
-// (text, importance, visible buttons), because the list recycles rows.
-func (r *taskRow) set(index int, t transfer.TaskSnapshot) {
+// (text, colours, visible buttons), because the list recycles rows.
+func (r *taskRow) set(index int, t transfer.TaskSnapshot, st liveStats) {
 	same := r.bound && r.task.ID == t.ID
-	if same && r.task.Version == t.Version && r.index == index {
+	if same && r.task.Version == t.Version && r.index == index && r.stats == st {
 		return
 	}
 	r.index = index
-	old := r.task
 	r.task = t
+	r.stats = st
 	r.bound = true
 
-	if !same || old.Path != t.Path {
-		setText(r.name, displayName(t))
+	finished := t.State.Finished()
+	nameColor := theme.ColorNameForeground
+	if finished {
+		nameColor = colorSubtle
+	}
+	r.name.set(displayName(t), nameColor)
+	if !same {
 		r.icon.SetResource(fileIcon(t.Path))
 	}
-	if !same || old.Key != t.Key || old.Bucket != t.Bucket {
-		setText(r.key, destination(t.Bucket, t.Key))
-	}
-	if v := fraction(t); r.bar.Value != v {
-		r.bar.SetValue(v)
-	}
-	setText(r.status, statusText(t))
-	setImportance(r.status, stateImportance(t.State))
+	r.key.set(destination(t.Bucket, t.Key), colorSubtle)
+	r.bar.set(fraction(t), finished)
+	r.status.set(statusText(t, st), stateColor(t, st))
 	r.showActions(t.State)
 }
 
@@ -136,21 +144,20 @@ func (r *taskRow) clear() {
 	r.bound = false
 	r.index = -1
 	r.task = transfer.TaskSnapshot{}
-	setText(r.name, "")
-	setText(r.key, "")
-	setText(r.status, "")
-	r.bar.SetValue(0)
+	r.stats = liveStats{}
+	r.name.set("", theme.ColorNameForeground)
+	r.key.set("", colorSubtle)
+	r.status.set("", theme.ColorNameForeground)
+	r.bar.set(0, false)
 	r.showActions(-1)
 	r.setMarked(false)
 }
 
 func (r *taskRow) showActions(s transfer.State) {
-	changed := false
-	show := func(b *widget.Button, on bool) {
+	show := func(b *tipButton, on bool) {
 		if on == b.Visible() {
 			return
 		}
-		changed = true
 		if on {
 			b.Show()
 		} else {
@@ -165,37 +172,75 @@ func (r *taskRow) showActions(s transfer.State) {
 	show(r.details, s == transfer.Failed || s == transfer.Retrying || (s == transfer.Paused && pauseReason(r.task) != ""))
 	show(r.cancel, bound && !s.Finished())
 	show(r.remove, s.Finished() || s == transfer.Paused)
-	if changed {
-		// Showing a button does not re-lay out its box; the row must.
-		r.actions.Refresh()
+}
+
+// slotsLayout gives each action slot the same square, right-aligned, so
+// every button stays where it was whatever the others do.
+type slotsLayout struct{}
+
+func (slotsLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
+	side := s.Height
+	x := s.Width - side*float32(len(objs))
+	for _, o := range objs {
+		o.Resize(fyne.NewSquareSize(side))
+		o.Move(fyne.NewPos(x, 0))
+		x += side
 	}
 }
 
-func stateImportance(s transfer.State) widget.Importance {
-	switch s {
-	case transfer.Done:
-		return widget.SuccessImportance
-	case transfer.Failed:
-		return widget.DangerImportance
-	case transfer.Retrying, transfer.Paused:
-		return widget.WarningImportance
-	case transfer.Canceled, transfer.Skipped, transfer.Queued:
-		return widget.LowImportance
-	default:
-		return widget.MediumImportance
+// MinSize does not depend on which buttons are shown, so showing one never
+// needs a new row layout.
+func (slotsLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	side := slotSide()
+	return fyne.NewSize(side*float32(len(objs)), side)
+}
+
+// slotSide is the square of one row button: icon plus compact padding.
+func slotSide() float32 {
+	return theme.IconInlineSize() + 2*compactTheme{}.Size(theme.SizeNameInnerPadding)
+}
+
+// compactTheme shrinks the padding inside row buttons so a row stays short.
+type compactTheme struct{}
+
+func (compactTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	return fyne.CurrentApp().Settings().Theme().Color(n, v)
+}
+func (compactTheme) Font(s fyne.TextStyle) fyne.Resource {
+	return fyne.CurrentApp().Settings().Theme().Font(s)
+}
+func (compactTheme) Icon(n fyne.ThemeIconName) fyne.Resource {
+	return fyne.CurrentApp().Settings().Theme().Icon(n)
+}
+func (compactTheme) Size(n fyne.ThemeSizeName) float32 {
+	if n == theme.SizeNameInnerPadding {
+		return 6
 	}
+	return fyne.CurrentApp().Settings().Theme().Size(n)
+}
+
+// stateColor is the status line's colour; each keeps AA contrast (theme.go).
+func stateColor(t transfer.TaskSnapshot, st liveStats) fyne.ThemeColorName {
+	switch t.State {
+	case transfer.Done:
+		return colorOK
+	case transfer.Failed:
+		return colorBad
+	case transfer.Retrying, transfer.Paused:
+		return colorWarn
+	case transfer.Canceled, transfer.Skipped, transfer.Queued:
+		return colorSubtle
+	case transfer.Uploading:
+		if st.Stalled {
+			return colorWarn
+		}
+	}
+	return theme.ColorNameForeground
 }
 
 func setText(l *widget.Label, s string) {
 	if l.Text != s {
 		l.SetText(s)
-	}
-}
-
-func setImportance(l *widget.Label, i widget.Importance) {
-	if l.Importance != i {
-		l.Importance = i
-		l.Refresh()
 	}
 }
 
@@ -222,10 +267,7 @@ func fileIcon(p string) fyne.Resource {
 // column has a fixed width so columns line up whatever buttons a state shows.
 type rowLayout struct{}
 
-const (
-	actionsWidth = 3*36 + 2*4 // three icon buttons
-	iconSize     = 32
-)
+const iconSize = 24
 
 func (rowLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 	pad := theme.Padding()
@@ -233,17 +275,18 @@ func (rowLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 	icon.Resize(fyne.NewSquareSize(iconSize))
 	icon.Move(fyne.NewPos(pad, (s.Height-iconSize)/2))
 
-	x := pad + iconSize + pad
-	rest := s.Width - x - actionsWidth - 2*pad
-	lw := float32(int(rest * 0.45))
+	am := actions.MinSize()
+	x := pad + iconSize + 2*pad
+	rest := s.Width - x - am.Width - 3*pad
+	rw := min(float32(int(rest*0.45)), barMaxWidth+40)
+	lw := rest - rw
 	left.Resize(fyne.NewSize(lw, s.Height))
 	left.Move(fyne.NewPos(x, 0))
-	right.Resize(fyne.NewSize(rest-lw-pad, s.Height))
-	right.Move(fyne.NewPos(x+lw+pad, 0))
+	right.Resize(fyne.NewSize(rw, s.Height))
+	right.Move(fyne.NewPos(x+lw+2*pad, 0))
 
-	ah := actions.MinSize().Height
-	actions.Resize(fyne.NewSize(actionsWidth, ah))
-	actions.Move(fyne.NewPos(s.Width-pad-actionsWidth, (s.Height-ah)/2))
+	actions.Resize(am)
+	actions.Move(fyne.NewPos(s.Width-pad-am.Width, (s.Height-am.Height)/2))
 }
 
 func (rowLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
@@ -252,15 +295,16 @@ func (rowLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for _, o := range objs[1:] {
 		h = max(h, o.MinSize().Height)
 	}
-	return fyne.NewSize(pad+iconSize+pad+160+pad+160+pad+actionsWidth, h)
+	am := objs[3].MinSize()
+	return fyne.NewSize(pad+iconSize+2*pad+140+2*pad+120+3*pad+am.Width, h)
 }
 
-// linesLayout stacks its objects with no gap, each at its minimum height, so
-// two labels read as one block of text.
-type linesLayout struct{}
+// linesLayout stacks its objects gap apart, each at its minimum height,
+// centred vertically, so two lines read as one block.
+type linesLayout struct{ gap float32 }
 
-func (linesLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
-	var total float32
+func (l linesLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
+	total := l.gap * float32(max(len(objs)-1, 0))
 	for _, o := range objs {
 		total += o.MinSize().Height
 	}
@@ -269,16 +313,23 @@ func (linesLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 		h := o.MinSize().Height
 		o.Resize(fyne.NewSize(s.Width, h))
 		o.Move(fyne.NewPos(0, y))
-		y += h
+		y += h + l.gap
 	}
 }
 
-func (linesLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+func (l linesLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	var w, h float32
 	for _, o := range objs {
 		m := o.MinSize()
 		w = max(w, m.Width)
 		h += m.Height
 	}
-	return fyne.NewSize(w, h)
+	return fyne.NewSize(w, h+l.gap*float32(max(len(objs)-1, 0)))
+}
+
+func setImportance(l *widget.Label, i widget.Importance) {
+	if l.Importance != i {
+		l.Importance = i
+		l.Refresh()
+	}
 }

@@ -23,17 +23,20 @@ func TestSettingsDialogSTSTokenAndExpiry(t *testing.T) {
 	// A token alone, or an expiry alone, is refused with the field named.
 	test.Type(s.token, "sts-token-1")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(s.saveResult.Text, "AccessKey secret") || !strings.Contains(s.saveResult.Text, "STS token") {
 		t.Fatalf("token without secret: %q", s.saveResult.Text)
 	}
 	test.Type(s.secret, r.srv.AccessKeySecret)
 	test.Type(s.expiry, "next week")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(s.saveResult.Text, "STS expiry") || !strings.Contains(s.saveResult.Text, "not a time") {
 		t.Fatalf("bad expiry: %q", s.saveResult.Text)
 	}
 	s.expiry.SetText("90m")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.HasPrefix(s.saveResult.Text, "Saved") {
 		t.Fatalf("save says %q", s.saveResult.Text)
 	}
@@ -57,15 +60,18 @@ func TestSettingsDialogSTSTokenAndExpiry(t *testing.T) {
 	// again without retyping.
 	s.which.SetSelected(settings.LocalProfileName)
 	s.which.SetSelected("work")
+	settle(r.w) // whether a secret is stored is asked off the UI goroutine
 	if s.expiry.Text != p.STSExpiry.Local().Format(expiryLayout) || !strings.Contains(s.secretNote.Text, "expire at") {
 		t.Fatalf("reloaded expiry %q, note %q", s.expiry.Text, s.secretNote.Text)
 	}
 	test.Tap(save)
+	settle(r.w)
 	if !strings.HasPrefix(s.saveResult.Text, "Saved") {
 		t.Fatalf("resave says %q", s.saveResult.Text)
 	}
 	s.expiry.SetText("3h")
 	test.Tap(save)
+	settle(r.w)
 	if !strings.Contains(s.saveResult.Text, "enter the AccessKey secret and STS token again") {
 		t.Fatalf("expiry edit without secret: %q", s.saveResult.Text)
 	}
@@ -101,6 +107,7 @@ func TestSettingsDialogSecretStoreStateAndFileOptIn(t *testing.T) {
 		t.Fatalf("warning %v %q", s.secretsWarn.Visible(), s.secretsWarn.Text)
 	}
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
 	cfg, err := r.store.Load()
 	if err != nil || !cfg.App.SecretsInFile {
 		t.Fatalf("opt-in not saved: %v %+v", err, cfg.App)
@@ -110,6 +117,7 @@ func TestSettingsDialogSecretStoreStateAndFileOptIn(t *testing.T) {
 		t.Fatalf("warning still shown: %q", s.secretsWarn.Text)
 	}
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
 	if cfg, _ := r.store.Load(); cfg.App.SecretsInFile {
 		t.Fatal("opt-out not saved")
 	}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/dustin/go-humanize"
@@ -60,7 +61,7 @@ type settingsDialog struct {
 
 // ShowSettings opens the settings dialog.
 func (w *Window) ShowSettings() {
-	if w.profiles == nil {
+	if w.core == nil {
 		w.showError(errors.New("settings are not available: this window was opened with a fixed --endpoint/--bucket target"))
 		return
 	}
@@ -163,7 +164,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.language = newLanguageSelect(s.cfg.App.Language)
 	s.proxy = entry("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
 	s.proxy.SetText(s.cfg.App.Proxy)
-	s.secretsState = widget.NewLabel(s.w.profiles.Secrets.State().Message())
+	s.secretsState = widget.NewLabel(s.w.core.SecretState().Message())
 	s.secretsState.Wrapping = fyne.TextWrapWord
 	s.secretsInFile = widget.NewCheck("When no system keyring is available, keep secrets in a file", s.secretsInFileChanged)
 	s.secretsInFile.SetChecked(s.cfg.App.SecretsInFile)
@@ -258,19 +259,30 @@ func (s *settingsDialog) load(name string) {
 			e.Enable()
 		}
 	}
-	st := s.w.profiles.Secrets.State()
+	st := s.w.core.SecretState()
 	switch {
 	case p.Local:
 		s.secretNote.SetText("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here.")
-	case s.orig != "" && hasSecret(s.w.profiles.Secrets, p.Name):
-		s.secret.SetPlaceHolder("stored — leave empty to keep it")
-		note := st.Message()
-		if es := p.ExpiryStatus(time.Now(), expiryWarning); es.State == settings.Valid {
-			note += " The temporary credentials expire at " + es.Expiry.Local().Format(expiryLayout) + "."
-		} else if m := es.Message(); m != "" {
-			note += " " + m
-		}
-		s.secretNote.SetText(note)
+	case s.orig != "":
+		s.secretNote.SetText(st.Message())
+		// Whether a secret is stored is a keyring question: ask it off the UI goroutine.
+		name, core := p.Name, s.w.core
+		s.w.goAsync(func() func() {
+			has := core.HasSecret(name)
+			return func() {
+				if !has || s.orig != name {
+					return
+				}
+				s.secret.SetPlaceHolder(lang.L("stored — leave empty to keep it"))
+				note := st.Message()
+				if es := p.ExpiryStatus(time.Now(), expiryWarning); es.State == settings.Valid {
+					note += " The temporary credentials expire at " + es.Expiry.Local().Format(expiryLayout) + "."
+				} else if m := es.Message(); m != "" {
+					note += " " + m
+				}
+				s.secretNote.SetText(note)
+			}
+		})
 	default:
 		s.secretNote.SetText(st.Message())
 	}
@@ -295,11 +307,6 @@ func (s *settingsDialog) load(name string) {
 	s.cbBody.SetText(cb.Body)
 	s.cbType.SetSelected(orDefault(cb.BodyType, "application/x-www-form-urlencoded"))
 	s.setTestText("")
-}
-
-func hasSecret(store settings.SecretStore, profile string) bool {
-	v, err := store.Get(settings.SecretKey(profile))
-	return err == nil && v != ""
 }
 
 func bytesText(n int64) string {
@@ -432,67 +439,56 @@ func (s *settingsDialog) applyApp() error {
 }
 
 // save validates and writes everything, then applies what concerns the
-// running uploads (transfer options of the profile in use) at once.
-func (s *settingsDialog) save() {
+// running uploads (transfer options of the profile in use) at once. The
+// keyring is written on another goroutine; then, when the save worked, runs
+// on the UI goroutine.
+func (s *settingsDialog) save() { s.saveThen(nil) }
+
+func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 	p, creds, err := s.profile()
 	if err == nil {
 		err = s.applyApp()
 	}
-	if err == nil {
-		err = s.store(p, creds)
-	}
 	if err != nil {
-		s.saveResult.Importance = widget.DangerImportance
-		s.saveResult.SetText("Not saved: " + err.Error())
+		s.saveFailed(err)
 		return
 	}
-	s.saveResult.Importance = widget.SuccessImportance
-	s.saveResult.SetText("Saved to " + s.w.profiles.Store.Path())
+	core, orig, app := s.w.core, s.orig, s.cfg.App
+	s.saveResult.Importance = widget.MediumImportance
+	s.saveResult.SetText(lang.L("Saving…"))
+	s.w.goAsync(func() func() {
+		err := core.SetApp(app)
+		var prov *settings.Provider
+		if err == nil {
+			prov, err = core.SaveProfile(orig, p, creds)
+		}
+		cfg := core.Config()
+		return func() {
+			if err != nil {
+				s.saveFailed(err)
+				return
+			}
+			saved, _ := cfg.Profile(p.Name)
+			s.cfg = cfg
+			s.orig = p.Name
+			s.w.settingsSaved(cfg, saved, prov)
+			s.which.Options = append(profileNames(cfg), newProfileChoice)
+			f := s.which.OnChanged
+			s.which.OnChanged = nil
+			s.which.SetSelected(p.Name)
+			s.which.OnChanged = f
+			s.saveResult.Importance = widget.SuccessImportance
+			s.saveResult.SetText(lang.L("Saved to ") + core.SettingsPath())
+			if then != nil {
+				then(saved)
+			}
+		}
+	})
 }
 
-// store puts p (renamed from s.orig, if so) and its credentials into the
-// settings and the keyring, and saves the file.
-func (s *settingsDialog) store(p settings.Profile, creds *settings.Credentials) error {
-	cfg := s.cfg
-	cfg.Profiles = append([]settings.Profile(nil), s.cfg.Profiles...)
-	if s.orig != "" && s.orig != p.Name {
-		if _, taken := cfg.Profile(p.Name); taken {
-			return &settings.FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "another profile has this name"}
-		}
-		cfg.Remove(s.orig)
-		if cfg.DefaultProfile == "" || cfg.DefaultProfile == s.orig {
-			cfg.DefaultProfile = p.Name
-		}
-	} else if s.orig == "" {
-		if _, taken := cfg.Profile(p.Name); taken {
-			return &settings.FieldError{Profile: p.Name, Field: "name", Value: p.Name, Reason: "another profile has this name"}
-		}
-	}
-	if err := cfg.Put(p); err != nil {
-		return err
-	}
-	var prov *settings.Provider
-	if creds != nil {
-		var err error
-		if prov, err = settings.SaveCredentials(&cfg, p.Name, s.w.profiles.Secrets, *creds); err != nil {
-			return err
-		}
-	}
-	if err := s.w.profiles.Store.Save(cfg); err != nil {
-		return err
-	}
-	if s.orig != "" && s.orig != p.Name {
-		_ = settings.DeleteProfileSecrets(s.w.profiles.Secrets, s.orig)
-	}
-	s.cfg = cfg
-	s.orig = p.Name
-	s.w.settingsSaved(cfg, p, prov)
-	s.which.Options = append(profileNames(cfg), newProfileChoice)
-	f := s.which.OnChanged
-	s.which.OnChanged = nil
-	s.which.SetSelected(p.Name)
-	s.which.OnChanged = f
-	return nil
+func (s *settingsDialog) saveFailed(err error) {
+	s.saveResult.Importance = widget.DangerImportance
+	s.saveResult.SetText(lang.L("Not saved: ") + err.Error())
 }
 
 // settingsSaved applies saved settings to the window and the Manager.
@@ -532,21 +528,11 @@ func (s *settingsDialog) testConnection() {
 	s.testButton.Disable()
 	s.testResult.Importance = widget.MediumImportance
 	s.setTestText("Testing " + p.Bucket + "…")
-	pr := s.w.profiles
+	core := s.w.core
 	s.w.goAsync(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 		defer cancel()
-		t, err := pr.Connect(ctx, p)
-		if err != nil && creds == nil {
-			return func() { s.testButton.Enable(); s.showTest(false, err.Error()) }
-		}
-		if creds != nil {
-			t.Credentials = settings.NewProvider(*creds, settings.SourceStored)
-			if t.Endpoint == "" {
-				t = p.Target(t.Credentials, s.cfg.App.Proxy)
-			}
-		}
-		res := settings.CheckConnection(ctx, t, 0, pr.Getenv)
+		t, res := core.CheckProfile(ctx, p, creds, 0)
 		return func() {
 			s.testButton.Enable()
 			msg := res.Message
@@ -581,13 +567,7 @@ func (s *settingsDialog) setTestText(msg string) {
 
 // use saves the profile and makes it the destination for new drops.
 func (s *settingsDialog) use() {
-	s.save()
-	if s.saveResult.Importance != widget.SuccessImportance {
-		return
-	}
-	if p, ok := s.cfg.Profile(s.orig); ok {
-		s.w.useProfile(p, nil)
-	}
+	s.saveThen(func(p settings.Profile) { s.w.useProfile(p, nil) })
 }
 
 func (s *settingsDialog) makeDefault() {
@@ -595,13 +575,11 @@ func (s *settingsDialog) makeDefault() {
 		s.saveResult.SetText("Save the profile first")
 		return
 	}
-	cfg := s.cfg
-	cfg.DefaultProfile = s.orig
-	if err := s.w.profiles.Store.Save(cfg); err != nil {
-		s.saveResult.Importance = widget.DangerImportance
-		s.saveResult.SetText("Not saved: " + err.Error())
+	if err := s.w.core.SetDefault(s.orig); err != nil {
+		s.saveFailed(err)
 		return
 	}
+	cfg := s.w.core.Config()
 	s.cfg = cfg
 	s.w.cfg = cfg
 	s.saveResult.Importance = widget.SuccessImportance
@@ -627,25 +605,34 @@ func (s *settingsDialog) deleteProfile() {
 		if !ok {
 			return
 		}
-		cfg := s.cfg
-		cfg.Profiles = append([]settings.Profile(nil), s.cfg.Profiles...)
-		cfg.Remove(name)
-		if err := s.w.profiles.Store.Save(cfg); err != nil {
-			s.saveResult.Importance = widget.DangerImportance
-			s.saveResult.SetText("Not deleted: " + err.Error())
-			return
-		}
-		if err := settings.DeleteProfileSecrets(s.w.profiles.Secrets, name); err != nil {
-			s.saveResult.Importance = widget.WarningImportance
-			s.saveResult.SetText("Deleted, but its secret could not be removed from the keyring: " + err.Error())
-		}
-		s.cfg = cfg
-		s.w.cfg = cfg
-		s.w.profile.Options = profileNames(cfg)
-		s.w.profile.Refresh()
-		s.which.Options = append(profileNames(cfg), newProfileChoice)
-		s.which.SetSelected(s.w.target.Profile)
+		core := s.w.core
+		s.w.goAsync(func() func() {
+			err := core.RemoveProfile(name)
+			cfg := core.Config()
+			return func() {
+				if _, still := cfg.Profile(name); still {
+					s.saveResult.Importance = widget.DangerImportance
+					s.saveResult.SetText(lang.L("Not deleted: ") + err.Error())
+					return
+				}
+				if err != nil {
+					s.saveResult.Importance = widget.WarningImportance
+					s.saveResult.SetText(err.Error())
+				}
+				s.profileRemoved(cfg)
+			}
+		})
 	}, s.w.win)
+}
+
+// profileRemoved shows the settings after a profile was deleted.
+func (s *settingsDialog) profileRemoved(cfg settings.Config) {
+	s.cfg = cfg
+	s.w.cfg = cfg
+	s.w.profile.Options = profileNames(cfg)
+	s.w.profile.Refresh()
+	s.which.Options = append(profileNames(cfg), newProfileChoice)
+	s.which.SetSelected(s.w.target.Profile)
 }
 
 // scanOrphans lists multipart uploads in the current bucket that no
@@ -725,8 +712,8 @@ func (s *settingsDialog) cfgExpiry() time.Time {
 // secretsInFileChanged explains the plaintext-file opt-in next to its check
 // box: what it costs, and when it applies.
 func (s *settingsDialog) secretsInFileChanged(on bool) {
-	st := s.w.profiles.Secrets.State()
-	path := filepath.Join(s.w.profiles.Store.Dir(), settings.SecretsFileName)
+	st := s.w.core.SecretState()
+	path := filepath.Join(s.w.core.SettingsDir(), settings.SecretsFileName)
 	switch {
 	case !on && st.Backend == settings.BackendFile:
 		s.secretsWarn.SetText("After saving, the next start keeps secrets in memory only; " + path + " stays until you delete it.")

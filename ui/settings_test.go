@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -40,18 +41,14 @@ func newSettingsRig(t *testing.T) *settingsRig {
 	if err := store.Save(cfg); err != nil {
 		t.Fatal(err)
 	}
-	prof := &Profiles{Store: store, Secrets: secrets, Getenv: func(string) string { return "" },
-		Connect: func(_ context.Context, p settings.Profile) (transfer.Target, error) {
-			t, _, err := settings.TargetFor(p, cfg.App, secrets, func(string) string { return "" })
-			return t, err
-		}}
+	core := newTestCore(t, store.Dir(), secrets)
 	// Start on a target outside the profiles, as with --endpoint.
 	tgt := serverTarget(srv)
 	tgt.Profile = ""
 	state := t.TempDir()
 	m := newManager(t, tgt, state, nil)
 	a := test.NewTempApp(t)
-	w := New(a, Config{Backend: m, Target: tgt, Profiles: prof, Settings: cfg})
+	w := New(a, Config{Backend: m, Target: tgt, Core: core})
 	useLoop(w)
 	w.win.Resize(fyne.NewSize(1000, 700))
 	t.Cleanup(func() {
@@ -129,6 +126,7 @@ func TestSettingsDialogEditsTestsAndSavesProfile(t *testing.T) {
 	s.limit.SetText("2MiB")
 	s.acl.SetSelected("private")
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
 	if !strings.HasPrefix(s.saveResult.Text, "Saved") {
 		t.Fatalf("save says %q", s.saveResult.Text)
 	}
@@ -158,12 +156,14 @@ func TestSettingsDialogEditsTestsAndSavesProfile(t *testing.T) {
 	// Invalid input is refused with the field named, nothing saved.
 	s.taskNum.SetText("many")
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
 	if !strings.Contains(s.saveResult.Text, "parts in parallel") {
 		t.Fatalf("bad number: %q", s.saveResult.Text)
 	}
 	s.taskNum.SetText("4")
 	s.bucket.SetText("Bad_Bucket")
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
 	if !strings.Contains(s.saveResult.Text, "Bad_Bucket") {
 		t.Fatalf("bad bucket: %q", s.saveResult.Text)
 	}
@@ -188,6 +188,7 @@ func TestSettingsDialogEditsTestsAndSavesProfile(t *testing.T) {
 	s.toTray.SetChecked(true)
 	s.notify.SetChecked(false)
 	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
 	if !r.w.closeToTray || r.w.notifications {
 		t.Fatalf("behaviour not applied: tray %v notifications %v", r.w.closeToTray, r.w.notifications)
 	}
@@ -226,4 +227,15 @@ func TestCleanUpIncompleteUploads(t *testing.T) {
 			t.Fatal("the stray upload is still on the server")
 		}
 	}
+}
+
+// newTestCore is the application core over the settings in dir, with secrets
+// in memory and no environment.
+func newTestCore(t *testing.T, dir string, secrets settings.SecretStore) *app.Core {
+	t.Helper()
+	root := t.TempDir()
+	c := app.Open(context.Background(), app.Options{ConfigDir: dir, StateDir: filepath.Join(root, "state"),
+		LocalBucketDir: filepath.Join(root, "local"), Getenv: func(string) string { return "" }, Secrets: secrets})
+	t.Cleanup(func() { c.Close() })
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
@@ -46,9 +47,22 @@ func TestEmptyWindowShowsDropZone(t *testing.T) {
 }
 
 func TestEveryStateRenders(t *testing.T) {
-	be := newViewBackend(sampleTasks()...)
+	tasks := sampleTasks()
+	// Two ticks 2 s apart, 25 MB sent in between: 12.5 MB/s.
+	tasks[1].Sent -= 25_000_000
+	be := newViewBackend(tasks...)
 	w := newViewWindow(t, be)
+	clk := newFakeClock()
+	w.now = clk.now
 	w.win.Resize(fyne.NewSize(1100, 900))
+	w.sync()
+	clk.add(2 * time.Second)
+	be.mu.Lock()
+	be.tasks[1].Sent += 25_000_000
+	be.tasks[1].Version++
+	be.tasks[2].RetryAt = clk.t.Add(12 * time.Second)
+	be.tasks[2].Version++
+	be.mu.Unlock()
 	w.sync()
 	if w.dropZone.Visible() {
 		t.Fatal("drop zone still shown with tasks in the list")
@@ -61,11 +75,11 @@ func TestEveryStateRenders(t *testing.T) {
 		buttons []string
 	}{
 		{"Queued · 2.0 kB", []string{"pause", "cancel"}},
-		{"302 MB of 734 MB · 13 MB/s · 35s left", []string{"pause", "cancel"}},
-		{"Retrying: connection reset by server · 48 kB", []string{"pause", "details", "cancel"}},
+		{"41% · 302 MB of 734 MB · 13 MB/s · 35s left", []string{"pause", "cancel"}},
+		{"Retrying in 12 s — connection reset by server · 48 kB", []string{"pause", "details", "cancel"}},
 		{"Verifying CRC-64 · 30 MB", []string{"cancel"}},
 		{"Done · 4.2 MB · in 3s", []string{"link", "remove"}},
-		{"Failed: the AccessKey secret does not match (SignatureDoesNotMatch)", []string{"retry", "details", "remove"}},
+		{"Failed: the AccessKey secret does not match", []string{"retry", "details", "remove"}},
 		{"Paused · 500 MB of 2.0 GB", []string{"resume", "cancel", "remove"}},
 		{"Canceled", []string{"retry", "remove"}},
 		{"Skipped · identical object exists", []string{"link", "remove"}},
@@ -81,8 +95,13 @@ func TestEveryStateRenders(t *testing.T) {
 			t.Errorf("row %d (%s) buttons %v, want %v", i, r.task.State, got, want.buttons)
 		}
 	}
-	if got := w.summary.Text; got != "2 of 9 files · 836 MB of 2.8 GB · 13 MB/s · 1 failed · 1 paused" {
+	// The batch is what is queued or running plus what joined it; the
+	// finished rows from before the queue went busy are not in it.
+	if got := w.summary.Text; got != "0 of 4 files · 43% · 332 MB of 764 MB · 13 MB/s · 35s left" {
 		t.Errorf("summary %q", got)
+	}
+	if got := w.win.Title(); got != "43% — ossdrop" {
+		t.Errorf("title %q while uploading; summary %q", got, w.summary.Text)
 	}
 }
 
@@ -90,7 +109,7 @@ func shownButtons(r *taskRow) []string {
 	var out []string
 	for _, b := range []struct {
 		n string
-		b *widget.Button
+		b *tipButton
 	}{{"pause", r.pause}, {"resume", r.resume}, {"retry", r.retry}, {"link", r.link},
 		{"details", r.details}, {"cancel", r.cancel}, {"remove", r.remove}} {
 		if b.b.Visible() {
@@ -202,12 +221,12 @@ func TestRowsAreRecycledWhileScrolling(t *testing.T) {
 
 	// A progress tick updates only the rows on screen, in place.
 	be.mu.Lock()
-	be.tasks[1201].State, be.tasks[1201].Done, be.tasks[1201].Version = transfer.Uploading, 500, 2
+	be.tasks[1201].State, be.tasks[1201].Sent, be.tasks[1201].Version = transfer.Uploading, 500, 2
 	be.mu.Unlock()
 	r := w.list.visible[1201]
 	w.sync()
-	if r != w.list.visible[1201] || r.bar.Value != 0.5 || !strings.HasPrefix(r.status.Text, "500 B of 1.0 kB") {
-		t.Fatalf("visible row not updated in place: bar %v status %q", r.bar.Value, r.status.Text)
+	if r != w.list.visible[1201] || r.bar.value != 0.5 || !strings.HasPrefix(r.status.Text, "50% · 500 B of 1.0 kB") {
+		t.Fatalf("visible row not updated in place: bar %v status %q", r.bar.value, r.status.Text)
 	}
 }
 

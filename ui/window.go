@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
@@ -43,11 +44,9 @@ type Config struct {
 	CloseToTray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
-	// Profiles and Settings enable the profile picker and the settings
-	// dialog; Settings is the loaded settings file. Without Profiles the
-	// destination is fixed to Target.
-	Profiles *Profiles
-	Settings settings.Config
+	// Core enables the profile picker and the settings dialog. Without it
+	// the destination is fixed to Target.
+	Core *app.Core
 	// StateDir enables the History window over the uploads recorded there;
 	// History, when set, records the links it issues.
 	StateDir string
@@ -75,11 +74,19 @@ type Window struct {
 	prefixE *widget.Entry
 
 	summary  *widget.Label
-	overall  *widget.ProgressBar
-	pauseAll *widget.Button
-	resumeA  *widget.Button
-	retryF   *widget.Button
-	clearF   *widget.Button
+	overall  *thinBar
+	pauseAll *tipButton
+	resumeA  *tipButton
+	retryF   *tipButton
+	clearF   *tipButton
+
+	tips   *tipLayer
+	prog   *progressTracker
+	view   *rowView
+	vbar   viewBar
+	all    []transfer.TaskSnapshot // every task, as last read; the list shows a view of it
+	batchT batchTotals
+	now    func() time.Time // tests pin the clock
 
 	totals       transfer.Totals
 	batch        batchState
@@ -90,8 +97,9 @@ type Window struct {
 	resumeDialog dialog.Dialog
 	onQuit       func() // tests replace app.Quit
 	lastCopied   string // for tests: the clipboard of the test driver is per window
+	flashMsg     string // shown in the summary line for a moment
 
-	profiles      *Profiles
+	core          *app.Core
 	cfg           settings.Config // the settings as last loaded or saved
 	settings      *settingsDialog // the open settings dialog, if any
 	notifications bool
@@ -128,10 +136,13 @@ func New(a fyne.App, cfg Config) *Window {
 		prefix: normalizePrefix(cfg.Prefix),
 
 		closeToTray: cfg.CloseToTray,
-		profiles:    cfg.Profiles,
-		cfg:         cfg.Settings,
+		core:        cfg.Core,
 
-		notifications: cfg.Profiles == nil || cfg.Settings.App.Notifications,
+		notifications: true,
+	}
+	if w.core != nil {
+		w.cfg = w.core.Config()
+		w.notifications = w.cfg.App.Notifications
 	}
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
@@ -140,6 +151,11 @@ func New(a fyne.App, cfg Config) *Window {
 		w.period = DefaultInterval
 	}
 	w.hist = newWindowHistory(w, cfg)
+	w.now = time.Now
+	w.prog = newProgressTracker(func() time.Time { return w.now() })
+	w.view = newRowView()
+	w.tips = newTipLayer()
+	a.Settings().SetTheme(NewTheme(a.Settings().Theme()))
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
@@ -150,6 +166,7 @@ func New(a fyne.App, cfg Config) *Window {
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
+	w.applyBatch(batchTotals{})
 	return w
 }
 
@@ -162,7 +179,7 @@ func (w *Window) build() fyne.CanvasObject {
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
-	if w.profiles != nil {
+	if w.core != nil {
 		// A target from --endpoint/--bucket belongs to no profile.
 		w.profile.PlaceHolder = "(command line)"
 		w.profile.Options = profileNames(w.cfg)
@@ -190,7 +207,7 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Prefix"), w.prefixE)
 	settingsB := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
-	if w.profiles == nil {
+	if w.core == nil {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
@@ -199,6 +216,8 @@ func (w *Window) build() fyne.CanvasObject {
 
 	w.list = newTaskList(w)
 	w.list.onDelete = w.DeleteSelected
+	w.list.onEnter = w.showSelectedDetails
+	w.list.stats = w.prog.stats
 
 	w.dropText = widget.NewLabel("")
 	w.dropText.Alignment = fyne.TextAlignCenter
@@ -219,19 +238,9 @@ func (w *Window) build() fyne.CanvasObject {
 	))))
 	w.body = container.NewStack(w.list, w.dropZone)
 
-	w.summary = widget.NewLabel("")
-	w.summary.Truncation = fyne.TextTruncateEllipsis
-	w.overall = widget.NewProgressBar()
-	w.pauseAll = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), w.PauseAll)
-	w.resumeA = widget.NewButtonWithIcon("Resume all", theme.MediaPlayIcon(), w.ResumeAll)
-	w.retryF = widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), w.RetryFailed)
-	w.clearF = widget.NewButtonWithIcon("Clear finished", theme.ContentClearIcon(), w.ClearFinished)
-	buttons := container.NewHBox(w.pauseAll, w.resumeA, w.retryF, w.clearF)
-	bottom := container.NewVBox(
-		widget.NewSeparator(),
-		container.NewBorder(nil, nil, nil, buttons, container.New(&linesLayout{}, w.summary, w.overall)),
-	)
-	return container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, w.body)
+	bottom := w.buildBottom()
+	main := container.NewBorder(container.NewVBox(top, widget.NewSeparator(), w.buildViewBar()), bottom, nil, nil, w.body)
+	return container.NewStack(main, w.tips.box)
 }
 
 // destLayout lays out label/field pairs on one line: the profile picker gets a
@@ -466,7 +475,15 @@ func (w *Window) sync() {
 
 // apply shows a new snapshot; it runs on the UI goroutine.
 func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []transfer.TaskSnapshot {
-	old := w.list.apply(tasks)
+	old := w.all
+	w.all = tasks
+	w.applyBatch(w.prog.update(tasks))
+	view, counts := w.view.build(tasks)
+	if counts != w.vbar.counts {
+		w.vbar.counts = counts
+		w.paintTabs()
+	}
+	w.list.apply(view)
 	empty := len(tasks) == 0
 	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
 		if empty {
@@ -484,18 +501,7 @@ func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []
 
 func (w *Window) applyTotals(t transfer.Totals) {
 	w.totals = t
-	setText(w.summary, totalsText(t))
-	v := 0.0
-	if t.Bytes > 0 {
-		v = float64(t.BytesDone) / float64(t.Bytes)
-	}
-	if w.overall.Value != v {
-		w.overall.SetValue(v)
-	}
-	enable(w.pauseAll, t.Active+t.Queued > 0)
-	enable(w.resumeA, t.Paused > 0)
-	enable(w.retryF, t.Failed+t.Canceled > 0)
-	enable(w.clearF, t.Done+t.Failed+t.Skipped+t.Canceled > 0)
+	w.applyButtons(t)
 	w.noticeBatch(t)
 	w.updateTray(t)
 }

@@ -50,6 +50,7 @@ type Header struct {
 	Format      string    `json:"format"`
 	Version     int       `json:"version"`
 	Profile     string    `json:"profile,omitempty"`
+	Dest        string    `json:"dest,omitempty"` // the destination's stable id; the endpoint is a hint
 	Endpoint    string    `json:"endpoint"`
 	Region      string    `json:"region,omitempty"`
 	AuthV4      bool      `json:"auth_v4,omitempty"`

@@ -1,0 +1,29 @@
+package app
+
+import (
+	"log/slog"
+
+	"github.com/ossdrop/ossdrop/settings"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// Launch is everything the window opens with, prepared by the command line
+// without touching the GUI stack: the core, the Manager on the initial
+// destination, what to resume, and the files to queue.
+type Launch struct {
+	Core    *Core
+	Manager *transfer.Manager
+	Target  transfer.Target // where new drops go
+	Prefix  string
+	// Fixed is true when the destination came from --endpoint/--bucket: it
+	// belongs to no profile, so the profile picker and settings are off.
+	Fixed      bool
+	Unfinished []transfer.Unfinished
+	Resume     settings.ResumePolicy
+	Files      []string
+	Log        *slog.Logger
+	Getenv     func(string) string
+	// Incoming delivers the file arguments of later launches (one instance
+	// runs); nil when single-instance handling is off.
+	Incoming <-chan []string
+}

@@ -1,0 +1,9 @@
+// Package benchcmp holds only benchmarks: ossdrop's engine against the OSS
+// SDK v1 Bucket.UploadFile and the SDK v2 Uploader, run interleaved against
+// one ossemu server, directly and through a shaped long-distance link.
+// Run it with `make bench` or
+//
+//	go test -run '^$' -bench . -benchtime 1x ./internal/benchcmp/
+//
+// OSSDROP_BENCH_REPS sets the repetitions of every scenario.
+package benchcmp

@@ -1,0 +1,259 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// Figures the window derives from the engine's byte counters. They live in
+// one place so rows, the overall bar and the title tell the same story.
+const (
+	// rateWindow is how far back speed looks: long enough to smooth the
+	// bursts of parallel parts, short enough to fall to zero soon after the
+	// bytes stop.
+	rateWindow = 5 * time.Second
+	// minRateSpan is how much history a speed needs before it is shown;
+	// shorter spans give wild numbers.
+	minRateSpan = time.Second
+	// stallAfter is how long an upload may send nothing before the row says
+	// "stalled" instead of an ETA.
+	stallAfter = 10 * time.Second
+	// maxETA is the longest remaining time worth showing; beyond it the
+	// figure is noise, not a forecast.
+	maxETA = 99 * time.Hour
+)
+
+type sample struct {
+	at time.Time
+	n  int64
+}
+
+// meter turns a byte counter sampled at irregular moments into a moving
+// average speed and the time the counter last moved. It has no clock of its
+// own: callers pass the time, so tests drive it with a fake one.
+type meter struct {
+	samples []sample // oldest first; the first may be older than the window (the base)
+	last    int64
+	moved   time.Time // when the counter last went up (or tracking began)
+	seen    uint64    // the tracker's generation that last observed it
+}
+
+// observe records the counter's value n at now. A counter that steps back
+// (a retried part's bytes taken back) shifts the history down by the same
+// amount: the bytes were on the wire, so the speed stays, but it is not
+// movement either.
+func (m *meter) observe(now time.Time, n int64) {
+	if len(m.samples) == 0 {
+		m.moved = now
+	} else if n < m.last {
+		d := m.last - n
+		for i := range m.samples {
+			m.samples[i].n -= d
+		}
+	} else if n > m.last {
+		m.moved = now
+	}
+	m.last = n
+	m.samples = append(m.samples, sample{now, n})
+	m.prune(now)
+}
+
+// prune drops samples older than the window, keeping the newest of them as
+// the base the speed is measured from.
+func (m *meter) prune(now time.Time) {
+	cut := now.Add(-rateWindow)
+	i := 0
+	for i+1 < len(m.samples) && !m.samples[i+1].at.After(cut) {
+		i++
+	}
+	if i > 0 {
+		m.samples = append(m.samples[:0], m.samples[i:]...)
+	}
+}
+
+// rate is bytes per second over the last rateWindow, 0 when unknown or when
+// nothing moved in that time.
+func (m *meter) rate(now time.Time) float64 {
+	if len(m.samples) < 2 {
+		return 0
+	}
+	cut := now.Add(-rateWindow)
+	base := m.samples[0]
+	for _, s := range m.samples[1:] {
+		if s.at.After(cut) {
+			break
+		}
+		base = s
+	}
+	span := now.Sub(base.at)
+	if span < minRateSpan {
+		return 0
+	}
+	if span > rateWindow {
+		span = rateWindow
+	}
+	moved := m.last - base.n
+	if moved <= 0 {
+		return 0
+	}
+	return float64(moved) / span.Seconds()
+}
+
+// stalledFor is how long the counter has not moved.
+func (m *meter) stalledFor(now time.Time) time.Duration { return now.Sub(m.moved) }
+
+// liveStats is what a row shows about a task beyond its snapshot.
+type liveStats struct {
+	Speed   float64       // bytes per second, moving average; 0 when nothing moves
+	ETA     time.Duration // 0 when unknown or stalled
+	Stalled bool          // uploading, but nothing was sent for stallAfter
+	RetryIn time.Duration // waiting to retry: time until the next attempt
+}
+
+// batchTotals sums the current batch: everything queued since the queue
+// was last idle.
+type batchTotals struct {
+	Files    int // in the batch, canceled ones left out
+	Finished int // done or skipped
+	Failed   int
+	Paused   int
+	Running  bool // something queued or uploading
+	Bytes    int64
+	Sent     int64 // acknowledged-on-the-wire bytes of files not failed
+	Stats    liveStats
+}
+
+// Fraction is how far the batch is, 0..1. A failed file's bytes never count
+// as sent, so a batch with failures never reaches 1.
+func (b batchTotals) Fraction() float64 {
+	if b.Files == 0 {
+		return 0
+	}
+	if b.Bytes <= 0 {
+		return float64(b.Finished) / float64(b.Files)
+	}
+	return min(max(float64(b.Sent)/float64(b.Bytes), 0), 1)
+}
+
+// progressTracker follows every running task and the batch. It runs on the
+// UI goroutine (or a test's) and only keeps meters for tasks with a worker,
+// so 100,000 queued rows cost one pass per tick and no memory.
+type progressTracker struct {
+	now    func() time.Time
+	meters map[transfer.TaskID]*meter
+	total  meter
+	gen    uint64
+
+	busy    bool
+	members map[transfer.TaskID]bool
+	totals  batchTotals
+}
+
+func newProgressTracker(now func() time.Time) *progressTracker {
+	if now == nil {
+		now = time.Now
+	}
+	return &progressTracker{now: now, meters: map[transfer.TaskID]*meter{}, members: map[transfer.TaskID]bool{}}
+}
+
+// counts reports whether a task state takes part in a batch's run.
+func running(s transfer.State) bool { return s == transfer.Queued || s.Active() }
+
+// update takes a new snapshot of every task and recomputes the batch.
+func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
+	now := p.now()
+	p.gen++
+	busy := false
+	for i := range tasks {
+		if running(tasks[i].State) {
+			busy = true
+			break
+		}
+	}
+	if busy && !p.busy {
+		// A new batch: what runs now, plus whatever joins until idle.
+		clear(p.members)
+		p.total = meter{}
+	}
+	p.busy = busy
+	var b batchTotals
+	b.Running = busy
+	for i := range tasks {
+		t := &tasks[i]
+		if busy && running(t.State) {
+			p.members[t.ID] = true
+		}
+		if t.State.Active() {
+			m := p.meters[t.ID]
+			if m == nil {
+				m = &meter{}
+				p.meters[t.ID] = m
+			}
+			m.observe(now, max(t.Sent, t.Done))
+			m.seen = p.gen
+		}
+		if !p.members[t.ID] {
+			continue
+		}
+		switch t.State {
+		case transfer.Canceled:
+			continue
+		case transfer.Done, transfer.Skipped:
+			b.Finished++
+			b.Sent += t.Size
+		case transfer.Failed:
+			b.Failed++
+		case transfer.Paused:
+			b.Paused++
+			b.Sent += max(t.Sent, t.Done)
+		default:
+			b.Sent += max(t.Sent, t.Done)
+		}
+		b.Files++
+		b.Bytes += t.Size
+	}
+	for id, m := range p.meters {
+		if m.seen != p.gen {
+			delete(p.meters, id)
+		}
+	}
+	if busy {
+		p.total.observe(now, b.Sent)
+		b.Stats.Speed = p.total.rate(now)
+		b.Stats.Stalled = p.total.stalledFor(now) >= stallAfter
+		b.Stats.ETA = etaFor(b.Bytes-b.Sent, b.Stats)
+	}
+	p.totals = b
+	return b
+}
+
+// stats are the live figures for one task as of the last update.
+func (p *progressTracker) stats(t transfer.TaskSnapshot) liveStats {
+	var s liveStats
+	now := p.now()
+	if t.State == transfer.Retrying && !t.RetryAt.IsZero() {
+		s.RetryIn = max(t.RetryAt.Sub(now), 0)
+	}
+	m := p.meters[t.ID]
+	if m == nil || !t.State.Active() {
+		return s
+	}
+	s.Speed = m.rate(now)
+	s.Stalled = t.State == transfer.Uploading && m.stalledFor(now) >= stallAfter
+	s.ETA = etaFor(t.Size-max(t.Sent, t.Done), s)
+	return s
+}
+
+// etaFor is the time to send left bytes at the measured speed; 0 (shown as
+// nothing) when stalled, unknown or too far away to mean anything.
+func etaFor(left int64, s liveStats) time.Duration {
+	if s.Stalled || s.Speed < 1 || left <= 0 {
+		return 0
+	}
+	d := time.Duration(float64(left) / s.Speed * float64(time.Second))
+	if d > maxETA || d < 0 {
+		return 0
+	}
+	return d
+}

@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time      { return c.t }
+func (c *fakeClock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newFakeClock() *fakeClock           { return &fakeClock{t: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)} }
+func up(id int, size, sent int64) transfer.TaskSnapshot {
+	return transfer.TaskSnapshot{ID: transfer.TaskID(id), Size: size, Sent: sent, State: transfer.Uploading}
+}
+
+func TestSpeedIsAMovingAverageThatFallsToZero(t *testing.T) {
+	c := newFakeClock()
+	p := newProgressTracker(c.now)
+	task := up(1, 100_000_000, 0)
+	// 1 MB per 500 ms tick for 6 s: 2 MB/s.
+	for i := 0; i < 12; i++ {
+		p.update([]transfer.TaskSnapshot{task})
+		c.add(500 * time.Millisecond)
+		task.Sent += 1_000_000
+	}
+	p.update([]transfer.TaskSnapshot{task})
+	s := p.stats(task)
+	if s.Speed < 1.99e6 || s.Speed > 2.01e6 {
+		t.Fatalf("speed %.0f B/s, want 2 MB/s", s.Speed)
+	}
+	left := task.Size - task.Sent
+	if want := time.Duration(float64(left) / 2e6 * float64(time.Second)); s.ETA < want-time.Second || s.ETA > want+time.Second {
+		t.Fatalf("ETA %s, want about %s", s.ETA, want)
+	}
+	if s.Stalled {
+		t.Fatal("moving upload reported stalled")
+	}
+
+	// Nothing moves: the speed decays within the window and is zero after it,
+	// not a residue that gives a 30-day ETA.
+	c.add(2500 * time.Millisecond)
+	p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); s.Speed >= 2e6 || s.Speed <= 0 {
+		t.Fatalf("half a window idle: speed %.0f, want between 0 and 2 MB/s", s.Speed)
+	}
+	c.add(rateWindow)
+	p.update([]transfer.TaskSnapshot{task})
+	s = p.stats(task)
+	if s.Speed != 0 || s.ETA != 0 {
+		t.Fatalf("idle for a full window: speed %.0f ETA %s, want 0 and none", s.Speed, s.ETA)
+	}
+	if s.Stalled {
+		t.Fatalf("stalled after %s, want only after %s", 7500*time.Millisecond, stallAfter)
+	}
+	c.add(stallAfter)
+	p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); !s.Stalled || s.ETA != 0 {
+		t.Fatalf("idle for %s: %+v, want stalled without ETA", stallAfter, s)
+	}
+	// Bytes flow again: no longer stalled.
+	c.add(time.Second)
+	task.Sent += 500_000
+	p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); s.Stalled || s.Speed <= 0 {
+		t.Fatalf("moving again: %+v", s)
+	}
+}
+
+func TestSpeedNeedsASecondOfHistory(t *testing.T) {
+	c := newFakeClock()
+	p := newProgressTracker(c.now)
+	task := up(1, 10_000_000, 0)
+	p.update([]transfer.TaskSnapshot{task})
+	c.add(200 * time.Millisecond)
+	task.Sent = 3_000_000
+	p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); s.Speed != 0 || s.ETA != 0 {
+		t.Fatalf("after 200 ms: %+v, want nothing yet", s)
+	}
+	c.add(800 * time.Millisecond)
+	p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); s.Speed != 3e6 {
+		t.Fatalf("after 1 s: speed %.0f, want 3 MB/s", s.Speed)
+	}
+}
+
+func TestRetriedPartStepsBackWithoutNegativeSpeed(t *testing.T) {
+	c := newFakeClock()
+	p := newProgressTracker(c.now)
+	task := up(1, 10_000_000, 0)
+	for i := 0; i < 4; i++ {
+		p.update([]transfer.TaskSnapshot{task})
+		c.add(time.Second)
+		task.Sent += 1_000_000
+	}
+	// A part of 2 MB failed and its bytes were taken back.
+	task.Sent -= 2_000_000
+	task.State = transfer.Retrying
+	task.RetryAt = c.t.Add(12 * time.Second)
+	b := p.update([]transfer.TaskSnapshot{task})
+	s := p.stats(task)
+	if s.Speed < 0 || b.Sent != 2_000_000 {
+		t.Fatalf("after the step back: speed %.0f, batch sent %d", s.Speed, b.Sent)
+	}
+	if s.RetryIn != 12*time.Second {
+		t.Fatalf("retry in %s, want 12s", s.RetryIn)
+	}
+	c.add(5 * time.Second)
+	p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); s.RetryIn != 7*time.Second || s.Speed != 0 || s.Stalled {
+		t.Fatalf("waiting to retry: %+v (a retry wait is not a stall, and nothing moves)", s)
+	}
+}
+
+func TestBatchIsEverythingSinceIdle(t *testing.T) {
+	c := newFakeClock()
+	p := newProgressTracker(c.now)
+	mk := func(id int, st transfer.State, size, sent int64) transfer.TaskSnapshot {
+		return transfer.TaskSnapshot{ID: transfer.TaskID(id), State: st, Size: size, Sent: sent}
+	}
+	// First batch: two files, one fails.
+	b := p.update([]transfer.TaskSnapshot{mk(1, transfer.Uploading, 100, 50), mk(2, transfer.Queued, 100, 0)})
+	if b.Files != 2 || b.Bytes != 200 || b.Sent != 50 || !b.Running {
+		t.Fatalf("first batch %+v", b)
+	}
+	b = p.update([]transfer.TaskSnapshot{mk(1, transfer.Done, 100, 100), mk(2, transfer.Failed, 100, 60)})
+	if b.Files != 2 || b.Finished != 1 || b.Failed != 1 || b.Running {
+		t.Fatalf("first batch ended %+v", b)
+	}
+	if f := b.Fraction(); f != 0.5 {
+		t.Fatalf("a failed file counted as done: fraction %v, want 0.5", f)
+	}
+	// The queue was idle; a new drop is a new batch of its own.
+	tasks := []transfer.TaskSnapshot{mk(1, transfer.Done, 100, 100), mk(2, transfer.Failed, 100, 60),
+		mk(3, transfer.Queued, 1000, 0), mk(4, transfer.Queued, 1000, 0)}
+	b = p.update(tasks)
+	if b.Files != 2 || b.Bytes != 2000 || b.Finished != 0 || b.Failed != 0 {
+		t.Fatalf("second batch mixes the first: %+v", b)
+	}
+	// Files added and retried while it runs join it.
+	tasks[1].State = transfer.Queued
+	tasks = append(tasks, mk(5, transfer.Queued, 10, 0))
+	b = p.update(tasks)
+	if b.Files != 4 {
+		t.Fatalf("joined batch %+v, want 4 files", b)
+	}
+	// A canceled file leaves the batch; the rest finishing completes it.
+	for i := range tasks[1:] {
+		tasks[i+1].State = transfer.Done
+	}
+	tasks[4].State = transfer.Canceled
+	b = p.update(tasks)
+	if b.Files != 3 || b.Finished != 3 || b.Fraction() != 1 || b.Running {
+		t.Fatalf("finished batch %+v fraction %v", b, b.Fraction())
+	}
+}
+
+func TestMetersAreDroppedWithTheirTasks(t *testing.T) {
+	c := newFakeClock()
+	p := newProgressTracker(c.now)
+	p.update([]transfer.TaskSnapshot{up(1, 10, 0), up(2, 10, 0)})
+	done := up(1, 10, 10)
+	done.State = transfer.Done
+	p.update([]transfer.TaskSnapshot{done, up(2, 10, 5)})
+	if len(p.meters) != 1 || p.meters[2] == nil {
+		t.Fatalf("meters kept for %d tasks, want only the running one", len(p.meters))
+	}
+}
+
+func TestETAIsNeverAFantasy(t *testing.T) {
+	if d := etaFor(1<<40, liveStats{Speed: 294}); d != 0 {
+		t.Fatalf("1 TiB at 294 B/s: ETA %s, want none", d)
+	}
+	if d := etaFor(1000, liveStats{Speed: 100, Stalled: true}); d != 0 {
+		t.Fatalf("stalled: ETA %s", d)
+	}
+	if d := etaFor(1000, liveStats{Speed: 100}); d != 10*time.Second {
+		t.Fatalf("ETA %s, want 10s", d)
+	}
+}

@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"github.com/ossdrop/ossdrop/app"
+	"github.com/ossdrop/ossdrop/assets"
+)
+
+// AppID is the application's unique id (preferences, notifications); it
+// matches FyneApp.toml.
+const AppID = "io.github.ossdrop.ossdrop"
+
+// Run opens the window for l and runs the GUI until it closes; it returns the
+// process exit code. Only this starts the GUI stack: commands without a
+// window never call it.
+func Run(ctx context.Context, l app.Launch) int {
+	if l.Core != nil {
+		UseLanguage(l.Core.Config().App.Language) // before the app: Fyne reads it then
+	}
+	fa := fyneapp.NewWithID(AppID)
+	fa.SetIcon(assets.Icon)
+	UseCJKFonts(fa, l.Log)
+	cfg := Config{Backend: l.Manager, Target: l.Target, Prefix: l.Prefix, Logger: l.Log, Icon: assets.Icon}
+	if l.Core != nil {
+		cfg.StateDir, cfg.History = l.Core.StateDir(), l.Core.History()
+	}
+	if !l.Fixed {
+		cfg.Core = l.Core
+	}
+	if l.Core != nil {
+		cfg.CloseToTray = l.Core.Config().App.CloseToTray
+	}
+	w := New(fa, cfg)
+	win := w.Window()
+	win.SetIcon(assets.Icon)
+	win.SetMaster()
+	win.Show()
+	if l.Core != nil {
+		if err := l.Core.LoadError(); err != nil {
+			w.ShowProblem(fmt.Errorf("%w\nossdrop started with default settings; the broken file is kept until you save", err))
+		}
+	}
+	w.OfferResume(l.Unfinished, l.Resume)
+	w.AddPaths(l.Files)
+	w.Start(ctx)
+	if l.Incoming != nil {
+		rctx, stopReceiving := context.WithCancel(ctx)
+		defer stopReceiving()
+		go w.receiveLaunches(rctx, l.Incoming)
+	}
+	stopOnCancel := context.AfterFunc(ctx, func() { fyne.Do(fa.Quit) })
+	defer stopOnCancel()
+	// OSSDROP_STALL_PROBE=FILE measures the UI loop's stalls for the
+	// benchmark and writes them to FILE as JSON on exit.
+	var probeDone func() StallStats
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	defer stopProbe()
+	getenv := l.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if getenv("OSSDROP_STALL_PROBE") != "" {
+		probeDone = w.ProbeStalls(probeCtx, 5*time.Millisecond)
+	}
+	fa.Run()
+	w.Stop()
+	if probeDone != nil {
+		stopProbe()
+		writeStallReport(getenv("OSSDROP_STALL_PROBE"), probeDone())
+	}
+	return 0
+}
+
+// receiveLaunches brings the window to the front and queues the files of each
+// later launch.
+func (w *Window) receiveLaunches(ctx context.Context, in <-chan []string) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case files := <-in:
+			w.do(func() {
+				w.showWindow()
+				w.AddPaths(files)
+			})
+		}
+	}
+}
+
+func writeStallReport(path string, s StallStats) {
+	data, err := json.Marshal(s)
+	if err == nil {
+		err = os.WriteFile(path, data, 0o600)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ossdrop: stall report: %v\n", err)
+	}
+}
