@@ -439,6 +439,43 @@ func (h *windowHistory) targetFor(e history.Entry) (transfer.Target, error) {
 	return t, nil
 }
 
+// rememberLink records a link copied from a row in that upload's history
+// entry, off the UI goroutine.
+func (w *Window) rememberLink(t transfer.TaskSnapshot, u string, expires time.Duration) {
+	h, ok := w.hist.(*windowHistory)
+	if !ok || h.rec == nil {
+		return
+	}
+	l := history.Link{URL: u, Presigned: expires > 0, Issued: time.Now()}
+	if expires > 0 {
+		l.Expires = l.Issued.Add(expires)
+	}
+	w.goAsync(func() func() {
+		if err := h.addLinkFor(t, l); err != nil {
+			w.log.Warn("upload history: link not recorded", "key", t.Key, "err", err)
+		}
+		return nil
+	})
+}
+
+// addLinkFor adds l to the newest entry recorded for t's upload.
+func (h *windowHistory) addLinkFor(t transfer.TaskSnapshot, l history.Link) error {
+	if err := h.rec.Flush(); err != nil { // the entry may still be on its way to the file
+		return err
+	}
+	es, err := history.Load(h.dir)
+	if err != nil {
+		return err
+	}
+	for i := len(es) - 1; i >= 0; i-- {
+		if e := es[i]; e.Path == t.Path && e.Key == t.Key && e.Bucket == t.Bucket {
+			h.rec.AddLink(e, l)
+			return nil
+		}
+	}
+	return errors.New("no history entry for this upload")
+}
+
 // UploadAgain queues the file into the key's folder at the current destination.
 func (h *windowHistory) UploadAgain(e history.Entry) error {
 	if _, err := os.Stat(e.Path); err != nil {
