@@ -17,7 +17,11 @@ RUN_PKGS  := gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libwayland
 # Simplified Chinese snapshots), and the Windows cross-compiler.
 TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
              gnome-keyring dbus dbus-x11 libsecret-tools gcc-mingw-w64-x86-64 git \
-             fonts-noto-cjk
+             openbox wmctrl fonts-noto-cjk
+# ... and Node.js, which runs the official JavaScript OSS client (ali-oss,
+# pinned in ossemu/testdata/alioss) against the local server.
+TEST_PKGS += nodejs
+ALIOSS_DIR := ossemu/testdata/alioss
 
 .PHONY: run build test deps test-deps lint unit e2e windows bench clean
 
@@ -35,6 +39,11 @@ deps:
 
 test-deps:
 	@./.ci/apt-ensure $(TEST_PKGS)
+	@# npm comes with some nodejs builds; Debian's ships it separately
+	@command -v npm >/dev/null || ./.ci/apt-ensure npm
+	@# npm ci only when the lock file changed since the last install
+	@[ $(ALIOSS_DIR)/node_modules/.package-lock.json -nt $(ALIOSS_DIR)/package-lock.json ] || \
+	  (cd $(ALIOSS_DIR) && npm ci --no-audit --no-fund)
 
 lint:
 	@echo '--- gofmt'

@@ -364,6 +364,10 @@ func (c *Core) Destination(ctx context.Context, name string) (transfer.Target, t
 		return transfer.Target{}, transfer.Options{}, fmt.Errorf("no profile named %q (see 'ossdrop profile list')", name)
 	}
 	t, err := c.Target(ctx, p)
+	var we *WaitingError
+	if errors.As(err, &we) {
+		return transfer.Target{}, transfer.Options{}, we.Err // says how to give the secret
+	}
 	if err != nil {
 		return transfer.Target{}, transfer.Options{}, err
 	}
@@ -373,7 +377,8 @@ func (c *Core) Destination(ctx context.Context, name string) (transfer.Target, t
 // Target resolves a profile, saved or not (the settings form tests unsaved
 // ones): endpoint, bucket, region, signing, the app-wide proxy and credentials
 // (the environment override, else the stored secret). A profile whose secret
-// is not available gives a *WaitingError.
+// is not available gives a *WaitingError, with the target whose credentials
+// hold only the key id, for a window that opens anyway and asks for the secret.
 func (c *Core) Target(ctx context.Context, p settings.Profile) (transfer.Target, error) {
 	if p.Local {
 		lb, err := c.LocalBucket(ctx)
@@ -387,7 +392,8 @@ func (c *Core) Target(ctx context.Context, p settings.Profile) (transfer.Target,
 	if err != nil {
 		var ms *settings.MissingSecretError
 		if errors.As(err, &ms) {
-			return transfer.Target{}, &WaitingError{Profile: p.Name, Err: err}
+			empty := settings.NewProvider(settings.Credentials{AccessKeyID: p.AccessKeyID}, settings.SourceStored)
+			return p.Target(empty, cfg.App.Proxy), &WaitingError{Profile: p.Name, Err: err}
 		}
 		return transfer.Target{}, err
 	}
@@ -519,6 +525,14 @@ func (c *Core) NewManager(t transfer.Target, o transfer.Options) (*transfer.Mana
 	c.mgr, c.hist = m, rec
 	c.mu.Unlock()
 	return m, nil
+}
+
+// History is the upload history the Manager records into; nil before
+// NewManager or when the history could not be opened.
+func (c *Core) History() *history.Recorder {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hist
 }
 
 // secretsOf lists the values of p that must never be written to the state dir.

@@ -305,7 +305,14 @@ func TestWaitingForTheSecret(t *testing.T) {
 
 	// Next launch without a keyring: the secret is gone.
 	c2 := testCore(t, root, settings.NewMemorySecretStore("test"))
-	m2, _ := c2.NewManager(transfer.Target{}, transfer.DefaultOptions())
+	// The window opens on the profile anyway, with no secret in its credentials.
+	p, _ := c2.Config().Profile("work")
+	cur, err := c2.Target(context.Background(), p)
+	var we0 *WaitingError
+	if !errors.As(err, &we0) || cur.Endpoint != srv.URL {
+		t.Fatalf("target without secret: %+v %v", cur, err)
+	}
+	m2, _ := c2.NewManager(cur, transfer.DefaultOptions())
 	us, _ := transfer.ListUnfinished(c2.StateDir())
 	m2.ResumeUnfinished(us)
 	m2.Wait(context.Background())

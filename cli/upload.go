@@ -145,6 +145,15 @@ func (f *uploadFlags) config(ctx context.Context, core *app.Core) (transfer.Targ
 	} else if needTarget && t.Credentials == nil {
 		return tg, opts, errors.New("no credentials: set OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and OSS_SESSION_TOKEN for STS), or use --profile")
 	}
+	// Usage errors end here, before any request goes out.
+	if needTarget {
+		if err := transfer.ValidateEndpoint(t.Endpoint); err != nil {
+			return tg, opts, fmt.Errorf("--endpoint: %w", err)
+		}
+		if err := transfer.ValidateBucket(t.Bucket); err != nil {
+			return tg, opts, fmt.Errorf("--bucket: %w", err)
+		}
+	}
 	o := &opts
 	if set["part-size"] || o.PartSize == 0 {
 		n, err := humanize.ParseBytes(f.partSize)
@@ -172,6 +181,9 @@ func (f *uploadFlags) config(ctx context.Context, core *app.Core) (transfer.Targ
 			return tg, opts, fmt.Errorf("--on-exists: %w", err)
 		}
 		o.OnExists = oe
+	} else if o.OnExists == transfer.Ask {
+		// A profile made in the window asks; a command has no one to ask.
+		o.OnExists = transfer.DefaultOptions().OnExists
 	}
 	if set["multipart-threshold"] {
 		n, err := humanize.ParseBytes(f.threshld)
@@ -185,6 +197,9 @@ func (f *uploadFlags) config(ctx context.Context, core *app.Core) (transfer.Targ
 	}
 	if set["checkpoint-dir"] {
 		o.CheckpointDir = f.checkpointDir
+	}
+	if err := o.Validate(); err != nil {
+		return tg, opts, err
 	}
 	return tg, opts, nil
 }
@@ -230,8 +245,9 @@ func runResume(ctx context.Context, env *Env, args []string) int {
 	var good []transfer.Unfinished
 	bad := 0
 	for _, u := range items {
-		if u.Err != nil && u.Path == "" {
-			fmt.Fprintf(env.Stderr, "ossdrop resume: skipped: %v\n", u.Err)
+		if u.Err != nil && (u.Path == "" || u.Key == "") {
+			// An unreadable queue line: it is moved aside (kept) when this run ends.
+			fmt.Fprintf(env.Stderr, "ossdrop resume: not resumed: %v\n", u.Err)
 			bad++
 			continue
 		}
@@ -245,13 +261,27 @@ func runResume(ctx context.Context, env *Env, args []string) int {
 	if len(good) == 0 {
 		fmt.Fprintln(env.Stdout, "nothing to resume")
 		if bad > 0 {
+			moveAsideUnreadable(env, dir)
 			return 1
 		}
 		return 0
 	}
 	// Recorded uploads carry their own destination, found again by profile id.
 	f.anyTarget = true
-	return f.run(ctx, env, func(m *transfer.Manager) { m.ResumeUnfinished(good) })
+	code := f.run(ctx, env, func(m *transfer.Manager) { m.ResumeUnfinished(good) })
+	if bad > 0 && code == 0 {
+		fmt.Fprintf(env.Stderr, "ossdrop resume: %d queue record(s) could not be read (see above); they were moved aside in %s\n", bad, filepath.Join(dir, "queue"))
+		code = 1
+	}
+	return code
+}
+
+// moveAsideUnreadable compacts the queue so unreadable lines move to a kept file,
+// when resume had nothing else to run (a Manager does it on Close otherwise).
+func moveAsideUnreadable(env *Env, dir string) {
+	if err := transfer.CompactQueue(dir); err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop resume: %v\n", err)
+	}
 }
 
 func (f *uploadFlags) run(ctx context.Context, env *Env, queue func(*transfer.Manager)) int {
@@ -329,6 +359,9 @@ func report(env *Env, name string, snaps []transfer.TaskSnapshot) int {
 			}
 		case transfer.Skipped:
 			skipped++
+			if s.KeyConflict {
+				fails = append(fails, fmt.Sprintf("not uploaded: %s -> oss://%s/%s: %s", s.Path, s.Bucket, s.Key, s.Note))
+			}
 		default:
 			why := s.State.String()
 			if s.Err != nil {
@@ -341,11 +374,21 @@ func report(env *Env, name string, snaps []transfer.TaskSnapshot) int {
 	for _, l := range fails {
 		fmt.Fprintln(env.Stderr, l)
 	}
-	fmt.Fprintf(env.Stdout, "%d uploaded (%s), %d skipped, %d failed\n", done, humanize.IBytes(uint64(bytes)), skipped, len(fails))
+	fmt.Fprintf(env.Stdout, "%d uploaded (%s), %d skipped, %d failed\n", done, humanize.IBytes(uint64(bytes)), skipped, len(fails)-conflictSkips(snaps))
 	if len(fails) > 0 {
 		return 1
 	}
 	return 0
+}
+
+func conflictSkips(snaps []transfer.TaskSnapshot) int {
+	n := 0
+	for _, s := range snaps {
+		if s.State == transfer.Skipped && s.KeyConflict {
+			n++
+		}
+	}
+	return n
 }
 
 func runList(_ context.Context, env *Env, args []string) int {
@@ -366,6 +409,8 @@ func runList(_ context.Context, env *Env, args []string) int {
 	for _, u := range items {
 		state := "queued"
 		switch {
+		case u.Walk:
+			state = "folder not fully queued; resume walks it again"
 		case u.Err != nil:
 			state = "corrupt: " + u.Err.Error()
 		case u.InUse:

@@ -174,6 +174,11 @@ func initialTarget(ctx context.Context, core *app.Core, a windowArgs) (transfer.
 		}
 	}
 	t, err := core.Target(ctx, p)
+	var we *app.WaitingError
+	if errors.As(err, &we) {
+		// The window opens anyway; uploads wait and it asks for the secret.
+		err = nil
+	}
 	if err != nil {
 		return transfer.Target{}, transfer.Options{}, "", fmt.Errorf("profile %q: %w", p.Name, err)
 	}

@@ -324,15 +324,17 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 
 	switch a.version {
 	case 1:
-		// The Date line holds the Date header; a client that sent only
-		// x-oss-date signs that value there instead.
-		sts := stringToSignV1(r, httpDate, bucket, key, q)
+		// The Date line holds the Date header or, without one, x-oss-date;
+		// ali-oss signs x-oss-date there even when it also sends Date.
+		line := httpDate
+		if line == "" {
+			line = dateStr
+		}
+		sts := stringToSignV1(r, line, bucket, key, q)
 		ok := hmac.Equal([]byte(signV1(secret, sts)), []byte(a.signature))
-		if !ok && httpDate != dateStr {
+		if !ok && line != dateStr {
 			alt := stringToSignV1(r, dateStr, bucket, key, q)
-			if ok = hmac.Equal([]byte(signV1(secret, alt)), []byte(a.signature)); !ok && httpDate == "" {
-				sts = alt
-			}
+			ok = hmac.Equal([]byte(signV1(secret, alt)), []byte(a.signature))
 		}
 		if !ok {
 			return errSignature(a.keyID, sts, "")

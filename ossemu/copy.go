@@ -153,9 +153,15 @@ func (s *Server) copyObject(rq *request, b *bucket) int {
 	var cond func(*objMeta) error
 	var newBlob string
 	if same {
-		// an object copied onto itself keeps its body: only metadata changes
+		// an object copied onto itself keeps its body, type (it stays
+		// appendable) and, unless the request sets one, its encryption: only
+		// the metadata changes
 		m.Blobs = sm.Blobs
 		m.UploadID = sm.UploadID
+		m.Type = sm.Type
+		if at.SSE == (sseSpec{}) {
+			m.SSE = sm.SSE
+		}
 		cond = unchanged(&sm)
 	} else {
 		body := sb.openBody(&sm)
@@ -272,6 +278,7 @@ func (s *Server) uploadPartCopy(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
+	h.Set("ETag", `"`+p.MD5+`"`) // ali-oss reads the part's ETag from the header
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
 	u.meta.SSE.setHeaders(h)
 	type result struct {

@@ -130,7 +130,12 @@ func (s *Server) route(r *http.Request) (bucket, key string) {
 	}
 	path := r.URL.Path
 	if net.ParseIP(host) == nil {
-		if label, _, ok := strings.Cut(host, "."); ok && s.bucket(label) != nil {
+		// Virtual-hosted style: the bucket is the first label. A client
+		// talking to an IP endpoint may still name an OSS host (ali-oss sends
+		// Host: <bucket>.oss-<region>.aliyuncs.com), so such a host names the
+		// bucket even when it does not exist here.
+		label, rest, ok := strings.Cut(host, ".")
+		if ok && (s.bucket(label) != nil || validBucket(label) && (strings.HasPrefix(rest, "oss-") || strings.HasSuffix(rest, ".aliyuncs.com"))) {
 			return label, strings.TrimPrefix(path, "/")
 		}
 	}
@@ -302,6 +307,10 @@ func (s *Server) serve(rq *request) int {
 	}
 	// OSS answers NoSuchBucket before anything else: clients probe bucket
 	// existence with requests (GetBucketAcl, …) whose answer depends on it.
+	if rq.key == "" && rq.r.Method == http.MethodPut && len(rq.q) == 0 {
+		// PutBucket: answering NoSuchBucket to a request creating one would mislead
+		return s.fail(rq, errf(http.StatusNotImplemented, "NotImplemented", "Creating buckets is not supported by the local OSS server; start it with --bucket NAME instead."))
+	}
 	var b *bucket
 	if rq.bucket != "" {
 		if b = s.bucket(rq.bucket); b == nil {
@@ -409,7 +418,7 @@ func (s *Server) fail(rq *request, e *ossError) int {
 			limit := int64(maxDrain)
 			if !rq.authed {
 				limit = maxDrainAnon
-				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(drainAnonLimit))
+				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(s.drainTimeout))
 			}
 			n, _ := io.Copy(io.Discard, io.LimitReader(cb, limit))
 			if n >= limit || !cb.eof {

@@ -20,7 +20,7 @@ type ObjectInfo struct {
 	ACL          string
 	StorageClass string
 	LastModified time.Time
-	Type         string // "Normal" or "Multipart"
+	Type         string // "Normal", "Multipart" or "Appendable"
 	UploadID     string // the multipart upload it came from
 	Parts        int    // number of parts for a multipart object
 }

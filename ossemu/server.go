@@ -7,6 +7,7 @@
 package ossemu
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -36,6 +37,10 @@ type Options struct {
 	SecurityToken    string // when set, requests must carry x-oss-security-token equal to it
 	Region           string // when set, V4 signatures must name this region; default accepts any
 	Logger           *slog.Logger
+
+	// tests shorten the abuse limits so they run in seconds
+	headerTimeout time.Duration
+	drainTimeout  time.Duration
 }
 
 // Server is a running OSS-compatible server.
@@ -67,9 +72,10 @@ type Server struct {
 	stats  stats
 	active sync.WaitGroup // running handlers
 
-	cbClient *http.Client
-	unlock   func()
-	closing  chan struct{} // closed when Close or Kill starts
+	cbClient     *http.Client
+	drainTimeout time.Duration // how long an unauthenticated body may take to drain
+	unlock       func()
+	closing      chan struct{} // closed when Close or Kill starts
 }
 
 // credentialsFile holds a generated key pair so serve-local keeps the same
@@ -185,11 +191,12 @@ func NewServer(opts Options) (*Server, error) {
 	s.addr = ln.Addr().String()
 	s.URL = "http://" + endpointHost(ln.Addr())
 	s.cbClient = &http.Client{Timeout: 5 * time.Second}
+	s.drainTimeout = cmp.Or(opts.drainTimeout, drainAnonLimit)
 	s.hs = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: headerTimeout,
+		ReadHeaderTimeout: cmp.Or(opts.headerTimeout, headerTimeout),
 		MaxHeaderBytes:    maxHeaderBytes,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       30 * time.Second, // idle keep-alive connections are cheap, but not free
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	go func() {
@@ -291,6 +298,7 @@ func (s *Server) setupCredentials(opts Options) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("ossemu: store credentials: %w", err)
 	}
+	syncDir(s.dir)
 	return nil
 }
 

@@ -778,6 +778,9 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 			return nil, fmt.Errorf("bucket %s: %w", name, err)
 		}
 	}
+	// a freshly created bucket directory must survive a crash too
+	syncDir(dir)
+	syncDir(filepath.Dir(dir))
 	var bm struct {
 		Created time.Time `json:"created"`
 	}

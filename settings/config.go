@@ -146,7 +146,9 @@ func DefaultTransfer() TransferDefaults {
 		TaskNum:    o.TaskNum,
 		Jobs:       o.Jobs,
 		Checkpoint: o.EnableCheckpoint,
-		OnExists:   o.OnExists.String(),
+		// The window asks when an object exists; the command line cannot ask, so
+		// its own default (transfer.DefaultOptions) is used there unless a flag says otherwise.
+		OnExists: transfer.Ask.String(),
 	}
 }
 

@@ -82,7 +82,7 @@ func (d TransferDefaults) Validate() error {
 			Reason: "must be between 0 (same as the part size) and 5 GiB (the largest single PutObject)"})
 	}
 	if _, err := transfer.ParseOnExists(d.OnExists); err != nil {
-		errs = append(errs, &FieldError{Field: "on exists", Value: d.OnExists, Reason: "must be one of overwrite, skip, skip-identical, rename"})
+		errs = append(errs, &FieldError{Field: "on exists", Value: d.OnExists, Reason: "must be one of overwrite, skip, skip-identical, rename, ask"})
 	}
 	if d.CheckpointDir != "" && !strings.HasPrefix(d.CheckpointDir, "/") && !isWindowsAbs(d.CheckpointDir) {
 		errs = append(errs, &FieldError{Field: "checkpoint directory", Value: d.CheckpointDir, Reason: "must be an absolute path"})

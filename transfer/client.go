@@ -3,10 +3,12 @@ package transfer
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -49,15 +51,22 @@ func (s *swapCreds) GetCredentials() oss.Credentials {
 	return (*p).GetCredentials()
 }
 
-// Connection timeouts: a dead peer is noticed within ioTimeout and the part retried.
+// Connection timeouts: a dead peer is noticed within the reply timeout and the
+// request tried once more; a server that accepts connections but never answers
+// fails the file in about twice DefaultReplyTimeout, well within two minutes.
 const (
 	dialTimeout = 30 * time.Second
-	ioTimeout   = 60 * time.Second
+	// DefaultReplyTimeout is how long a request waits for the server to answer (or
+	// to take more of the body) before it counts as "no reply".
+	DefaultReplyTimeout = 45 * time.Second
+	// noReplyAttempts bounds tries of a request that got no reply: a silent server
+	// rarely wakes up, and each try costs a whole reply timeout.
+	noReplyAttempts = 2
 )
 
 // newHTTPClient is NewHTTPClient with an explicit proxy URL, or the environment's
 // proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) when proxy is empty.
-func newHTTPClient(proxy string) (*http.Client, error) {
+func newHTTPClient(proxy string, replyTimeout time.Duration) (*http.Client, error) {
 	proxyFn := http.ProxyFromEnvironment
 	if proxy != "" {
 		u, err := url.Parse(proxy)
@@ -66,7 +75,7 @@ func newHTTPClient(proxy string) (*http.Client, error) {
 		}
 		proxyFn = http.ProxyURL(u)
 	}
-	return NewHTTPClient(proxyFn), nil
+	return newHTTPClientTimeout(proxyFn, replyTimeout), nil
 }
 
 // NewHTTPClient builds the HTTP client for OSS requests, shared by uploads and the
@@ -75,6 +84,13 @@ func newHTTPClient(proxy string) (*http.Client, error) {
 // stalled connection failing after ioTimeout instead of hanging, and enough idle
 // connections per host for every part in flight to reuse its connection.
 func NewHTTPClient(proxy func(*http.Request) (*url.URL, error)) *http.Client {
+	return newHTTPClientTimeout(proxy, DefaultReplyTimeout)
+}
+
+func newHTTPClientTimeout(proxy func(*http.Request) (*url.URL, error), ioTimeout time.Duration) *http.Client {
+	if ioTimeout <= 0 {
+		ioTimeout = DefaultReplyTimeout
+	}
 	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy: proxy,
@@ -83,7 +99,7 @@ func NewHTTPClient(proxy func(*http.Request) (*url.URL, error)) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			return &idleConn{Conn: c}, nil
+			return &idleConn{Conn: c, timeout: ioTimeout}, nil
 		},
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   dialTimeout,
@@ -119,15 +135,18 @@ func NewOSSClient(t Target, hc *http.Client) (*oss.Client, error) {
 
 // idleConn fails a read or write that makes no progress for ioTimeout, so a stalled
 // connection turns into a retryable error instead of a hang.
-type idleConn struct{ net.Conn }
+type idleConn struct {
+	net.Conn
+	timeout time.Duration
+}
 
 func (c *idleConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(ioTimeout))
+	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Read(p)
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(ioTimeout))
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	return c.Conn.Write(p)
 }
 
@@ -135,6 +154,52 @@ type targetKey struct {
 	dest, profile, endpoint, region, bucket, proxy string
 	authV4                                         bool
 	creds                                          oss.CredentialsProvider
+}
+
+// ValidateEndpoint checks that an endpoint is a bare http(s) URL (or host[:port])
+// the SDK can address, so a typo fails before any request.
+func ValidateEndpoint(endpoint string) error {
+	e := strings.TrimSpace(endpoint)
+	if e == "" {
+		return fmt.Errorf("endpoint is empty")
+	}
+	raw := e
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("endpoint %q is not a valid URL: %v", endpoint, unwrapURLErr(err))
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("endpoint %q: the scheme must be http or https", endpoint)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("endpoint %q has no host name", endpoint)
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("endpoint %q must be just scheme://host[:port], e.g. https://oss-cn-hangzhou.aliyuncs.com", endpoint)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("endpoint %q: port %q is not a number from 1 to 65535", endpoint, p)
+		}
+	}
+	return nil
+}
+
+func unwrapURLErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// ValidateBucket applies OSS's bucket naming rules.
+func ValidateBucket(bucket string) error {
+	if err := oss.CheckBucketName(bucket); err != nil {
+		return fmt.Errorf("bucket name %q is not valid: use 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", bucket)
+	}
+	return nil
 }
 
 // resolve returns the cached target for t, creating its SDK client on first use.
@@ -146,8 +211,11 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if strings.TrimSpace(t.Bucket) == "" {
 		return nil, fmt.Errorf("no bucket set for endpoint %s", t.Endpoint)
 	}
-	if err := oss.CheckBucketName(t.Bucket); err != nil {
-		return nil, fmt.Errorf("bucket name %q is not valid: use 3-63 lowercase letters, digits and hyphens", t.Bucket)
+	if err := ValidateEndpoint(t.Endpoint); err != nil {
+		return nil, err
+	}
+	if err := ValidateBucket(t.Bucket); err != nil {
+		return nil, err
 	}
 	k := targetKey{t.Dest, t.Profile, t.Endpoint, t.Region, t.Bucket, t.Proxy, t.AuthV4, creds}
 	if tg, ok := m.targets[k]; ok {
@@ -156,7 +224,7 @@ func (m *Manager) resolveLocked(t Target, creds oss.CredentialsProvider) (*targe
 	if t.AuthV4 && t.Region == "" {
 		return nil, fmt.Errorf("signature V4 needs a region (e.g. cn-hangzhou) for endpoint %s", t.Endpoint)
 	}
-	hc, err := newHTTPClient(t.Proxy)
+	hc, err := newHTTPClient(t.Proxy, m.replyTimeout)
 	if err != nil {
 		return nil, err
 	}

@@ -90,13 +90,13 @@ func (m *Manager) resolveRecorded(ctx context.Context, d Destination) (*target, 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if sameDestination(d, m.tgtSpec) && t.Endpoint == m.tgtSpec.Endpoint {
+	if creds == nil || m.cfg.Resolve == nil {
+		if !sameDestination(d, m.tgtSpec) || t.Endpoint != m.tgtSpec.Endpoint {
+			return nil, fmt.Errorf("%s: no credentials: %w", d, ErrWaitingForCredentials)
+		}
 		// The current target: share its swappable credentials, so SetCredentials
 		// reaches these uploads too.
-		return m.resolveLocked(t, m.creds)
-	}
-	if creds == nil {
-		return nil, fmt.Errorf("%s: no credentials: %w", d, ErrWaitingForCredentials)
+		creds = m.creds
 	}
 	return m.resolveLocked(t, creds)
 }

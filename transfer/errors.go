@@ -2,11 +2,14 @@ package transfer
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +28,7 @@ const (
 	kindExists                  // x-oss-forbid-overwrite refused: the object exists
 	kindCanceled                // our context ended (pause, cancel, close)
 	kindChanged                 // the local file changed during the attempt
+	kindNoReply                 // the server took the connection but did not answer in time
 )
 
 // ErrCredentialsExpired is wrapped in the TaskError of a task paused because its STS
@@ -33,6 +37,10 @@ var ErrCredentialsExpired = errors.New("credentials expired")
 
 // classify turns an SDK or network error into a kind and a TaskError a person can read.
 func classify(ctx context.Context, op string, t *target, err error) (errKind, *TaskError) {
+	return classifyTimeout(ctx, op, t, err, DefaultReplyTimeout)
+}
+
+func classifyTimeout(ctx context.Context, op string, t *target, err error, replyTimeout time.Duration) (errKind, *TaskError) {
 	te := &TaskError{Op: op, Err: err}
 	// net/http reports a canceled request with the context's cause (e.g. "paused"), not
 	// context.Canceled; either way it is our own stop, never a network failure to retry.
@@ -82,6 +90,14 @@ func classify(ctx context.Context, op string, t *target, err error) (errKind, *T
 		te.Message = fmt.Sprintf("%s: %s", op, msg)
 		return kindFatal, te
 	}
+	if kind, msg, ok := tlsProblem(t, err); ok {
+		te.Message = fmt.Sprintf("%s: %s", op, msg)
+		return kind, te
+	}
+	if isNoReply(err) {
+		te.Message = fmt.Sprintf("%s: no reply from the server in %d s", op, int(replyTimeout.Round(time.Second)/time.Second))
+		return kindNoReply, te
+	}
 	var ce oss.CRCCheckError
 	if errors.As(err, &ce) {
 		te.Message = fmt.Sprintf("%s: data was corrupted in transit (CRC64 mismatch); resending", op)
@@ -98,6 +114,38 @@ func classify(ctx context.Context, op string, t *target, err error) (errKind, *T
 	}
 	te.Message = fmt.Sprintf("%s: %v", op, err)
 	return kindFatal, te
+}
+
+// tlsProblem recognises TLS failures that retrying cannot fix: an https:// endpoint
+// that speaks plain HTTP, or a certificate that is not trusted.
+func tlsProblem(t *target, err error) (errKind, string, bool) {
+	ep := ""
+	if t != nil {
+		ep = t.endpoint
+	}
+	var rhe tls.RecordHeaderError
+	if errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rhe) {
+		return kindFatal, fmt.Sprintf("TLS handshake failed: %s does not speak HTTPS (it answered in plain HTTP); use an http:// endpoint or the server's HTTPS port", ep), true
+	}
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var ve *tls.CertificateVerificationError
+	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &ve) {
+		return kindFatal, fmt.Sprintf("TLS certificate of %s is not trusted: %v", ep, err), true
+	}
+	return 0, "", false
+}
+
+// isNoReply reports a request that timed out waiting for the server: no reply
+// header, or no progress reading or writing the connection.
+// (classify has already set aside the task's own context ending.)
+func isNoReply(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	return strings.Contains(err.Error(), "timeout awaiting response headers")
 }
 
 func isNetErr(err error) bool {

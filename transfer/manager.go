@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,12 @@ type Config struct {
 	// canceled or skipped, in order, on a goroutine of its own: it may be slow, but
 	// Close waits for it.
 	OnFinished func(TaskSnapshot)
+	// ReplyTimeout is how long a request waits for the server before it counts as
+	// "no reply from the server"; 0 means DefaultReplyTimeout.
+	ReplyTimeout time.Duration
+	// OnExistsAsk answers the Ask policy for one existing object; see
+	// Manager.SetOnExistsAsk, which can also set it later.
+	OnExistsAsk AskFunc
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -54,12 +61,15 @@ type Manager struct {
 	log      *slog.Logger
 	stateDir string
 	retry    RetryPolicy
+	// replyTimeout is Config.ReplyTimeout with the default filled in.
+	replyTimeout time.Duration
 
 	limiter *ratelimit.Limiter
 	sem     *semaphore
 	creds   *swapCreds
 	changed chan struct{}
 	queue   *durableQueue
+	ask     asker // answers the Ask policy
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -101,6 +111,7 @@ type task struct {
 	resumed  bool
 	inQueue  bool // present in m.pending
 	credWait bool // paused for expired credentials
+	conflict bool // skipped or refused: another source holds the key
 	version  uint64
 	err      *TaskError
 	note     string
@@ -157,7 +168,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Manager{
-		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(),
+		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(), replyTimeout: cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout),
 		limiter: ratelimit.New(opts.LimitRate),
 		sem:     newSemaphore(partsLimit(opts)),
 		creds:   &swapCreds{},
@@ -170,6 +181,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		byQID:   map[string]*task{},
 		byKey:   map[keyRef]*task{},
 	}
+	m.ask.f = cfg.OnExistsAsk
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
 	m.wg.Add(1)
@@ -269,7 +281,9 @@ func (m *Manager) Changed() <-chan struct{} { return m.changed }
 // are recorded durably (a crash from then on makes resume walk them again). Folders
 // are walked on a goroutine; folder "dir" becomes keys prefix+"dir/"+relative path.
 // A non-empty prefix without a trailing "/" gets one.
-func (m *Manager) Add(paths []string, prefix string) {
+func (m *Manager) Add(paths []string, prefix string) { m.add(paths, prefix, false) }
+
+func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	prefix = normPrefix(prefix)
 	m.mu.Lock()
 	if m.closed {
@@ -292,6 +306,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 				abs = p
 			}
 			r := walkRecFor(tgt.destination(), abs, prefix, cpDir)
+			r.SkipHidden = skipHidden
 			m.queue.add(r)
 			walks = append(walks, r.ID)
 		}
@@ -299,7 +314,7 @@ func (m *Manager) Add(paths []string, prefix string) {
 			m.log.Error("durable queue write failed", "err", err)
 		}
 	}
-	m.walk(&walker{m: m, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir}, paths, prefix, walks)
+	m.walk(&walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}, paths, prefix, walks)
 }
 
 // walk runs w over paths on a goroutine. Once every path is walked (not when the
@@ -465,18 +480,20 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 	} else if rec != nil {
 		d = *rec
 	}
-	newTask := func(key, cpDir string) *task {
-		t := m.newTaskLocked(path, key, tgt, size, cpDir)
+	newTask := func(key, qid, cpDir string) *task {
+		if qid == "" {
+			qid = qidOf(d, key, path)
+		}
+		t := m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
 		if tgt == nil {
 			t.rec = rec
 		}
+		m.byQID[qid] = t
 		return t
 	}
 	other := m.keyHolderLocked(d, key)
 	if other == nil || other.path == path {
-		t := newTask(key, cpDir)
-		t.qid = qid
-		m.byQID[qid] = t
+		t := newTask(key, qid, cpDir)
 		m.byKey[refOf(d, key)] = t
 		if !recorded {
 			m.queue.add(queueEntryFor(t))
@@ -495,26 +512,28 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		for i := 1; m.keyHolderLocked(d, cand) != nil; i++ {
 			cand = renamed(key, i)
 		}
-		t := newTask(cand, cpDir)
+		t := newTask(cand, "", cpDir)
 		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
 		m.byKey[refOf(d, cand)] = t
 		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
 		m.enqueueLocked(t)
 		return t
 	case Skip, SkipIdentical:
-		t := newTask(key, "")
+		t := newTask(key, qid, "")
 		m.queued--
 		t.state = Skipped
 		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
+		t.conflict = true
 		t.ended = time.Now()
 		return t
 	}
 	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
 		other.path, path, key, path)}
-	t := newTask(key, "")
+	t := newTask(key, qid, "")
 	m.queued--
 	t.state = Failed
 	t.err = te
+	t.conflict = true
 	t.ended = time.Now()
 	return t
 }
@@ -561,10 +580,18 @@ func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
 }
 
 func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir string) *task {
-	m.nextID++
-	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued}
+	qid := ""
 	if tgt != nil {
-		t.qid = qidFor(tgt, key, path)
+		qid = qidFor(tgt, key, path)
+	}
+	return m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
+}
+
+// newTaskQIDLocked is newTaskLocked with the identity already worked out.
+func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, size int64, cpDir string) *task {
+	m.nextID++
+	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued, qid: qid}
+	if tgt != nil {
 		m.byQID[t.qid] = t
 	}
 	m.tasks = append(m.tasks, t)
@@ -777,7 +804,7 @@ func (m *Manager) Len() int {
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
-		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version,
+		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
 		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
@@ -902,6 +929,9 @@ func (m *Manager) Resume(id TaskID) error {
 func (m *Manager) resumeLocked(t *task) {
 	if t.state != Paused || t.rt != nil {
 		return
+	}
+	if t.credWait && t.rec != nil {
+		t.tgt = nil // recorded: find its destination and credentials again when it starts
 	}
 	t.credWait = false
 	m.setStateLocked(t, Queued)

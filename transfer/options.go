@@ -52,6 +52,62 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
+// Limit is the accepted range of one numeric option, shared by the engine, the
+// command line and the settings window so each states the same rule.
+type Limit struct {
+	Field    string // Options field name
+	Flag     string // command-line flag
+	Min, Max int64
+	What     string // what the number counts, for messages
+}
+
+// Limits are the ranges of the numeric options, in one table.
+var Limits = struct{ PartSize, TaskNum, Jobs Limit }{
+	PartSize: Limit{Field: "PartSize", Flag: "part-size", Min: MinPartSize, Max: MaxPartSize, What: "bytes per part (OSS accepts 100 KiB to 5 GiB)"},
+	TaskNum:  Limit{Field: "TaskNum", Flag: "task-num", Min: 1, Max: MaxTaskNum, What: "parts in parallel per file"},
+	Jobs:     Limit{Field: "Jobs", Flag: "jobs", Min: 1, Max: MaxJobs, What: "files in parallel"},
+}
+
+// Check returns an *OptionError when v is outside the limit.
+func (l Limit) Check(v int64) error {
+	if v < l.Min || v > l.Max {
+		return &OptionError{Field: l.Field, Flag: l.Flag, Msg: fmt.Sprintf("%d is out of range: use %d to %d %s", v, l.Min, l.Max, l.What)}
+	}
+	return nil
+}
+
+// OptionError names the option that is wrong and why; front ends branch on Field
+// (or Flag) to point at the right input.
+type OptionError struct {
+	Field string // Options field, e.g. "PartSize"
+	Flag  string // command-line flag, e.g. "part-size"; "" when the option has none
+	Msg   string
+}
+
+func (e *OptionError) Error() string {
+	name := e.Field
+	if e.Flag != "" {
+		name = "--" + e.Flag
+	}
+	return name + ": " + e.Msg
+}
+
+// Validate checks o as given, without filling defaults: a part size, task number
+// or job count of 0 is an error here (NewManager takes 0 to mean the default).
+func (o Options) Validate() error {
+	if err := Limits.PartSize.Check(o.PartSize); err != nil {
+		return err
+	}
+	if err := Limits.TaskNum.Check(int64(o.TaskNum)); err != nil {
+		return err
+	}
+	if err := Limits.Jobs.Check(int64(o.Jobs)); err != nil {
+		return err
+	}
+	_, err := o.normalize()
+	return err
+}
+
 var validACL = map[string]bool{"": true, "private": true, "public-read": true, "public-read-write": true, "default": true}
 var validClass = map[string]bool{"": true, "Standard": true, "IA": true, "Archive": true, "ColdArchive": true, "DeepColdArchive": true}
 
@@ -61,20 +117,19 @@ func (o Options) normalize() (Options, error) {
 	if o.PartSize == 0 {
 		o.PartSize = DefaultPartSize
 	}
-	if o.PartSize < MinPartSize || o.PartSize > MaxPartSize {
-		return o, fmt.Errorf("part size %d bytes is out of range: OSS accepts %d bytes (100 KiB) to %d bytes (5 GiB)", o.PartSize, MinPartSize, int64(MaxPartSize))
-	}
 	if o.TaskNum == 0 {
 		o.TaskNum = DefaultTaskNum
-	}
-	if o.TaskNum < 1 || o.TaskNum > MaxTaskNum {
-		return o, fmt.Errorf("task num %d is out of range: use 1 to %d parts in parallel per file", o.TaskNum, MaxTaskNum)
 	}
 	if o.Jobs == 0 {
 		o.Jobs = DefaultJobs
 	}
-	if o.Jobs < 1 || o.Jobs > MaxJobs {
-		return o, fmt.Errorf("jobs %d is out of range: use 1 to %d files in parallel", o.Jobs, MaxJobs)
+	for _, c := range []struct {
+		l Limit
+		v int64
+	}{{Limits.PartSize, o.PartSize}, {Limits.TaskNum, int64(o.TaskNum)}, {Limits.Jobs, int64(o.Jobs)}} {
+		if err := c.l.Check(c.v); err != nil {
+			return o, err
+		}
 	}
 	if o.MaxPartsInFlight < 0 {
 		return o, fmt.Errorf("max parts in flight %d is negative", o.MaxPartsInFlight)
@@ -85,7 +140,7 @@ func (o Options) normalize() (Options, error) {
 	if o.LimitRate < 0 {
 		return o, fmt.Errorf("limit rate %d bytes/s is negative (0 means unlimited)", o.LimitRate)
 	}
-	if o.OnExists < Overwrite || o.OnExists > Rename {
+	if o.OnExists < Overwrite || o.OnExists > Ask {
 		return o, fmt.Errorf("on-exists policy %d is unknown", int(o.OnExists))
 	}
 	if !validACL[o.Meta.ACL] {

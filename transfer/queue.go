@@ -39,6 +39,8 @@ type queueRec struct {
 	// UploadID on a "del" names the multipart upload that completed, so a checkpoint
 	// of that upload left by a crash right after is known to be stale.
 	UploadID string `json:"upload_id,omitempty"`
+	// SkipHidden on a "walk" leaves out hidden files, as the user chose when adding it.
+	SkipHidden bool `json:"skip_hidden,omitempty"`
 
 	live bool // read from the journal of a running Manager (not stored)
 }
@@ -295,6 +297,13 @@ func pathInLine(line []byte) string {
 		return string(m[1])
 	}
 	return p
+}
+
+// CompactQueue rewrites the durable queue under stateDir as closing a Manager does:
+// journals no running ossdrop holds become one file of unfinished records, and
+// unreadable lines move to a kept unreadable-*.txt file.
+func CompactQueue(stateDir string) error {
+	return compactQueue(filepath.Join(stateDir, "queue"))
 }
 
 func compactQueue(dir string) error {

@@ -169,6 +169,10 @@ func TestResumeCorruptCheckpoint(t *testing.T) {
 				t.Fatalf("note %q", ts.Note)
 			}
 			mustObject(t, s, "f.bin", data)
+			// The upload the corrupt checkpoint named was aborted, not left billed.
+			if ups := s.Uploads(s.Bucket()); len(ups) != 0 {
+				t.Fatalf("%d abandoned uploads left on the server: %+v", len(ups), ups)
+			}
 		})
 	}
 }

@@ -54,9 +54,10 @@ const (
 	Skip                          // leave it and mark the task skipped
 	SkipIdentical                 // skip only when size and CRC64 match, else overwrite
 	Rename                        // upload as "name (1).ext", "name (2).ext", …
+	Ask                           // ask the front end (Manager.SetOnExistsAsk) for each existing object
 )
 
-var onExistsNames = [...]string{"overwrite", "skip", "skip-identical", "rename"}
+var onExistsNames = [...]string{"overwrite", "skip", "skip-identical", "rename", "ask"}
 
 func (o OnExists) String() string {
 	if o < 0 || int(o) >= len(onExistsNames) {
@@ -72,7 +73,7 @@ func ParseOnExists(s string) (OnExists, error) {
 			return OnExists(i), nil
 		}
 	}
-	return 0, fmt.Errorf("on-exists %q: want one of overwrite, skip, skip-identical, rename", s)
+	return 0, fmt.Errorf("on-exists %q: want one of overwrite, skip, skip-identical, rename, ask", s)
 }
 
 // Part limits imposed by OSS.
@@ -177,16 +178,19 @@ type TaskSnapshot struct {
 	Err   *TaskError    // set in Failed and Retrying
 	// RetryAt is when the next attempt starts while a Retrying task waits out its
 	// backoff; zero while a request is in flight, so front ends can count down.
-	RetryAt   time.Time
-	Note      string // e.g. "file changed since last run, restarted from zero"
-	Callback  string // the callback server's reply, when a callback was set
-	Resumed   bool   // continued from a checkpoint
-	Version   uint64 // bumps on every change, so rows can skip redundant updates
-	StartedAt time.Time
-	EndedAt   time.Time
-	CRC64     uint64 // the stored object's CRC64, verified against the file; set when Done
-	Retries   int    // transient failures retried so far
-	Profile   string // the settings profile the destination came from; may be empty
+	RetryAt  time.Time
+	Note     string // e.g. "file changed since last run, restarted from zero"
+	Callback string // the callback server's reply, when a callback was set
+	Resumed  bool   // continued from a checkpoint
+	// KeyConflict is set when another file queued earlier holds this file's key
+	// and the on-exists policy skipped or refused this one (see Note or Err).
+	KeyConflict bool
+	Version     uint64 // bumps on every change, so rows can skip redundant updates
+	StartedAt   time.Time
+	EndedAt     time.Time
+	CRC64       uint64 // the stored object's CRC64, verified against the file; set when Done
+	Retries     int    // transient failures retried so far
+	Profile     string // the settings profile the destination came from; may be empty
 }
 
 // Totals sums all tasks of a Manager.

@@ -33,9 +33,10 @@ type Unfinished struct {
 	InUse bool
 	// Walk is set for a file or folder handed to Add whose walk had not finished
 	// (Key holds the prefix): resuming walks it again, leaving out files already done.
-	Walk  bool
-	id    string
-	cpDir string
+	Walk       bool
+	skipHidden bool
+	id         string
+	cpDir      string
 }
 
 // ListUnfinished reports every upload recorded under stateDir that has not finished:
@@ -92,7 +93,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 	for id, r := range latest {
 		if r.Op == opWalk {
 			out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
-				Region: r.Region, AuthV4: r.AuthV4, InUse: r.live, Walk: true, id: id, cpDir: r.CPDir})
+				Region: r.Region, AuthV4: r.AuthV4, InUse: r.live, Walk: true, skipHidden: r.SkipHidden, id: id, cpDir: r.CPDir})
 			continue
 		}
 		if r.Op != opAdd || seen[id] {
@@ -206,7 +207,7 @@ func (m *Manager) resumeWalkLocked(u Unfinished) {
 	go func() {
 		defer m.wg.Done()
 		tgt, err := m.resolveRecorded(m.ctx, d)
-		w := &walker{m: m, tgt: tgt, tgtErr: err, cpDir: cpDir}
+		w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: err, cpDir: cpDir, skipHidden: u.skipHidden}
 		if err != nil {
 			// The walk record stays, so a later launch (with the secret entered, or
 			// the profile back) walks it again.
@@ -370,6 +371,12 @@ func (m *Manager) Orphans(ctx context.Context) ([]Orphan, error) {
 		}
 	}
 	return kept, nil
+}
+
+func (m *Manager) uploadIDLive(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.uploadIDLiveLocked(id)
 }
 
 func (m *Manager) uploadIDLiveLocked(id string) bool {

@@ -358,7 +358,13 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			// Retrying cannot bring the bytes back: fail at once, not after a minute of retries.
 			return localErr(op, fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), err)
 		}
-		kind, te := classify(ctx, op, j.tgt, err)
+		kind, te := classifyTimeout(ctx, op, j.tgt, err, j.m.replyTimeout)
+		if kind == kindNoReply {
+			kind = kindRetry
+			if attempt >= noReplyAttempts {
+				return &stepErr{kind: kindFatal, te: te}
+			}
+		}
 		if kind == kindRetry && attempt < p.MaxAttempts {
 			j.m.mu.Lock()
 			if j.t.state != Retrying {
@@ -402,6 +408,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 		if errors.As(err, &ce) {
 			j.note(fmt.Sprintf("%v; started again from zero", err))
 			j.m.log.Warn("corrupt checkpoint", "file", j.cpPath, "err", err)
+			j.abortAbandoned(ctx)
 			os.Remove(j.cpPath)
 			return false, nil
 		}
@@ -518,6 +525,34 @@ func (j *job) finishEarlierDone() State {
 	return j.finishDone()
 }
 
+// abortAbandoned aborts the server-side upload a corrupt checkpoint named, so
+// starting again does not leave its parts billed forever. When even the header is
+// unreadable, the uploads for this key that no other checkpoint knows are the
+// abandoned ones.
+func (j *job) abortAbandoned(ctx context.Context) {
+	if h, err := checkpoint.ReadHeader(j.cpPath); err == nil {
+		j.m.discard(j.tgt, h.Key, h.UploadID, "")
+		return
+	}
+	known := map[string]bool{}
+	names, _ := filepath.Glob(filepath.Join(j.t.cpDir, "*"+checkpoint.Ext))
+	for _, n := range names {
+		if h, err := checkpoint.ReadHeader(n); err == nil {
+			known[h.UploadID] = true
+		}
+	}
+	res, err := j.tgt.bkt.ListMultipartUploads(oss.Prefix(j.key), oss.MaxUploads(1000), oss.WithContext(ctx))
+	if err != nil {
+		j.m.log.Warn("list uploads to abort after a corrupt checkpoint", "key", j.key, "err", err)
+		return
+	}
+	for _, u := range res.Uploads {
+		if u.Key == j.key && !known[u.UploadID] && !j.m.uploadIDLive(u.UploadID) {
+			j.m.discard(j.tgt, u.Key, u.UploadID, "")
+		}
+	}
+}
+
 func sameETag(a, b string) bool {
 	return strings.EqualFold(strings.Trim(a, `"`), strings.Trim(b, `"`))
 }
@@ -570,6 +605,9 @@ func (j *job) head(ctx context.Context, key string) (http.Header, error) {
 
 // applyOnExists implements the OnExists policy; it returns true when the task is skipped.
 func (j *job) applyOnExists(ctx context.Context) (bool, error) {
+	if j.opts.OnExists == Ask {
+		return j.askOnExists(ctx)
+	}
 	switch j.opts.OnExists {
 	case Skip:
 		h, err := j.head(ctx, j.key)

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,13 +13,20 @@ import (
 // Manager's lock a hundred times rather than a hundred thousand.
 type walker struct {
 	m      *Manager
+	ctx    context.Context
 	tgt    *target
 	tgtErr error
 	cpDir  string
 	batch  []walkItem
+	limit  int // batch size: grows so a big walk needs few fsyncs while the first files show at once
 	// done holds the identities the queue records as finished; set when a walk
 	// interrupted by a crash is walked again, so finished files are not sent twice.
 	done map[string]bool
+	// skipHidden leaves out files and folders inside dropped folders whose
+	// names start with "." (IsHidden).
+	skipHidden bool
+	// survey, when set, only counts what would be queued (Survey).
+	survey *FolderSurvey
 }
 
 type walkItem struct {
@@ -68,7 +76,7 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 // walkDir follows symlinks, remembering the directories on the current path so a link
 // back to an ancestor is reported as a loop instead of recursing forever.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
-	if w.m.ctx.Err() != nil {
+	if w.ctx.Err() != nil {
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -79,6 +87,9 @@ func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 		}
 	}
 	for _, e := range entries {
+		if w.skipHidden && IsHidden(e.Name()) {
+			continue
+		}
 		p := filepath.Join(dir, e.Name())
 		key := keyPrefix + toSlash(e.Name())
 		var st os.FileInfo
@@ -119,9 +130,17 @@ func (w *walker) fail(path, key, op, msg string) {
 }
 
 func (w *walker) push(it walkItem) {
+	if w.survey != nil {
+		w.survey.count(it)
+		return
+	}
 	w.batch = append(w.batch, it)
-	if len(w.batch) >= 1000 {
+	if w.limit == 0 {
+		w.limit = 256
+	}
+	if len(w.batch) >= w.limit {
 		w.flush()
+		w.limit = min(w.limit*2, 8192)
 	}
 }
 
@@ -142,9 +161,23 @@ func (w *walker) flush() {
 			it.qid = qidFor(w.tgt, it.key, it.path)
 			if w.done[it.qid] {
 				it.finished = true
-				continue
 			}
-			m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
+		}
+		if w.done != nil {
+			// Walking again after a crash: a file resumed from its own record (and
+			// perhaps finished already) must not be recorded as new again.
+			m.mu.Lock()
+			for i := range w.batch {
+				if it := &w.batch[i]; it.te == nil && m.byQID[it.qid] != nil {
+					it.finished = true
+				}
+			}
+			m.mu.Unlock()
+		}
+		for i := range w.batch {
+			if it := &w.batch[i]; it.te == nil && !it.finished {
+				m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
+			}
 		}
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
@@ -164,8 +197,6 @@ func (w *walker) flush() {
 	for _, it := range w.batch {
 		switch {
 		case it.finished:
-		case w.done != nil && m.byQID[it.qid] != nil:
-			// Walking again after a crash: this file was resumed from its own record.
 		case it.te != nil:
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:

@@ -22,14 +22,25 @@ func TestCloseAsksWhileUploading(t *testing.T) {
 	if quits != 0 {
 		t.Fatal("closed without asking while uploads run")
 	}
-	if !strings.Contains(overlayText(w), "4 files are still uploading or queued.") {
-		t.Fatalf("no confirmation, overlays say %q", overlayText(w))
+	if txt := overlayText(w); !strings.Contains(txt, "Uploads still running or queued: 4.") || !strings.Contains(txt, "resume the next time") {
+		t.Fatalf("no confirmation, overlays say %q", txt)
+	}
+	if strings.Contains(overlayText(w), "background") {
+		t.Fatal("offers to keep uploading in the background where no tray could bring the window back")
 	}
 	test.AssertRendersToMarkup(t, "quit_confirm.xml", w.win.Canvas())
-	test.Tap(findButton(t, w.win.Canvas(), "Keep uploading"))
-	if quits != 0 {
-		t.Fatal("'Keep uploading' quit")
+	test.Tap(findButton(t, w.win.Canvas(), "Cancel"))
+	if quits != 0 || !w.win.Content().Visible() {
+		t.Fatal("Cancel quit")
 	}
+	// Where a tray exists, uploads may go on with the window hidden.
+	w.tray.enabled = true
+	w.CloseRequested()
+	test.Tap(findButton(t, w.win.Canvas(), "Keep uploading in the background"))
+	if quits != 0 {
+		t.Fatal("'Keep uploading in the background' quit")
+	}
+	w.tray.enabled = false
 	// The tray's Quit asks the same question.
 	w.QuitRequested()
 	test.Tap(findButton(t, w.win.Canvas(), "Quit"))

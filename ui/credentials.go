@@ -240,6 +240,7 @@ func (w *Window) ShowRenewCredentials() {
 		widget.NewFormItem("Expires", r.expiry),
 	)
 	save := widget.NewButtonWithIcon("Save and resume", theme.ConfirmIcon(), r.save)
+	r.secret.OnSubmitted = func(string) { r.save() } // Enter in the secret field saves
 	save.Importance = widget.HighImportance
 	later := widget.NewButton("Later", func() { r.d.Hide() })
 	content := container.NewVBox(r.head, form, where, r.result, container.NewHBox(layout.NewSpacer(), later, save))

@@ -38,6 +38,12 @@ func (b *viewBackend) Add(paths []string, prefix string) {
 	b.mu.Unlock()
 }
 
+func (b *viewBackend) AddSkippingHidden(paths []string, prefix string) {
+	b.mu.Lock()
+	b.added = append(b.added, append([]string{"skip-hidden " + prefix}, paths...))
+	b.mu.Unlock()
+}
+
 func (b *viewBackend) Snapshot(dst []transfer.TaskSnapshot) []transfer.TaskSnapshot {
 	b.mu.Lock()
 	defer b.mu.Unlock()

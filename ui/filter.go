@@ -76,9 +76,12 @@ func (s viewSpec) identity() bool {
 // tabCounts are the number of tasks (matching the search) in each tab.
 type tabCounts [nFilters]int
 
-// folded is a task's name and key in lower case, cached by task so typing in
-// the search box does not lower-case 100,000 strings per keystroke.
+// folded is a task's name and key in lower case, cached by position so
+// typing in the search box does not lower-case (or hash) 100,000 strings per
+// keystroke; an entry is valid while the same task with the same path and
+// key sits at that position.
 type folded struct {
+	id        transfer.TaskID
 	path, key string // what it was computed from
 	text      string // lower-case "name\x00bucket/key"
 }
@@ -88,13 +91,13 @@ type folded struct {
 // every keystroke in the search box.
 type rowView struct {
 	spec  viewSpec
-	fold  map[transfer.TaskID]folded
+	fold  []folded
 	bufs  [2][]transfer.TaskSnapshot // alternated, so the list's old model is never overwritten
 	which int
 	keys  []string // sort keys for sortName, by position in the view
 }
 
-func newRowView() *rowView { return &rowView{fold: map[transfer.TaskID]folded{}} }
+func newRowView() *rowView { return &rowView{} }
 
 // build returns the rows to show and the count in each tab.
 func (v *rowView) build(all []transfer.TaskSnapshot) ([]transfer.TaskSnapshot, tabCounts) {
@@ -111,10 +114,13 @@ func (v *rowView) build(all []transfer.TaskSnapshot) ([]transfer.TaskSnapshot, t
 	}
 	v.which ^= 1
 	out := v.bufs[v.which][:0]
+	if q != "" && len(v.fold) != len(all) {
+		v.fold = append(v.fold[:min(len(v.fold), len(all))], make([]folded, max(len(all)-len(v.fold), 0))...)
+	}
 	for i := range all {
 		t := &all[i]
 		if q != "" {
-			if !strings.Contains(v.folded(t), q) {
+			if !strings.Contains(v.folded(i, t), q) {
 				continue
 			}
 			counts[filterAll]++
@@ -125,34 +131,19 @@ func (v *rowView) build(all []transfer.TaskSnapshot) ([]transfer.TaskSnapshot, t
 		}
 		out = append(out, *t)
 	}
-	if q != "" && len(v.fold) > 2*len(all)+1024 {
-		v.pruneFold(all)
-	}
 	v.sort(out)
 	v.bufs[v.which] = out
 	return out, counts
 }
 
-func (v *rowView) folded(t *transfer.TaskSnapshot) string {
-	f, ok := v.fold[t.ID]
-	if ok && f.path == t.Path && f.key == t.Key {
+func (v *rowView) folded(i int, t *transfer.TaskSnapshot) string {
+	f := &v.fold[i]
+	if f.id == t.ID && f.path == t.Path && f.key == t.Key && f.text != "" {
 		return f.text
 	}
-	f = folded{path: t.Path, key: t.Key,
+	*f = folded{id: t.ID, path: t.Path, key: t.Key,
 		text: strings.ToLower(displayName(*t) + "\x00" + destination(t.Bucket, t.Key))}
-	v.fold[t.ID] = f
 	return f.text
-}
-
-// pruneFold forgets tasks no longer in the list.
-func (v *rowView) pruneFold(all []transfer.TaskSnapshot) {
-	keep := make(map[transfer.TaskID]folded, len(all))
-	for i := range all {
-		if f, ok := v.fold[all[i].ID]; ok {
-			keep[all[i].ID] = f
-		}
-	}
-	v.fold = keep
 }
 
 // stateRank orders states by how much they need the user: problems first,

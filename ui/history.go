@@ -376,8 +376,8 @@ func newWindowHistory(w *Window, cfg Config) HistorySource {
 }
 
 // historyButton opens the History window from the top bar.
-func (w *Window) historyButton() *widget.Button {
-	b := widget.NewButtonWithIcon("", theme.HistoryIcon(), w.ShowHistory)
+func (w *Window) historyButton() *tipButton {
+	b := newTipButton("", theme.HistoryIcon(), lang.L("Upload history"), w.tips, w.ShowHistory)
 	b.Importance = widget.LowImportance
 	if w.hist == nil {
 		b.Hide()

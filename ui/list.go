@@ -178,7 +178,8 @@ func (l *taskList) apply(tasks []transfer.TaskSnapshot) []transfer.TaskSnapshot 
 	for i, r := range l.visible {
 		t := tasks[i]
 		st := l.stats(t)
-		if r.task.ID != t.ID || r.task.Version != t.Version || !r.bound || r.stats != st {
+		// Sent moves between version bumps (the engine counts bytes as they go).
+		if r.task.ID != t.ID || r.task.Version != t.Version || r.task.Sent != t.Sent || !r.bound || r.stats != st {
 			r.set(i, t, st)
 			r.setMarked(l.showMark(t.ID))
 		}

@@ -102,7 +102,7 @@ func (r *taskRow) CreateRenderer() fyne.WidgetRenderer {
 // (text, colours, visible buttons), because the list recycles rows.
 func (r *taskRow) set(index int, t transfer.TaskSnapshot, st liveStats) {
 	same := r.bound && r.task.ID == t.ID
-	if same && r.task.Version == t.Version && r.index == index && r.stats == st {
+	if same && r.task.Version == t.Version && r.task.Sent == t.Sent && r.index == index && r.stats == st {
 		return
 	}
 	r.index = index

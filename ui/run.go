@@ -22,20 +22,19 @@ const AppID = "io.github.ossdrop.ossdrop"
 // window never call it.
 func Run(ctx context.Context, l app.Launch) int {
 	if l.Core != nil {
-		UseLanguage(l.Core.Config().App.Language) // before the app: Fyne reads it then
+		UseLanguage(l.Core.Config().App.Language) // before the app exists: Fyne reads it once
 	}
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(assets.Icon)
 	UseCJKFonts(fa, l.Log)
-	cfg := Config{Backend: l.Manager, Target: l.Target, Prefix: l.Prefix, Logger: l.Log, Icon: assets.Icon}
-	if l.Core != nil {
-		cfg.StateDir, cfg.History = l.Core.StateDir(), l.Core.History()
-	}
+	cfg := Config{Backend: l.Manager, Target: l.Target, Prefix: l.Prefix, Logger: l.Log, Icon: assets.Icon,
+		Tray: app.TrayAvailable()}
 	if !l.Fixed {
 		cfg.Core = l.Core
 	}
 	if l.Core != nil {
 		cfg.CloseToTray = l.Core.Config().App.CloseToTray
+		cfg.StateDir, cfg.History = l.Core.StateDir(), l.Core.History()
 	}
 	w := New(fa, cfg)
 	win := w.Window()

@@ -127,7 +127,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.thresh = entry("empty: the part size")
 	s.checkpoint = widget.NewCheck("Keep checkpoints so interrupted uploads resume", nil)
 	s.cpDir = entry("default: the state directory")
-	s.onExists = widget.NewSelect([]string{"overwrite", "skip", "skip-identical", "rename"}, nil)
+	s.onExists = widget.NewSelect([]string{"ask", "overwrite", "skip", "skip-identical", "rename"}, nil)
 	transferTab := container.NewVScroll(widget.NewForm(
 		widget.NewFormItem("Part size", s.partSize),
 		widget.NewFormItem("Parts in parallel", s.taskNum),
@@ -295,7 +295,7 @@ func (s *settingsDialog) load(name string) {
 	s.thresh.SetText(bytesText(d.MultipartThreshold))
 	s.checkpoint.SetChecked(d.Checkpoint)
 	s.cpDir.SetText(d.CheckpointDir)
-	s.onExists.SetSelected(orDefault(d.OnExists, "overwrite"))
+	s.onExists.SetSelected(orDefault(d.OnExists, transfer.Ask.String()))
 	s.acl.SetSelected(orDefault(p.ACL, "(bucket default)"))
 	s.storageClass.SetSelected(orDefault(p.StorageClass, "(bucket default)"))
 	cb := settings.Callback{}

@@ -21,7 +21,6 @@ const (
 	colorBar     fyne.ThemeColorName = "ossdrop.bar"     // progress bar fill
 	colorBarDone fyne.ThemeColorName = "ossdrop.barDone" // a finished row's bar, subdued
 	colorTrack   fyne.ThemeColorName = "ossdrop.track"   // progress bar background
-	colorDrop    fyne.ThemeColorName = "ossdrop.drop"    // drop-hover highlight
 )
 
 var ownColors = map[fyne.ThemeColorName][2]color.NRGBA{ // [light, dark]
@@ -32,7 +31,6 @@ var ownColors = map[fyne.ThemeColorName][2]color.NRGBA{ // [light, dark]
 	colorBar:     {{0x1e, 0x6f, 0xd9, 0xff}, {0x4d, 0x9b, 0xff, 0xff}},
 	colorBarDone: {{0xb8, 0xc4, 0xb9, 0xff}, {0x3f, 0x55, 0x43, 0xff}},
 	colorTrack:   {{0xe6, 0xe6, 0xe6, 0xff}, {0x33, 0x33, 0x36, 0xff}},
-	colorDrop:    {{0x1e, 0x6f, 0xd9, 0x30}, {0x4d, 0x9b, 0xff, 0x38}},
 }
 
 // appTheme is the window's theme: the base theme (the system's light or

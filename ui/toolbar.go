@@ -108,6 +108,10 @@ func (w *Window) buildBottom() fyne.CanvasObject {
 
 // applyBatch shows the current batch in the overall bar and the title.
 func (w *Window) applyBatch(b batchTotals) {
+	if b.Running != w.batchT.Running {
+		// "Apply to all" lasts for one batch.
+		w.exists.newBatch()
+	}
 	w.batchT = b
 	if w.flashMsg == "" {
 		setText(w.summary, batchText(b))

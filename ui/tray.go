@@ -5,8 +5,13 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
@@ -25,7 +30,11 @@ type tray struct {
 	last    time.Time
 }
 
-func (w *Window) setupTray(icon fyne.Resource) {
+// setupTray builds the tray menu and attaches it when a tray really exists
+// (available): elsewhere a hidden window could never be reached again. The
+// driver's SetSystemTrayWindow is not used: it replaces the window's close
+// intercept with Hide, so the close button would never quit.
+func (w *Window) setupTray(icon fyne.Resource, available bool) {
 	t := &w.tray
 	t.status = fyne.NewMenuItem("No uploads", nil)
 	t.status.Disabled = true
@@ -33,17 +42,16 @@ func (w *Window) setupTray(icon fyne.Resource) {
 	t.pause.Icon = theme.MediaPauseIcon()
 	t.resume = fyne.NewMenuItem("Resume all", w.ResumeAll)
 	t.resume.Icon = theme.MediaPlayIcon()
-	show := fyne.NewMenuItem("Show ossdrop", w.showWindow)
-	quit := fyne.NewMenuItem("Quit", w.QuitRequested)
+	show := fyne.NewMenuItem(lang.L("Show ossdrop"), w.showWindow)
+	quit := fyne.NewMenuItem(lang.L("Quit"), w.QuitRequested)
 	quit.IsQuit = true
 	t.menu = fyne.NewMenu("ossdrop", t.status, fyne.NewMenuItemSeparator(), show, t.pause, t.resume,
 		fyne.NewMenuItemSeparator(), quit)
-	if d, ok := w.app.(desktop.App); ok {
+	if d, ok := w.app.(desktop.App); ok && available {
 		d.SetSystemTrayMenu(t.menu)
 		if icon != nil {
 			d.SetSystemTrayIcon(icon)
 		}
-		d.SetSystemTrayWindow(w.win)
 		t.enabled = true
 	}
 }
@@ -98,45 +106,68 @@ func (w *Window) updateTray(tot transfer.Totals) {
 }
 
 // CloseRequested runs when the user closes the window. With close-to-tray on
-// (and a tray present) the window hides and uploads go on; otherwise it asks
-// before quitting while uploads run.
+// (and a tray present) the window hides and uploads go on; otherwise it quits,
+// asking first while uploads run.
 func (w *Window) CloseRequested() {
 	if w.closeToTray && w.tray.enabled {
-		w.win.Hide()
-		if !w.toldTray {
-			w.toldTray = true
-			w.app.SendNotification(fyne.NewNotification("ossdrop is still running",
-				"Uploads continue in the background; use the tray icon to show the window or quit."))
-		}
+		w.hideToTray()
 		return
 	}
 	w.QuitRequested()
 }
 
-// QuitRequested quits, asking first while uploads are running; the tray's Quit
-// uses it too, since the driver's default Quit would skip the question.
+// hideToTray hides the window; uploads go on and the tray brings it back.
+func (w *Window) hideToTray() {
+	w.win.Hide()
+	if !w.toldTray {
+		w.toldTray = true
+		w.app.SendNotification(fyne.NewNotification(lang.L("ossdrop is still running"),
+			lang.L("Uploads continue in the background; use the tray icon to show the window or quit.")))
+	}
+}
+
+// QuitRequested quits at once when nothing is uploading. While uploads run
+// it asks: Quit (unfinished uploads resume next time), Keep uploading in the
+// background (only where a tray can bring the window back), or Cancel. The
+// close button, Ctrl+Q and the tray's Quit all come here, since the driver's
+// own Quit would skip the question.
 func (w *Window) QuitRequested() {
 	t := w.totals
-	if t.Active+t.Queued == 0 {
+	n := t.Active + t.Queued
+	if n == 0 {
 		w.quit()
 		return
 	}
 	w.showWindow()
-	msg := fmt.Sprintf("%d files are still uploading or queued.", t.Active+t.Queued)
-	if t.Active+t.Queued == 1 {
-		msg = "1 file is still uploading or queued."
-	}
-	msg += "\nQuit anyway? Unfinished uploads can resume next time."
 	if w.quitDialog != nil {
 		w.quitDialog.Hide()
 	}
-	d := newConfirm("Quit ossdrop?", msg, "Quit", "Keep uploading", func(ok bool) {
-		w.quitDialog = nil
-		if ok {
-			w.quit()
+	msg := widget.NewLabel(lang.L("Uploads still running or queued: {{.Count}}.", map[string]any{"Count": n}) + "\n" +
+		lang.L("If you quit now, unfinished uploads resume the next time ossdrop starts."))
+	msg.Wrapping = fyne.TextWrapWord
+	var d dialog.Dialog
+	done := func(f func()) func() {
+		return func() {
+			w.quitDialog = nil
+			d.Hide()
+			if f != nil {
+				f()
+			}
 		}
-	}, w.win)
+	}
+	quit := widget.NewButton(lang.L("Quit"), done(w.quit))
+	quit.Importance = widget.DangerImportance
+	cancel := widget.NewButton(lang.L("Cancel"), done(nil))
+	buttons := container.NewHBox(layout.NewSpacer(), cancel)
+	if w.tray.enabled {
+		buttons.Add(widget.NewButton(lang.L("Keep uploading in the background"), done(w.hideToTray)))
+	}
+	buttons.Add(quit)
+	content := container.NewVBox(msg, buttons)
+	d = dialog.NewCustomWithoutButtons(lang.L("Quit ossdrop?"), content, w.win)
+	d.SetOnClosed(func() { w.quitDialog = nil })
 	w.quitDialog = d
+	d.Resize(fyne.NewSize(max(520, buttons.MinSize().Width+40), content.MinSize().Height+80))
 	d.Show()
 }
 

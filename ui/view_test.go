@@ -138,6 +138,14 @@ func TestErrorDetailsAreCopyable(t *testing.T) {
 	if w.lastCopied != text || w.app.Clipboard().Content() != text {
 		t.Fatalf("clipboard has %q", w.app.Clipboard().Content())
 	}
+	if copyB.Text != "Copied" {
+		t.Fatalf("no feedback after copying: button says %q", copyB.Text)
+	}
+	// A copied link says so in the summary line for a moment.
+	w.copyLink(tasks[4], 0)
+	if w.summary.Text != "Link copied" || !strings.Contains(w.lastCopied, "example.invalid/5") {
+		t.Fatalf("after copying a link the summary says %q", w.summary.Text)
+	}
 }
 
 // findButton finds a button by label among the window's content and overlays.

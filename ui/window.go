@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -42,11 +43,16 @@ type Config struct {
 	// CloseToTray hides the window on close instead of quitting, when the
 	// desktop has a system tray.
 	CloseToTray bool
+	// Tray says a system tray really exists (app.TrayAvailable): only then
+	// is the tray icon set up and the window ever hidden.
+	Tray bool
 	// Icon is shown in the tray; nil keeps the app's icon.
 	Icon fyne.Resource
 	// Core enables the profile picker and the settings dialog. Without it
 	// the destination is fixed to Target.
 	Core *app.Core
+	// Version is shown in About; empty means the app metadata's version.
+	Version string
 	// StateDir enables the History window over the uploads recorded there;
 	// History, when set, records the links it issues.
 	StateDir string
@@ -96,8 +102,11 @@ type Window struct {
 	quitDialog   dialog.Dialog
 	resumeDialog dialog.Dialog
 	onQuit       func() // tests replace app.Quit
+	version      string // shown in About
 	lastCopied   string // for tests: the clipboard of the test driver is per window
 	flashMsg     string // shown in the summary line for a moment
+	folderDialog dialog.Dialog
+	exists       existsAsker
 
 	core          *app.Core
 	cfg           settings.Config // the settings as last loaded or saved
@@ -139,6 +148,7 @@ func New(a fyne.App, cfg Config) *Window {
 		core:        cfg.Core,
 
 		notifications: true,
+		version:       cfg.Version,
 	}
 	if w.core != nil {
 		w.cfg = w.core.Config()
@@ -150,23 +160,27 @@ func New(a fyne.App, cfg Config) *Window {
 	if w.period <= 0 {
 		w.period = DefaultInterval
 	}
-	w.hist = newWindowHistory(w, cfg)
 	w.now = time.Now
 	w.prog = newProgressTracker(func() time.Time { return w.now() })
 	w.view = newRowView()
 	w.tips = newTipLayer()
 	a.Settings().SetTheme(NewTheme(a.Settings().Theme()))
+	w.hist = newWindowHistory(w, cfg)
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
-	w.setupTray(cfg.Icon)
+	w.addViewShortcuts()
+	w.setupTray(cfg.Icon, cfg.Tray)
 	w.updateDropText()
 	w.updateCredBanner()
 	w.applyTotals(transfer.Totals{})
 	w.applyBatch(batchTotals{})
+	if as, ok := w.be.(askSetter); ok {
+		as.SetOnExistsAsk(w.askExists)
+	}
 	return w
 }
 
@@ -174,8 +188,10 @@ func New(a fyne.App, cfg Config) *Window {
 func (w *Window) Window() fyne.Window { return w.win }
 
 func (w *Window) build() fyne.CanvasObject {
-	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog)
-	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog)
+	// Icon buttons with tooltips keep the window usable at 640 px; the drop
+	// zone of an empty window shows the same actions with words.
+	addFiles := newTipButton("", theme.FileIcon(), lang.L("Add files… (Ctrl+O)"), w.tips, w.AddFilesDialog)
+	addFolder := newTipButton("", theme.FolderOpenIcon(), lang.L("Add folder… (Ctrl+Shift+O)"), w.tips, w.AddFolderDialog)
 
 	w.profile = widget.NewSelect(nil, nil)
 	w.profile.PlaceHolder = "(no profile)"
@@ -205,13 +221,13 @@ func (w *Window) build() fyne.CanvasObject {
 		widget.NewLabel("Profile"), w.profile,
 		widget.NewLabel("Bucket"), w.bucket,
 		widget.NewLabel("Prefix"), w.prefixE)
-	settingsB := widget.NewButtonWithIcon("", theme.SettingsIcon(), w.ShowSettings)
+	settingsB := newTipButton("", theme.SettingsIcon(), lang.L("Settings"), w.tips, w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
 	if w.core == nil {
 		settingsB.Disable()
 	}
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB), dest),
+		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
 	w.list = newTaskList(w)
@@ -253,7 +269,7 @@ func (destLayout) Layout(objs []fyne.CanvasObject, s fyne.Size) {
 	for i := 0; i < len(objs); i += 2 {
 		labels += objs[i].MinSize().Width + pad
 	}
-	profileW := max(objs[1].MinSize().Width, 180)
+	profileW := max(min(objs[1].MinSize().Width, 180), min(180, s.Width/5))
 	rest := max(s.Width-labels-profileW-3*pad, 0)
 	widths := []float32{profileW, rest * 0.4, rest * 0.6}
 	x := float32(0)
@@ -275,7 +291,7 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	for i, o := range objs {
 		m := o.MinSize()
 		if i%2 == 1 {
-			m.Width = max(m.Width, 120)
+			m.Width = 80 // fields shrink; the profile picker truncates
 		}
 		w += m.Width + theme.Padding()
 		h = max(h, m.Height)
@@ -285,6 +301,8 @@ func (destLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func (w *Window) addShortcuts() {
 	c := w.win.Canvas()
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.QuitRequested() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) { w.AddFilesDialog() })
 	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift},
@@ -361,7 +379,11 @@ func (w *Window) AddFolderDialog() {
 		if u == nil {
 			return
 		}
-		w.Dropped(fyne.Position{}, []fyne.URI{u})
+		if u.Scheme() != "file" {
+			w.Dropped(fyne.Position{}, []fyne.URI{u})
+			return
+		}
+		w.confirmFolder(u.Path())
 	}, w.win)
 	d.Show() // a file dialog can only be resized once shown
 	d.Resize(fyne.NewSize(800, 560))
@@ -541,7 +563,7 @@ func (w *Window) DeleteSelected() {
 
 func (w *Window) pauseTask(id transfer.TaskID)  { w.act("pause", id, w.be.Pause) }
 func (w *Window) resumeTask(id transfer.TaskID) { w.act("resume", id, w.be.Resume) }
-func (w *Window) cancelTask(id transfer.TaskID) { w.act("cancel", id, w.be.Cancel) }
+func (w *Window) cancelTask(id transfer.TaskID) { w.confirmCancel(id) }
 func (w *Window) retryTask(id transfer.TaskID)  { w.act("retry", id, w.be.Retry) }
 func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remove) }
 
@@ -581,7 +603,7 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
 	}
 	if w.notifications {
-		w.app.SendNotification(n)
+		w.notify(n)
 	}
 }
 

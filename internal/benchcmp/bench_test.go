@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -58,6 +61,22 @@ type result struct {
 	PeakRSS  uint64
 	PeakHeap uint64
 	Err      string
+
+	PeakRequests int64 // requests in progress at the server at once (set by the parent)
+}
+
+// inFlight counts the requests the handler is serving at once, and the peak.
+type inFlight struct {
+	h         http.Handler
+	cur, peak atomic.Int64
+}
+
+func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := f.cur.Add(1)
+	defer f.cur.Add(-1)
+	for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+	}
+	f.h.ServeHTTP(w, r)
 }
 
 const jobEnv = "OSSDROP_BENCHCMP_JOB"
@@ -141,9 +160,18 @@ func compare(b *testing.B, sc scenario) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { srv.Close() })
-	endpoint := srv.URL
+	// The clients reach the server through a counter of requests in flight.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	count := &inFlight{h: srv}
+	hs := &http.Server{Handler: count, ReadHeaderTimeout: time.Minute}
+	go hs.Serve(ln)
+	b.Cleanup(func() { hs.Close() })
+	endpoint := "http://" + ln.Addr().String()
 	if sc.shaped {
-		p, err := testkit.NewProxy(srv.Addr(), longLink)
+		p, err := testkit.NewProxy(ln.Addr().String(), longLink)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -174,7 +202,9 @@ func compare(b *testing.B, sc scenario) {
 				PartSize: benchPart, Parallel: benchParallel, Jobs: benchJobs,
 				Matched: sc.files == 1, StateDir: b.TempDir(),
 			}
+			count.peak.Store(0)
 			r := runChild(b, j)
+			r.PeakRequests = count.peak.Load()
 			checkStored(b, srv, j.Prefix+"/", sc.files, total)
 			runs[tool] = append(runs[tool], r)
 		}
@@ -220,7 +250,8 @@ func maxOf(rs []result, f func(result) uint64) float64 {
 }
 
 // report prints one table per scenario and records ratios as metrics:
-// ratio = peer ÷ ossdrop, so above 1 means ossdrop is faster or leaner.
+// ratio = peer ÷ ossdrop, so above 1 means ossdrop is faster or leaner. RSS,
+// heap and requests in flight are the highest seen over the runs.
 func report(b *testing.B, sc scenario, total int64, runs map[string][]result) {
 	wall := func(r result) float64 { return r.Wall.Seconds() }
 	cpu := func(r result) float64 { return r.CPU.Seconds() }
@@ -229,19 +260,21 @@ func report(b *testing.B, sc scenario, total int64, runs map[string][]result) {
 	var buf bytes.Buffer
 	w := bufio.NewWriter(&buf)
 	fmt.Fprintf(w, "\n%s: %d run(s) each, interleaved; medians; ratio = peer ÷ ossdrop\n", sc.name, len(base))
-	fmt.Fprintf(w, "  %-16s %9s %9s %11s %10s %10s %11s %10s\n", "tool", "wall s", "cpu s", "cpu s/GiB", "rss MiB", "heap MiB", "wall ratio", "cpu ratio")
+	fmt.Fprintf(w, "  %-16s %9s %9s %11s %10s %10s %8s %11s %10s\n", "tool", "wall s", "cpu s", "cpu s/GiB", "rss MiB", "heap MiB", "max req", "wall ratio", "cpu ratio")
 	for _, tool := range tools {
 		rs := runs[tool]
 		wr, cr := median(rs, wall)/median(base, wall), median(rs, cpu)/median(base, cpu)
-		fmt.Fprintf(w, "  %-16s %9.2f %9.2f %11.2f %10.1f %10.1f %11.2f %10.2f\n", tool,
+		fmt.Fprintf(w, "  %-16s %9.2f %9.2f %11.2f %10.1f %10.1f %8.0f %11.2f %10.2f\n", tool,
 			median(rs, wall), median(rs, cpu), median(rs, cpu)/gib,
 			maxOf(rs, func(r result) uint64 { return r.PeakRSS })/(1<<20),
-			maxOf(rs, func(r result) uint64 { return r.PeakHeap })/(1<<20), wr, cr)
+			maxOf(rs, func(r result) uint64 { return r.PeakHeap })/(1<<20),
+			maxOf(rs, func(r result) uint64 { return uint64(r.PeakRequests) }), wr, cr)
 		short := strings.SplitN(tool, "-", 2)[0]
 		if tool == toolOssdrop {
 			b.ReportMetric(median(rs, wall), "wall-s")
 			b.ReportMetric(median(rs, cpu)/gib, "cpu-s/GiB")
 			b.ReportMetric(maxOf(rs, func(r result) uint64 { return r.PeakRSS })/(1<<20), "peak-rss-MiB")
+			b.ReportMetric(maxOf(rs, func(r result) uint64 { return uint64(r.PeakRequests) }), "max-requests")
 			continue
 		}
 		b.ReportMetric(wr, short+"-wall-ratio")

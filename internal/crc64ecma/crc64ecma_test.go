@@ -3,20 +3,14 @@ package crc64ecma
 import (
 	"bytes"
 	"hash/crc64"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 var refTable = crc64.MakeTable(crc64.ECMA)
 
-func randBytes(seed uint64, n int) []byte {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+var randBytes = testkit.RandBytes
 
 // TestKnownValues pins the check values OSS users see, so a change to the
 // reference itself would also be caught.

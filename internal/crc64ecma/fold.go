@@ -17,8 +17,21 @@ import (
 // L·(x^(D+64) mod P) + H·(x^D mod P): two 64×64 carry-less products that fit
 // in 128 bits and can be xored into the block D bits later. A carry-less
 // product of two bit-reflected operands comes out one bit short (it has 127
-// bits), so each constant is x^(k−1) mod P. The last 128 bits R are reduced to
+// bits), so the constants are x^(D+63) mod P and x^(D−1) mod P. The last 128 bits R are reduced to
 // R·x^64 mod P, the CRC register, with one more fold and a Barrett reduction.
+
+// update folds whole 16-byte blocks with updateCLMUL (in assembly), which
+// takes and returns the raw register (the inverse of a crc64.Update result)
+// and a length that is a non-zero multiple of 16.
+func update(crc uint64, p []byte) uint64 {
+	if !useCLMUL || len(p) < 16 {
+		return updateGeneric(crc, p)
+	}
+	n := len(p) &^ 15
+	reg := updateCLMUL(^crc, p[:n], &foldConsts)
+	// The tail of fewer than 16 bytes goes through the table.
+	return updateGeneric(^reg, p[n:])
+}
 
 // foldConsts is laid out as the assembly loads it, in 16-byte pairs.
 var foldConsts = [6]uint64{
@@ -31,7 +44,8 @@ var foldConsts = [6]uint64{
 // assembly multiplies by it: bit j is the coefficient of x^(64−j), so the
 // x^64 term is bit 0 and the x^0 term (which cannot change the quotient's
 // high half) is dropped; then a reflected product by µ needs no shift. P is
-// stored the same way: ECMA shifted left by one, plus the x^0 bit.
+// stored the same way, ECMA shifted left by one plus the x^64 bit; its x^0
+// term is dropped too and the assembly adds q·1 back itself.
 func barrettMu() uint64 {
 	pl := bits.Reverse64(crc64.ECMA) // P − x^64, bit i is the coefficient of x^i
 	// Long division of x^128 by P, keeping only what decides the quotient:

@@ -40,13 +40,25 @@ func setup(t testing.TB) *env {
 	if os.Getenv("OSSDROP_E2E") != "1" {
 		t.Skip("set OSSDROP_E2E=1 to run the real-window test (needs Xvfb, xdotool, imagemagick, python3-gi, gir1.2-gtk-3.0)")
 	}
-	for _, tool := range []string{"xdotool", "import", "/usr/bin/python3"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("OSSDROP_E2E=1 but %s is missing: %v", tool, err)
-		}
+	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
+		t.Fatalf("OSSDROP_E2E=1 but /usr/bin/python3 is missing: %v", err)
 	}
 	if out, err := exec.Command("/usr/bin/python3", "-c", "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk").CombinedOutput(); err != nil {
 		t.Fatalf("OSSDROP_E2E=1 but GTK 3 for python is missing (python3-gi, gir1.2-gtk-3.0): %v\n%s", err, out)
+	}
+	return setupWindow(t)
+}
+
+// setupWindow is setup for tests that drive the window without a drag
+// source: an X display, xdotool, screenshots, the binary and a server.
+func setupWindow(t testing.TB) *env {
+	if os.Getenv("OSSDROP_E2E") != "1" {
+		t.Skip("set OSSDROP_E2E=1 to run the real-window test (needs Xvfb, xdotool, imagemagick, openbox, wmctrl)")
+	}
+	for _, tool := range []string{"xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("OSSDROP_E2E=1 but %s is missing: %v", tool, err)
+		}
 	}
 	e := &env{t: t, home: t.TempDir()}
 	e.display = os.Getenv("DISPLAY")
@@ -120,7 +132,7 @@ func (e *env) environ(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "DISPLAY", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME",
+		case "DISPLAY", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
 			"OSS_ACCESS_KEY_ID", "OSS_ACCESS_KEY_SECRET", "OSS_SESSION_TOKEN", "OSSDROP_STATE_DIR", "WAYLAND_DISPLAY":
 			continue
 		}
@@ -132,6 +144,8 @@ func (e *env) environ(extra ...string) []string {
 		"XDG_DATA_HOME="+filepath.Join(e.home, "data"),
 		"XDG_STATE_HOME="+filepath.Join(e.home, "state"),
 		"XDG_CACHE_HOME="+filepath.Join(e.home, "cache"),
+		// One ossdrop per runtime dir: each test has its own.
+		"XDG_RUNTIME_DIR="+filepath.Join(e.home, "runtime"),
 		"OSS_ACCESS_KEY_ID="+e.srv.AccessKeyID,
 		"OSS_ACCESS_KEY_SECRET="+e.srv.AccessKeySecret,
 		"LANG=en_US.UTF-8",

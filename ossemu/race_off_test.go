@@ -1,0 +1,5 @@
+//go:build !race
+
+package ossemu
+
+const raceEnabled = false
