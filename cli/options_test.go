@@ -17,8 +17,14 @@ func TestOptionDefaultsAndLimitsAgree(t *testing.T) {
 	eng := transfer.DefaultOptions()
 	prof := settings.LocalProfile().Options()
 	if prof.PartSize != eng.PartSize || prof.TaskNum != eng.TaskNum || prof.Jobs != eng.Jobs ||
-		prof.EnableCheckpoint != eng.EnableCheckpoint || prof.OnExists != eng.OnExists {
+		prof.EnableCheckpoint != eng.EnableCheckpoint {
 		t.Fatalf("a new profile's options %+v differ from the engine's defaults %+v", prof, eng)
+	}
+	// The one deliberate difference: a profile asks when an object exists (the
+	// window's default), and a command, which has no one to ask, falls back to
+	// the engine's default.
+	if prof.OnExists != transfer.Ask {
+		t.Fatalf("a new profile's on-exists is %v, want ask", prof.OnExists)
 	}
 	for _, name := range []string{"upload", "resume"} {
 		f := newUploadFlags(name, &Env{Getenv: func(string) string { return "" }})
