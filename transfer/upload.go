@@ -892,6 +892,17 @@ func (j *job) finishDone() State {
 
 // initiate starts a multipart upload and records it in the checkpoint at once, so a
 // crash right after still knows the upload id.
+// initiateGrace is how long an initiate request may still wait for its reply
+// after its task was stopped.
+const initiateGrace = 5 * time.Second
+
+// graceful is a context that ends grace after ctx does (or when stop is called).
+func graceful(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopAfter := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return gctx, func() { stopAfter(); cancel() }
+}
+
 func (j *job) initiate(ctx context.Context) error {
 	ps, err := PartSizeFor(j.size, j.opts.PartSize)
 	if err != nil {
@@ -908,7 +919,12 @@ func (j *job) initiate(ctx context.Context) error {
 	}
 	opts := j.objectOptions()
 	err = j.do(ctx, "initiate", func(int) error {
-		imur, err := j.tgt.bkt.InitiateMultipartUpload(j.key, append(opts[:len(opts):len(opts)], oss.WithContext(ctx))...)
+		// A cancel while the request is on its way must not lose the upload id the
+		// server may already have handed out: the reply still gets a moment, so the
+		// cancel can abort what it named instead of leaving it billed on the server.
+		ictx, stop := graceful(ctx, initiateGrace)
+		defer stop()
+		imur, err := j.tgt.bkt.InitiateMultipartUpload(j.key, append(opts[:len(opts):len(opts)], oss.WithContext(ictx))...)
 		if err == nil {
 			j.imur = imur
 		}
