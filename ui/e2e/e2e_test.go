@@ -206,7 +206,7 @@ func (e *env) waitWindow(a *app) {
 	e.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^ossdrop$")
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", mainWindowTitle)
 		cmd.Env = e.environ()
 		if out, err := cmd.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
 			time.Sleep(700 * time.Millisecond) // first frames
@@ -235,7 +235,7 @@ func (e *env) screenshot(name string) string {
 // geometry is where the ossdrop window is on the screen.
 func (e *env) geometry() (x, y, w, h int) {
 	e.t.Helper()
-	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", "^ossdrop$"))[0]
+	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", mainWindowTitle))[0]
 	vals := map[string]int{}
 	for _, l := range strings.Split(e.xdotool("getwindowgeometry", "--shell", id), "\n") {
 		k, v, _ := strings.Cut(l, "=")
@@ -439,3 +439,7 @@ func TestRealWindowDragDropKillResume(t *testing.T) {
 		}
 	}
 }
+
+// mainWindowTitle matches the main window's title, which shows the overall
+// progress while uploads run ("42% — ossdrop").
+const mainWindowTitle = `^([0-9]+% — )?ossdrop$`
