@@ -218,7 +218,7 @@ func (w *Window) ShowRenewCredentials() {
 	r.token = widget.NewPasswordEntry()
 	r.token.SetPlaceHolder("SecurityToken")
 	r.expiry = widget.NewEntry()
-	r.expiry.SetPlaceHolder("optional: " + expiryExample + ", 2026-11-25T10:00:00Z or 1h")
+	r.expiry.SetPlaceHolder(lang.L("optional: {{.Example}}, 2026-11-25T10:00:00Z or 1h", map[string]any{"Example": expiryExample}))
 	r.result = widget.NewLabel("")
 	r.result.Wrapping = fyne.TextWrapWord
 	r.result.Importance = widget.DangerImportance

@@ -250,7 +250,7 @@ func (s *settingsDialog) load(name string) {
 		s.expiryLoaded = p.STSExpiry.Local().Format(expiryLayout)
 	}
 	s.expiry.SetText(s.expiryLoaded)
-	s.secret.SetPlaceHolder("enter to set or replace")
+	s.secret.SetPlaceHolder(lang.L("enter to set or replace"))
 	for _, e := range []fyne.Disableable{s.name, s.endpoint, s.region, s.bucket, s.sigV4, s.allowHTTP, s.keyID, s.secret, s.token, s.expiry} {
 		if p.Local {
 			e.Disable()

@@ -194,10 +194,10 @@ func (w *Window) build() fyne.CanvasObject {
 	addFolder := newTipButton("", theme.FolderOpenIcon(), lang.L("Add folder… (Ctrl+Shift+O)"), w.tips, w.AddFolderDialog)
 
 	w.profile = widget.NewSelect(nil, nil)
-	w.profile.PlaceHolder = "(no profile)"
+	w.profile.PlaceHolder = lang.L("(no profile)")
 	if w.core != nil {
 		// A target from --endpoint/--bucket belongs to no profile.
-		w.profile.PlaceHolder = "(command line)"
+		w.profile.PlaceHolder = lang.L("(command line)")
 		w.profile.Options = profileNames(w.cfg)
 		w.profile.Selected = w.target.Profile
 		w.profile.OnChanged = w.profileChosen
@@ -209,11 +209,11 @@ func (w *Window) build() fyne.CanvasObject {
 		w.profile.Disable()
 	}
 	w.bucket = widget.NewEntry()
-	w.bucket.SetPlaceHolder("bucket")
+	w.bucket.SetPlaceHolder(lang.L("bucket"))
 	w.bucket.SetText(w.target.Bucket)
 	w.bucket.OnChanged = w.bucketChanged
 	w.prefixE = widget.NewEntry()
-	w.prefixE.SetPlaceHolder("prefix/ (optional)")
+	w.prefixE.SetPlaceHolder(lang.L("prefix/ (optional)"))
 	w.prefixE.SetText(w.prefix)
 	w.prefixE.OnChanged = w.prefixChanged
 
