@@ -184,6 +184,8 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		// The body is read first: replying while the SDK is still sending
 		// trips a data race inside the SDK (it reads its progress counter
 		// while the transport is still writing), which would fail -race tests.
+		// Faults come from the test itself, so the drain has no deadline.
+		rq.authed = true
 		return s.fail(rq, errf(f.Status, code, "Injected fault.")), true
 	}
 	if f.Bandwidth > 0 && rq.body != nil {

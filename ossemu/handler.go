@@ -399,13 +399,13 @@ func (s *Server) anonymousRead(rq *request, e *ossError) bool {
 	return ok && (m.ACL == "public-read" || m.ACL == "public-read-write")
 }
 
-// An error reply first reads what is left of the request body, so the client
-// sees the reply instead of a reset connection; how much depends on whether
-// the request authenticated. An unauthenticated client gets a small allowance
-// and a deadline, so trickling bodies cannot hold connections open.
+// An error reply first reads what is left of the request body (up to
+// maxDrain), so the client sees the reply instead of a reset connection — and
+// the v1 SDK, which races with itself when a reply arrives while it is still
+// sending, stays clean. For a request that has not authenticated the drain
+// is bounded in time, so trickling bodies cannot hold connections open.
 const (
 	maxDrain       = 1 << 30
-	maxDrainAnon   = 256 << 10
 	drainAnonLimit = 5 * time.Second
 )
 
@@ -415,13 +415,11 @@ func (s *Server) fail(rq *request, e *ossError) int {
 		// a client waiting for "100 Continue" has sent nothing: net/http
 		// replies at once and closes the connection.
 		if cb.started || !strings.EqualFold(rq.r.Header.Get("Expect"), "100-continue") {
-			limit := int64(maxDrain)
 			if !rq.authed {
-				limit = maxDrainAnon
 				_ = http.NewResponseController(rq.w).SetReadDeadline(time.Now().Add(s.drainTimeout))
 			}
-			n, _ := io.Copy(io.Discard, io.LimitReader(cb, limit))
-			if n >= limit || !cb.eof {
+			io.Copy(io.Discard, io.LimitReader(cb, maxDrain))
+			if !cb.eof {
 				rq.w.Header().Set("Connection", "close")
 			}
 		} else {

@@ -3,6 +3,7 @@ package ossemu
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -218,4 +219,61 @@ func TestV1SDKOssutilOperations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every file the server creates is followed by an fsync of its directory, so
+// a crash cannot lose a committed object's body or metadata entry.
+func TestNewFilesAreFollowedByDirectorySync(t *testing.T) {
+	var mu sync.Mutex
+	synced := map[string]int{}
+	dirSynced = func(dir string) {
+		mu.Lock()
+		synced[dir]++
+		mu.Unlock()
+	}
+	t.Cleanup(func() { dirSynced = nil }) // runs after the server below is closed
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	bdir := filepath.Join(s.Dir(), "buckets", "local")
+	want := func(what string, dirs ...string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range dirs {
+			if synced[d] == 0 {
+				t.Errorf("%s: directory %s never synced (synced: %v)", what, d, synced)
+			}
+		}
+		clear(synced)
+	}
+	want("new bucket", bdir, filepath.Join(s.Dir(), "buckets"))
+
+	if err := b.PutObject("k", bytes.NewReader([]byte("v"))); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Dir((&bucket{dir: bdir}).metaPath("k"))
+	want("PutObject", filepath.Join(bdir, "data"), meta, filepath.Dir(meta))
+
+	imur, err := b.InitiateMultipartUpload("m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	udir := filepath.Join(bdir, "uploads", imur.UploadID)
+	want("InitiateMultipartUpload", udir, filepath.Join(bdir, "uploads"))
+
+	part, err := b.UploadPart(imur, bytes.NewReader([]byte("p")), 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("UploadPart", filepath.Join(bdir, "data"), udir)
+
+	if _, err := b.CompleteMultipartUpload(imur, []oss.UploadPart{part}); err != nil {
+		t.Fatal(err)
+	}
+	want("CompleteMultipartUpload", filepath.Dir((&bucket{dir: bdir}).metaPath("m")))
+
+	if _, err := b.AppendObject("a", bytes.NewReader([]byte("x")), 0); err != nil {
+		t.Fatal(err)
+	}
+	want("AppendObject", filepath.Join(bdir, "data"), filepath.Dir((&bucket{dir: bdir}).metaPath("a")))
 }
