@@ -74,7 +74,7 @@ func (w *Window) buildCredBanner() fyne.CanvasObject {
 	c.bannerText = widget.NewLabel("")
 	c.bannerText.Importance = widget.WarningImportance
 	c.bannerText.Wrapping = fyne.TextWrapWord
-	c.bannerBtn = widget.NewButtonWithIcon("Enter new credentials…", theme.AccountIcon(), w.ShowRenewCredentials)
+	c.bannerBtn = widget.NewButtonWithIcon(lang.L("Enter new credentials…"), theme.AccountIcon(), w.ShowRenewCredentials)
 	c.banner = container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), c.bannerBtn, c.bannerText)
 	c.banner.Hide()
 	return c.banner
@@ -136,18 +136,18 @@ func (w *Window) updateCredBanner() {
 		msg = lang.L("Uploads waiting for the secret of profile {{.Profile}}: {{.Count}}.",
 			map[string]any{"Count": c.paused, "Profile": c.missing})
 	case c.paused > 0:
-		msg = fmt.Sprintf("The temporary credentials for %s expired — %s paused until new ones are entered.",
-			w.profileLabel(), plural(c.paused, "upload")+isAre(c.paused))
+		msg = lang.N("The temporary credentials for {{.Profile}} expired — {{.Count}} uploads are paused until new ones are entered.",
+			c.paused, map[string]any{"Profile": w.profileLabel(), "Count": c.paused})
 	default:
 		if p := w.provider(); p != nil {
 			st := p.Status(time.Now(), expiryWarning)
 			switch st.State {
 			case settings.ExpiringSoon:
-				msg = fmt.Sprintf("The temporary credentials for %s expire in %s (at %s); uploads will pause then until new ones are entered.",
-					w.profileLabel(), roughDuration(st.Left), st.Expiry.Local().Format("15:04"))
+				msg = lang.L("The temporary credentials for {{.Profile}} expire in {{.Left}} (at {{.At}}); uploads will pause then until new ones are entered.",
+					map[string]any{"Profile": w.profileLabel(), "Left": roughDuration(st.Left), "At": st.Expiry.Local().Format("15:04")})
 			case settings.Expired:
-				msg = fmt.Sprintf("The temporary credentials for %s expired at %s; new uploads will pause until new ones are entered.",
-					w.profileLabel(), st.Expiry.Local().Format(expiryLayout))
+				msg = lang.L("The temporary credentials for {{.Profile}} expired at {{.At}}; new uploads will pause until new ones are entered.",
+					map[string]any{"Profile": w.profileLabel(), "At": st.Expiry.Local().Format(expiryLayout)})
 			}
 		}
 	}
@@ -161,13 +161,6 @@ func (w *Window) updateCredBanner() {
 	if !c.banner.Visible() {
 		c.banner.Show()
 	}
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return " is"
-	}
-	return " are"
 }
 
 // roughDuration is "4 min", "40 s", "1 h 5 min": a warning needs no more.
@@ -221,11 +214,11 @@ func (w *Window) ShowRenewCredentials() {
 		r.keyID.SetText(p.Credentials().AccessKeyID)
 	}
 	r.secret = widget.NewPasswordEntry()
-	r.secret.SetPlaceHolder("AccessKey secret")
+	r.secret.SetPlaceHolder(lang.L("AccessKey secret"))
 	r.token = widget.NewPasswordEntry()
 	r.token.SetPlaceHolder("SecurityToken")
 	r.expiry = widget.NewEntry()
-	r.expiry.SetPlaceHolder("optional: " + expiryExample + ", 2026-11-25T10:00:00Z or 1h")
+	r.expiry.SetPlaceHolder(lang.L("optional: {{.Example}}, 2026-11-25T10:00:00Z or 1h", map[string]any{"Example": expiryExample}))
 	r.result = widget.NewLabel("")
 	r.result.Wrapping = fyne.TextWrapWord
 	r.result.Importance = widget.DangerImportance
@@ -234,17 +227,17 @@ func (w *Window) ShowRenewCredentials() {
 	where.Wrapping = fyne.TextWrapWord
 	where.Importance = widget.LowImportance
 	form := widget.NewForm(
-		widget.NewFormItem("AccessKey ID", r.keyID),
-		widget.NewFormItem("AccessKey secret", r.secret),
-		widget.NewFormItem("STS token", r.token),
-		widget.NewFormItem("Expires", r.expiry),
+		widget.NewFormItem(lang.L("AccessKey ID"), r.keyID),
+		widget.NewFormItem(lang.L("AccessKey secret"), r.secret),
+		widget.NewFormItem(lang.L("STS token"), r.token),
+		widget.NewFormItem(lang.L("Expires"), r.expiry),
 	)
-	save := widget.NewButtonWithIcon("Save and resume", theme.ConfirmIcon(), r.save)
+	save := widget.NewButtonWithIcon(lang.L("Save and resume"), theme.ConfirmIcon(), r.save)
 	r.secret.OnSubmitted = func(string) { r.save() } // Enter in the secret field saves
 	save.Importance = widget.HighImportance
-	later := widget.NewButton("Later", func() { r.d.Hide() })
+	later := widget.NewButton(lang.L("Later"), func() { r.d.Hide() })
 	content := container.NewVBox(r.head, form, where, r.result, container.NewHBox(layout.NewSpacer(), later, save))
-	title := "New credentials needed"
+	title := lang.L("New credentials needed")
 	if w.cred.missing != "" {
 		title = lang.L("Secret needed")
 	}
@@ -271,7 +264,7 @@ func (w *Window) renewWhere() string {
 	if _, ok := w.renewProfile(w.credProfile()); ok {
 		return w.core.SecretState().Message()
 	}
-	return "These credentials are used until ossdrop exits; they are not saved because this destination is not a saved profile (or its credentials come from the environment)."
+	return lang.L("These credentials are used until ossdrop exits; they are not saved because this destination is not a saved profile (or its credentials come from the environment).")
 }
 
 // renewProfile is the saved profile new credentials for name are stored
@@ -297,11 +290,11 @@ func (r *renewDialog) setCount(n int) {
 		return
 	}
 	if n > 0 {
-		r.head.SetText(fmt.Sprintf("The temporary credentials for %s expired — %s paused. Enter new ones to continue.",
-			r.w.profileLabel(), plural(n, "upload")+isAre(n)))
+		r.head.SetText(lang.N("The temporary credentials for {{.Profile}} expired — {{.Count}} uploads are paused. Enter new ones to continue.",
+			n, map[string]any{"Profile": r.w.profileLabel(), "Count": n}))
 		return
 	}
-	r.head.SetText(fmt.Sprintf("Enter new credentials for %s. Uploads that pause because credentials expired continue with them.", r.w.profileLabel()))
+	r.head.SetText(lang.L("Enter new credentials for {{.Profile}}. Uploads that pause because credentials expired continue with them.", map[string]any{"Profile": r.w.profileLabel()}))
 }
 
 // credentials reads and checks the form.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -152,7 +151,7 @@ func (t *cjkTheme) Font(s fyne.TextStyle) fyne.Resource {
 // WithCJKFonts wraps base so its text renders Chinese in every weight, when the
 // language in use is Chinese; otherwise, or when no such font is installed, it
 // returns base (and the error says why when fonts were wanted but missing).
-// The window's theme calls it.
+// The window's theme (NewTheme) calls it.
 func WithCJKFonts(base fyne.Theme) (fyne.Theme, error) {
 	if base == nil {
 		base = theme.DefaultTheme()
@@ -180,21 +179,4 @@ func hasHan(s string) bool {
 		}
 	}
 	return false
-}
-
-// UseCJKFonts gives a the CJK fonts of WithCJKFonts when the window speaks
-// Chinese; a missing font is logged and the system fallback serves. Call it
-// after the window has set its theme: the fonts wrap that theme.
-func UseCJKFonts(a fyne.App, log *slog.Logger) {
-	th, err := WithCJKFonts(a.Settings().Theme())
-	if err != nil {
-		if log == nil {
-			log = slog.Default()
-		}
-		log.Warn("Chinese text may render without bold", "err", err)
-		return
-	}
-	if th != a.Settings().Theme() {
-		a.Settings().SetTheme(th)
-	}
 }

@@ -162,6 +162,7 @@ func (v *historyView) filter() {
 type historyRow struct {
 	widget.BaseWidget
 	name, state, detail *widget.Label
+	top                 *fyne.Container // name and state: laid out again when the state's width changes
 }
 
 func (v *historyView) newRow() fyne.CanvasObject {
@@ -175,7 +176,8 @@ func (v *historyView) newRow() fyne.CanvasObject {
 }
 
 func (r *historyRow) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(container.NewVBox(container.NewBorder(nil, nil, nil, r.state, r.name), r.detail))
+	r.top = container.NewBorder(nil, nil, nil, r.state, r.name)
+	return widget.NewSimpleRenderer(container.NewVBox(r.top, r.detail))
 }
 
 func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
@@ -196,6 +198,9 @@ func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		r.state.Importance = widget.MediumImportance
 	}
 	r.state.Refresh()
+	if r.top != nil {
+		r.top.Refresh() // a recycled row's state text has a new width
+	}
 	detail := "oss://" + destination(e.Bucket, e.Key)
 	if e.Profile != "" {
 		detail = e.Profile + " · " + detail

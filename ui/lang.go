@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/ossdrop/ossdrop/settings"
 )
 
 // translations holds one JSON file per language, named by its BCP 47 tag
@@ -132,4 +134,25 @@ func languageFormItem(s *widget.Select) *widget.FormItem {
 	it := widget.NewFormItem(lang.L("Language"), s)
 	it.HintText = lang.L("Applied the next time ossdrop starts")
 	return it
+}
+
+// resumeLabel is how the settings show a resume policy, in the window's language.
+func resumeLabel(p settings.ResumePolicy) string {
+	switch p {
+	case settings.ResumeAlways:
+		return lang.L("always")
+	case settings.ResumeNever:
+		return lang.L("never")
+	}
+	return lang.L("ask")
+}
+
+// resumePolicyOf maps a label of resumeLabel back to the stored policy name.
+func resumePolicyOf(label string) string {
+	for _, p := range []settings.ResumePolicy{settings.ResumeAsk, settings.ResumeAlways, settings.ResumeNever} {
+		if resumeLabel(p) == label {
+			return string(p)
+		}
+	}
+	return label
 }

@@ -36,17 +36,17 @@ func useChinese(t *testing.T) {
 	UseLanguage(LanguageSimplifiedChinese)
 }
 
-// chineseTheme gives a test app the fonts the real app uses for Chinese.
+// chineseTheme checks that the window's theme carries the CJK fonts, as
+// NewTheme gives it when the window speaks Chinese.
 func chineseTheme(t *testing.T, a fyne.App) {
 	t.Helper()
-	th, err := WithCJKFonts(a.Settings().Theme()) // keeps the window's own colours
-	if err != nil {
-		t.Fatal(err)
+	at, ok := a.Settings().Theme().(*appTheme)
+	if !ok {
+		t.Fatalf("the app's theme is %T, not the window's", a.Settings().Theme())
 	}
-	if _, ok := th.(*cjkTheme); !ok {
+	if _, ok := at.Theme.(*cjkTheme); !ok {
 		t.Fatal("the Chinese UI did not get the CJK fonts")
 	}
-	a.Settings().SetTheme(th)
 }
 
 func TestUseLanguage(t *testing.T) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/ossdrop/ossdrop/settings"
@@ -33,7 +35,7 @@ func (w *Window) OfferResume(items []transfer.Unfinished, policy settings.Resume
 	if policy == settings.ResumeAlways {
 		w.be.ResumeUnfinished(good)
 		if len(bad) > 0 {
-			w.showError(fmt.Errorf("%s could not be resumed:\n%s", plural(len(bad), "unfinished upload"), badText(bad)))
+			w.showError(errors.New(lang.N("{{.Count}} unfinished uploads could not be resumed:", len(bad), map[string]any{"Count": len(bad)}) + "\n" + badText(bad)))
 		}
 		return
 	}
@@ -83,21 +85,22 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 		left += max(u.Size-u.Done, 0)
 		dests[u.Bucket] = true
 	}
-	where := ""
-	if len(dests) == 1 {
+	data := map[string]any{"Count": len(good), "Left": size(left)}
+	var s string
+	switch len(dests) {
+	case 0:
+		s = lang.N("{{.Count}} uploads did not finish last time; {{.Left}} left to send.", len(good), data)
+	case 1:
 		for b := range dests {
-			where = " to " + b
+			data["Bucket"] = b
 		}
-	} else if len(dests) > 1 {
-		where = fmt.Sprintf(" to %d buckets", len(dests))
-	}
-	s := fmt.Sprintf("%s did not finish last time%s; %s left to send.",
-		plural(len(good), "upload"), where, size(left))
-	if len(good) == 1 {
-		s = fmt.Sprintf("1 upload did not finish last time%s; %s left to send.", where, size(left))
+		s = lang.N("{{.Count}} uploads did not finish last time to {{.Bucket}}; {{.Left}} left to send.", len(good), data)
+	default:
+		data["Buckets"] = len(dests)
+		s = lang.N("{{.Count}} uploads did not finish last time to {{.Buckets}} buckets; {{.Left}} left to send.", len(good), data)
 	}
 	if len(bad) > 0 {
-		s += fmt.Sprintf("\n%s cannot be resumed (shown in red); Discard removes them.", plural(len(bad), "record"))
+		s += "\n" + lang.N("{{.Count}} records cannot be resumed (shown in red); Discard removes them.", len(bad), map[string]any{"Count": len(bad)})
 	}
 	return s
 }
@@ -139,8 +142,8 @@ func (w *Window) askResume(good, bad []transfer.Unfinished) {
 	summary.Wrapping = fyne.TextWrapWord
 	content := container.NewBorder(summary, nil, nil, nil, list)
 
-	d := dialog.NewCustomWithoutButtons("Resume unfinished uploads?", content, w.win)
-	resumeAll := widget.NewButtonWithIcon("Resume all", theme.MediaPlayIcon(), func() {
+	d := dialog.NewCustomWithoutButtons(lang.L("Resume unfinished uploads?"), content, w.win)
+	resumeAll := widget.NewButtonWithIcon(lang.L("Resume all"), theme.MediaPlayIcon(), func() {
 		d.Hide()
 		w.be.ResumeUnfinished(good)
 	})
@@ -148,19 +151,19 @@ func (w *Window) askResume(good, bad []transfer.Unfinished) {
 	if len(good) == 0 {
 		resumeAll.Disable()
 	}
-	choose := widget.NewButtonWithIcon("Choose…", theme.ListIcon(), func() {
+	choose := widget.NewButtonWithIcon(lang.L("Choose…"), theme.ListIcon(), func() {
 		d.Hide()
 		w.chooseResume(good, bad)
 	})
 	if len(good) == 0 {
 		choose.Disable()
 	}
-	discard := widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), func() {
+	discard := widget.NewButtonWithIcon(lang.L("Discard"), theme.DeleteIcon(), func() {
 		d.Hide()
 		w.confirmDiscard(all)
 	})
 	discard.Importance = widget.DangerImportance
-	later := widget.NewButton("Not now", func() { d.Hide() })
+	later := widget.NewButton(lang.L("Not now"), func() { d.Hide() })
 	d.SetButtons([]fyne.CanvasObject{later, discard, choose, resumeAll})
 	d.Resize(fyne.NewSize(820, 460))
 	w.resumeDialog = d
@@ -183,14 +186,14 @@ func (w *Window) chooseResume(good, bad []transfer.Unfinished) {
 			c.SetChecked(picked[i])
 			c.OnChanged = func(on bool) { picked[i] = on }
 		})
-	note := widget.NewLabel("Uploads you leave unticked stay recorded and are offered again next time.")
+	note := widget.NewLabel(lang.L("Uploads you leave unticked stay recorded and are offered again next time."))
 	note.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomWithoutButtons("Choose uploads to resume", container.NewBorder(note, nil, nil, nil, list), w.win)
-	back := widget.NewButton("Back", func() {
+	d := dialog.NewCustomWithoutButtons(lang.L("Choose uploads to resume"), container.NewBorder(note, nil, nil, nil, list), w.win)
+	back := widget.NewButton(lang.L("Back"), func() {
 		d.Hide()
 		w.askResume(good, bad)
 	})
-	resume := widget.NewButtonWithIcon("Resume selected", theme.MediaPlayIcon(), func() {
+	resume := widget.NewButtonWithIcon(lang.L("Resume selected"), theme.MediaPlayIcon(), func() {
 		d.Hide()
 		var sel []transfer.Unfinished
 		for i, on := range picked {
@@ -210,9 +213,9 @@ func (w *Window) chooseResume(good, bad []transfer.Unfinished) {
 // confirmDiscard aborts the recorded multipart uploads and removes their
 // checkpoints, after asking: the bytes already sent are lost.
 func (w *Window) confirmDiscard(items []transfer.Unfinished) {
-	msg := fmt.Sprintf("Discard %s? Parts already sent are deleted from the bucket and the checkpoints removed.",
-		plural(len(items), "unfinished upload"))
-	d := newConfirm("Discard unfinished uploads?", msg, "Discard", "Cancel", func(ok bool) {
+	msg := lang.N("Discard {{.Count}} unfinished uploads? Parts already sent are deleted from the bucket and the checkpoints removed.",
+		len(items), map[string]any{"Count": len(items)})
+	d := newConfirm(lang.L("Discard unfinished uploads?"), msg, lang.L("Discard"), lang.L("Cancel"), func(ok bool) {
 		if !ok {
 			return
 		}

@@ -36,8 +36,6 @@ func Run(ctx context.Context, l app.Launch) int {
 		cfg.StateDir, cfg.History = l.Core.StateDir(), l.Core.History()
 	}
 	w := New(fa, cfg)
-	// Over the window's theme (New sets it), so its colours stay its own.
-	UseCJKFonts(fa, l.Log)
 	win := w.Window()
 	win.SetIcon(assets.Icon)
 	win.SetMaster()

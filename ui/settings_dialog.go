@@ -66,7 +66,7 @@ func (w *Window) ShowSettings() {
 		return
 	}
 	s := &settingsDialog{w: w, cfg: w.cfg}
-	s.d = dialog.NewCustom("Settings", "Close", s.build(), w.win)
+	s.d = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), s.build(), w.win)
 	ws := w.win.Canvas().Size()
 	s.d.Resize(fyne.NewSize(min(800, max(ws.Width-40, 600)), max(ws.Height-30, 520)))
 	s.d.Show()
@@ -80,128 +80,127 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		return e
 	}
 	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.load)
-	s.name = entry("e.g. work")
-	s.endpoint = entry("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com")
-	s.region = entry("derived from the endpoint when empty")
-	s.bucket = entry("bucket name")
-	s.prefix = entry("folder/ inside the bucket (optional)")
-	s.sigV4 = widget.NewCheck("Signature V4", nil)
-	s.allowHTTP = widget.NewCheck("Allow plain http to a non-loopback host", nil)
-	s.keyID = entry("AccessKey ID")
+	s.name = entry(lang.L("e.g. work"))
+	s.endpoint = entry(lang.L("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com"))
+	s.region = entry(lang.L("derived from the endpoint when empty"))
+	s.bucket = entry(lang.L("bucket name"))
+	s.prefix = entry(lang.L("folder/ inside the bucket (optional)"))
+	s.sigV4 = widget.NewCheck(lang.L("Signature V4"), nil)
+	s.allowHTTP = widget.NewCheck(lang.L("Allow plain http to a non-loopback host"), nil)
+	s.keyID = entry(lang.L("AccessKey ID"))
 	s.secret = widget.NewPasswordEntry()
 	s.token = widget.NewPasswordEntry()
-	s.token.SetPlaceHolder("only for temporary (STS) credentials")
-	s.expiry = entry("STS only, optional: " + expiryExample + " or 1h")
+	s.token.SetPlaceHolder(lang.L("only for temporary (STS) credentials"))
+	s.expiry = entry(lang.L("STS only, optional: {{.Example}} or 1h", map[string]any{"Example": expiryExample}))
 	s.secretNote = widget.NewLabel("")
 	s.secretNote.Wrapping = fyne.TextWrapWord
 	s.secretNote.Importance = widget.LowImportance
 	s.testResult = widget.NewLabel("")
 	s.testResult.Wrapping = fyne.TextWrapWord
-	s.testButton = widget.NewButtonWithIcon("Test connection", theme.SearchIcon(), s.testConnection)
-	useB := widget.NewButtonWithIcon("Use for new uploads", theme.ConfirmIcon(), s.use)
-	delB := widget.NewButtonWithIcon("Delete profile", theme.DeleteIcon(), s.deleteProfile)
-	defB := widget.NewButtonWithIcon("Make default", theme.HomeIcon(), s.makeDefault)
-	importB := widget.NewButtonWithIcon("Import from ossutil…", theme.DownloadIcon(), s.showImport)
+	s.testButton = widget.NewButtonWithIcon(lang.L("Test connection"), theme.SearchIcon(), s.testConnection)
+	useB := widget.NewButtonWithIcon(lang.L("Use for new uploads"), theme.ConfirmIcon(), s.use)
+	delB := widget.NewButtonWithIcon(lang.L("Delete profile"), theme.DeleteIcon(), s.deleteProfile)
+	defB := widget.NewButtonWithIcon(lang.L("Make default"), theme.HomeIcon(), s.makeDefault)
+	importB := widget.NewButtonWithIcon(lang.L("Import from ossutil…"), theme.DownloadIcon(), s.showImport)
 
 	profileForm := widget.NewForm(
-		widget.NewFormItem("Profile", container.NewBorder(nil, nil, nil, importB, s.which)),
-		widget.NewFormItem("Name", s.name),
-		widget.NewFormItem("Endpoint", s.endpoint),
-		widget.NewFormItem("Region", s.region),
+		widget.NewFormItem(lang.L("Profile"), container.NewBorder(nil, nil, nil, importB, s.which)),
+		widget.NewFormItem(lang.L("Name"), s.name),
+		widget.NewFormItem(lang.L("Endpoint"), s.endpoint),
+		widget.NewFormItem(lang.L("Region"), s.region),
 		widget.NewFormItem("", container.NewHBox(s.sigV4, s.allowHTTP)),
-		widget.NewFormItem("Bucket", s.bucket),
-		widget.NewFormItem("Prefix", s.prefix),
-		widget.NewFormItem("AccessKey ID", s.keyID),
-		widget.NewFormItem("AccessKey secret", s.secret),
-		widget.NewFormItem("STS token", s.token),
-		widget.NewFormItem("STS expiry", s.expiry),
+		widget.NewFormItem(lang.L("Bucket"), s.bucket),
+		widget.NewFormItem(lang.L("Prefix"), s.prefix),
+		widget.NewFormItem(lang.L("AccessKey ID"), s.keyID),
+		widget.NewFormItem(lang.L("AccessKey secret"), s.secret),
+		widget.NewFormItem(lang.L("STS token"), s.token),
+		widget.NewFormItem(lang.L("STS expiry"), s.expiry),
 	)
 	// The actions stay visible below the scrolling form.
 	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult), nil, nil,
 		container.NewVScroll(container.NewVBox(profileForm, s.secretNote)))
 
-	s.partSize = entry("e.g. 8MiB")
+	s.partSize = entry(lang.L("e.g. 8MiB"))
 	s.taskNum = entry(fmt.Sprintf("%d–%d", settings.MinTaskNum, settings.MaxTaskNum))
 	s.jobs = entry(fmt.Sprintf("%d–%d", settings.MinJobs, settings.MaxJobs))
-	s.limit = entry("e.g. 5MB (per second); empty for no limit")
-	s.thresh = entry("empty: the part size")
-	s.checkpoint = widget.NewCheck("Keep checkpoints so interrupted uploads resume", nil)
-	s.cpDir = entry("default: the state directory")
+	s.limit = entry(lang.L("e.g. 5MB (per second); empty for no limit"))
+	s.thresh = entry(lang.L("empty: the part size"))
+	s.checkpoint = widget.NewCheck(lang.L("Keep checkpoints so interrupted uploads resume"), nil)
+	s.cpDir = entry(lang.L("default: the state directory"))
 	s.onExists = widget.NewSelect([]string{"ask", "overwrite", "skip", "skip-identical", "rename"}, nil)
 	transferTab := container.NewVScroll(widget.NewForm(
-		widget.NewFormItem("Part size", s.partSize),
-		widget.NewFormItem("Parts in parallel", s.taskNum),
-		widget.NewFormItem("Files in parallel", s.jobs),
-		widget.NewFormItem("Bandwidth limit", s.limit),
-		widget.NewFormItem("Multipart from", s.thresh),
+		widget.NewFormItem(lang.L("Part size"), s.partSize),
+		widget.NewFormItem(lang.L("Parts in parallel"), s.taskNum),
+		widget.NewFormItem(lang.L("Files in parallel"), s.jobs),
+		widget.NewFormItem(lang.L("Bandwidth limit"), s.limit),
+		widget.NewFormItem(lang.L("Multipart from"), s.thresh),
 		widget.NewFormItem("", s.checkpoint),
-		widget.NewFormItem("Checkpoint folder", s.cpDir),
-		widget.NewFormItem("If the object exists", s.onExists),
+		widget.NewFormItem(lang.L("Checkpoint folder"), s.cpDir),
+		widget.NewFormItem(lang.L("If the object exists"), s.onExists),
 	))
 
 	s.acl = widget.NewSelect([]string{"(bucket default)", "private", "public-read", "public-read-write", "default"}, nil)
 	s.storageClass = widget.NewSelect([]string{"(bucket default)", "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}, nil)
-	s.cbURL = entry("https://example.com/uploaded (up to 5, separated by ;)")
-	s.cbHost = entry("optional Host header")
+	s.cbURL = entry(lang.L("https://example.com/uploaded (up to 5, separated by ;)"))
+	s.cbHost = entry(lang.L("optional Host header"))
 	s.cbBody = entry("bucket=${bucket}&object=${object}&size=${size}")
 	s.cbType = widget.NewSelect([]string{"application/x-www-form-urlencoded", "application/json"}, nil)
 	metaTab := container.NewVScroll(widget.NewForm(
 		widget.NewFormItem("ACL", s.acl),
-		widget.NewFormItem("Storage class", s.storageClass),
-		widget.NewFormItem("Callback URL", s.cbURL),
-		widget.NewFormItem("Callback host", s.cbHost),
-		widget.NewFormItem("Callback body", s.cbBody),
-		widget.NewFormItem("Body type", s.cbType),
+		widget.NewFormItem(lang.L("Storage class"), s.storageClass),
+		widget.NewFormItem(lang.L("Callback URL"), s.cbURL),
+		widget.NewFormItem(lang.L("Callback host"), s.cbHost),
+		widget.NewFormItem(lang.L("Callback body"), s.cbBody),
+		widget.NewFormItem(lang.L("Body type"), s.cbType),
 	))
 
-	s.resume = widget.NewRadioGroup([]string{"ask", "always", "never"}, nil)
+	s.resume = widget.NewRadioGroup([]string{lang.L("ask"), lang.L("always"), lang.L("never")}, nil)
 	s.resume.Horizontal = true
-	s.resume.SetSelected(string(orDefault(s.cfg.App.ResumeOnLaunch, settings.ResumeAsk)))
-	s.notify = widget.NewCheck("Notify when a batch of uploads finishes or fails", nil)
+	s.resume.SetSelected(resumeLabel(orDefault(s.cfg.App.ResumeOnLaunch, settings.ResumeAsk)))
+	s.notify = widget.NewCheck(lang.L("Notify when a batch of uploads finishes or fails"), nil)
 	s.notify.SetChecked(s.cfg.App.Notifications)
-	s.toTray = widget.NewCheck("Closing the window keeps uploading in the tray", nil)
+	s.toTray = widget.NewCheck(lang.L("Closing the window keeps uploading in the tray"), nil)
 	s.toTray.SetChecked(s.cfg.App.CloseToTray)
 	s.language = newLanguageSelect(s.cfg.App.Language)
-	s.proxy = entry("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY")
+	s.proxy = entry(lang.L("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY"))
 	s.proxy.SetText(s.cfg.App.Proxy)
 	s.secretsState = widget.NewLabel(s.w.core.SecretState().Message())
 	s.secretsState.Wrapping = fyne.TextWrapWord
-	s.secretsInFile = widget.NewCheck("When no system keyring is available, keep secrets in a file", s.secretsInFileChanged)
+	s.secretsInFile = widget.NewCheck(lang.L("When no system keyring is available, keep secrets in a file"), s.secretsInFileChanged)
 	s.secretsInFile.SetChecked(s.cfg.App.SecretsInFile)
 	s.secretsWarn = widget.NewLabel("")
 	s.secretsWarn.Wrapping = fyne.TextWrapWord
 	s.secretsWarn.Importance = widget.WarningImportance
 	s.secretsInFileChanged(s.secretsInFile.Checked)
 	behaviourTab := container.NewVScroll(widget.NewForm(
-		widget.NewFormItem("Resume unfinished uploads at launch", s.resume),
+		widget.NewFormItem(lang.L("Resume unfinished uploads at launch"), s.resume),
 		widget.NewFormItem("", s.notify),
 		widget.NewFormItem("", s.toTray),
 		languageFormItem(s.language),
-		widget.NewFormItem("Proxy", s.proxy),
-		widget.NewFormItem("Secrets", s.secretsState),
+		widget.NewFormItem(lang.L("Proxy"), s.proxy),
+		widget.NewFormItem(lang.L("Secrets"), s.secretsState),
 		widget.NewFormItem("", s.secretsInFile),
 		widget.NewFormItem("", s.secretsWarn),
 	))
 
-	s.orphanResult = widget.NewLabel("Multipart uploads that were started but never finished keep their parts in the bucket, and are billed. " +
-		"Scan the current bucket for uploads no checkpoint of this computer knows of.")
+	s.orphanResult = widget.NewLabel(lang.L("Multipart uploads that were started but never finished keep their parts in the bucket, and are billed. Scan the current bucket for uploads no checkpoint of this computer knows of."))
 	s.orphanResult.Wrapping = fyne.TextWrapWord
-	s.orphanScan = widget.NewButtonWithIcon("Scan current bucket", theme.SearchIcon(), s.scanOrphans)
-	s.orphanAbort = widget.NewButtonWithIcon("Abort them", theme.DeleteIcon(), s.abortOrphans)
+	s.orphanScan = widget.NewButtonWithIcon(lang.L("Scan current bucket"), theme.SearchIcon(), s.scanOrphans)
+	s.orphanAbort = widget.NewButtonWithIcon(lang.L("Abort them"), theme.DeleteIcon(), s.abortOrphans)
 	s.orphanAbort.Importance = widget.DangerImportance
 	s.orphanAbort.Disable()
 	cleanupTab := container.NewVBox(s.orphanResult, container.NewHBox(s.orphanScan, s.orphanAbort))
 
 	s.tabs = container.NewAppTabs(
-		container.NewTabItem("Profile", profileTab),
-		container.NewTabItem("Transfers", transferTab),
-		container.NewTabItem("Metadata", metaTab),
-		container.NewTabItem("Behaviour", behaviourTab),
-		container.NewTabItem("Clean up", cleanupTab),
+		container.NewTabItem(lang.L("Profile"), profileTab),
+		container.NewTabItem(lang.L("Transfers"), transferTab),
+		container.NewTabItem(lang.L("Metadata"), metaTab),
+		container.NewTabItem(lang.L("Behaviour"), behaviourTab),
+		container.NewTabItem(lang.L("Clean up"), cleanupTab),
 	)
 	s.saveResult = widget.NewLabel("")
 	s.saveResult.Truncation = fyne.TextTruncateEllipsis
-	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), s.save)
+	save := widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), s.save)
 	save.Importance = widget.HighImportance
 
 	current := s.w.target.Profile
@@ -251,7 +250,7 @@ func (s *settingsDialog) load(name string) {
 		s.expiryLoaded = p.STSExpiry.Local().Format(expiryLayout)
 	}
 	s.expiry.SetText(s.expiryLoaded)
-	s.secret.SetPlaceHolder("enter to set or replace")
+	s.secret.SetPlaceHolder(lang.L("enter to set or replace"))
 	for _, e := range []fyne.Disableable{s.name, s.endpoint, s.region, s.bucket, s.sigV4, s.allowHTTP, s.keyID, s.secret, s.token, s.expiry} {
 		if p.Local {
 			e.Disable()
@@ -262,7 +261,7 @@ func (s *settingsDialog) load(name string) {
 	st := s.w.core.SecretState()
 	switch {
 	case p.Local:
-		s.secretNote.SetText("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here.")
+		s.secretNote.SetText(lang.L("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here."))
 	case s.orig != "":
 		s.secretNote.SetText(st.Message())
 		// Whether a secret is stored is a keyring question: ask it off the UI goroutine.
@@ -425,7 +424,7 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 
 // apply reads the behaviour tab into cfg.App.
 func (s *settingsDialog) applyApp() error {
-	pol, err := settings.ParseResumePolicy(s.resume.Selected)
+	pol, err := settings.ParseResumePolicy(resumePolicyOf(s.resume.Selected))
 	if err != nil {
 		return err
 	}
@@ -527,7 +526,7 @@ func (s *settingsDialog) testConnection() {
 	}
 	s.testButton.Disable()
 	s.testResult.Importance = widget.MediumImportance
-	s.setTestText("Testing " + p.Bucket + "…")
+	s.setTestText(lang.L("Testing {{.Bucket}}…", map[string]any{"Bucket": p.Bucket}))
 	core := s.w.core
 	s.w.goAsync(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
@@ -537,7 +536,7 @@ func (s *settingsDialog) testConnection() {
 			s.testButton.Enable()
 			msg := res.Message
 			if res.OK() {
-				msg = fmt.Sprintf("Connected to %s in %s. %s", t.Bucket, res.Elapsed.Round(time.Millisecond), res.Message)
+				msg = lang.L("Connected to {{.Bucket}} in {{.Time}}. {{.Message}}", map[string]any{"Bucket": t.Bucket, "Time": res.Elapsed.Round(time.Millisecond).String(), "Message": res.Message})
 			} else if res.RequestID != "" {
 				msg += " (RequestId " + res.RequestID + ")"
 			}
@@ -572,7 +571,7 @@ func (s *settingsDialog) use() {
 
 func (s *settingsDialog) makeDefault() {
 	if s.orig == "" {
-		s.saveResult.SetText("Save the profile first")
+		s.saveResult.SetText(lang.L("Save the profile first"))
 		return
 	}
 	if err := s.w.core.SetDefault(s.orig); err != nil {
@@ -590,15 +589,15 @@ func (s *settingsDialog) deleteProfile() {
 	name := s.orig
 	if name == "" || s.local {
 		s.saveResult.Importance = widget.WarningImportance
-		s.saveResult.SetText("The built-in Local bucket cannot be deleted")
+		s.saveResult.SetText(lang.L("The built-in Local bucket cannot be deleted"))
 		if name == "" {
-			s.saveResult.SetText("Nothing to delete: this profile was never saved")
+			s.saveResult.SetText(lang.L("Nothing to delete: this profile was never saved"))
 		}
 		return
 	}
 	if name == s.w.target.Profile {
 		s.saveResult.Importance = widget.WarningImportance
-		s.saveResult.SetText("Switch new uploads to another profile before deleting " + name)
+		s.saveResult.SetText(lang.L("Switch new uploads to another profile before deleting {{.Name}}", map[string]any{"Name": name}))
 		return
 	}
 	dialog.ShowConfirm("Delete profile?", fmt.Sprintf("Delete %q and its stored credentials?", name), func(ok bool) {
@@ -641,7 +640,7 @@ func (s *settingsDialog) scanOrphans() {
 	s.orphanScan.Disable()
 	s.orphanAbort.Disable()
 	s.orphanResult.Importance = widget.MediumImportance
-	s.orphanResult.SetText("Scanning " + s.w.target.Bucket + "…")
+	s.orphanResult.SetText(lang.L("Scanning {{.Bucket}}…", map[string]any{"Bucket": s.w.target.Bucket}))
 	s.w.goAsync(func() func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -652,10 +651,10 @@ func (s *settingsDialog) scanOrphans() {
 			switch {
 			case err != nil:
 				s.orphanResult.Importance = widget.DangerImportance
-				s.orphanResult.SetText("Scan failed: " + err.Error())
+				s.orphanResult.SetText(lang.L("Scan failed: {{.Reason}}", map[string]any{"Reason": err.Error()}))
 			case len(o) == 0:
 				s.orphanResult.Importance = widget.SuccessImportance
-				s.orphanResult.SetText("No incomplete uploads in " + s.w.target.Bucket + ".")
+				s.orphanResult.SetText(lang.L("No incomplete uploads in {{.Bucket}}.", map[string]any{"Bucket": s.w.target.Bucket}))
 			default:
 				s.orphanResult.SetText(orphanText(s.w.target.Bucket, o))
 				s.orphanAbort.Enable()
@@ -666,10 +665,10 @@ func (s *settingsDialog) scanOrphans() {
 
 func orphanText(bucket string, o []transfer.Orphan) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s in %s that no checkpoint here knows of:\n", plural(len(o), "incomplete upload"), bucket)
+	b.WriteString(lang.N("{{.Count}} incomplete uploads in {{.Bucket}} that no checkpoint here knows of:", len(o), map[string]any{"Count": len(o), "Bucket": bucket}) + "\n")
 	for i, x := range o {
 		if i == 8 {
-			fmt.Fprintf(&b, "… and %d more", len(o)-i)
+			b.WriteString(lang.L("… and {{.Count}} more", map[string]any{"Count": len(o) - i}))
 			break
 		}
 		fmt.Fprintf(&b, "%s (started %s)\n", x.Key, humanize.Time(x.Initiated))
@@ -692,13 +691,13 @@ func (s *settingsDialog) abortOrphans() {
 			s.orphanScan.Enable()
 			if err != nil {
 				s.orphanResult.Importance = widget.DangerImportance
-				s.orphanResult.SetText("Abort failed: " + err.Error())
+				s.orphanResult.SetText(lang.L("Abort failed: {{.Reason}}", map[string]any{"Reason": err.Error()}))
 				s.orphanAbort.Enable()
 				return
 			}
 			s.orphans = nil
 			s.orphanResult.Importance = widget.SuccessImportance
-			s.orphanResult.SetText(fmt.Sprintf("Aborted %s; their parts are deleted.", plural(len(o), "incomplete upload")))
+			s.orphanResult.SetText(lang.N("Aborted {{.Count}} incomplete uploads; their parts are deleted.", len(o), map[string]any{"Count": len(o)}))
 		}
 	})
 }
@@ -716,16 +715,15 @@ func (s *settingsDialog) secretsInFileChanged(on bool) {
 	path := filepath.Join(s.w.core.SettingsDir(), settings.SecretsFileName)
 	switch {
 	case !on && st.Backend == settings.BackendFile:
-		s.secretsWarn.SetText("After saving, the next start keeps secrets in memory only; " + path + " stays until you delete it.")
+		s.secretsWarn.SetText(lang.L("After saving, the next start keeps secrets in memory only; {{.Path}} stays until you delete it.", map[string]any{"Path": path}))
 	case !on:
 		s.secretsWarn.SetText("")
 	case st.Backend == settings.BackendKeyring:
-		s.secretsWarn.SetText("The system keyring is available, so no file is used. If it ever is not, secrets would go unencrypted to " + path + ".")
+		s.secretsWarn.SetText(lang.L("The system keyring is available, so no file is used. If it ever is not, secrets would go unencrypted to {{.Path}}.", map[string]any{"Path": path}))
 	case st.Backend == settings.BackendFile:
-		s.secretsWarn.SetText("Warning: secrets are in " + path + " unencrypted (0600): any program running as you can read them.")
+		s.secretsWarn.SetText(lang.L("Warning: secrets are in {{.Path}} unencrypted (0600): any program running as you can read them.", map[string]any{"Path": path}))
 	default:
-		s.secretsWarn.SetText("Warning: secrets will be written unencrypted to " + path + " (0600): any program running as you can read them. " +
-			"This takes effect the next time ossdrop starts; until then secrets stay in memory.")
+		s.secretsWarn.SetText(lang.L("Warning: secrets will be written unencrypted to {{.Path}} (0600): any program running as you can read them. This takes effect the next time ossdrop starts; until then secrets stay in memory.", map[string]any{"Path": path}))
 	}
 	if s.secretsWarn.Text == "" {
 		s.secretsWarn.Hide()

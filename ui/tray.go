@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -36,11 +35,11 @@ type tray struct {
 // intercept with Hide, so the close button would never quit.
 func (w *Window) setupTray(icon fyne.Resource, available bool) {
 	t := &w.tray
-	t.status = fyne.NewMenuItem("No uploads", nil)
+	t.status = fyne.NewMenuItem(lang.L("No uploads"), nil)
 	t.status.Disabled = true
-	t.pause = fyne.NewMenuItem("Pause all", w.PauseAll)
+	t.pause = fyne.NewMenuItem(lang.L("Pause all"), w.PauseAll)
 	t.pause.Icon = theme.MediaPauseIcon()
-	t.resume = fyne.NewMenuItem("Resume all", w.ResumeAll)
+	t.resume = fyne.NewMenuItem(lang.L("Resume all"), w.ResumeAll)
 	t.resume.Icon = theme.MediaPlayIcon()
 	show := fyne.NewMenuItem(lang.L("Show ossdrop"), w.showWindow)
 	quit := fyne.NewMenuItem(lang.L("Quit"), w.QuitRequested)
@@ -65,19 +64,19 @@ func (w *Window) showWindow() {
 func trayText(t transfer.Totals) string {
 	switch {
 	case t.Files == 0:
-		return "No uploads"
+		return lang.L("No uploads")
 	case t.Active+t.Queued > 0:
-		s := fmt.Sprintf("Uploading %d of %d", t.Done+t.Skipped+t.Failed+t.Canceled+1, t.Files)
+		s := lang.L("Uploading {{.N}} of {{.Count}}", map[string]any{"N": t.Done + t.Skipped + t.Failed + t.Canceled + 1, "Count": t.Files})
 		if r := rate(t.Speed); r != "" {
 			s += " · " + r
 		}
 		return s
 	case t.Failed > 0:
-		return fmt.Sprintf("%s uploaded, %d failed", plural(t.Done, "file"), t.Failed)
+		return lang.N("{{.Count}} files uploaded, {{.Failed}} failed", t.Done, map[string]any{"Count": t.Done, "Failed": t.Failed})
 	case t.Paused > 0:
-		return fmt.Sprintf("%d paused", t.Paused)
+		return lang.N("{{.Count}} paused", t.Paused, map[string]any{"Count": t.Paused})
 	default:
-		return fmt.Sprintf("%s uploaded", plural(t.Done, "file"))
+		return lang.N("{{.Count}} files uploaded", t.Done, map[string]any{"Count": t.Done})
 	}
 }
 

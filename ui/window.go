@@ -194,10 +194,10 @@ func (w *Window) build() fyne.CanvasObject {
 	addFolder := newTipButton("", theme.FolderOpenIcon(), lang.L("Add folder… (Ctrl+Shift+O)"), w.tips, w.AddFolderDialog)
 
 	w.profile = widget.NewSelect(nil, nil)
-	w.profile.PlaceHolder = "(no profile)"
+	w.profile.PlaceHolder = lang.L("(no profile)")
 	if w.core != nil {
 		// A target from --endpoint/--bucket belongs to no profile.
-		w.profile.PlaceHolder = "(command line)"
+		w.profile.PlaceHolder = lang.L("(command line)")
 		w.profile.Options = profileNames(w.cfg)
 		w.profile.Selected = w.target.Profile
 		w.profile.OnChanged = w.profileChosen
@@ -209,18 +209,18 @@ func (w *Window) build() fyne.CanvasObject {
 		w.profile.Disable()
 	}
 	w.bucket = widget.NewEntry()
-	w.bucket.SetPlaceHolder("bucket")
+	w.bucket.SetPlaceHolder(lang.L("bucket"))
 	w.bucket.SetText(w.target.Bucket)
 	w.bucket.OnChanged = w.bucketChanged
 	w.prefixE = widget.NewEntry()
-	w.prefixE.SetPlaceHolder("prefix/ (optional)")
+	w.prefixE.SetPlaceHolder(lang.L("prefix/ (optional)"))
 	w.prefixE.SetText(w.prefix)
 	w.prefixE.OnChanged = w.prefixChanged
 
 	dest := container.New(&destLayout{},
-		widget.NewLabel("Profile"), w.profile,
-		widget.NewLabel("Bucket"), w.bucket,
-		widget.NewLabel("Prefix"), w.prefixE)
+		widget.NewLabel(lang.L("Profile")), w.profile,
+		widget.NewLabel(lang.L("Bucket")), w.bucket,
+		widget.NewLabel(lang.L("Prefix")), w.prefixE)
 	settingsB := newTipButton("", theme.SettingsIcon(), lang.L("Settings"), w.tips, w.ShowSettings)
 	settingsB.Importance = widget.LowImportance
 	if w.core == nil {
@@ -249,8 +249,8 @@ func (w *Window) build() fyne.CanvasObject {
 		container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSquareSize(96)), icon)),
 		w.dropText,
 		container.NewCenter(container.NewHBox(
-			widget.NewButtonWithIcon("Add files…", theme.FileIcon(), w.AddFilesDialog),
-			widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), w.AddFolderDialog))),
+			widget.NewButtonWithIcon(lang.L("Add files…"), theme.FileIcon(), w.AddFilesDialog),
+			widget.NewButtonWithIcon(lang.L("Add folder…"), theme.FolderOpenIcon(), w.AddFolderDialog))),
 	))))
 	w.body = container.NewStack(w.list, w.dropZone)
 
@@ -418,9 +418,9 @@ func normalizePrefix(s string) string {
 func (w *Window) updateDropText() {
 	where := w.target.Bucket
 	if where == "" {
-		where = "(no bucket chosen)"
+		where = lang.L("(no bucket chosen)")
 	}
-	w.dropText.SetText("Drop files or folders here — they upload to " + where + "/" + w.prefix)
+	w.dropText.SetText(lang.L("Drop files or folders here — they upload to {{.Where}}", map[string]any{"Where": where + "/" + w.prefix}))
 }
 
 // Start begins the refresh ticker. It stops when ctx ends or the window closes.
@@ -596,22 +596,17 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 	if done == 0 && failed == 0 {
 		return
 	}
-	n := &fyne.Notification{Title: "Uploads finished"}
-	n.Content = fmt.Sprintf("%s uploaded to %s", plural(done, "file"), w.target.Bucket)
+	n := &fyne.Notification{Title: lang.L("Uploads finished")}
+	n.Content = lang.N("{{.Count}} files uploaded to {{.Bucket}}", done, map[string]any{"Count": done, "Bucket": w.target.Bucket})
 	if failed > 0 {
-		n.Title = "Uploads failed"
-		n.Content = fmt.Sprintf("%s failed, %s uploaded", plural(failed, "file"), plural(done, "file"))
+		n.Title = lang.L("Uploads failed")
+		n.Content = lang.L("{{.Failed}} failed, {{.Done}} uploaded", map[string]any{
+			"Failed": lang.N("{{.Count}} files", failed, map[string]any{"Count": failed}),
+			"Done":   lang.N("{{.Count}} files", done, map[string]any{"Count": done})})
 	}
 	if w.notifications {
 		w.notify(n)
 	}
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // do runs f on the UI goroutine.
