@@ -36,6 +36,10 @@ type env struct {
 	home      string // XDG dirs live under it
 }
 
+// mainWindowTitle matches the main window's title: "ossdrop", or "42% — ossdrop"
+// while uploads run.
+const mainWindowTitle = "ossdrop$"
+
 func setup(t testing.TB) *env {
 	if os.Getenv("OSSDROP_E2E") != "1" {
 		t.Skip("set OSSDROP_E2E=1 to run the real-window test (needs Xvfb, xdotool, imagemagick, python3-gi, gir1.2-gtk-3.0)")
@@ -206,7 +210,7 @@ func (e *env) waitWindow(a *app) {
 	e.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^ossdrop$")
+		cmd := exec.Command("xdotool", "search", "--onlyvisible", "--name", mainWindowTitle)
 		cmd.Env = e.environ()
 		if out, err := cmd.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
 			time.Sleep(700 * time.Millisecond) // first frames
@@ -235,7 +239,7 @@ func (e *env) screenshot(name string) string {
 // geometry is where the ossdrop window is on the screen.
 func (e *env) geometry() (x, y, w, h int) {
 	e.t.Helper()
-	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", "^ossdrop$"))[0]
+	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", mainWindowTitle))[0]
 	vals := map[string]int{}
 	for _, l := range strings.Split(e.xdotool("getwindowgeometry", "--shell", id), "\n") {
 		k, v, _ := strings.Cut(l, "=")

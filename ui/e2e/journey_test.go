@@ -295,7 +295,7 @@ func TestRealProfileJourneyWaitsForTheSecret(t *testing.T) {
 	}
 	e.screenshot("journey-04-waiting-for-secret.png")
 	// The window asks once, with the focus in the secret field: type it, Enter.
-	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", "^ossdrop$"))[0]
+	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", mainWindowTitle))[0]
 	e.xdotool("windowactivate", "--sync", id)
 	e.xdotool("type", "--delay", "5", e.srv.AccessKeySecret)
 	e.xdotool("key", "Return")
