@@ -161,7 +161,7 @@ func TestCloseToTrayHidesAndKeepsUploading(t *testing.T) {
 	w.closeToTray = true
 	// Without a system tray the window must not vanish: it asks as usual.
 	w.CloseRequested()
-	if !strings.Contains(overlayText(w), "still uploading") {
+	if !strings.Contains(overlayText(w), "Uploads still running or queued") {
 		t.Fatal("no tray and no question")
 	}
 	w.quitDialog.Hide()
