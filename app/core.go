@@ -419,7 +419,7 @@ func (e *WaitingError) Unwrap() []error { return []error{transfer.ErrWaitingForC
 type RemovedError struct{ Profile string }
 
 func (e *RemovedError) Error() string {
-	return fmt.Sprintf("profile %q was removed; forget this upload, or drop the file again to send it elsewhere", e.Profile)
+	return fmt.Sprintf("profile %q was removed: remove this upload to forget it, or drop the file again to send it elsewhere", e.Profile)
 }
 
 // Unwrap lets errors.Is find transfer.ErrDestinationRemoved.

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ossdrop/ossdrop/internal/crc64ecma"
 )
 
 func errPosition(next int64) *ossError {
@@ -59,7 +61,7 @@ func (s *Server) appendObject(rq *request, b *bucket) int {
 	if exists {
 		m = old
 		m.Blobs = append(append([]blobRef(nil), old.Blobs...), blobRef{ID: res.ID, Size: res.Size})
-		m.CRC64 = crcCombine(old.CRC64, res.CRC64, res.Size)
+		m.CRC64 = crc64ecma.Combine(old.CRC64, res.CRC64, res.Size)
 		cond = unchanged(&old)
 	} else {
 		m = objMeta{Key: rq.key, ContentType: at.ContentType, Meta: at.Meta, Std: at.Std, ACL: at.ACL,

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ossdrop/ossdrop/internal/crc64ecma"
 )
 
 // Multipart limits OSS enforces.
@@ -217,7 +219,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 		}
 		raw, _ := hex.DecodeString(p.MD5)
 		md5cat = append(md5cat, raw...)
-		crc = crcCombine(crc, p.CRC64, p.Size)
+		crc = crc64ecma.Combine(crc, p.CRC64, p.Size)
 		size += p.Size
 		blobs = append(blobs, blobRef{ID: p.Blob, Size: p.Size})
 		keep[p.Blob] = true

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossdrop/ossdrop/internal/crc64ecma"
 )
 
 func TestCRCCombine(t *testing.T) {
@@ -21,10 +23,10 @@ func TestCRCCombine(t *testing.T) {
 	}
 	for _, cut := range []int{0, 1, 1000, 150_000, 299_999, 300_000} {
 		a, b := data[:cut], data[cut:]
-		if got, want := crcCombine(crcOf(a), crcOf(b), int64(len(b))), crcOf(data); got != want {
+		if got, want := crc64ecma.Combine(crcOf(a), crcOf(b), int64(len(b))), crcOf(data); got != want {
 			t.Errorf("cut %d: combine %d, want %d", cut, got, want)
 		}
-		if got, want := crcCombine(crcOf(a), crcOf(b), int64(len(b))), oss.CRC64Combine(crcOf(a), crcOf(b), uint64(len(b))); got != want {
+		if got, want := crc64ecma.Combine(crcOf(a), crcOf(b), int64(len(b))), oss.CRC64Combine(crcOf(a), crcOf(b), uint64(len(b))); got != want {
 			t.Errorf("cut %d: combine %d, SDK says %d", cut, got, want)
 		}
 	}

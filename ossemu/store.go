@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -20,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/ossdrop/ossdrop/internal/crc64ecma"
 )
 
 // On-disk layout, per bucket under Dir/buckets/<name>/:
@@ -307,7 +308,7 @@ func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, 
 		for c := range wrCh {
 			if werr == nil {
 				data := (*c.bp)[:c.n]
-				crc = crc64.Update(crc, crcTable, data)
+				crc = crc64ecma.Update(crc, data)
 				if e := writeChunk(f, data, direct); e != nil {
 					werr = fmt.Errorf("write blob: %w", e)
 					failed.Store(true)

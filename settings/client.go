@@ -3,118 +3,23 @@ package settings
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"os"
-	"strings"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-// ProxyFunc decides the proxy for each request: the explicit proxy URL when
-// given, else HTTPS_PROXY (https requests), HTTP_PROXY (http requests) and
-// NO_PROXY, upper or lower case, as curl and Go's net/http read them. Loopback
-// hosts are never proxied. getenv nil means os.Getenv; unlike
-// http.ProxyFromEnvironment the environment is read on each call, not cached
-// for the process.
+// ProxyFunc is the engine's proxy policy (transfer.ProxyFunc) for an explicit
+// proxy that is first checked as a setting, so a bad one is reported as a
+// *FieldError naming the field.
 func ProxyFunc(explicit string, getenv func(string) string) (func(*http.Request) (*url.URL, error), error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	if explicit != "" {
 		if err := ValidateProxy(explicit); err != nil {
 			return nil, err
 		}
-		u, _ := url.Parse(explicit)
-		return func(r *http.Request) (*url.URL, error) {
-			if isLoopbackHost(r.URL.Hostname()) {
-				return nil, nil
-			}
-			return u, nil
-		}, nil
 	}
-	return func(r *http.Request) (*url.URL, error) {
-		return envProxy(r.URL, getenv)
-	}, nil
-}
-
-func firstEnv(getenv func(string) string, names ...string) string {
-	for _, n := range names {
-		if v := getenv(n); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func envProxy(target *url.URL, getenv func(string) string) (*url.URL, error) {
-	var raw string
-	switch target.Scheme {
-	case "https":
-		raw = firstEnv(getenv, "HTTPS_PROXY", "https_proxy")
-	case "http":
-		raw = firstEnv(getenv, "HTTP_PROXY", "http_proxy")
-	}
-	if raw == "" || isLoopbackHost(target.Hostname()) || noProxy(target, firstEnv(getenv, "NO_PROXY", "no_proxy")) {
-		return nil, nil
-	}
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("proxy from the environment %q is not a valid URL", redactURL(raw))
-	}
-	return u, nil
-}
-
-// noProxy applies NO_PROXY: "*", IP addresses, CIDR ranges, and domain names
-// matching the host and its subdomains (a leading '.' is optional), each
-// optionally with ":port".
-func noProxy(target *url.URL, list string) bool {
-	host := strings.ToLower(target.Hostname())
-	port := target.Port()
-	if port == "" {
-		port = map[string]string{"https": "443", "http": "80"}[target.Scheme]
-	}
-	addr, addrErr := netip.ParseAddr(host)
-	for _, e := range strings.Split(list, ",") {
-		e = strings.ToLower(strings.TrimSpace(e))
-		if e == "" {
-			continue
-		}
-		if e == "*" {
-			return true
-		}
-		if p, err := netip.ParsePrefix(e); err == nil {
-			if addrErr == nil && p.Contains(addr) {
-				return true
-			}
-			continue
-		}
-		ehost, eport := e, ""
-		if h, p, err := net.SplitHostPort(e); err == nil {
-			ehost, eport = h, p
-		}
-		if eport != "" && eport != port {
-			continue
-		}
-		if a, err := netip.ParseAddr(ehost); err == nil {
-			if addrErr == nil && a == addr {
-				return true
-			}
-			continue
-		}
-		ehost = strings.TrimPrefix(ehost, "*")
-		ehost = strings.TrimPrefix(ehost, ".")
-		if host == ehost || strings.HasSuffix(host, "."+ehost) {
-			return true
-		}
-	}
-	return false
+	return transfer.ProxyFunc(explicit, getenv)
 }
 
 // NewHTTPClient builds the HTTP client for OSS requests: the engine's

@@ -242,29 +242,37 @@ func classifyService(res *ConnResult, t transfer.Target, se oss.ServiceError) {
 		} else {
 			res.Message = fmt.Sprintf("Bucket %q is in another region than endpoint %s; choose the bucket's region%s.", t.Bucket, t.Endpoint, ref)
 		}
-	case se.Code == "InvalidAccessKeyId":
+	case (se.Code == "SignatureDoesNotMatch" || se.Code == "InvalidArgument") && strings.Contains(lowerMsg, "region"):
+		res.Kind = ConnWrongRegion
+		res.Message = fmt.Sprintf("The signature region %q does not match the bucket's region; set the profile's region to the bucket's%s.", t.Region, ref)
+	default:
+		classifyOSS(res, t, se, ref)
+	}
+}
+
+// classifyOSS explains the OSS error kinds the engine knows (transfer.ClassifyOSS).
+func classifyOSS(res *ConnResult, t transfer.Target, se oss.ServiceError, ref string) {
+	switch transfer.ClassifyOSS(se.Code, se.StatusCode) {
+	case transfer.OSSUnknownKeyID:
 		id := ""
 		if t.Credentials != nil {
 			id = t.Credentials.GetCredentials().GetAccessKeyID()
 		}
 		res.Kind = ConnInvalidAccessKeyID
 		res.Message = fmt.Sprintf("OSS does not know the AccessKey ID %q: check it, or whether the key was disabled or deleted%s.", id, ref)
-	case (se.Code == "SignatureDoesNotMatch" || se.Code == "InvalidArgument") && strings.Contains(lowerMsg, "region"):
-		res.Kind = ConnWrongRegion
-		res.Message = fmt.Sprintf("The signature region %q does not match the bucket's region; set the profile's region to the bucket's%s.", t.Region, ref)
-	case se.Code == "SignatureDoesNotMatch":
+	case transfer.OSSWrongSecret:
 		res.Kind = ConnSignatureMismatch
 		res.Message = "The AccessKey secret does not match the AccessKey ID; enter the secret again" + ref + "."
-	case se.Code == "SecurityTokenExpired" || se.Code == "InvalidSecurityToken" || se.Code == "ExpiredToken":
+	case transfer.OSSTokenExpired:
 		res.Kind = ConnTokenExpired
 		res.Message = "The temporary (STS) credentials have expired or are not valid; enter new ones" + ref + "."
-	case se.Code == "NoSuchBucket":
+	case transfer.OSSNoSuchBucket:
 		res.Kind = ConnNoSuchBucket
 		res.Message = fmt.Sprintf("There is no bucket %q at %s; check the bucket name and the region%s.", t.Bucket, t.Endpoint, ref)
-	case se.Code == "AccessDenied":
+	case transfer.OSSAccessDenied:
 		res.Kind = ConnAccessDenied
 		res.Message = fmt.Sprintf("The key is valid but may not read bucket %q's information; check its RAM policy (uploads still work if it allows oss:PutObject)%s.", t.Bucket, ref)
-	case se.Code == "RequestTimeTooSkewed":
+	case transfer.OSSClockSkew:
 		res.Kind = ConnOther
 		res.Message = "This computer's clock is too far from OSS's; correct the system time" + ref + "."
 	default:

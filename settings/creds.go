@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
-	"github.com/ossdrop/ossdrop/transfer"
 )
 
 // Environment variables that override stored credentials (the SDK's names).
@@ -316,19 +315,4 @@ func SaveCredentials(cfg *Config, name string, store SecretStore, c Credentials)
 		src = SourceLocal
 	}
 	return NewProvider(c, src), nil
-}
-
-// TargetFor resolves a (non-Local) profile into the engine's destination:
-// its credentials (environment override, else the store) in a fresh
-// Provider, and the app-wide explicit proxy. The Local bucket comes from
-// StartLocalBucket instead.
-func TargetFor(p Profile, app App, store SecretStore, getenv func(string) string) (transfer.Target, *Provider, error) {
-	if p.Local {
-		return transfer.Target{}, nil, fmt.Errorf("profile %q is the Local bucket: start it with StartLocalBucket and use its Target", p.Name)
-	}
-	prov, err := NewProviderFor(p, store, getenv)
-	if err != nil {
-		return transfer.Target{}, nil, err
-	}
-	return p.Target(prov, app.Proxy), prov, nil
 }

@@ -57,9 +57,12 @@ func TestEnvironmentOverride(t *testing.T) {
 	if _, _, err := LoadCredentials(q, store, noEnv); err == nil || !strings.Contains(err.Error(), "AccessKey ID") {
 		t.Fatalf("no key id: %v", err)
 	}
-	tg, prov, err := TargetFor(p, App{Proxy: "http://proxy:1"}, store, env)
-	if err != nil || tg.Credentials != prov || prov.Source() != SourceEnvironment || tg.Proxy != "http://proxy:1" {
-		t.Fatalf("TargetFor: %+v %v", tg, err)
+	prov, err := NewProviderFor(p, store, env)
+	if err != nil || prov.Source() != SourceEnvironment {
+		t.Fatalf("NewProviderFor: %v %v", prov, err)
+	}
+	if tg := p.Target(prov, "http://proxy:1"); tg.Credentials != prov || tg.Proxy != "http://proxy:1" || tg.Dest != p.ID {
+		t.Fatalf("Target: %+v", tg)
 	}
 }
 

@@ -70,9 +70,6 @@ func TestLocalBucket(t *testing.T) {
 	if err != nil || src != SourceLocal || c2.AccessKeyID != id || c2.AccessKeySecret != secret {
 		t.Fatalf("Local profile credentials %v from %s: %v (the environment must not override them)", c2, src, err)
 	}
-	if _, _, err := TargetFor(p, cfg.App, store, noEnv); err == nil || !strings.Contains(err.Error(), "StartLocalBucket") {
-		t.Fatalf("TargetFor(Local) = %v", err)
-	}
 }
 
 func TestLocalBucketWithKeyring(t *testing.T) {

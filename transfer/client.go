@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -67,15 +68,11 @@ const (
 // newHTTPClient is NewHTTPClient with an explicit proxy URL, or the environment's
 // proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) when proxy is empty.
 func newHTTPClient(proxy string, replyTimeout time.Duration) (*http.Client, error) {
-	proxyFn := http.ProxyFromEnvironment
-	if proxy != "" {
-		u, err := url.Parse(proxy)
-		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("proxy %q is not a valid URL", proxy)
-		}
-		proxyFn = http.ProxyURL(u)
+	pf, err := ProxyFunc(proxy, os.Getenv)
+	if err != nil {
+		return nil, err
 	}
-	return newHTTPClientTimeout(proxyFn, replyTimeout), nil
+	return newHTTPClientTimeout(pf, replyTimeout), nil
 }
 
 // NewHTTPClient builds the HTTP client for OSS requests, shared by uploads and the

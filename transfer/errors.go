@@ -35,6 +35,51 @@ const (
 // token expired (errors.Is works on TaskSnapshot.Err); SetCredentials resumes it.
 var ErrCredentialsExpired = errors.New("credentials expired")
 
+// OSSErrorKind is what an error reply from OSS means. It is ossdrop's one
+// reading of OSS error codes: the engine decides from it what to do (fail,
+// retry, pause) and the connection test what to tell the user.
+type OSSErrorKind int
+
+// OSS error kinds.
+const (
+	OSSOther        OSSErrorKind = iota // any other refusal: fail with OSS's message
+	OSSUnknownKeyID                     // InvalidAccessKeyId
+	OSSWrongSecret                      // SignatureDoesNotMatch
+	OSSAccessDenied                     // AccessDenied
+	OSSNoSuchBucket                     // NoSuchBucket
+	OSSTokenExpired                     // SecurityTokenExpired, InvalidSecurityToken, ExpiredToken
+	OSSNoSuchUpload                     // NoSuchUpload: the multipart upload is gone
+	OSSExists                           // FileAlreadyExists (x-oss-forbid-overwrite)
+	OSSClockSkew                        // RequestTimeTooSkewed
+	OSSBusy                             // 5xx, 429, 408: transient
+)
+
+// ClassifyOSS reads an OSS error code and HTTP status.
+func ClassifyOSS(code string, status int) OSSErrorKind {
+	switch code {
+	case "InvalidAccessKeyId":
+		return OSSUnknownKeyID
+	case "SignatureDoesNotMatch":
+		return OSSWrongSecret
+	case "AccessDenied":
+		return OSSAccessDenied
+	case "NoSuchBucket":
+		return OSSNoSuchBucket
+	case "SecurityTokenExpired", "InvalidSecurityToken", "ExpiredToken":
+		return OSSTokenExpired
+	case "NoSuchUpload":
+		return OSSNoSuchUpload
+	case "FileAlreadyExists":
+		return OSSExists
+	case "RequestTimeTooSkewed":
+		return OSSClockSkew
+	}
+	if status >= 500 || status == 429 || status == 408 {
+		return OSSBusy
+	}
+	return OSSOther
+}
+
 // classify turns an SDK or network error into a kind and a TaskError a person can read.
 func classify(ctx context.Context, op string, t *target, err error) (errKind, *TaskError) {
 	return classifyTimeout(ctx, op, t, err, DefaultReplyTimeout)
@@ -52,34 +97,33 @@ func classifyTimeout(ctx context.Context, op string, t *target, err error, reply
 	var se oss.ServiceError
 	if errors.As(err, &se) {
 		te.Code, te.RequestID, te.Status = se.Code, se.RequestID, se.StatusCode
-		switch se.Code {
-		case "InvalidAccessKeyId":
+		switch ClassifyOSS(se.Code, se.StatusCode) {
+		case OSSUnknownKeyID:
 			te.Message = fmt.Sprintf("the AccessKey ID is not known to %s", t.endpoint)
 			return kindFatal, te
-		case "SignatureDoesNotMatch":
+		case OSSWrongSecret:
 			te.Message = "the AccessKey secret is wrong"
 			return kindFatal, te
-		case "AccessDenied":
+		case OSSAccessDenied:
 			te.Message = fmt.Sprintf("access to bucket %s is denied: the credentials lack permission to %s", t.bucket, op)
 			return kindFatal, te
-		case "NoSuchBucket":
+		case OSSNoSuchBucket:
 			te.Message = fmt.Sprintf("bucket %s does not exist at %s (check the bucket name and region)", t.bucket, t.endpoint)
 			return kindFatal, te
-		case "SecurityTokenExpired", "InvalidSecurityToken":
+		case OSSTokenExpired:
 			te.Message = "the temporary (STS) credentials have expired: upload paused until new credentials are supplied"
 			te.Err = fmt.Errorf("%w: %w", ErrCredentialsExpired, err)
 			return kindCreds, te
-		case "NoSuchUpload":
+		case OSSNoSuchUpload:
 			te.Message = fmt.Sprintf("%s: the multipart upload no longer exists on the server (expired or aborted)", op)
 			return kindNoUpload, te
-		case "FileAlreadyExists":
+		case OSSExists:
 			te.Message = op + ": the object already exists"
 			return kindExists, te
-		case "RequestTimeTooSkewed":
+		case OSSClockSkew:
 			te.Message = fmt.Sprintf("%s: the server says this computer's clock is wrong by more than 15 minutes; retrying", op)
 			return kindRetry, te
-		}
-		if se.StatusCode >= 500 || se.StatusCode == 429 || se.StatusCode == 408 {
+		case OSSBusy:
 			te.Message = fmt.Sprintf("%s: server error %d %s", op, se.StatusCode, strings.TrimSpace(se.Message))
 			return kindRetry, te
 		}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,13 +40,13 @@ func newSTSRig(t *testing.T, expiry time.Time) *stsRig {
 	if err := store.Save(cfg); err != nil {
 		t.Fatal(err)
 	}
-	noEnv := func(string) string { return "" }
 	p, _ := cfg.Profile("sts")
-	tgt, prov, err := settings.TargetFor(p, cfg.App, secrets, noEnv)
+	core := newTestCore(t, store.Dir(), secrets)
+	tgt, err := core.Target(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := newTestCore(t, store.Dir(), secrets)
+	prov := tgt.Credentials.(*settings.Provider)
 	state := t.TempDir()
 	m := newManager(t, tgt, state, func(o *transfer.Options) { o.TaskNum = 1 })
 	a := test.NewTempApp(t)

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
 )
 
@@ -79,20 +80,45 @@ func (im *importDialog) fail(err error) {
 }
 
 func (im *importDialog) run() {
-	names, err := im.s.importOssutil(strings.TrimSpace(im.path.Text), strings.TrimSpace(im.name.Text), strings.TrimSpace(im.bucket.Text))
-	if err != nil {
-		im.fail(err)
-		return
-	}
-	im.d.Hide()
-	im.s.saveResult.Importance = widget.SuccessImportance
-	im.s.saveResult.SetText(lang.N("Imported {{.Names}} from ossutil", len(names), map[string]any{"Names": strings.Join(names, ", ")}))
+	im.s.importOssutil(strings.TrimSpace(im.path.Text), strings.TrimSpace(im.name.Text), strings.TrimSpace(im.bucket.Text),
+		func(names []string, err error) {
+			if err != nil {
+				im.fail(err)
+				return
+			}
+			im.d.Hide()
+			im.s.saveResult.Importance = widget.SuccessImportance
+			im.s.saveResult.SetText(lang.N("Imported {{.Names}} from ossutil", len(names), map[string]any{"Names": strings.Join(names, ", ")}))
+		})
 }
 
 // importOssutil adds the profiles of an ossutil config file, with their
 // secrets, and saves the settings; nothing is changed when any of them
-// cannot be added. It returns the new profiles' names.
-func (s *settingsDialog) importOssutil(path, name, bucket string) ([]string, error) {
+// cannot be added. The file and the keyring are handled on another
+// goroutine; done gets the new profiles' names on the UI goroutine.
+func (s *settingsDialog) importOssutil(path, name, bucket string, done func([]string, error)) {
+	core := s.w.core
+	s.w.goAsync(func() func() {
+		names, err := importOssutilProfiles(core, path, name, bucket)
+		cfg := core.Config()
+		return func() {
+			if err != nil {
+				done(nil, err)
+				return
+			}
+			s.cfg = cfg
+			s.w.cfg = cfg
+			s.w.profile.Options = profileNames(cfg)
+			s.w.profile.Refresh()
+			s.which.Options = append(profileNames(cfg), newProfileChoice)
+			s.which.SetSelected(names[0])
+			done(names, nil)
+		}
+	})
+}
+
+// importOssutilProfiles reads the ossutil file and adds its profiles through the core.
+func importOssutilProfiles(core *app.Core, path, name, bucket string) ([]string, error) {
 	oc, err := settings.ReadOssutilConfig(path)
 	if err != nil {
 		return nil, err
@@ -101,19 +127,12 @@ func (s *settingsDialog) importOssutil(path, name, bucket string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	if err := s.w.core.AddProfiles(ps, oc.Credentials); err != nil {
+	if err := core.AddProfiles(ps, oc.Credentials); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(ps))
 	for _, p := range ps {
 		names = append(names, p.Name)
 	}
-	cfg := s.w.core.Config()
-	s.cfg = cfg
-	s.w.cfg = cfg
-	s.w.profile.Options = profileNames(cfg)
-	s.w.profile.Refresh()
-	s.which.Options = append(profileNames(cfg), newProfileChoice)
-	s.which.SetSelected(names[0])
 	return names, nil
 }

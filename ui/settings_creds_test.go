@@ -145,28 +145,33 @@ func TestImportFromOssutil(t *testing.T) {
 
 	// Each problem is named, and nothing is added.
 	test.Tap(importB)
+	settle(r.w)
 	if !strings.Contains(im.result.Text, "does not exist") {
 		t.Fatalf("missing file: %q", im.result.Text)
 	}
 	writeFile(t, conf, []byte("[Credentials\nendpoint = x\n"))
 	test.Tap(importB)
+	settle(r.w)
 	if !strings.Contains(im.result.Text, "is not a valid INI file") || !strings.Contains(im.result.Text, conf) {
 		t.Fatalf("broken file: %q", im.result.Text)
 	}
 	writeFile(t, conf, []byte("[Credentials]\nendpoint = "+r.srv.URL+"\naccessKeyID = "+r.srv.AccessKeyID+"\n"))
 	test.Tap(importB)
+	settle(r.w)
 	if !strings.Contains(im.result.Text, "accessKeySecret") {
 		t.Fatalf("no secret: %q", im.result.Text)
 	}
 	writeFile(t, conf, []byte("[Credentials]\nlanguage = EN\nendpoint = "+r.srv.URL+"\naccessKeyID = "+r.srv.AccessKeyID+
 		"\naccessKeySecret = "+r.srv.AccessKeySecret+"\n"))
 	test.Tap(importB)
+	settle(r.w)
 	if !strings.Contains(im.result.Text, "names no bucket") {
 		t.Fatalf("no bucket: %q", im.result.Text)
 	}
 	test.Type(im.bucket, r.srv.Bucket())
 	test.Type(im.name, "work")
 	test.Tap(importB)
+	settle(r.w)
 	if !strings.Contains(im.result.Text, "another profile has this name") {
 		t.Fatalf("name taken: %q", im.result.Text)
 	}
@@ -179,6 +184,7 @@ func TestImportFromOssutil(t *testing.T) {
 
 	im.name.SetText("from ossutil")
 	test.Tap(importB)
+	settle(r.w)
 	if !strings.Contains(s.saveResult.Text, "Imported from ossutil") {
 		t.Fatalf("import says %q / %q", s.saveResult.Text, im.result.Text)
 	}

@@ -239,3 +239,34 @@ func newTestCore(t *testing.T, dir string, secrets settings.SecretStore) *app.Co
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// Renaming a profile in the dialog with the secret field left empty keeps
+// its secret (and its id): it moves to the new name.
+func TestSettingsDialogRenameKeepsTheSecret(t *testing.T) {
+	r := newSettingsRig(t)
+	before, _ := r.w.core.Config().Profile("work")
+	want, err := r.secrets.Get(settings.SecretKey("work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	settle(r.w)
+	s.name.SetText("job")
+	test.Tap(findButton(t, r.w.win.Canvas(), "Save"))
+	settle(r.w)
+	if !strings.HasPrefix(s.saveResult.Text, "Saved") {
+		t.Fatalf("save says %q", s.saveResult.Text)
+	}
+	if got, err := r.secrets.Get(settings.SecretKey("job")); err != nil || got != want {
+		t.Fatalf("secret after rename: %v", err)
+	}
+	if _, err := r.secrets.Get(settings.SecretKey("work")); err == nil {
+		t.Fatal("the old name's secret is still stored")
+	}
+	after, ok := r.w.core.Config().Profile("job")
+	if !ok || after.ID != before.ID {
+		t.Fatalf("renamed profile %+v, id was %q", after, before.ID)
+	}
+}
