@@ -181,8 +181,10 @@ func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
 	b.Running = busy
 	for i := range tasks {
 		t := &tasks[i]
-		if busy && running(t.State) {
+		member := p.members[t.ID]
+		if !member && busy && running(t.State) {
 			p.members[t.ID] = true
+			member = true
 		}
 		if t.State.Active() {
 			m := p.meters[t.ID]
@@ -193,7 +195,7 @@ func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
 			m.observe(now, max(t.Sent, t.Done))
 			m.seen = p.gen
 		}
-		if !p.members[t.ID] {
+		if !member {
 			continue
 		}
 		switch t.State {

@@ -182,3 +182,26 @@ func TestETAIsNeverAFantasy(t *testing.T) {
 		t.Fatalf("ETA %s, want 10s", d)
 	}
 }
+
+// BenchmarkTrackerTick20000 is the window's own work per refresh for 20,000
+// rows, 3 of them uploading: the batch sums and the meters.
+func BenchmarkTrackerTick20000(b *testing.B) {
+	tasks := make([]transfer.TaskSnapshot, 20000)
+	for i := range tasks {
+		tasks[i] = transfer.TaskSnapshot{ID: transfer.TaskID(i + 1), Size: 1000, State: transfer.Queued}
+	}
+	for i := 0; i < 3; i++ {
+		tasks[i].State = transfer.Uploading
+	}
+	c := newFakeClock()
+	p := newProgressTracker(c.now)
+	v := newRowView()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
+	for i := 0; i < b.N; i++ {
+		c.add(150 * time.Millisecond)
+		tasks[0].Sent += 100
+		p.update(tasks)
+		v.build(tasks)
+	}
+}
