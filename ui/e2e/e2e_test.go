@@ -36,10 +36,6 @@ type env struct {
 	home      string // XDG dirs live under it
 }
 
-// mainWindowTitle matches the main window's title: "ossdrop", or "42% — ossdrop"
-// while uploads run.
-const mainWindowTitle = "ossdrop$"
-
 func setup(t testing.TB) *env {
 	if os.Getenv("OSSDROP_E2E") != "1" {
 		t.Skip("set OSSDROP_E2E=1 to run the real-window test (needs Xvfb, xdotool, imagemagick, python3-gi, gir1.2-gtk-3.0)")
