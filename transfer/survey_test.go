@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ossdrop/ossdrop/ossemu"
@@ -57,10 +58,15 @@ func TestSurveyCountsWhatAddQueues(t *testing.T) {
 func TestAskOnExists(t *testing.T) {
 	srv := newServer(t, ossemu.Options{})
 	dir := t.TempDir()
-	var asked []string
+	var (
+		mu    sync.Mutex // workers ask at the same time
+		asked []string
+	)
 	answers := map[string]OnExists{"keep.txt": Skip, "new.txt": Rename, "over.txt": Overwrite}
 	m := newManager(t, srv, "", func(o *Options) { o.OnExists = Ask })
 	m.SetOnExistsAsk(func(ctx context.Context, ts TaskSnapshot) (OnExists, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		asked = append(asked, ts.Key)
 		return answers[ts.Key], nil
 	})
