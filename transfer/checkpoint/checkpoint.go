@@ -13,12 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ossdrop/ossdrop/internal/crc64ecma"
 )
 
 // Format and Version identify the journal; a reader refuses other versions.
@@ -342,7 +343,6 @@ const FingerprintSpan = 64 << 10
 // It catches most edits that keep size and mtime (restored backups, touch -r) without
 // reading the whole file.
 func Fingerprint(r io.ReaderAt, size int64) (string, error) {
-	tab := crc64.MakeTable(crc64.ECMA)
 	var crc uint64
 	buf := make([]byte, FingerprintSpan)
 	offsets := []int64{0}
@@ -357,7 +357,7 @@ func Fingerprint(r io.ReaderAt, size int64) (string, error) {
 		if _, err := r.ReadAt(buf[:n], off); err != nil && !(errors.Is(err, io.EOF)) {
 			return "", fmt.Errorf("fingerprint: %w", err)
 		}
-		crc = crc64.Update(crc, tab, buf[:n])
+		crc = crc64ecma.Update(crc, buf[:n])
 	}
 	return fmt.Sprintf("crc64-3x64k:%016x", crc), nil
 }
