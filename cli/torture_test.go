@@ -32,8 +32,20 @@ func TestKillTorture(t *testing.T) {
 	}
 	t.Logf("seed %d (set OSSDROP_TORTURE_SEED to repeat)", seed)
 	rng := rand.New(rand.NewPCG(seed, 99))
-
 	s := newTestServer(t)
+	// A cycle uploads a fresh set of files under its own prefix, killing until the
+	// work runs out; cycles repeat until every kill is spent.
+	for cycle, killed := 0, 0; killed < kills; cycle++ {
+		n := tortureCycle(t, s, rng, seed+uint64(cycle)*7919, fmt.Sprintf("c%d", cycle), bigParts, kills-killed)
+		if n == 0 {
+			t.Fatal("a cycle ended without a kill")
+		}
+		killed += n
+	}
+}
+
+func tortureCycle(t *testing.T, s *ossemu.Server, rng *rand.Rand, seed uint64, prefix string, bigParts, kills int) int {
+	s.ResetCounters()
 	const partSize, taskNum, jobs, rate = 100 << 10, 2, 2, 4 << 20
 	src := filepath.Join(t.TempDir(), "src")
 	want := map[string][]byte{} // key -> content
@@ -46,14 +58,14 @@ func TestKillTorture(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		data := rnd(n, uint64(i)+seed)
 		os.WriteFile(p, data, 0o644)
-		want[rel] = data
+		want[prefix+"/"+filepath.ToSlash(rel)] = data
 	}
 	var bigs []string
 	for i := 0; i < 2; i++ {
 		p := filepath.Join(src, fmt.Sprintf("big%d.bin", i))
 		data := rnd(bigParts*partSize+rng.IntN(partSize), seed+uint64(1000+i))
 		os.WriteFile(p, data, 0o644)
-		want[filepath.Base(p)] = data
+		want[prefix+"/"+filepath.Base(p)] = data
 		bigs = append(bigs, p)
 	}
 	var total int64
@@ -62,7 +74,7 @@ func TestKillTorture(t *testing.T) {
 	}
 	state := t.TempDir()
 	common := []string{"--endpoint", s.URL, "--bucket", s.Bucket(), "--part-size", "100KiB", "--task-num", strconv.Itoa(taskNum),
-		"--jobs", strconv.Itoa(jobs), "--limit-rate", "4MiB/s", "--state-dir", state, "--quiet"}
+		"--jobs", strconv.Itoa(jobs), "--limit-rate", "4MiB/s", "--state-dir", state, "--quiet", "--prefix", prefix}
 	start := func(args []string) (*exec.Cmd, *bytes.Buffer, chan error) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
 		cmd.Env = append(os.Environ(), "OSSDROP_CHILD_ARGS="+strings.Join(args, "\x1f"),
@@ -161,7 +173,13 @@ func TestKillTorture(t *testing.T) {
 			t.Fatalf("%s: not byte-exact after %d kills: %v (len %d, want %d)\nlist before the final resume:\n%s", key, killed, err, len(got), len(data), r.stdout)
 		}
 	}
-	if keys := s.Keys(s.Bucket()); len(keys) != len(want) {
+	var keys []string
+	for _, k := range s.Keys(s.Bucket()) {
+		if strings.HasPrefix(k, prefix+"/") {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) != len(want) {
 		t.Fatalf("%d objects for %d files: %q", len(keys), len(want), keys)
 	}
 	if r := run(t, s, nil, "list", "--state-dir", state); strings.TrimSpace(r.stdout) != "" {
@@ -180,4 +198,5 @@ func TestKillTorture(t *testing.T) {
 	if sent > limit {
 		t.Fatalf("re-sent too much: %d bytes received for %d bytes of files after %d kills", sent, total, killed)
 	}
+	return killed
 }

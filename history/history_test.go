@@ -322,9 +322,11 @@ func BenchmarkLoad10k(b *testing.B) {
 		r.Record(sample(i))
 	}
 	r.Close()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if es, err := Load(dir); err != nil || len(es) != 10000 {
 			b.Fatal(len(es), err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

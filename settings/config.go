@@ -137,8 +137,10 @@ const (
 	maxNameLen     = 64
 )
 
-// DefaultTransfer is what a new profile starts with.
-// They are the engine's defaults, the same as the command line's.
+// DefaultTransfer is what a new profile starts with: the engine's defaults,
+// the same as the command line's, except that the window asks what to do
+// with an object that already exists (the command line's --on-exists flag
+// has its own default).
 func DefaultTransfer() TransferDefaults {
 	o := transfer.DefaultOptions()
 	return TransferDefaults{

@@ -290,3 +290,26 @@ func TestCompleteReplyLost(t *testing.T) {
 		t.Fatalf("keys %q", keys)
 	}
 }
+
+// A run killed while its Complete was still being processed: the next run lists
+// the parts before the server finishes that Complete, and its own Complete then
+// finds the upload gone. The object has the file's size and CRC64, so it is done.
+func TestCompletedUnderUs(t *testing.T) {
+	s := newServer(t, ossemu.Options{})
+	file, data, state := interrupted(t, s, 4)
+	var once atomic.Bool
+	s.Inject(ossemu.Fault{Match: func(r *http.Request) bool {
+		if ossemu.Op(r) == ossemu.OpCompleteMultipartUpload && once.CompareAndSwap(false, true) {
+			completeOutOfBand(t, s, cpFiles(t, state)[0], data)
+		}
+		return false
+	}})
+	m := newManager(t, s, state, nil)
+	id, _ := m.AddFile(file, "f.bin")
+	waitIdle(t, m)
+	mustDone(t, m, id)
+	mustObject(t, s, "f.bin", data)
+	if !once.Load() {
+		t.Fatal("the Complete was never raced")
+	}
+}

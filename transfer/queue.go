@@ -178,16 +178,20 @@ func (q *durableQueue) flush() error {
 func (q *durableQueue) flushLocked() error {
 	q.mu.Lock()
 	buf, upto := q.buf, q.seq
+	if len(buf) == 0 {
+		// Nothing to write: keep the buffers as they are. Swapping here would
+		// make the next add write into the spare, the buffer the next flush
+		// hands to the disk while adds continue.
+		q.mu.Unlock()
+		q.synced = upto
+		return nil
+	}
 	q.buf = nil
 	if cap(buf) <= 1<<20 {
 		q.buf = q.spare[:0] // reuse the other buffer; a burst's megabytes are let go
 	}
 	f := q.f
 	q.mu.Unlock()
-	if len(buf) == 0 {
-		q.synced = upto
-		return nil
-	}
 	if f == nil {
 		return fmt.Errorf("queue journal %s: closed", q.path)
 	}

@@ -117,3 +117,34 @@ func TestAskOnExists(t *testing.T) {
 	}
 	waitState(t, m, ts.ID, func(s TaskSnapshot) bool { return s.State == Paused })
 }
+
+// A walk without hidden files that a crash interrupted leaves them out when
+// it is walked again.
+func TestResumedWalkStillSkipsHidden(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "docs")
+	writeFile(t, src, "a.txt", []byte("a"))
+	writeFile(t, src, ".secret", []byte("s"))
+	s := newServer(t, ossemu.Options{})
+	state := t.TempDir()
+	m := newManager(t, s, state, nil)
+	m.mu.Lock()
+	r := walkRecFor(m.tgt.destination(), src, "", cpDirFor(state, m.opts))
+	m.mu.Unlock()
+	r.SkipHidden = true
+	m.queue.add(r) // as if Add had recorded it and the process died
+	m.Close()
+	us, _ := ListUnfinished(state)
+	if len(us) != 1 || !us[0].Walk {
+		t.Fatalf("%+v", us)
+	}
+	m2 := newManager(t, s, state, nil)
+	m2.ResumeUnfinished(us)
+	waitIdle(t, m2)
+	var keys []string
+	for _, ts := range m2.Snapshot(nil) {
+		keys = append(keys, ts.Key)
+	}
+	if !slices.Equal(keys, []string{"docs/a.txt"}) {
+		t.Fatalf("resumed walk queued %v", keys)
+	}
+}

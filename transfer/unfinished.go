@@ -195,6 +195,7 @@ func (m *Manager) resumeWalkLocked(u Unfinished) {
 		cpDir = cpDirFor(m.stateDir, m.opts)
 	}
 	r := walkRecFor(d, u.Path, u.Key, cpDir)
+	r.SkipHidden = u.skipHidden
 	m.queue.add(r) // this Manager owns the walk now
 	m.busy++
 	m.markBusyLocked()

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"os"
@@ -21,10 +20,9 @@ import (
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/ossdrop/ossdrop/internal/crc64ecma"
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
-
-var crcTable = crc64.MakeTable(crc64.ECMA)
 
 // result is how an upload attempt ended.
 type result struct {
@@ -679,7 +677,7 @@ func renamed(key string, i int) string {
 }
 
 func (j *job) fileCRC(ctx context.Context) (uint64, error) {
-	h := crc64.New(crcTable)
+	h := crc64ecma.New()
 	r := &ctxReader{ctx: ctx, r: io.NewSectionReader(j.f, 0, j.size)}
 	if _, err := io.Copy(h, r); err != nil {
 		if ctx.Err() != nil {
@@ -781,7 +779,7 @@ type crcReader struct {
 
 func (c *crcReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.crc = crc64.Update(c.crc, crcTable, p[:n])
+	c.crc = crc64ecma.Update(c.crc, p[:n])
 	return n, err
 }
 
@@ -1026,7 +1024,7 @@ func (j *job) recheckParts(ctx context.Context, list []int, want []uint64) ([]in
 		r := j.section(int64(n-1)*j.partSize, j.partLen(n))
 		for {
 			k, err := r.Read(buf)
-			crc = crc64.Update(crc, crcTable, buf[:k])
+			crc = crc64ecma.Update(crc, buf[:k])
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -1139,7 +1137,7 @@ func (j *job) uploadPart(ctx context.Context, n int) error {
 	// The SDK has already compared this header with the CRC of the bytes it sent.
 	crc, perr := strconv.ParseUint(hdr.Get(oss.HTTPHeaderOssCRC64), 10, 64)
 	if perr != nil {
-		h := crc64.New(crcTable)
+		h := crc64ecma.New()
 		if _, err := io.Copy(h, io.NewSectionReader(j.f, off, size)); err != nil {
 			return localErr("read", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
 		}
@@ -1166,7 +1164,7 @@ func (j *job) complete(ctx context.Context) (State, error) {
 	var want uint64
 	for i, p := range j.parts {
 		parts[i] = oss.UploadPart{PartNumber: i + 1, ETag: p.etag}
-		want = oss.CRC64Combine(want, p.crc, uint64(p.size))
+		want = crc64ecma.Combine(want, p.crc, p.size)
 	}
 	// A file that changed during the upload would give an object mixing old and new
 	// bytes: check after the last byte is read, and again after Complete.
@@ -1183,11 +1181,13 @@ func (j *job) complete(ctx context.Context) (State, error) {
 			case se.Code == "CallbackFailed":
 				j.cbFailed = se.Message
 				return nil
-			case se.Code == "NoSuchUpload" && attempt > 1:
-				// An earlier attempt may have completed it and lost the reply: the
-				// object's CRC decides.
+			case se.Code == "NoSuchUpload":
+				// An earlier attempt, or the Complete of a run killed a moment ago
+				// that the server was still finishing, may have completed it: the
+				// object's size and CRC64 against the bytes read in this run decide.
 				h, herr := j.head(ctx, j.key)
-				if herr == nil && h != nil && h.Get(oss.HTTPHeaderOssCRC64) == strconv.FormatUint(want, 10) {
+				if herr == nil && h != nil && h.Get(oss.HTTPHeaderOssCRC64) == strconv.FormatUint(want, 10) &&
+					h.Get("Content-Length") == strconv.FormatInt(j.size, 10) {
 					hdr = h
 					return nil
 				}

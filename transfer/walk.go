@@ -76,7 +76,7 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 // walkDir follows symlinks, remembering the directories on the current path so a link
 // back to an ancestor is reported as a loop instead of recursing forever.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
-	if w.ctx.Err() != nil {
+	if w.stopped() {
 		return
 	}
 	entries, err := os.ReadDir(dir)
@@ -123,6 +123,15 @@ func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 		}
 		w.file(p, key, st)
 	}
+}
+
+// stopped reports whether the walk should end: its own context (Survey) or
+// the Manager's.
+func (w *walker) stopped() bool {
+	if w.ctx != nil {
+		return w.ctx.Err() != nil
+	}
+	return w.m.ctx.Err() != nil
 }
 
 func (w *walker) fail(path, key, op, msg string) {

@@ -3,7 +3,6 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -24,8 +23,8 @@ const barHeight = 6
 
 func newThinBar(maxW float32) *thinBar {
 	b := &thinBar{maxW: maxW}
-	b.track = canvas.NewRectangle(theme.Color(colorTrack))
-	b.fill = canvas.NewRectangle(theme.Color(colorBar))
+	b.track = canvas.NewRectangle(colorOf(colorTrack))
+	b.fill = canvas.NewRectangle(colorOf(colorBar))
 	b.track.CornerRadius, b.fill.CornerRadius = barHeight/2, barHeight/2
 	b.ExtendBaseWidget(b)
 	return b
@@ -69,11 +68,11 @@ func (r *thinBarRenderer) Layout(s fyne.Size) {
 
 func (r *thinBarRenderer) Refresh() {
 	b := r.b
-	b.track.FillColor = theme.Color(colorTrack)
+	b.track.FillColor = colorOf(colorTrack)
 	if b.subdue {
-		b.fill.FillColor = theme.Color(colorBarDone)
+		b.fill.FillColor = colorOf(colorBarDone)
 	} else {
-		b.fill.FillColor = theme.Color(colorBar)
+		b.fill.FillColor = colorOf(colorBar)
 	}
 	r.Layout(b.Size())
 	b.track.Refresh()

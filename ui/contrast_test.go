@@ -28,7 +28,7 @@ func TestRowsMeetContrastInBothThemes(t *testing.T) {
 				be := newViewBackend(tasks...)
 				w := newViewWindow(t, be)
 				variant := v.variant
-				w.app.Settings().SetTheme(&appTheme{Theme: theme.DefaultTheme(), forced: &variant})
+				w.app.Settings().SetTheme(&appTheme{Theme: theme.DefaultTheme(), forced: &variant, aa: true})
 				clk := newFakeClock()
 				w.now = clk.now
 				c := w.win.Canvas()
@@ -65,6 +65,23 @@ func TestRowsMeetContrastInBothThemes(t *testing.T) {
 				}
 				if checked < 3*len(tasks) {
 					t.Fatalf("checked %d texts, want %d", checked, 3*len(tasks))
+				}
+				// The summary line, measured like the rows.
+				// Texts drawn by stock widgets: their theme colours on their backgrounds.
+				th := w.app.Settings().Theme()
+				for _, p := range []struct {
+					what   string
+					fg, bg fyne.ThemeColorName
+				}{
+					{"selected tab", theme.ColorNameForegroundOnPrimary, theme.ColorNamePrimary},
+					{"button", theme.ColorNameForeground, theme.ColorNameButton},
+					{"search placeholder", theme.ColorNamePlaceHolder, theme.ColorNameInputBackground},
+					{"link", theme.ColorNameHyperlink, theme.ColorNameBackground},
+					{"label", theme.ColorNameForeground, theme.ColorNameBackground},
+				} {
+					if r := contrast(th.Color(p.fg, variant), th.Color(p.bg, variant)); r < 4.5 {
+						t.Errorf("%s theme: %s text at %.2f:1", v.name, p.what, r)
+					}
 				}
 			})
 		}

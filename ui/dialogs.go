@@ -50,6 +50,7 @@ func (w *Window) copyLink(t transfer.TaskSnapshot, expires time.Duration) {
 	w.app.Clipboard().SetContent(u)
 	w.lastCopied = u
 	w.flash(lang.L("Link copied"))
+	w.rememberLink(t, u, expires)
 }
 
 // showSelectedDetails opens the details of the row selected last (Enter).

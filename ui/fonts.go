@@ -183,10 +183,14 @@ func hasHan(s string) bool {
 }
 
 // UseCJKFonts gives a the CJK fonts of WithCJKFonts when the window speaks
-// Chinese; a missing font is logged and the system fallback serves.
+// Chinese; a missing font is logged and the system fallback serves. Call it
+// after the window has set its theme: the fonts wrap that theme.
 func UseCJKFonts(a fyne.App, log *slog.Logger) {
 	th, err := WithCJKFonts(a.Settings().Theme())
 	if err != nil {
+		if log == nil {
+			log = slog.Default()
+		}
 		log.Warn("Chinese text may render without bold", "err", err)
 		return
 	}

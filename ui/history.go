@@ -376,8 +376,8 @@ func newWindowHistory(w *Window, cfg Config) HistorySource {
 }
 
 // historyButton opens the History window from the top bar.
-func (w *Window) historyButton() *widget.Button {
-	b := widget.NewButtonWithIcon("", theme.HistoryIcon(), w.ShowHistory)
+func (w *Window) historyButton() *tipButton {
+	b := newTipButton("", theme.HistoryIcon(), lang.L("Upload history"), w.tips, w.ShowHistory)
 	b.Importance = widget.LowImportance
 	if w.hist == nil {
 		b.Hide()
@@ -425,7 +425,7 @@ func (h *windowHistory) targetFor(e history.Entry) (transfer.Target, error) {
 	if e.Profile == "" || w.core == nil {
 		return transfer.Target{}, errors.New(lang.L("This upload was made without a saved profile, so its endpoint is unknown; open ossdrop with the same --endpoint and --bucket to get its link."))
 	}
-	p, ok := w.cfg.Profile(e.Profile)
+	p, ok := w.core.Config().Profile(e.Profile)
 	if !ok {
 		return transfer.Target{}, errors.New(lang.L("Profile {{.Name}} is not in the settings any more.", map[string]any{"Name": e.Profile}))
 	}
@@ -437,6 +437,43 @@ func (h *windowHistory) targetFor(e history.Entry) (transfer.Target, error) {
 	}
 	t.Bucket = e.Bucket
 	return t, nil
+}
+
+// rememberLink records a link copied from a row in that upload's history
+// entry, off the UI goroutine.
+func (w *Window) rememberLink(t transfer.TaskSnapshot, u string, expires time.Duration) {
+	h, ok := w.hist.(*windowHistory)
+	if !ok || h.rec == nil {
+		return
+	}
+	l := history.Link{URL: u, Presigned: expires > 0, Issued: time.Now()}
+	if expires > 0 {
+		l.Expires = l.Issued.Add(expires)
+	}
+	w.goAsync(func() func() {
+		if err := h.addLinkFor(t, l); err != nil {
+			w.log.Warn("upload history: link not recorded", "key", t.Key, "err", err)
+		}
+		return nil
+	})
+}
+
+// addLinkFor adds l to the newest entry recorded for t's upload.
+func (h *windowHistory) addLinkFor(t transfer.TaskSnapshot, l history.Link) error {
+	if err := h.rec.Flush(); err != nil { // the entry may still be on its way to the file
+		return err
+	}
+	es, err := history.Load(h.dir)
+	if err != nil {
+		return err
+	}
+	for i := len(es) - 1; i >= 0; i-- {
+		if e := es[i]; e.Path == t.Path && e.Key == t.Key && e.Bucket == t.Bucket {
+			h.rec.AddLink(e, l)
+			return nil
+		}
+	}
+	return errors.New("no history entry for this upload")
 }
 
 // UploadAgain queues the file into the key's folder at the current destination.

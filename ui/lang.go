@@ -50,8 +50,27 @@ func UseLanguage(choice string) {
 	if choice == LanguageAuto {
 		return
 	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		// The locale comes from the system there, not the environment: serve
+		// the chosen texts under the system's own tag instead.
+		overlayLanguage(choice, lang.SystemLocale())
+		return
+	}
 	setLanguageEnv(choice)
 	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
+		fyne.LogError("ossdrop translations", err)
+	}
+}
+
+// overlayLanguage registers the translation file of choice under the system
+// locale's exact tag, which Fyne's matcher then prefers for this system.
+func overlayLanguage(choice string, system fyne.Locale) {
+	data, err := translations.ReadFile("translations/" + choice + ".json")
+	if err != nil {
+		fyne.LogError("ossdrop translations: no file for "+choice, err)
+		return
+	}
+	if err := lang.AddTranslationsForLocale(data, system); err != nil {
 		fyne.LogError("ossdrop translations", err)
 	}
 }
@@ -60,9 +79,6 @@ func UseLanguage(choice string) {
 // LANGUAGE when the locale is C or POSIX, so LC_MESSAGES/LC_ALL say the
 // language too then.
 func setLanguageEnv(choice string) {
-	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
-		return // the locale comes from the system there, not the environment
-	}
 	tag := strings.ReplaceAll(choice, "-", "_")
 	if choice == LanguageSimplifiedChinese {
 		tag = "zh_CN"

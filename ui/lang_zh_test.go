@@ -39,7 +39,7 @@ func useChinese(t *testing.T) {
 // chineseTheme gives a test app the fonts the real app uses for Chinese.
 func chineseTheme(t *testing.T, a fyne.App) {
 	t.Helper()
-	th, err := WithCJKFonts(test.Theme())
+	th, err := WithCJKFonts(a.Settings().Theme()) // keeps the window's own colours
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +95,28 @@ func TestUseLanguage(t *testing.T) {
 	}
 	t.Setenv("LC_ALL", "en_GB.UTF-8")
 	lang.AddTranslationsFS(translations, "translations")
+}
+
+// TestOverlayLanguage is how a choice applies on Windows and macOS, where the
+// locale does not come from the environment.
+func TestOverlayLanguage(t *testing.T) {
+	for _, v := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	t.Setenv("LANG", "de_AT.UTF-8") // a system we have no translation for
+	defer lang.AddTranslationsFS(translations, "translations")
+	overlayLanguage(LanguageSimplifiedChinese, lang.SystemLocale())
+	if got := lang.L("Upload history"); got != "上传历史" {
+		t.Fatalf("zh-Hans over de-AT: %q", got)
+	}
+	t.Setenv("LANG", "zh_CN.UTF-8")
+	overlayLanguage(LanguageEnglish, lang.SystemLocale())
+	// The bundle keeps what was added: give zh-CN its Chinese back for later tests.
+	defer overlayLanguage(LanguageSimplifiedChinese, lang.SystemLocale())
+	if got := lang.L("Upload history"); got != "Upload history" {
+		t.Fatalf("English over zh-CN: %q", got)
+	}
 }
 
 // TestChineseSnapshots renders the window, a row in each state, the settings

@@ -157,7 +157,7 @@ func newProgressTracker(now func() time.Time) *progressTracker {
 	return &progressTracker{now: now, meters: map[transfer.TaskID]*meter{}, members: map[transfer.TaskID]bool{}}
 }
 
-// counts reports whether a task state takes part in a batch's run.
+// running reports whether a task state takes part in a batch's run.
 func running(s transfer.State) bool { return s == transfer.Queued || s.Active() }
 
 // update takes a new snapshot of every task and recomputes the batch.

@@ -26,7 +26,6 @@ func Run(ctx context.Context, l app.Launch) int {
 	}
 	fa := fyneapp.NewWithID(AppID)
 	fa.SetIcon(assets.Icon)
-	UseCJKFonts(fa, l.Log)
 	cfg := Config{Backend: l.Manager, Target: l.Target, Prefix: l.Prefix, Logger: l.Log, Icon: assets.Icon,
 		Tray: app.TrayAvailable()}
 	if !l.Fixed {
@@ -37,6 +36,8 @@ func Run(ctx context.Context, l app.Launch) int {
 		cfg.StateDir, cfg.History = l.Core.StateDir(), l.Core.History()
 	}
 	w := New(fa, cfg)
+	// Over the window's theme (New sets it), so its colours stay its own.
+	UseCJKFonts(fa, l.Log)
 	win := w.Window()
 	win.SetIcon(assets.Icon)
 	win.SetMaster()

@@ -50,7 +50,7 @@ func (t *midText) textSize() float32 {
 }
 
 func (t *midText) CreateRenderer() fyne.WidgetRenderer {
-	t.shown = canvas.NewText("", theme.Color(t.Color))
+	t.shown = canvas.NewText("", colorOf(t.Color))
 	r := &midTextRenderer{t: t}
 	r.Refresh()
 	return r
@@ -80,7 +80,7 @@ func (r *midTextRenderer) Layout(s fyne.Size) {
 
 func (r *midTextRenderer) Refresh() {
 	t := r.t
-	t.shown.Color = theme.Color(t.Color)
+	t.shown.Color = colorOf(t.Color)
 	t.shown.TextSize = t.textSize()
 	t.shown.TextStyle = t.style()
 	t.shown.Alignment = t.Alignment

@@ -34,11 +34,22 @@ var ownColors = map[fyne.ThemeColorName][2]color.NRGBA{ // [light, dark]
 }
 
 // appTheme is the window's theme: the base theme (the system's light or
-// dark by default) plus the colours above. Font selection belongs here too,
-// so CJK fonts can be added in one place.
+// dark by default, with CJK fonts when the window speaks Chinese) plus the
+// colours above.
 type appTheme struct {
 	fyne.Theme
 	forced *fyne.ThemeVariant // tests pin a variant; nil follows the system
+	// aa replaces the few stock colours of Fyne's default theme that miss
+	// 4.5:1 (white on the primary blue 4.47, placeholder text 3.2 in light,
+	// links 4.0 in dark). Other base themes are left as their authors made them.
+	aa bool
+}
+
+// aaColors are those replacements, [light, dark].
+var aaColors = map[fyne.ThemeColorName][2]color.NRGBA{
+	theme.ColorNamePrimary:     {{0x1e, 0x62, 0xd6, 0xff}, {0x1e, 0x62, 0xd6, 0xff}},
+	theme.ColorNameHyperlink:   {{0x1e, 0x62, 0xd6, 0xff}, {0x7a, 0xb0, 0xff, 0xff}},
+	theme.ColorNamePlaceHolder: {{0x69, 0x69, 0x69, 0xff}, {0xb2, 0xb2, 0xb2, 0xff}},
 }
 
 // NewTheme wraps base (nil: Fyne's default) with ossdrop's colours.
@@ -49,7 +60,24 @@ func NewTheme(base fyne.Theme) fyne.Theme {
 	if t, ok := base.(*appTheme); ok {
 		return t
 	}
-	return &appTheme{Theme: base}
+	aa := isDefaultTheme(base)
+	// Chinese text gets CJK fonts with a true bold (fonts.go), when the
+	// window speaks Chinese and such a font is installed.
+	if _, done := base.(*cjkTheme); !done {
+		if th, err := WithCJKFonts(base); err == nil {
+			base = th
+		}
+	}
+	return &appTheme{Theme: base, aa: aa}
+}
+
+// isDefaultTheme reports whether t is Fyne's default theme, perhaps with
+// CJK fonts put over it.
+func isDefaultTheme(t fyne.Theme) bool {
+	if c, ok := t.(*cjkTheme); ok {
+		t = c.Theme
+	}
+	return t == theme.DefaultTheme()
 }
 
 // Color answers ossdrop's colour names and passes the rest to the base.
@@ -57,7 +85,11 @@ func (t *appTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color
 	if t.forced != nil {
 		v = *t.forced
 	}
-	if c, ok := ownColors[n]; ok {
+	c, ok := ownColors[n]
+	if !ok && t.aa {
+		c, ok = aaColors[n]
+	}
+	if ok {
 		if v == theme.VariantDark {
 			return c[1]
 		}
@@ -86,4 +118,24 @@ func contrast(a, b color.Color) float64 {
 		la, lb = lb, la
 	}
 	return (la + 0.05) / (lb + 0.05)
+}
+
+// colorOf resolves a colour name for the current app theme. ossdrop's own
+// names are answered even when something else replaced the app theme (a
+// font theme wrapping the default, a test theme): a theme that does not know
+// them would draw the rows' text in transparent.
+func colorOf(n fyne.ThemeColorName) color.Color {
+	c, own := ownColors[n]
+	if !own {
+		return theme.Color(n)
+	}
+	s := fyne.CurrentApp().Settings()
+	v := s.ThemeVariant()
+	if at, ok := s.Theme().(*appTheme); ok {
+		return at.Color(n, v)
+	}
+	if v == theme.VariantDark {
+		return c[1]
+	}
+	return c[0]
 }
