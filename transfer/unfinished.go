@@ -92,7 +92,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 	}
 	for id, r := range latest {
 		if r.Op == opWalk {
-			out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile,
+			out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile, Dest: r.Dest,
 				Region: r.Region, AuthV4: r.AuthV4, InUse: r.live, Walk: true, skipHidden: r.SkipHidden, id: id, cpDir: r.CPDir})
 			continue
 		}
