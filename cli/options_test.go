@@ -16,8 +16,6 @@ import (
 func TestOptionDefaultsAndLimitsAgree(t *testing.T) {
 	eng := transfer.DefaultOptions()
 	prof := settings.LocalProfile().Options()
-	// (Only what to do with an existing object differs on purpose: a window
-	// can ask, a command cannot.)
 	if prof.PartSize != eng.PartSize || prof.TaskNum != eng.TaskNum || prof.Jobs != eng.Jobs ||
 		prof.EnableCheckpoint != eng.EnableCheckpoint {
 		t.Fatalf("a new profile's options %+v differ from the engine's defaults %+v", prof, eng)
