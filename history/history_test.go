@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ossdrop/ossdrop/transfer"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 func open(t testing.TB, dir string, o Options) *Recorder {
@@ -322,11 +324,11 @@ func BenchmarkLoad10k(b *testing.B) {
 		r.Record(sample(i))
 	}
 	r.Close()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for b.Loop() {
 		if es, err := Load(dir); err != nil || len(es) != 10000 {
 			b.Fatal(len(es), err)
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }

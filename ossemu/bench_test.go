@@ -11,6 +11,8 @@ import (
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/dustin/go-humanize"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 // BenchmarkMultipartUpload1GiB measures the server alone: a multipart upload
@@ -59,7 +61,7 @@ func BenchmarkMultipartUpload1GiB(b *testing.B) {
 	})
 
 	b.SetBytes(size)
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		imur, err := bkt.InitiateMultipartUpload("bench.bin")
@@ -100,7 +102,7 @@ func BenchmarkMultipartUpload1GiB(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := testkit.CPUTime() - cpu0; cpu > 0 {
 		// client and server together; the client hashes nothing
 		b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}

@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/ossdrop/ossdrop/history"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 // fakeHistory is a HistorySource that records what the view asks.
@@ -163,13 +165,13 @@ func BenchmarkHistoryOpen10k(b *testing.B) {
 	win := a.NewWindow("bench")
 	defer win.Close()
 	win.Resize(fyne.NewSize(900, 560))
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for b.Loop() {
 		v := newHistoryView(&fakeHistory{}, es, win)
 		win.SetContent(v.build())
 		win.Canvas().Refresh(win.Content())
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkHistorySearch10k is one keystroke in the search field over 10,000
@@ -184,11 +186,11 @@ func BenchmarkHistorySearch10k(b *testing.B) {
 	win.SetContent(v.build())
 	queries := []string{"p", "pa", "par", "part", "part-", "part-9", "part-99", "part-999"}
 	i := 0
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for b.Loop() {
 		v.search.SetText(queries[i%len(queries)])
 		i++
 	}
 	// The machine is shared: CPU time per keystroke is the figure to hold to 50 ms.
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
