@@ -173,22 +173,13 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// ValidateBucket applies OSS's bucket naming rules.
+// ValidateBucket applies OSS's bucket naming rules (the engine's, transfer.BucketNameProblem) as a field error.
 func ValidateBucket(b string) error {
 	if b == "" {
 		return &FieldError{Field: "bucket", Reason: "required"}
 	}
-	if n := len(b); n < 3 || n > 63 {
-		return &FieldError{Field: "bucket", Value: b, Reason: fmt.Sprintf("must be 3 to 63 characters long (it has %d)", n)}
-	}
-	for i, r := range b {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return &FieldError{Field: "bucket", Value: b,
-				Reason: fmt.Sprintf("may contain only lowercase letters, digits and hyphens (%q at position %d is not allowed)", r, i+1)}
-		}
-	}
-	if b[0] == '-' || b[len(b)-1] == '-' {
-		return &FieldError{Field: "bucket", Value: b, Reason: "must start and end with a lowercase letter or a digit"}
+	if r := transfer.BucketNameProblem(b); r != "" {
+		return &FieldError{Field: "bucket", Value: b, Reason: r}
 	}
 	return nil
 }

@@ -193,10 +193,31 @@ func unwrapURLErr(err error) error {
 
 // ValidateBucket applies OSS's bucket naming rules.
 func ValidateBucket(bucket string) error {
-	if err := oss.CheckBucketName(bucket); err != nil {
-		return fmt.Errorf("bucket name %q is not valid: use 3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit", bucket)
+	if r := BucketNameProblem(bucket); r != "" {
+		return fmt.Errorf("bucket name %q is not valid: it %s", bucket, r)
 	}
 	return nil
+}
+
+// BucketNameProblem says what is wrong with a bucket name under OSS's naming
+// rules (3 to 63 lowercase letters, digits and hyphens, starting and ending with
+// a letter or digit), or "" when nothing is.
+func BucketNameProblem(b string) string {
+	if b == "" {
+		return "is empty"
+	}
+	if n := len(b); n < 3 || n > 63 {
+		return fmt.Sprintf("must be 3 to 63 characters long (it has %d)", n)
+	}
+	for i, r := range b {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return fmt.Sprintf("may contain only lowercase letters, digits and hyphens (%q at position %d is not allowed)", r, i+1)
+		}
+	}
+	if b[0] == '-' || b[len(b)-1] == '-' {
+		return "must start and end with a lowercase letter or a digit"
+	}
+	return ""
 }
 
 // resolve returns the cached target for t, creating its SDK client on first use.
