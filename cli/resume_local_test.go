@@ -72,3 +72,30 @@ func TestResumeCommandFinishesALocalBucketUpload(t *testing.T) {
 		t.Fatalf("left: %+v", us)
 	}
 }
+
+// `ossdrop upload FILE` with no flags on a new install uploads to the default
+// profile, the built-in Local bucket, like a drop on the window would.
+func TestUploadWithNoFlagsGoesToTheLocalBucket(t *testing.T) {
+	root := t.TempDir()
+	env := windowTestEnv(map[string]string{
+		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
+		"XDG_DATA_HOME":   filepath.Join(root, "data"),
+		"XDG_STATE_HOME":  filepath.Join(root, "state"),
+	})
+	data := []byte("first upload on defaults\n")
+	file := filepath.Join(t.TempDir(), "note.txt")
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := Run(context.Background(), env, []string{"upload", "--quiet", file}); code != 0 {
+		t.Fatalf("upload exited %d\nstdout %s\nstderr %s", code, env.Stdout, env.Stderr)
+	}
+	s, err := ossemu.NewServer(ossemu.Options{Dir: localBucketDirFor(env), Buckets: []string{settings.LocalBucketName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got, err := s.ReadObject(settings.LocalBucketName, "note.txt"); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("object %q, %v", got, err)
+	}
+}

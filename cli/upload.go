@@ -104,6 +104,13 @@ func (f *uploadFlags) config(ctx context.Context, core *app.Core) (transfer.Targ
 	if err != nil {
 		return tg, opts, err
 	}
+	// With no destination at all, a command goes where the window opens: the
+	// default profile (the built-in Local bucket on a new install).
+	if f.profile == "" && !f.anyTarget && !set["endpoint"] && !set["bucket"] {
+		if p, ok := core.Config().Default(); ok {
+			f.profile = p.Name
+		}
+	}
 	if f.profile != "" {
 		if err := core.LoadError(); err != nil {
 			return tg, opts, err
