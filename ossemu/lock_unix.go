@@ -21,7 +21,7 @@ func lockDir(dir string) (release func(), err error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("data directory %s is in use by another running server", dir)
+			return nil, fmt.Errorf("data directory %s is in use by another running server: %w", dir, ErrDirInUse)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}

@@ -25,6 +25,10 @@ import (
 	"time"
 )
 
+// ErrDirInUse is wrapped by NewServer's error when another running server (in
+// this process or another) holds the data directory.
+var ErrDirInUse = errors.New("data directory in use")
+
 // Options configure a Server. The zero value is a test server on a random
 // loopback port with a temporary directory and generated credentials.
 type Options struct {

@@ -70,6 +70,10 @@ func StartLocalBucketWith(ctx context.Context, o LocalBucketOptions) (*LocalBuck
 		AccessKeySecret: creds.AccessKeySecret,
 		Logger:          o.Logger,
 	})
+	if errors.Is(err, ossemu.ErrDirInUse) {
+		return nil, fmt.Errorf("the Local bucket is open in another ossdrop (the window, or another command); "+
+			"add the files there (`ossdrop FILE...` hands them to a running window) or close it first: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("local bucket: starting the server in %s: %w", o.Dir, err)
 	}
