@@ -3,7 +3,6 @@ package transfer
 import (
 	"bytes"
 	"context"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +11,8 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossdrop/ossdrop/ossemu"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 type staticCreds struct{ id, secret, token string }
@@ -56,20 +57,9 @@ func newManager(t testing.TB, s *ossemu.Server, stateDir string, mut func(*Optio
 	return m
 }
 
-func randBytes(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	b := make([]byte, n)
-	for i := 0; i+8 <= n; i += 8 {
-		v := r.Uint64()
-		for k := 0; k < 8; k++ {
-			b[i+k] = byte(v >> (8 * k))
-		}
-	}
-	for i := n - n%8; i < n; i++ {
-		b[i] = byte(r.Uint32())
-	}
-	return b
-}
+// randBytes is the shared test kit's seeded data, argument order kept for
+// this package's many callers.
+func randBytes(n int, seed uint64) []byte { return testkit.RandBytes(seed, n) }
 
 func writeFile(t testing.TB, dir, name string, data []byte) string {
 	t.Helper()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 // These tests drive the window over a real Manager that uploads through the
@@ -133,14 +134,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func randBytes(n int, seed uint64) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed+1))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return b
-}
+// randBytes is the shared test kit's seeded data, argument order kept for
+// this package's many callers.
+func randBytes(n int, seed uint64) []byte { return testkit.RandBytes(seed, n) }
 
 func writeFile(t testing.TB, p string, data []byte) string {
 	t.Helper()
