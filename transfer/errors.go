@@ -143,7 +143,8 @@ func classifyTimeout(ctx context.Context, op string, t *target, err error, reply
 		return kindNoReply, te
 	}
 	var ce oss.CRCCheckError
-	if errors.As(err, &ce) {
+	var me *crcMismatchError
+	if errors.As(err, &ce) || errors.As(err, &me) {
 		te.Message = fmt.Sprintf("%s: data was corrupted in transit (CRC64 mismatch); resending", op)
 		return kindRetry, te
 	}

@@ -756,31 +756,54 @@ func (j *job) finalOptions() []oss.Option {
 }
 
 // progress feeds the SDK's byte events into the task's sent counter.
-type progress struct {
-	rt *running
-	n  atomic.Int64
+// sending is the body of one request as the connection reads it: it counts the
+// bytes handed over (the row's progress moves with them) and computes their
+// CRC64, once per byte. The SDK's own CRC is off (see NewOSSClient), so this is
+// the CRC compared with the server's. The transport reads on a goroutine of its
+// own, so the counters are atomic.
+type sending struct {
+	r   io.Reader
+	rt  *running
+	n   atomic.Int64
+	crc atomic.Uint64
 }
 
-func (p *progress) ProgressChanged(e *oss.ProgressEvent) {
-	if e.EventType == oss.TransferDataEvent && e.RwBytes > 0 {
-		p.n.Add(e.RwBytes)
-		p.rt.sent.Add(e.RwBytes)
+func (s *sending) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if n > 0 {
+		s.crc.Store(crc64ecma.Update(s.crc.Load(), p[:n]))
+		s.n.Add(int64(n))
+		s.rt.sent.Add(int64(n))
 	}
+	return n, err
 }
 
 // rollback takes back the bytes of a failed attempt so progress never overstates.
-func (p *progress) rollback() { p.rt.sent.Add(-p.n.Swap(0)) }
+func (s *sending) rollback() { s.rt.sent.Add(-s.n.Swap(0)) }
 
-// crcReader computes the CRC64 of what was actually read, for the single-request path.
-type crcReader struct {
-	r   io.Reader
-	crc uint64
+// checkCRC compares the CRC64 of the bytes sent with the one the server reports
+// for what it stored: a mismatch is corruption in transit, and the request is sent
+// again.
+func (s *sending) checkCRC(op string, hdr http.Header) error {
+	v := hdr.Get(oss.HTTPHeaderOssCRC64)
+	if v == "" {
+		return nil // no CRC from the server; the whole-object check decides
+	}
+	server, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || server != s.crc.Load() {
+		return &crcMismatchError{op: op, client: s.crc.Load(), server: v, requestID: hdr.Get(oss.HTTPHeaderOssRequestID)}
+	}
+	return nil
 }
 
-func (c *crcReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.crc = crc64ecma.Update(c.crc, p[:n])
-	return n, err
+// crcMismatchError is a reply whose CRC64 differs from that of the bytes sent.
+type crcMismatchError struct {
+	op, server, requestID string
+	client                uint64
+}
+
+func (e *crcMismatchError) Error() string {
+	return fmt.Sprintf("%s: the server stored CRC64 %s but %d was sent (RequestId %s)", e.op, e.server, e.client, e.requestID)
 }
 
 // errShrunk is what reading a file returns when it ends before the size it had
@@ -825,21 +848,24 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 			return err
 		}
 		defer j.m.sem.release()
-		lis := &progress{rt: j.t.rt}
-		cr := &crcReader{r: j.m.limiter.Reader(ctx, j.section(0, j.size))}
-		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
-		err := j.tgt.bkt.PutObject(j.key, cr, o...)
+		body := &sending{r: j.m.limiter.Reader(ctx, j.section(0, j.size)), rt: j.t.rt}
+		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
+		err := j.tgt.bkt.PutObject(j.key, body, o...)
 		if err != nil {
-			lis.rollback()
+			body.rollback()
 			var se oss.ServiceError
 			if errors.As(err, &se) && se.Code == "CallbackFailed" {
 				j.cbFailed = se.Message
-				local = cr.crc
+				local = body.crc.Load()
 				return nil
 			}
 			return err
 		}
-		local = cr.crc
+		if err := body.checkCRC("upload", hdr); err != nil {
+			body.rollback()
+			return err
+		}
+		local = body.crc.Load()
 		return nil
 	})
 	if err != nil {
@@ -890,8 +916,6 @@ func (j *job) finishDone() State {
 	return Done
 }
 
-// initiate starts a multipart upload and records it in the checkpoint at once, so a
-// crash right after still knows the upload id.
 // initiateGrace is how long an initiate request may still wait for its reply
 // after its task was stopped.
 const initiateGrace = 5 * time.Second
@@ -903,6 +927,8 @@ func graceful(ctx context.Context, grace time.Duration) (context.Context, contex
 	return gctx, func() { stopAfter(); cancel() }
 }
 
+// initiate starts a multipart upload and records it in the checkpoint at once, so a
+// crash right after still knows the upload id.
 func (j *job) initiate(ctx context.Context) error {
 	ps, err := PartSizeFor(j.size, j.opts.PartSize)
 	if err != nil {
@@ -1131,33 +1157,27 @@ func (j *job) uploadPart(ctx context.Context, n int) error {
 	size := j.partLen(n)
 	var hdr http.Header
 	var etag string
+	var crc uint64 // of the bytes read from the file and sent, equal to the server's
 	op := fmt.Sprintf("upload part %d", n)
 	err := j.do(ctx, op, func(int) error {
 		if err := j.m.sem.acquire(ctx); err != nil {
 			return err
 		}
 		defer j.m.sem.release()
-		lis := &progress{rt: j.t.rt}
-		r := j.m.limiter.Reader(ctx, j.section(off, size))
-		up, err := j.tgt.bkt.UploadPart(j.imur, r, size, n, oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
+		body := &sending{r: j.m.limiter.Reader(ctx, j.section(off, size)), rt: j.t.rt}
+		up, err := j.tgt.bkt.UploadPart(j.imur, body, size, n, oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
+		if err == nil {
+			err = body.checkCRC(op, hdr)
+		}
 		if err != nil {
-			lis.rollback()
+			body.rollback()
 			return err
 		}
-		etag = up.ETag
+		etag, crc = up.ETag, body.crc.Load()
 		return nil
 	})
 	if err != nil {
 		return err
-	}
-	// The SDK has already compared this header with the CRC of the bytes it sent.
-	crc, perr := strconv.ParseUint(hdr.Get(oss.HTTPHeaderOssCRC64), 10, 64)
-	if perr != nil {
-		h := crc64ecma.New()
-		if _, err := io.Copy(h, io.NewSectionReader(j.f, off, size)); err != nil {
-			return localErr("read", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
-		}
-		crc = h.Sum64()
 	}
 	if j.jr != nil {
 		if err := j.jr.Append(checkpoint.Part{Number: n, Size: size, ETag: etag, CRC64: crc}); err != nil {
