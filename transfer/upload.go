@@ -825,7 +825,8 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 		lis := &progress{rt: j.t.rt}
 		cr := &crcReader{r: j.m.limiter.Reader(ctx, j.section(0, j.size))}
 		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.Progress(lis), oss.GetResponseHeader(&hdr))
-		err := j.tgt.bkt.PutObject(j.key, cr, o...)
+		// A LimitedReader lets the SDK send Content-Length (OSS wants it) rather than chunks.
+		err := j.tgt.bkt.PutObject(j.key, &io.LimitedReader{R: cr, N: j.size}, o...)
 		if err != nil {
 			lis.rollback()
 			var se oss.ServiceError
