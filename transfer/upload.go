@@ -850,7 +850,8 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 		defer j.m.sem.release()
 		body := &sending{r: j.m.limiter.Reader(ctx, j.section(0, j.size)), rt: j.t.rt}
 		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
-		err := j.tgt.bkt.PutObject(j.key, body, o...)
+		// A LimitedReader lets the SDK send Content-Length (OSS wants it) rather than chunks.
+		err := j.tgt.bkt.PutObject(j.key, &io.LimitedReader{R: body, N: j.size}, o...)
 		if err != nil {
 			body.rollback()
 			var se oss.ServiceError
