@@ -29,7 +29,14 @@ const newProfileChoice = "New profile…"
 type settingsDialog struct {
 	w   *Window
 	cfg settings.Config // working copy
-	d   dialog.Dialog
+	d   *dialog.CustomDialog
+
+	// savedProfile and savedApp are the form's values as last loaded or
+	// saved, so closing can tell whether anything would be lost.
+	savedProfile, savedApp string
+	closing                bool // the unsaved-changes question is showing
+	prevTypedKey           func(*fyne.KeyEvent)
+	profileForm            *widget.Form
 
 	which *widget.Select // profile being edited
 	orig  string         // its name when loaded ("" for a new one)
@@ -66,11 +73,65 @@ func (w *Window) ShowSettings() {
 		return
 	}
 	s := &settingsDialog{w: w, cfg: w.cfg}
-	s.d = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), s.build(), w.win)
+	s.d = dialog.NewCustomWithoutButtons(lang.L("Settings"), s.build(), w.win)
+	s.d.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Close"), s.requestClose)})
+	s.savedApp = s.appState()
 	ws := w.win.Canvas().Size()
 	s.d.Resize(fyne.NewSize(min(800, max(ws.Width-40, 600)), max(ws.Height-30, 520)))
 	s.d.Show()
 	w.settings = s
+}
+
+// profileState is the profile, transfer and metadata tabs as text, to
+// compare with what was loaded or saved.
+func (s *settingsDialog) profileState() string {
+	return fmt.Sprintf("%q", []any{s.name.Text, s.endpoint.Text, s.region.Text, s.bucket.Text, s.prefix.Text,
+		s.sigV4.Checked, s.allowHTTP.Checked, s.keyID.Text, s.secret.Text, s.token.Text, s.expiry.Text,
+		s.partSize.Text, s.taskNum.Text, s.jobs.Text, s.limit.Text, s.thresh.Text, s.checkpoint.Checked, s.cpDir.Text,
+		s.onExists.Selected, s.acl.Selected, s.storageClass.Selected, s.cbURL.Text, s.cbHost.Text, s.cbBody.Text, s.cbType.Selected})
+}
+
+// appState is the behaviour tab as text.
+func (s *settingsDialog) appState() string {
+	return fmt.Sprintf("%q", []any{s.resume.Selected, s.notify.Checked, s.toTray.Checked, languageOf(s.language),
+		s.proxy.Text, s.secretsInFile.Checked})
+}
+
+// dirty reports whether the form holds edits that were not saved.
+func (s *settingsDialog) dirty() bool {
+	return s.profileState() != s.savedProfile || s.appState() != s.savedApp
+}
+
+// requestClose closes the dialog, first asking what to do with unsaved
+// edits: closing must never drop them silently.
+func (s *settingsDialog) requestClose() {
+	if s.closing {
+		return
+	}
+	if !s.dirty() {
+		s.d.Hide()
+		return
+	}
+	s.closing = true
+	var ask *dialog.CustomDialog
+	keep := widget.NewButton(lang.L("Keep editing"), func() { ask.Hide() })
+	discard := widget.NewButton(lang.L("Discard changes"), func() {
+		ask.Hide()
+		s.d.Hide()
+	})
+	discard.Importance = widget.DangerImportance
+	save := widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), func() {
+		ask.Hide()
+		s.saveThen(func(settings.Profile) { s.d.Hide() })
+	})
+	save.Importance = widget.HighImportance
+	msg := widget.NewLabel(lang.L("Some settings were changed but not saved. Save them before closing?"))
+	msg.Wrapping = fyne.TextWrapWord
+	ask = dialog.NewCustomWithoutButtons(lang.L("Unsaved changes"), msg, s.w.win)
+	ask.SetButtons([]fyne.CanvasObject{keep, discard, save})
+	ask.SetOnClosed(func() { s.closing = false })
+	ask.Resize(fyne.NewSize(440, ask.MinSize().Height))
+	ask.Show()
 }
 
 func (s *settingsDialog) build() fyne.CanvasObject {
@@ -103,7 +164,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	defB := widget.NewButtonWithIcon(lang.L("Make default"), theme.HomeIcon(), s.makeDefault)
 	importB := widget.NewButtonWithIcon(lang.L("Import from ossutil…"), theme.DownloadIcon(), s.showImport)
 
-	profileForm := widget.NewForm(
+	s.profileForm = widget.NewForm(
 		widget.NewFormItem(lang.L("Profile"), container.NewBorder(nil, nil, nil, importB, s.which)),
 		widget.NewFormItem(lang.L("Name"), s.name),
 		widget.NewFormItem(lang.L("Endpoint"), s.endpoint),
@@ -118,7 +179,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	)
 	// The actions stay visible below the scrolling form.
 	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult), nil, nil,
-		container.NewVScroll(container.NewVBox(profileForm, s.secretNote)))
+		container.NewVScroll(container.NewVBox(s.profileForm, s.secretNote)))
 
 	s.partSize = entry(lang.L("e.g. 8MiB"))
 	s.taskNum = entry(fmt.Sprintf("%d–%d", settings.MinTaskNum, settings.MaxTaskNum))
@@ -258,6 +319,9 @@ func (s *settingsDialog) load(name string) {
 			e.Enable()
 		}
 	}
+	// The form greys a label only when it is refreshed after its field
+	// changed state.
+	s.profileForm.Refresh()
 	st := s.w.core.SecretState()
 	switch {
 	case p.Local:
@@ -306,6 +370,7 @@ func (s *settingsDialog) load(name string) {
 	s.cbBody.SetText(cb.Body)
 	s.cbType.SetSelected(orDefault(cb.BodyType, "application/x-www-form-urlencoded"))
 	s.setTestText("")
+	s.savedProfile = s.profileState()
 }
 
 func bytesText(n int64) string {
@@ -453,6 +518,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 		return
 	}
 	core, orig, app := s.w.core, s.orig, s.cfg.App
+	profileState, appState := s.profileState(), s.appState()
 	s.saveResult.Importance = widget.MediumImportance
 	s.saveResult.SetText(lang.L("Saving…"))
 	s.w.goAsync(func() func() {
@@ -470,6 +536,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 			saved, _ := cfg.Profile(p.Name)
 			s.cfg = cfg
 			s.orig = p.Name
+			s.savedProfile, s.savedApp = profileState, appState
 			s.w.settingsSaved(cfg, saved, prov)
 			s.which.Options = append(profileNames(cfg), newProfileChoice)
 			f := s.which.OnChanged
