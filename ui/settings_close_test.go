@@ -186,3 +186,46 @@ func TestSettingsLabelsFollowTheProfileShown(t *testing.T) {
 		t.Fatalf("back to Local: Endpoint label %q, want disabled", c)
 	}
 }
+
+func TestSettingsEscapeCloses(t *testing.T) {
+	r := newSettingsRig(t)
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	c := r.w.win.Canvas()
+
+	// Nothing changed: Esc on the window closes the dialog, and the window's
+	// own keys work again afterwards.
+	r.w.ShowSettings()
+	c.OnTypedKey()(esc)
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("Esc left %d dialogs open", n)
+	}
+	c.OnTypedKey()(esc) // no dialog: nothing happens, nothing panics
+
+	// Esc while typing in a field: the question comes, and Esc again
+	// answers "keep editing".
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	c.Focus(s.jobs)
+	test.Type(s.jobs, "3")
+	s.jobs.TypedKey(esc)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("Esc with an edit: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	c.OnTypedKey()(esc)
+	if n := overlayCount(r.w); n != 1 || !strings.HasSuffix(s.jobs.Text, "3") {
+		t.Fatalf("second Esc: %d dialogs, jobs %q", n, s.jobs.Text)
+	}
+	// A focused field still edits with other keys.
+	s.jobs.SetText("12")
+	s.jobs.CursorColumn = 2
+	s.jobs.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	if s.jobs.Text != "1" {
+		t.Fatalf("backspace in a settings field: %q", s.jobs.Text)
+	}
+	s.jobs.TypedKey(esc)
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("discard after Esc: %d dialogs", n)
+	}
+}

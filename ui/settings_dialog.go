@@ -35,30 +35,32 @@ type settingsDialog struct {
 	// saved, so closing can tell whether anything would be lost.
 	savedProfile, savedApp string
 	closing                bool // the unsaved-changes question is showing
-	prevTypedKey           func(*fyne.KeyEvent)
+	ask                    *dialog.CustomDialog
+	overlay, askOverlay    fyne.CanvasObject // the dialogs' places among the window's overlays
 	profileForm            *widget.Form
 
 	which *widget.Select // profile being edited
 	orig  string         // its name when loaded ("" for a new one)
 	local bool
 
-	name, endpoint, region, bucket, prefix *widget.Entry
+	name, endpoint, region, bucket, prefix *escEntry
 	sigV4, allowHTTP                       *widget.Check
-	keyID, secret, token, expiry           *widget.Entry
+	keyID, expiry                          *escEntry
+	secret, token                          *widget.Entry
 	expiryLoaded                           string // the expiry as loaded, to notice an edit
 	secretNote                             *widget.Label
 	secretsInFile                          *widget.Check
 	secretsState, secretsWarn              *widget.Label
-	partSize, taskNum, jobs, limit, thresh *widget.Entry
+	partSize, taskNum, jobs, limit, thresh *escEntry
 	checkpoint                             *widget.Check
-	cpDir                                  *widget.Entry
+	cpDir                                  *escEntry
 	onExists, acl, storageClass            *widget.Select
-	cbURL, cbHost, cbBody                  *widget.Entry
+	cbURL, cbHost, cbBody                  *escEntry
 	cbType                                 *widget.Select
 	resume                                 *widget.RadioGroup
 	notify, toTray                         *widget.Check
 	language                               *widget.Select
-	proxy                                  *widget.Entry
+	proxy                                  *escEntry
 	testResult, saveResult, orphanResult   *widget.Label
 	testButton, orphanScan, orphanAbort    *widget.Button
 	orphans                                []transfer.Orphan
@@ -79,7 +81,58 @@ func (w *Window) ShowSettings() {
 	ws := w.win.Canvas().Size()
 	s.d.Resize(fyne.NewSize(min(800, max(ws.Width-40, 600)), max(ws.Height-30, 520)))
 	s.d.Show()
+	s.overlay = w.win.Canvas().Overlays().Top()
+	// Esc closes the dialog (asking first about unsaved edits) when no field
+	// has the keyboard; fields pass it on through escEntry.
+	c := w.win.Canvas()
+	prev := c.OnTypedKey()
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape && s.escape() {
+			return
+		}
+		if prev != nil {
+			prev(ev)
+		}
+	})
+	s.d.SetOnClosed(func() { c.SetOnTypedKey(prev) })
 	w.settings = s
+}
+
+// escape answers the Escape key: it closes the unsaved-changes question
+// (keeping the edits) or the settings dialog itself when that is the
+// topmost dialog. It reports whether it did something.
+func (s *settingsDialog) escape() bool {
+	top := s.w.win.Canvas().Overlays().Top()
+	switch {
+	case s.closing && top == s.askOverlay:
+		s.ask.Hide()
+	case top == s.overlay && !s.closing:
+		s.requestClose()
+	default:
+		return false
+	}
+	return true
+}
+
+// escEntry is an entry of the settings dialog that hands the Escape key to
+// the dialog: a focused entry gets every key, and widget.Entry ignores it.
+type escEntry struct {
+	widget.Entry
+	onEscape func() bool
+}
+
+func newEscEntry(onEscape func() bool) *escEntry {
+	e := &escEntry{onEscape: onEscape}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey closes the dialog on Escape and edits otherwise.
+func (e *escEntry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && e.onEscape != nil && e.onEscape() {
+		return
+	}
+	e.Entry.TypedKey(ev)
 }
 
 // profileState is the profile, transfer and metadata tabs as text, to
@@ -132,11 +185,12 @@ func (s *settingsDialog) requestClose() {
 	ask.SetOnClosed(func() { s.closing = false })
 	ask.Resize(fyne.NewSize(440, ask.MinSize().Height))
 	ask.Show()
+	s.ask, s.askOverlay = ask, s.w.win.Canvas().Overlays().Top()
 }
 
 func (s *settingsDialog) build() fyne.CanvasObject {
-	entry := func(ph string) *widget.Entry {
-		e := widget.NewEntry()
+	entry := func(ph string) *escEntry {
+		e := newEscEntry(s.escape)
 		e.SetPlaceHolder(ph)
 		return e
 	}
