@@ -62,6 +62,8 @@ type settingsDialog struct {
 	language                               *widget.Select
 	proxy                                  *escEntry
 	testResult, saveResult, orphanResult   *widget.Label
+	testDetails                            *widget.Label     // the last test's technical details
+	testMore                               *widget.Accordion // shows testDetails on request
 	testButton, orphanScan, orphanAbort    *widget.Button
 	orphans                                []transfer.Orphan
 	tabs                                   *container.AppTabs
@@ -212,6 +214,11 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.secretNote.Importance = widget.LowImportance
 	s.testResult = widget.NewLabel("")
 	s.testResult.Wrapping = fyne.TextWrapWord
+	s.testDetails = widget.NewLabel("")
+	s.testDetails.Wrapping = fyne.TextWrapBreak
+	s.testDetails.Selectable = true
+	s.testMore = widget.NewAccordion(widget.NewAccordionItem(lang.L("Technical details"), s.testDetails))
+	s.testMore.Hide()
 	s.testButton = widget.NewButtonWithIcon(lang.L("Test connection"), theme.SearchIcon(), s.testConnection)
 	useB := widget.NewButtonWithIcon(lang.L("Use for new uploads"), theme.ConfirmIcon(), s.use)
 	delB := widget.NewButtonWithIcon(lang.L("Delete profile"), theme.DeleteIcon(), s.deleteProfile)
@@ -232,7 +239,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem(lang.L("STS expiry"), s.expiry),
 	)
 	// The actions stay visible below the scrolling form.
-	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult), nil, nil,
+	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult, s.testMore), nil, nil,
 		container.NewVScroll(container.NewVBox(s.profileForm, s.secretNote)))
 
 	s.partSize = entry(lang.L("e.g. 8MiB"))
@@ -655,15 +662,75 @@ func (s *settingsDialog) testConnection() {
 		t, res := core.CheckProfile(ctx, p, creds, 0)
 		return func() {
 			s.testButton.Enable()
-			msg := res.Message
 			if res.OK() {
-				msg = lang.L("Connected to {{.Bucket}} in {{.Time}}. {{.Message}}", map[string]any{"Bucket": t.Bucket, "Time": res.Elapsed.Round(time.Millisecond).String(), "Message": res.Message})
-			} else if res.RequestID != "" {
-				msg += " (RequestId " + res.RequestID + ")"
+				s.showTest(true, connectedText(t.Bucket, res))
+				return
 			}
-			s.showTest(res.OK(), msg)
+			s.showTest(false, plainConnMessage(res))
+			s.setTestDetails(connDetails(res))
 		}
 	})
+}
+
+// connectedText says once that the bucket answered, where and how fast.
+func connectedText(bucket string, res settings.ConnResult) string {
+	args := map[string]any{"Bucket": bucket, "Time": res.Elapsed.Round(time.Millisecond).String()}
+	if res.Bucket != nil && res.Bucket.Location != "" {
+		args["Region"] = res.Bucket.Location
+		return lang.L("Connected to {{.Bucket}} ({{.Region}}) in {{.Time}}.", args)
+	}
+	return lang.L("Connected to {{.Bucket}} in {{.Time}}.", args)
+}
+
+// plainConnMessage is a failed test's explanation without the OSS code and
+// RequestId that settings.ConnResult.Message appends in parentheses: those
+// are in the technical details, once.
+func plainConnMessage(res settings.ConnResult) string {
+	if res.Code == "" {
+		return res.Message
+	}
+	ref := " (" + res.Code
+	if res.RequestID != "" {
+		ref += ", RequestId " + res.RequestID
+	}
+	ref += ")"
+	return strings.Replace(res.Message, ref, "", 1)
+}
+
+// connDetails is the technical side of a failed test, selectable for a
+// support ticket.
+func connDetails(res settings.ConnResult) string {
+	var b strings.Builder
+	if res.Code != "" {
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), res.Code)
+	}
+	if res.Status != 0 {
+		fmt.Fprintf(&b, "%s: %d\n", lang.L("HTTP status"), res.Status)
+	}
+	if res.RequestID != "" {
+		fmt.Fprintf(&b, "RequestId: %s\n", res.RequestID)
+	}
+	if res.Endpoint != "" {
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Endpoint"), res.Endpoint)
+	}
+	// An OSS answer is fully told by the lines above (its error text repeats
+	// them); a network failure is told by its error.
+	if res.Err != nil && res.Code == "" {
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Cause"), res.Err)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// setTestDetails shows the details behind a closed "Technical details"
+// section, or hides it when there are none.
+func (s *settingsDialog) setTestDetails(text string) {
+	s.testDetails.SetText(text)
+	s.testMore.CloseAll()
+	if text == "" {
+		s.testMore.Hide()
+	} else {
+		s.testMore.Show()
+	}
 }
 
 func (s *settingsDialog) showTest(ok bool, msg string) {
@@ -678,6 +745,7 @@ func (s *settingsDialog) showTest(ok bool, msg string) {
 // while there is none, so the form keeps the space.
 func (s *settingsDialog) setTestText(msg string) {
 	s.testResult.SetText(msg)
+	s.setTestDetails("")
 	if msg == "" {
 		s.testResult.Hide()
 	} else {
