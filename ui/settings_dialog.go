@@ -50,7 +50,7 @@ type settingsDialog struct {
 	expiryLoaded                           string // the expiry as loaded, to notice an edit
 	secretNote                             *widget.Label
 	secretsInFile                          *widget.Check
-	secretsState, secretsWarn              *widget.Label
+	secretsState, secretsWarn, secretsWhy  *widget.Label
 	partSize, taskNum, jobs, limit, thresh *escEntry
 	checkpoint                             *widget.Check
 	cpDir                                  *escEntry
@@ -286,8 +286,17 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.language = newLanguageSelect(s.cfg.App.Language)
 	s.proxy = entry(lang.L("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY"))
 	s.proxy.SetText(s.cfg.App.Proxy)
-	s.secretsState = widget.NewLabel(s.w.core.SecretState().Message())
+	st := s.w.core.SecretState()
+	s.secretsState = widget.NewLabel(st.Message())
 	s.secretsState.Wrapping = fyne.TextWrapWord
+	// Why no keyring answered is developer text: one click away.
+	s.secretsWhy = widget.NewLabel(st.Reason)
+	s.secretsWhy.Wrapping = fyne.TextWrapBreak
+	s.secretsWhy.Selectable = true
+	secretsMore := widget.NewAccordion(widget.NewAccordionItem(lang.L("Technical details"), s.secretsWhy))
+	if st.Reason == "" {
+		secretsMore.Hide()
+	}
 	s.secretsInFile = widget.NewCheck(lang.L("When no system keyring is available, keep secrets in a file"), s.secretsInFileChanged)
 	s.secretsInFile.SetChecked(s.cfg.App.SecretsInFile)
 	s.secretsWarn = widget.NewLabel("")
@@ -300,7 +309,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem("", s.toTray),
 		languageFormItem(s.language),
 		widget.NewFormItem(lang.L("Proxy"), s.proxy),
-		widget.NewFormItem(lang.L("Secrets"), s.secretsState),
+		widget.NewFormItem(lang.L("Secrets"), container.NewVBox(s.secretsState, secretsMore)),
 		widget.NewFormItem("", s.secretsInFile),
 		widget.NewFormItem("", s.secretsWarn),
 	))
