@@ -229,3 +229,43 @@ func TestSettingsEscapeCloses(t *testing.T) {
 		t.Fatalf("discard after Esc: %d dialogs", n)
 	}
 }
+
+func TestSettingsProfileSwitchAsksAboutUnsavedChanges(t *testing.T) {
+	r := newSettingsRig(t)
+	before := savedJobs(t, r, "work")
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	s.jobs.SetText("6")
+
+	// Keep editing: the picker goes back, the edit stays.
+	s.which.SetSelected(settings.LocalProfileName)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("switch with an edit: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	test.Tap(topButton(t, r.w, "Keep editing"))
+	if s.which.Selected != "work" || s.jobs.Text != "6" || s.name.Text != "work" {
+		t.Fatalf("keep editing: picker %q, jobs %q, name %q", s.which.Selected, s.jobs.Text, s.name.Text)
+	}
+
+	// Discard: the other profile is shown, nothing saved.
+	s.which.SetSelected(settings.LocalProfileName)
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	if s.which.Selected != settings.LocalProfileName || s.name.Text != settings.LocalProfileName || savedJobs(t, r, "work") != before {
+		t.Fatalf("discard: picker %q, name %q, saved jobs %d", s.which.Selected, s.name.Text, savedJobs(t, r, "work"))
+	}
+
+	// Save: the edit is saved, then the other profile is shown.
+	s.which.SetSelected("work")
+	s.jobs.SetText("6")
+	s.which.SetSelected(settings.LocalProfileName)
+	test.Tap(topButton(t, r.w, "Save"))
+	settle(r.w)
+	if s.which.Selected != settings.LocalProfileName || s.name.Text != settings.LocalProfileName || savedJobs(t, r, "work") != 6 {
+		t.Fatalf("save: picker %q, name %q, saved jobs %d", s.which.Selected, s.name.Text, savedJobs(t, r, "work"))
+	}
+	test.Tap(topButton(t, r.w, "Close"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("close after saving: %d dialogs", n)
+	}
+}

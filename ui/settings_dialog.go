@@ -34,8 +34,9 @@ type settingsDialog struct {
 	// savedProfile and savedApp are the form's values as last loaded or
 	// saved, so closing can tell whether anything would be lost.
 	savedProfile, savedApp string
-	closing                bool // the unsaved-changes question is showing
-	ask                    *dialog.CustomDialog
+	asking                 bool              // the unsaved-changes question is showing
+	keepEditing            func()            // answers it with "keep editing"
+	shown                  string            // the picker's choice the form shows
 	overlay, askOverlay    fyne.CanvasObject // the dialogs' places among the window's overlays
 	profileForm            *widget.Form
 
@@ -106,9 +107,9 @@ func (w *Window) ShowSettings() {
 func (s *settingsDialog) escape() bool {
 	top := s.w.win.Canvas().Overlays().Top()
 	switch {
-	case s.closing && top == s.askOverlay:
-		s.ask.Hide()
-	case top == s.overlay && !s.closing:
+	case s.asking && top == s.askOverlay:
+		s.keepEditing()
+	case top == s.overlay && !s.asking:
 		s.requestClose()
 	default:
 		return false
@@ -160,34 +161,66 @@ func (s *settingsDialog) dirty() bool {
 // requestClose closes the dialog, first asking what to do with unsaved
 // edits: closing must never drop them silently.
 func (s *settingsDialog) requestClose() {
-	if s.closing {
+	if s.asking {
 		return
 	}
 	if !s.dirty() {
 		s.d.Hide()
 		return
 	}
-	s.closing = true
+	s.askUnsaved(lang.L("Some settings were changed but not saved. Save them before closing?"),
+		func() {}, s.d.Hide, func() { s.saveThen(func(settings.Profile) { s.d.Hide() }) })
+}
+
+// pick shows the profile chosen in the picker, first asking what to do with
+// unsaved edits of the one shown: switching must not drop them silently.
+func (s *settingsDialog) pick(name string) {
+	if s.savedProfile == "" || s.profileState() == s.savedProfile {
+		s.load(name)
+		return
+	}
+	back := s.shown
+	s.askUnsaved(lang.L("The changes to this profile were not saved. Save them before showing another profile?"),
+		func() { s.selectQuietly(back) },
+		func() { s.load(name) },
+		func() {
+			s.selectQuietly(back) // until the save worked
+			s.saveThen(func(settings.Profile) { s.which.SetSelected(name) })
+		})
+}
+
+// selectQuietly shows name in the picker without loading it.
+func (s *settingsDialog) selectQuietly(name string) {
+	f := s.which.OnChanged
+	s.which.OnChanged = nil
+	s.which.SetSelected(name)
+	s.which.OnChanged = f
+}
+
+// askUnsaved asks whether to keep editing, discard the edits or save them,
+// and runs the answer's function.
+func (s *settingsDialog) askUnsaved(question string, keep, discard, save func()) {
+	s.asking = true
 	var ask *dialog.CustomDialog
-	keep := widget.NewButton(lang.L("Keep editing"), func() { ask.Hide() })
-	discard := widget.NewButton(lang.L("Discard changes"), func() {
-		ask.Hide()
-		s.d.Hide()
-	})
-	discard.Importance = widget.DangerImportance
-	save := widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), func() {
-		ask.Hide()
-		s.saveThen(func(settings.Profile) { s.d.Hide() })
-	})
-	save.Importance = widget.HighImportance
-	msg := widget.NewLabel(lang.L("Some settings were changed but not saved. Save them before closing?"))
+	answer := func(f func()) func() {
+		return func() {
+			ask.Hide()
+			f()
+		}
+	}
+	keepB := widget.NewButton(lang.L("Keep editing"), answer(keep))
+	discardB := widget.NewButton(lang.L("Discard changes"), answer(discard))
+	discardB.Importance = widget.DangerImportance
+	saveB := widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), answer(save))
+	saveB.Importance = widget.HighImportance
+	msg := widget.NewLabel(question)
 	msg.Wrapping = fyne.TextWrapWord
 	ask = dialog.NewCustomWithoutButtons(lang.L("Unsaved changes"), msg, s.w.win)
-	ask.SetButtons([]fyne.CanvasObject{keep, discard, save})
-	ask.SetOnClosed(func() { s.closing = false })
+	ask.SetButtons([]fyne.CanvasObject{keepB, discardB, saveB})
+	ask.SetOnClosed(func() { s.asking = false })
 	ask.Resize(fyne.NewSize(440, ask.MinSize().Height))
 	ask.Show()
-	s.ask, s.askOverlay = ask, s.w.win.Canvas().Overlays().Top()
+	s.keepEditing, s.askOverlay = answer(keep), s.w.win.Canvas().Overlays().Top()
 }
 
 func (s *settingsDialog) build() fyne.CanvasObject {
@@ -196,7 +229,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		e.SetPlaceHolder(ph)
 		return e
 	}
-	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.load)
+	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.pick)
 	s.name = entry(lang.L("e.g. work"))
 	s.endpoint = entry(lang.L("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com"))
 	s.region = entry(lang.L("derived from the endpoint when empty"))
@@ -358,6 +391,7 @@ func orDefault[T comparable](v, d T) T {
 
 // load fills the profile, transfer and metadata tabs from the chosen profile.
 func (s *settingsDialog) load(name string) {
+	s.shown = name
 	p, ok := s.cfg.Profile(name)
 	if !ok {
 		p = settings.Profile{Transfer: settings.DefaultTransfer()}
@@ -609,10 +643,8 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 			s.savedProfile, s.savedApp = profileState, appState
 			s.w.settingsSaved(cfg, saved, prov)
 			s.which.Options = append(profileNames(cfg), newProfileChoice)
-			f := s.which.OnChanged
-			s.which.OnChanged = nil
-			s.which.SetSelected(p.Name)
-			s.which.OnChanged = f
+			s.selectQuietly(p.Name)
+			s.shown = p.Name
 			s.saveResult.Importance = widget.SuccessImportance
 			s.saveResult.SetText(lang.L("Saved to ") + core.SettingsPath())
 			if then != nil {
@@ -780,7 +812,7 @@ func (s *settingsDialog) makeDefault() {
 	s.cfg = cfg
 	s.w.cfg = cfg
 	s.saveResult.Importance = widget.SuccessImportance
-	s.saveResult.SetText(s.orig + " opens by default from now on")
+	s.saveResult.SetText(lang.L("{{.Name}} opens by default from now on", map[string]any{"Name": s.orig}))
 }
 
 func (s *settingsDialog) deleteProfile() {
@@ -798,7 +830,7 @@ func (s *settingsDialog) deleteProfile() {
 		s.saveResult.SetText(lang.L("Switch new uploads to another profile before deleting {{.Name}}", map[string]any{"Name": name}))
 		return
 	}
-	dialog.ShowConfirm("Delete profile?", fmt.Sprintf("Delete %q and its stored credentials?", name), func(ok bool) {
+	dialog.ShowConfirm(lang.L("Delete profile?"), lang.L("Delete “{{.Name}}” and its stored credentials?", map[string]any{"Name": name}), func(ok bool) {
 		if !ok {
 			return
 		}
@@ -829,7 +861,13 @@ func (s *settingsDialog) profileRemoved(cfg settings.Config) {
 	s.w.profile.Options = profileNames(cfg)
 	s.w.profile.Refresh()
 	s.which.Options = append(profileNames(cfg), newProfileChoice)
-	s.which.SetSelected(s.w.target.Profile)
+	// The profile shown is gone, and with it any edit to it.
+	name := s.w.target.Profile
+	if _, ok := cfg.Profile(name); !ok {
+		name = newProfileChoice
+	}
+	s.selectQuietly(name)
+	s.load(name)
 }
 
 // scanOrphans lists multipart uploads in the current bucket that no
