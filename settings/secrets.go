@@ -60,15 +60,16 @@ type SecretState struct {
 	Path string
 }
 
-// Message is a sentence for the user describing the state.
+// Message is a sentence for the user describing the state, in plain words:
+// the technical Reason is left to logs and details views.
 func (s SecretState) Message() string {
 	switch s.Backend {
 	case BackendKeyring:
 		return "Secrets are stored in the system keyring."
 	case BackendFile:
-		return fmt.Sprintf("Warning: secrets are stored unencrypted in %s (readable by any program running as you), because no system keyring is available (%s) and storing them in a file was allowed.", s.Path, s.Reason)
+		return fmt.Sprintf("Warning: no system keyring was found, so secrets are stored unencrypted in %s, where any program running as you can read them (storing them in a file was allowed in Settings).", s.Path)
 	default:
-		return fmt.Sprintf("No system keyring is available (%s): secrets are kept in memory only and will be asked for again after ossdrop exits.", s.Reason)
+		return "No system keyring was found, so secrets are kept in memory only: ossdrop asks for them again after it exits. To keep them, start or unlock your keyring, or allow keeping secrets in a file in Settings."
 	}
 }
 

@@ -98,6 +98,11 @@ func TestSettingsDialogSecretStoreStateAndFileOptIn(t *testing.T) {
 	if !strings.Contains(s.secretsState.Text, "kept in memory only") || !strings.Contains(s.secretNote.Text, "kept in memory only") {
 		t.Fatalf("memory store described as %q / %q", s.secretsState.Text, s.secretNote.Text)
 	}
+	// The store's technical reason ("test" here) is not in the sentence, but
+	// behind "Technical details".
+	if strings.Contains(s.secretsState.Text, "test") || s.secretsWhy.Text != "test" {
+		t.Fatalf("reason in the message %q, in the details %q", s.secretsState.Text, s.secretsWhy.Text)
+	}
 	if s.secretsInFile.Checked || s.secretsWarn.Visible() {
 		t.Fatal("the file opt-in is on by default")
 	}

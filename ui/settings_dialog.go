@@ -29,30 +29,42 @@ const newProfileChoice = "New profile…"
 type settingsDialog struct {
 	w   *Window
 	cfg settings.Config // working copy
-	d   dialog.Dialog
+	d   *dialog.CustomDialog
+
+	// savedProfile and savedApp are the form's values as last loaded or
+	// saved, so closing can tell whether anything would be lost.
+	savedProfile, savedApp string
+	asking                 bool              // the unsaved-changes question is showing
+	keepEditing            func()            // answers it with "keep editing"
+	shown                  string            // the picker's choice the form shows
+	overlay, askOverlay    fyne.CanvasObject // the dialogs' places among the window's overlays
+	profileForm            *widget.Form
 
 	which *widget.Select // profile being edited
 	orig  string         // its name when loaded ("" for a new one)
 	local bool
 
-	name, endpoint, region, bucket, prefix *widget.Entry
+	name, endpoint, region, bucket, prefix *escEntry
 	sigV4, allowHTTP                       *widget.Check
-	keyID, secret, token, expiry           *widget.Entry
+	keyID, expiry                          *escEntry
+	secret, token                          *widget.Entry
 	expiryLoaded                           string // the expiry as loaded, to notice an edit
 	secretNote                             *widget.Label
 	secretsInFile                          *widget.Check
-	secretsState, secretsWarn              *widget.Label
-	partSize, taskNum, jobs, limit, thresh *widget.Entry
+	secretsState, secretsWarn, secretsWhy  *widget.Label
+	partSize, taskNum, jobs, limit, thresh *escEntry
 	checkpoint                             *widget.Check
-	cpDir                                  *widget.Entry
+	cpDir                                  *escEntry
 	onExists, acl, storageClass            *widget.Select
-	cbURL, cbHost, cbBody                  *widget.Entry
+	cbURL, cbHost, cbBody                  *escEntry
 	cbType                                 *widget.Select
 	resume                                 *widget.RadioGroup
 	notify, toTray                         *widget.Check
 	language                               *widget.Select
-	proxy                                  *widget.Entry
+	proxy                                  *escEntry
 	testResult, saveResult, orphanResult   *widget.Label
+	testDetails                            *widget.Label     // the last test's technical details
+	testMore                               *widget.Accordion // shows testDetails on request
 	testButton, orphanScan, orphanAbort    *widget.Button
 	orphans                                []transfer.Orphan
 	tabs                                   *container.AppTabs
@@ -66,20 +78,158 @@ func (w *Window) ShowSettings() {
 		return
 	}
 	s := &settingsDialog{w: w, cfg: w.cfg}
-	s.d = dialog.NewCustom(lang.L("Settings"), lang.L("Close"), s.build(), w.win)
+	s.d = dialog.NewCustomWithoutButtons(lang.L("Settings"), s.build(), w.win)
+	s.d.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Close"), s.requestClose)})
+	s.savedApp = s.appState()
 	ws := w.win.Canvas().Size()
 	s.d.Resize(fyne.NewSize(min(800, max(ws.Width-40, 600)), max(ws.Height-30, 520)))
 	s.d.Show()
+	s.overlay = w.win.Canvas().Overlays().Top()
+	// Esc closes the dialog (asking first about unsaved edits) when no field
+	// has the keyboard; fields pass it on through escEntry.
+	c := w.win.Canvas()
+	prev := c.OnTypedKey()
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape && s.escape() {
+			return
+		}
+		if prev != nil {
+			prev(ev)
+		}
+	})
+	s.d.SetOnClosed(func() { c.SetOnTypedKey(prev) })
 	w.settings = s
 }
 
+// escape answers the Escape key: it closes the unsaved-changes question
+// (keeping the edits) or the settings dialog itself when that is the
+// topmost dialog. It reports whether it did something.
+func (s *settingsDialog) escape() bool {
+	top := s.w.win.Canvas().Overlays().Top()
+	switch {
+	case s.asking && top == s.askOverlay:
+		s.keepEditing()
+	case top == s.overlay && !s.asking:
+		s.requestClose()
+	default:
+		return false
+	}
+	return true
+}
+
+// escEntry is an entry of the settings dialog that hands the Escape key to
+// the dialog: a focused entry gets every key, and widget.Entry ignores it.
+type escEntry struct {
+	widget.Entry
+	onEscape func() bool
+}
+
+func newEscEntry(onEscape func() bool) *escEntry {
+	e := &escEntry{onEscape: onEscape}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey closes the dialog on Escape and edits otherwise.
+func (e *escEntry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && e.onEscape != nil && e.onEscape() {
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
+
+// profileState is the profile, transfer and metadata tabs as text, to
+// compare with what was loaded or saved.
+func (s *settingsDialog) profileState() string {
+	return fmt.Sprintf("%q", []any{s.name.Text, s.endpoint.Text, s.region.Text, s.bucket.Text, s.prefix.Text,
+		s.sigV4.Checked, s.allowHTTP.Checked, s.keyID.Text, s.secret.Text, s.token.Text, s.expiry.Text,
+		s.partSize.Text, s.taskNum.Text, s.jobs.Text, s.limit.Text, s.thresh.Text, s.checkpoint.Checked, s.cpDir.Text,
+		s.onExists.Selected, s.acl.Selected, s.storageClass.Selected, s.cbURL.Text, s.cbHost.Text, s.cbBody.Text, s.cbType.Selected})
+}
+
+// appState is the behaviour tab as text.
+func (s *settingsDialog) appState() string {
+	return fmt.Sprintf("%q", []any{s.resume.Selected, s.notify.Checked, s.toTray.Checked, languageOf(s.language),
+		s.proxy.Text, s.secretsInFile.Checked})
+}
+
+// dirty reports whether the form holds edits that were not saved.
+func (s *settingsDialog) dirty() bool {
+	return s.profileState() != s.savedProfile || s.appState() != s.savedApp
+}
+
+// requestClose closes the dialog, first asking what to do with unsaved
+// edits: closing must never drop them silently.
+func (s *settingsDialog) requestClose() {
+	if s.asking {
+		return
+	}
+	if !s.dirty() {
+		s.d.Hide()
+		return
+	}
+	s.askUnsaved(lang.L("Some settings were changed but not saved. Save them before closing?"),
+		func() {}, s.d.Hide, func() { s.saveThen(func(settings.Profile) { s.d.Hide() }) })
+}
+
+// pick shows the profile chosen in the picker, first asking what to do with
+// unsaved edits of the one shown: switching must not drop them silently.
+func (s *settingsDialog) pick(name string) {
+	if s.savedProfile == "" || s.profileState() == s.savedProfile {
+		s.load(name)
+		return
+	}
+	back := s.shown
+	s.askUnsaved(lang.L("The changes to this profile were not saved. Save them before showing another profile?"),
+		func() { s.selectQuietly(back) },
+		func() { s.load(name) },
+		func() {
+			s.selectQuietly(back) // until the save worked
+			s.saveThen(func(settings.Profile) { s.which.SetSelected(name) })
+		})
+}
+
+// selectQuietly shows name in the picker without loading it.
+func (s *settingsDialog) selectQuietly(name string) {
+	f := s.which.OnChanged
+	s.which.OnChanged = nil
+	s.which.SetSelected(name)
+	s.which.OnChanged = f
+}
+
+// askUnsaved asks whether to keep editing, discard the edits or save them,
+// and runs the answer's function.
+func (s *settingsDialog) askUnsaved(question string, keep, discard, save func()) {
+	s.asking = true
+	var ask *dialog.CustomDialog
+	answer := func(f func()) func() {
+		return func() {
+			ask.Hide()
+			f()
+		}
+	}
+	keepB := widget.NewButton(lang.L("Keep editing"), answer(keep))
+	discardB := widget.NewButton(lang.L("Discard changes"), answer(discard))
+	discardB.Importance = widget.DangerImportance
+	saveB := widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), answer(save))
+	saveB.Importance = widget.HighImportance
+	msg := widget.NewLabel(question)
+	msg.Wrapping = fyne.TextWrapWord
+	ask = dialog.NewCustomWithoutButtons(lang.L("Unsaved changes"), msg, s.w.win)
+	ask.SetButtons([]fyne.CanvasObject{keepB, discardB, saveB})
+	ask.SetOnClosed(func() { s.asking = false })
+	ask.Resize(fyne.NewSize(440, ask.MinSize().Height))
+	ask.Show()
+	s.keepEditing, s.askOverlay = answer(keep), s.w.win.Canvas().Overlays().Top()
+}
+
 func (s *settingsDialog) build() fyne.CanvasObject {
-	entry := func(ph string) *widget.Entry {
-		e := widget.NewEntry()
+	entry := func(ph string) *escEntry {
+		e := newEscEntry(s.escape)
 		e.SetPlaceHolder(ph)
 		return e
 	}
-	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.load)
+	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.pick)
 	s.name = entry(lang.L("e.g. work"))
 	s.endpoint = entry(lang.L("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com"))
 	s.region = entry(lang.L("derived from the endpoint when empty"))
@@ -97,13 +247,18 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.secretNote.Importance = widget.LowImportance
 	s.testResult = widget.NewLabel("")
 	s.testResult.Wrapping = fyne.TextWrapWord
+	s.testDetails = widget.NewLabel("")
+	s.testDetails.Wrapping = fyne.TextWrapBreak
+	s.testDetails.Selectable = true
+	s.testMore = widget.NewAccordion(widget.NewAccordionItem(lang.L("Technical details"), s.testDetails))
+	s.testMore.Hide()
 	s.testButton = widget.NewButtonWithIcon(lang.L("Test connection"), theme.SearchIcon(), s.testConnection)
 	useB := widget.NewButtonWithIcon(lang.L("Use for new uploads"), theme.ConfirmIcon(), s.use)
 	delB := widget.NewButtonWithIcon(lang.L("Delete profile"), theme.DeleteIcon(), s.deleteProfile)
 	defB := widget.NewButtonWithIcon(lang.L("Make default"), theme.HomeIcon(), s.makeDefault)
 	importB := widget.NewButtonWithIcon(lang.L("Import from ossutil…"), theme.DownloadIcon(), s.showImport)
 
-	profileForm := widget.NewForm(
+	s.profileForm = widget.NewForm(
 		widget.NewFormItem(lang.L("Profile"), container.NewBorder(nil, nil, nil, importB, s.which)),
 		widget.NewFormItem(lang.L("Name"), s.name),
 		widget.NewFormItem(lang.L("Endpoint"), s.endpoint),
@@ -117,8 +272,8 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem(lang.L("STS expiry"), s.expiry),
 	)
 	// The actions stay visible below the scrolling form.
-	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult), nil, nil,
-		container.NewVScroll(container.NewVBox(profileForm, s.secretNote)))
+	profileTab := container.NewBorder(nil, container.NewVBox(container.NewHBox(s.testButton, useB, defB, delB), s.testResult, s.testMore), nil, nil,
+		container.NewVScroll(container.NewVBox(s.profileForm, s.secretNote)))
 
 	s.partSize = entry(lang.L("e.g. 8MiB"))
 	s.taskNum = entry(fmt.Sprintf("%d–%d", settings.MinTaskNum, settings.MaxTaskNum))
@@ -164,8 +319,17 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.language = newLanguageSelect(s.cfg.App.Language)
 	s.proxy = entry(lang.L("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY"))
 	s.proxy.SetText(s.cfg.App.Proxy)
-	s.secretsState = widget.NewLabel(s.w.core.SecretState().Message())
+	st := s.w.core.SecretState()
+	s.secretsState = widget.NewLabel(st.Message())
 	s.secretsState.Wrapping = fyne.TextWrapWord
+	// Why no keyring answered is developer text: one click away.
+	s.secretsWhy = widget.NewLabel(st.Reason)
+	s.secretsWhy.Wrapping = fyne.TextWrapBreak
+	s.secretsWhy.Selectable = true
+	secretsMore := widget.NewAccordion(widget.NewAccordionItem(lang.L("Technical details"), s.secretsWhy))
+	if st.Reason == "" {
+		secretsMore.Hide()
+	}
 	s.secretsInFile = widget.NewCheck(lang.L("When no system keyring is available, keep secrets in a file"), s.secretsInFileChanged)
 	s.secretsInFile.SetChecked(s.cfg.App.SecretsInFile)
 	s.secretsWarn = widget.NewLabel("")
@@ -178,7 +342,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem("", s.toTray),
 		languageFormItem(s.language),
 		widget.NewFormItem(lang.L("Proxy"), s.proxy),
-		widget.NewFormItem(lang.L("Secrets"), s.secretsState),
+		widget.NewFormItem(lang.L("Secrets"), container.NewVBox(s.secretsState, secretsMore)),
 		widget.NewFormItem("", s.secretsInFile),
 		widget.NewFormItem("", s.secretsWarn),
 	))
@@ -227,6 +391,7 @@ func orDefault[T comparable](v, d T) T {
 
 // load fills the profile, transfer and metadata tabs from the chosen profile.
 func (s *settingsDialog) load(name string) {
+	s.shown = name
 	p, ok := s.cfg.Profile(name)
 	if !ok {
 		p = settings.Profile{Transfer: settings.DefaultTransfer()}
@@ -258,6 +423,9 @@ func (s *settingsDialog) load(name string) {
 			e.Enable()
 		}
 	}
+	// The form greys a label only when it is refreshed after its field
+	// changed state.
+	s.profileForm.Refresh()
 	st := s.w.core.SecretState()
 	switch {
 	case p.Local:
@@ -306,6 +474,7 @@ func (s *settingsDialog) load(name string) {
 	s.cbBody.SetText(cb.Body)
 	s.cbType.SetSelected(orDefault(cb.BodyType, "application/x-www-form-urlencoded"))
 	s.setTestText("")
+	s.savedProfile = s.profileState()
 }
 
 func bytesText(n int64) string {
@@ -453,6 +622,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 		return
 	}
 	core, orig, app := s.w.core, s.orig, s.cfg.App
+	profileState, appState := s.profileState(), s.appState()
 	s.saveResult.Importance = widget.MediumImportance
 	s.saveResult.SetText(lang.L("Saving…"))
 	s.w.goAsync(func() func() {
@@ -470,12 +640,11 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 			saved, _ := cfg.Profile(p.Name)
 			s.cfg = cfg
 			s.orig = p.Name
+			s.savedProfile, s.savedApp = profileState, appState
 			s.w.settingsSaved(cfg, saved, prov)
 			s.which.Options = append(profileNames(cfg), newProfileChoice)
-			f := s.which.OnChanged
-			s.which.OnChanged = nil
-			s.which.SetSelected(p.Name)
-			s.which.OnChanged = f
+			s.selectQuietly(p.Name)
+			s.shown = p.Name
 			s.saveResult.Importance = widget.SuccessImportance
 			s.saveResult.SetText(lang.L("Saved to ") + core.SettingsPath())
 			if then != nil {
@@ -534,15 +703,75 @@ func (s *settingsDialog) testConnection() {
 		t, res := core.CheckProfile(ctx, p, creds, 0)
 		return func() {
 			s.testButton.Enable()
-			msg := res.Message
 			if res.OK() {
-				msg = lang.L("Connected to {{.Bucket}} in {{.Time}}. {{.Message}}", map[string]any{"Bucket": t.Bucket, "Time": res.Elapsed.Round(time.Millisecond).String(), "Message": res.Message})
-			} else if res.RequestID != "" {
-				msg += " (RequestId " + res.RequestID + ")"
+				s.showTest(true, connectedText(t.Bucket, res))
+				return
 			}
-			s.showTest(res.OK(), msg)
+			s.showTest(false, plainConnMessage(res))
+			s.setTestDetails(connDetails(res))
 		}
 	})
+}
+
+// connectedText says once that the bucket answered, where and how fast.
+func connectedText(bucket string, res settings.ConnResult) string {
+	args := map[string]any{"Bucket": bucket, "Time": res.Elapsed.Round(time.Millisecond).String()}
+	if res.Bucket != nil && res.Bucket.Location != "" {
+		args["Region"] = res.Bucket.Location
+		return lang.L("Connected to {{.Bucket}} ({{.Region}}) in {{.Time}}.", args)
+	}
+	return lang.L("Connected to {{.Bucket}} in {{.Time}}.", args)
+}
+
+// plainConnMessage is a failed test's explanation without the OSS code and
+// RequestId that settings.ConnResult.Message appends in parentheses: those
+// are in the technical details, once.
+func plainConnMessage(res settings.ConnResult) string {
+	if res.Code == "" {
+		return res.Message
+	}
+	ref := " (" + res.Code
+	if res.RequestID != "" {
+		ref += ", RequestId " + res.RequestID
+	}
+	ref += ")"
+	return strings.Replace(res.Message, ref, "", 1)
+}
+
+// connDetails is the technical side of a failed test, selectable for a
+// support ticket.
+func connDetails(res settings.ConnResult) string {
+	var b strings.Builder
+	if res.Code != "" {
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), res.Code)
+	}
+	if res.Status != 0 {
+		fmt.Fprintf(&b, "%s: %d\n", lang.L("HTTP status"), res.Status)
+	}
+	if res.RequestID != "" {
+		fmt.Fprintf(&b, "RequestId: %s\n", res.RequestID)
+	}
+	if res.Endpoint != "" {
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Endpoint"), res.Endpoint)
+	}
+	// An OSS answer is fully told by the lines above (its error text repeats
+	// them); a network failure is told by its error.
+	if res.Err != nil && res.Code == "" {
+		fmt.Fprintf(&b, "%s: %s\n", lang.L("Cause"), res.Err)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// setTestDetails shows the details behind a closed "Technical details"
+// section, or hides it when there are none.
+func (s *settingsDialog) setTestDetails(text string) {
+	s.testDetails.SetText(text)
+	s.testMore.CloseAll()
+	if text == "" {
+		s.testMore.Hide()
+	} else {
+		s.testMore.Show()
+	}
 }
 
 func (s *settingsDialog) showTest(ok bool, msg string) {
@@ -557,6 +786,7 @@ func (s *settingsDialog) showTest(ok bool, msg string) {
 // while there is none, so the form keeps the space.
 func (s *settingsDialog) setTestText(msg string) {
 	s.testResult.SetText(msg)
+	s.setTestDetails("")
 	if msg == "" {
 		s.testResult.Hide()
 	} else {
@@ -582,7 +812,7 @@ func (s *settingsDialog) makeDefault() {
 	s.cfg = cfg
 	s.w.cfg = cfg
 	s.saveResult.Importance = widget.SuccessImportance
-	s.saveResult.SetText(s.orig + " opens by default from now on")
+	s.saveResult.SetText(lang.L("{{.Name}} opens by default from now on", map[string]any{"Name": s.orig}))
 }
 
 func (s *settingsDialog) deleteProfile() {
@@ -600,7 +830,7 @@ func (s *settingsDialog) deleteProfile() {
 		s.saveResult.SetText(lang.L("Switch new uploads to another profile before deleting {{.Name}}", map[string]any{"Name": name}))
 		return
 	}
-	dialog.ShowConfirm("Delete profile?", fmt.Sprintf("Delete %q and its stored credentials?", name), func(ok bool) {
+	dialog.ShowConfirm(lang.L("Delete profile?"), lang.L("Delete “{{.Name}}” and its stored credentials?", map[string]any{"Name": name}), func(ok bool) {
 		if !ok {
 			return
 		}
@@ -631,7 +861,13 @@ func (s *settingsDialog) profileRemoved(cfg settings.Config) {
 	s.w.profile.Options = profileNames(cfg)
 	s.w.profile.Refresh()
 	s.which.Options = append(profileNames(cfg), newProfileChoice)
-	s.which.SetSelected(s.w.target.Profile)
+	// The profile shown is gone, and with it any edit to it.
+	name := s.w.target.Profile
+	if _, ok := cfg.Profile(name); !ok {
+		name = newProfileChoice
+	}
+	s.selectQuietly(name)
+	s.load(name)
 }
 
 // scanOrphans lists multipart uploads in the current bucket that no

@@ -113,14 +113,22 @@ func TestSettingsDialogEditsTestsAndSavesProfile(t *testing.T) {
 	test.Type(s.secret, "not-the-secret")
 	test.Tap(s.testButton)
 	settle(r.w)
-	if s.testResult.Importance != widget.DangerImportance || !strings.Contains(s.testResult.Text, "RequestId") {
+	// Plain words first; the OSS code, status and RequestId once, behind
+	// "Technical details".
+	if s.testResult.Importance != widget.DangerImportance || !strings.Contains(s.testResult.Text, "secret does not match") ||
+		strings.Contains(s.testResult.Text, "RequestId") || strings.Contains(s.testResult.Text, "SignatureDoesNotMatch") {
 		t.Fatalf("wrong secret: test says %q", s.testResult.Text)
+	}
+	if d := s.testDetails.Text; !s.testMore.Visible() || strings.Count(d, "RequestId") != 1 ||
+		!strings.Contains(d, "SignatureDoesNotMatch") || !strings.Contains(d, "403") {
+		t.Fatalf("wrong secret: details %v %q", s.testMore.Visible(), d)
 	}
 	s.secret.SetText(r.srv.AccessKeySecret)
 	test.Tap(s.testButton)
 	settle(r.w)
-	if !strings.HasPrefix(s.testResult.Text, "Connected to local") {
-		t.Fatalf("connection test says %q", s.testResult.Text)
+	if !strings.HasPrefix(s.testResult.Text, "Connected to local") || strings.Count(s.testResult.Text, "onnected") != 1 ||
+		s.testMore.Visible() {
+		t.Fatalf("connection test says %q (details shown: %v)", s.testResult.Text, s.testMore.Visible())
 	}
 	s.jobs.SetText("5")
 	s.limit.SetText("2MiB")

@@ -1,0 +1,271 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ossdrop/ossdrop/settings"
+)
+
+// topButton finds a visible button by label in the topmost overlay, so a
+// question shown over the settings dialog is answered, not the dialog below.
+func topButton(t *testing.T, w *Window, label string) *widget.Button {
+	t.Helper()
+	top := w.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open to press %q in", label)
+	}
+	var found *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil || o == nil || !o.Visible() {
+			return
+		}
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			found = b
+			return
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, ch := range c.Objects {
+				walk(ch)
+			}
+			return
+		}
+		if wid, ok := o.(fyne.Widget); ok {
+			for _, ch := range test.WidgetRenderer(wid).Objects() {
+				walk(ch)
+			}
+		}
+	}
+	walk(top)
+	if found == nil {
+		t.Fatalf("no button %q in the top dialog, which says %q", label, overlayTextOf(top))
+	}
+	return found
+}
+
+func overlayCount(w *Window) int { return len(w.win.Canvas().Overlays().List()) }
+
+func savedJobs(t *testing.T, r *settingsRig, profile string) int {
+	t.Helper()
+	cfg, err := r.store.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := cfg.Profile(profile)
+	return p.Transfer.Jobs
+}
+
+func TestSettingsCloseAsksAboutUnsavedChanges(t *testing.T) {
+	r := newSettingsRig(t)
+	before := savedJobs(t, r, "work")
+
+	// Nothing changed: Close just closes, even after switching profiles.
+	r.w.ShowSettings()
+	r.w.settings.which.SetSelected("work")
+	test.Tap(topButton(t, r.w, "Close"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("unchanged settings: %d dialogs still open", n)
+	}
+
+	// An edit, then Close: the question, and Keep editing keeps it.
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	s.jobs.SetText("7")
+	test.Tap(topButton(t, r.w, "Close"))
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("close with an edit: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	test.Tap(topButton(t, r.w, "Keep editing"))
+	if n := overlayCount(r.w); n != 1 || s.jobs.Text != "7" {
+		t.Fatalf("keep editing: %d dialogs, jobs %q", n, s.jobs.Text)
+	}
+
+	// Discard closes without saving; reopened, the saved value is back.
+	test.Tap(topButton(t, r.w, "Close"))
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	settle(r.w)
+	if n := overlayCount(r.w); n != 0 || savedJobs(t, r, "work") != before {
+		t.Fatalf("discard: %d dialogs, saved jobs %d", n, savedJobs(t, r, "work"))
+	}
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.which.SetSelected("work")
+	if s.jobs.Text != intText(int64(before)) {
+		t.Fatalf("reopened after discard: jobs %q", s.jobs.Text)
+	}
+
+	// A behaviour edit counts too; Save from the question saves and closes.
+	s.jobs.SetText("7")
+	s.proxy.SetText("http://proxy.invalid:3128")
+	test.Tap(topButton(t, r.w, "Close"))
+	test.Tap(topButton(t, r.w, "Save"))
+	settle(r.w)
+	if n := overlayCount(r.w); n != 0 || savedJobs(t, r, "work") != 7 {
+		t.Fatalf("save on close: %d dialogs, saved jobs %d", n, savedJobs(t, r, "work"))
+	}
+	if cfg, _ := r.store.Load(); cfg.App.Proxy != "http://proxy.invalid:3128" {
+		t.Fatalf("proxy not saved: %q", cfg.App.Proxy)
+	}
+
+	// Saved edits are not dirty; an invalid edit cannot be saved on close,
+	// so the dialog stays open and says why.
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.which.SetSelected("work")
+	s.jobs.SetText("8")
+	test.Tap(topButton(t, r.w, "Save"))
+	settle(r.w)
+	test.Tap(topButton(t, r.w, "Close"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("close after save: %d dialogs open", n)
+	}
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.which.SetSelected("work")
+	s.taskNum.SetText("many")
+	test.Tap(topButton(t, r.w, "Close"))
+	test.Tap(topButton(t, r.w, "Save"))
+	settle(r.w)
+	if n := overlayCount(r.w); n != 1 || !strings.Contains(s.saveResult.Text, "parts in parallel") {
+		t.Fatalf("invalid save on close: %d dialogs, %q", n, s.saveResult.Text)
+	}
+}
+
+// formLabelColor is the colour name the profile form gives a field's label.
+func formLabelColor(t *testing.T, f *widget.Form, label string) fyne.ThemeColorName {
+	t.Helper()
+	var found fyne.ThemeColorName
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if rt, ok := o.(*widget.RichText); ok && len(rt.Segments) > 0 {
+			if seg, ok := rt.Segments[len(rt.Segments)-1].(*widget.TextSegment); ok && seg.Text == label {
+				found = seg.Style.ColorName
+			}
+			return
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, ch := range c.Objects {
+				walk(ch)
+			}
+			return
+		}
+		if wid, ok := o.(fyne.Widget); ok && found == "" {
+			for _, ch := range test.WidgetRenderer(wid).Objects() {
+				walk(ch)
+			}
+		}
+	}
+	walk(f)
+	if found != "" {
+		return found
+	}
+	t.Fatalf("no label %q in the form", label)
+	return ""
+}
+
+func TestSettingsLabelsFollowTheProfileShown(t *testing.T) {
+	r := newSettingsRig(t)
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected(settings.LocalProfileName)
+	if c := formLabelColor(t, s.profileForm, "Endpoint"); c != theme.ColorNameDisabled {
+		t.Fatalf("Local bucket: Endpoint label %q, want disabled", c)
+	}
+	s.which.SetSelected("work")
+	if c := formLabelColor(t, s.profileForm, "Endpoint"); c != theme.ColorNameForeground {
+		t.Fatalf("work: Endpoint label %q, want foreground", c)
+	}
+	s.which.SetSelected(settings.LocalProfileName)
+	if c := formLabelColor(t, s.profileForm, "Endpoint"); c != theme.ColorNameDisabled {
+		t.Fatalf("back to Local: Endpoint label %q, want disabled", c)
+	}
+}
+
+func TestSettingsEscapeCloses(t *testing.T) {
+	r := newSettingsRig(t)
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	c := r.w.win.Canvas()
+
+	// Nothing changed: Esc on the window closes the dialog, and the window's
+	// own keys work again afterwards.
+	r.w.ShowSettings()
+	c.OnTypedKey()(esc)
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("Esc left %d dialogs open", n)
+	}
+	c.OnTypedKey()(esc) // no dialog: nothing happens, nothing panics
+
+	// Esc while typing in a field: the question comes, and Esc again
+	// answers "keep editing".
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	c.Focus(s.jobs)
+	test.Type(s.jobs, "3")
+	s.jobs.TypedKey(esc)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("Esc with an edit: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	c.OnTypedKey()(esc)
+	if n := overlayCount(r.w); n != 1 || !strings.HasSuffix(s.jobs.Text, "3") {
+		t.Fatalf("second Esc: %d dialogs, jobs %q", n, s.jobs.Text)
+	}
+	// A focused field still edits with other keys.
+	s.jobs.SetText("12")
+	s.jobs.CursorColumn = 2
+	s.jobs.TypedKey(&fyne.KeyEvent{Name: fyne.KeyBackspace})
+	if s.jobs.Text != "1" {
+		t.Fatalf("backspace in a settings field: %q", s.jobs.Text)
+	}
+	s.jobs.TypedKey(esc)
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("discard after Esc: %d dialogs", n)
+	}
+}
+
+func TestSettingsProfileSwitchAsksAboutUnsavedChanges(t *testing.T) {
+	r := newSettingsRig(t)
+	before := savedJobs(t, r, "work")
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	s.jobs.SetText("6")
+
+	// Keep editing: the picker goes back, the edit stays.
+	s.which.SetSelected(settings.LocalProfileName)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("switch with an edit: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	test.Tap(topButton(t, r.w, "Keep editing"))
+	if s.which.Selected != "work" || s.jobs.Text != "6" || s.name.Text != "work" {
+		t.Fatalf("keep editing: picker %q, jobs %q, name %q", s.which.Selected, s.jobs.Text, s.name.Text)
+	}
+
+	// Discard: the other profile is shown, nothing saved.
+	s.which.SetSelected(settings.LocalProfileName)
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	if s.which.Selected != settings.LocalProfileName || s.name.Text != settings.LocalProfileName || savedJobs(t, r, "work") != before {
+		t.Fatalf("discard: picker %q, name %q, saved jobs %d", s.which.Selected, s.name.Text, savedJobs(t, r, "work"))
+	}
+
+	// Save: the edit is saved, then the other profile is shown.
+	s.which.SetSelected("work")
+	s.jobs.SetText("6")
+	s.which.SetSelected(settings.LocalProfileName)
+	test.Tap(topButton(t, r.w, "Save"))
+	settle(r.w)
+	if s.which.Selected != settings.LocalProfileName || s.name.Text != settings.LocalProfileName || savedJobs(t, r, "work") != 6 {
+		t.Fatalf("save: picker %q, name %q, saved jobs %d", s.which.Selected, s.name.Text, savedJobs(t, r, "work"))
+	}
+	test.Tap(topButton(t, r.w, "Close"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("close after saving: %d dialogs", n)
+	}
+}
