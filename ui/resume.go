@@ -51,7 +51,8 @@ func splitUnfinished(items []transfer.Unfinished) (good, bad []transfer.Unfinish
 		if u.InUse {
 			continue
 		}
-		if u.Err != nil || u.Path == "" || u.Key == "" {
+		// A walk's Key is its prefix, empty by default.
+		if u.Err != nil || u.Path == "" || (u.Key == "" && !u.Walk) {
 			bad = append(bad, u)
 		} else {
 			good = append(good, u)
