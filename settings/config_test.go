@@ -252,7 +252,7 @@ func FuzzValidate(f *testing.F) {
 		}
 		if ValidateEndpoint(s, false) == nil {
 			u, err := url.Parse(EndpointURL(s))
-			if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && !isLoopbackHost(u.Hostname())) {
+			if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && !transfer.IsLoopbackHost(u.Hostname())) {
 				t.Fatalf("accepted endpoint %q → %q", s, EndpointURL(s))
 			}
 		}

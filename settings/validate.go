@@ -138,7 +138,7 @@ func ValidateEndpoint(endpoint string, allowHTTP bool) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !allowHTTP && !isLoopbackHost(u.Hostname()) {
+		if !allowHTTP && !transfer.IsLoopbackHost(u.Hostname()) {
 			return &FieldError{Field: "endpoint", Value: shown,
 				Reason: "plain http sends data unencrypted; use https, or allow http explicitly (only loopback addresses are allowed without asking)"}
 		}
@@ -163,14 +163,6 @@ func ValidateEndpoint(endpoint string, allowHTTP bool) error {
 		return &FieldError{Field: "endpoint", Value: shown, Reason: "must not have a query or fragment"}
 	}
 	return nil
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ValidateBucket applies OSS's bucket naming rules (the engine's, transfer.BucketNameProblem) as a field error.

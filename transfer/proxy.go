@@ -32,7 +32,7 @@ func ProxyFunc(explicit string, getenv func(string) string) (func(*http.Request)
 			return nil, fmt.Errorf("proxy %q: scheme %q is not supported; use http, https or socks5", redactURL(explicit), u.Scheme)
 		}
 		return func(r *http.Request) (*url.URL, error) {
-			if isLoopbackHost(r.URL.Hostname()) {
+			if IsLoopbackHost(r.URL.Hostname()) {
 				return nil, nil
 			}
 			return u, nil
@@ -60,7 +60,7 @@ func envProxy(target *url.URL, getenv func(string) string) (*url.URL, error) {
 	case "http":
 		raw = firstEnv(getenv, "HTTP_PROXY", "http_proxy")
 	}
-	if raw == "" || isLoopbackHost(target.Hostname()) || noProxy(target, firstEnv(getenv, "NO_PROXY", "no_proxy")) {
+	if raw == "" || IsLoopbackHost(target.Hostname()) || noProxy(target, firstEnv(getenv, "NO_PROXY", "no_proxy")) {
 		return nil, nil
 	}
 	if !strings.Contains(raw, "://") {
@@ -119,8 +119,9 @@ func noProxy(target *url.URL, list string) bool {
 	return false
 }
 
-// isLoopbackHost reports whether host is localhost or a loopback address.
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host is localhost or a loopback address: such
+// hosts are never proxied, and Settings accepts plain HTTP only for them.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
