@@ -3,7 +3,6 @@ package ossemu
 import (
 	"bytes"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,25 +39,7 @@ func BenchmarkMultipartUpload1GiB(b *testing.B) {
 	buf := randBytes(int(partSize), 99)
 	nparts := int((size + partSize - 1) / partSize)
 
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var ms runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	})
+	heap := testkit.StartHeapSampler(20 * time.Millisecond)
 
 	b.SetBytes(size)
 	cpu0 := testkit.CPUTime()
@@ -106,9 +87,7 @@ func BenchmarkMultipartUpload1GiB(b *testing.B) {
 		// client and server together; the client hashes nothing
 		b.ReportMetric(float64(size)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}
-	close(stop)
-	wg.Wait()
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(heap.Stop())/(1<<20), "peak-heap-MiB")
 	if info, ok := s.Object("", "bench.bin"); !ok || info.Size != size {
 		b.Fatalf("object not stored: %+v", info)
 	}

@@ -14,12 +14,12 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/ossdrop/ossdrop/internal/testkit"
 	"github.com/ossdrop/ossdrop/ossemu"
 )
 
@@ -82,50 +82,23 @@ func (bs *benchServer) sdkBucket(b *testing.B) *oss.Bucket {
 	return bk
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// peakHeap samples the heap while fn runs.
+// measure reports fn's CPU per GiB and the peak heap while it runs.
 func measure(b *testing.B, bytes int64, fn func()) {
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
+	heap := testkit.StartHeapSampler(20 * time.Millisecond)
 	runtime.GC()
 	b.ReportAllocs()
 	b.SetBytes(bytes)
 	b.ResetTimer()
-	c0 := cpuTime()
+	c0 := testkit.CPUTime()
 	for i := 0; i < b.N; i++ {
 		fn()
 	}
-	cpu := cpuTime() - c0
+	cpu := testkit.CPUTime() - c0
 	b.StopTimer()
-	close(stop)
-	wg.Wait()
+	peak := heap.Stop()
 	gib := float64(bytes*int64(b.N)) / (1 << 30)
 	b.ReportMetric(cpu.Seconds()/gib, "cpu-s/GiB")
-	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
 
 const benchPart = 8 << 20
