@@ -237,13 +237,7 @@ func parseCopyRange(v string, size int64) (off, n int64, e *ossError) {
 
 // uploadPartCopy is UploadPartCopy: a part made of a range of another object.
 func (s *Server) uploadPartCopy(rq *request, b *bucket) int {
-	v, _ := rq.param("partNumber")
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > maxPartNumber {
-		return s.fail(rq, errf(http.StatusBadRequest, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.").
-			with("ArgumentName", "partNumber").with("ArgumentValue", v))
-	}
-	u, e := s.uploadFor(rq, b)
+	n, u, e := s.partFor(rq, b)
 	if e != nil {
 		return s.fail(rq, e)
 	}

@@ -59,14 +59,20 @@ func (s *Server) uploadFor(rq *request, b *bucket) (*upload, *ossError) {
 	return u, nil
 }
 
-func (s *Server) uploadPart(rq *request, b *bucket) int {
+// partFor reads the partNumber and uploadId of an UploadPart or UploadPartCopy.
+func (s *Server) partFor(rq *request, b *bucket) (int, *upload, *ossError) {
 	v, _ := rq.param("partNumber")
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > maxPartNumber {
-		return s.fail(rq, errf(http.StatusBadRequest, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.").
-			with("ArgumentName", "partNumber").with("ArgumentValue", v))
+		return 0, nil, errf(http.StatusBadRequest, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.").
+			with("ArgumentName", "partNumber").with("ArgumentValue", v)
 	}
 	u, e := s.uploadFor(rq, b)
+	return n, u, e
+}
+
+func (s *Server) uploadPart(rq *request, b *bucket) int {
+	n, u, e := s.partFor(rq, b)
 	if e != nil {
 		return s.fail(rq, e)
 	}

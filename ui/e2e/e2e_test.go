@@ -168,26 +168,7 @@ func (e *env) launch(args ...string) *app {
 // launchEnv is launch with extra environment variables.
 func (e *env) launchEnv(extraEnv []string, args ...string) *app {
 	e.t.Helper()
-	a := &app{log: &bytes.Buffer{}, done: make(chan error, 1)}
-	all := append([]string{"--endpoint", e.srv.URL, "--bucket", e.srv.Bucket()}, args...)
-	a.cmd = exec.Command(e.bin, all...)
-	a.cmd.Env = e.environ(extraEnv...)
-	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
-	if err := a.cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	go func() { a.done <- a.cmd.Wait() }()
-	e.t.Cleanup(func() {
-		if a.cmd.ProcessState == nil {
-			a.cmd.Process.Kill()
-			<-a.done
-		}
-		if e.t.Failed() {
-			e.t.Logf("ossdrop output:\n%s", a.log)
-		}
-	})
-	e.waitWindow(a)
-	return a
+	return e.launchPlain(extraEnv, append([]string{"--endpoint", e.srv.URL, "--bucket", e.srv.Bucket()}, args...)...)
 }
 
 func (e *env) xdotool(args ...string) string {
