@@ -148,6 +148,22 @@ func (e *env) askedFor(p *photos, times int) {
 	}
 }
 
+// waitRows waits until the list shows rows instead of its empty state, whose
+// "Add files…" and "Add folder…" buttons sit side by side mid-window.
+func (e *env) waitRows(a *app, name string) {
+	e.t.Helper()
+	e.waitScreen(a, name, func(img image.Image, r image.Rectangle) bool {
+		mid := image.Rect(r.Min.X, r.Min.Y+r.Dy()/3, r.Max.X, r.Max.Y-r.Dy()/3)
+		n := 0
+		for _, b := range plainButtons(img, r) {
+			if image.Pt(b.center()).In(mid) {
+				n++
+			}
+		}
+		return n == 0
+	})
+}
+
 // quietFor watches, for a while, that nothing gets queued: absence has no
 // event to wait for.
 func (e *env) quietFor(d time.Duration, when string) {
@@ -219,7 +235,7 @@ func TestRealAddFolderAsksFirst(t *testing.T) {
 	if l := e.logEntries("queue folder without hidden files"); len(l) != 1 || l[0]["files"] != float64(p.files) {
 		t.Fatalf("queued: %v", l)
 	}
-	e.screenshot("add-folder-07-uploaded.png")
+	e.waitRows(a, "add-folder-07-uploaded.png")
 	e.waitNoUnfinished(a)
 	e.quit(a)
 	e.checkLocalBucket(p.visible)
@@ -257,6 +273,7 @@ func TestRealAddFolderWithHiddenFiles(t *testing.T) {
 	if l := e.logEntries("queue folder"); len(l) != 1 || l[0]["files"] != float64(p.files+p.hfiles) {
 		t.Fatalf("queued: %v", l)
 	}
+	e.waitRows(a, "add-folder-hidden-03-uploaded.png")
 	e.waitNoUnfinished(a)
 	e.quit(a)
 	e.checkLocalBucket(all)
