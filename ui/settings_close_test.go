@@ -346,6 +346,31 @@ func TestSettingsEscapeFromAnyField(t *testing.T) {
 	if n := overlayCount(r.w); n != 0 {
 		t.Fatalf("discard: %d dialogs", n)
 	}
+
+	// A radio button chosen with the keyboard: the keyboard goes back to
+	// the dialog, and Esc asks.
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.tabs.SelectIndex(3)
+	var item fyne.Focusable
+	for _, o := range test.WidgetRenderer(s.resume).Objects() {
+		if f, ok := o.(fyne.Focusable); ok {
+			item = f // the last: "never"
+		}
+	}
+	if item == nil {
+		t.Fatal("no radio button to focus")
+	}
+	c.Focus(item)
+	item.TypedRune(' ') // Space on a radio button is typed as a character
+	if s.resume.Selected != "never" {
+		t.Fatalf("Space on the last radio button chose %q", s.resume.Selected)
+	}
+	press(esc)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("Esc after choosing a radio button: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	test.Tap(topButton(t, r.w, "Discard changes"))
 }
 
 func TestSettingsMarksUnsavedChanges(t *testing.T) {

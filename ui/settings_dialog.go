@@ -209,6 +209,10 @@ func (s *settingsDialog) watchEdits() {
 		c.OnChanged = thenDo(c.OnChanged, s.showUnsaved)
 	}
 	s.resume.OnChanged = thenDo(s.resume.OnChanged, s.showUnsaved)
+	// A clicked radio button keeps the keyboard and ignores Esc, and its
+	// items cannot be wrapped like the fields above: after a choice the
+	// keyboard goes back to the dialog, so Esc closes it.
+	s.resume.OnChanged = thenDo(s.resume.OnChanged, func() { s.w.win.Canvas().Unfocus() })
 }
 
 // thenDo is the change handler f (if any) followed by after.
