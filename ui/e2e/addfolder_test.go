@@ -204,6 +204,7 @@ func TestRealAddFolderAsksFirst(t *testing.T) {
 	e.chooseFolder(a, p)
 	c := e.waitFolderConfirm(a, "add-folder-03-confirm.png")
 	e.askedFor(p, 1)
+	e.readmePicture("window-add-folder.png")
 	e.quietFor(time.Second, "with the confirmation on the screen")
 
 	// Cancel: the confirmation goes, and still nothing is queued.

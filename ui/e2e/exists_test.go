@@ -182,6 +182,7 @@ func TestRealExistsAsk(t *testing.T) {
 		}
 		return false
 	})
+	e.readmePicture("window-exists-ask.png")
 	e.answer(a, d.overwrite, "exists-apply-to-all-answered.png")
 	settled(map[string]string{"f.txt": "done", "g.txt": "done"})
 
@@ -192,6 +193,7 @@ func TestRealExistsAsk(t *testing.T) {
 	settled(map[string]string{"h.txt": "skipped"})
 	time.Sleep(300 * time.Millisecond) // the rows show their states
 	e.screenshot("exists-99-done.png")
+	e.readmePicture("window-exists-answers.png")
 	e.quit(a)
 
 	// On the server, byte for byte.

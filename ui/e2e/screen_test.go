@@ -208,3 +208,20 @@ func (e *env) nothingQueued(when string) {
 		}
 	}
 }
+
+// readmePicture saves the ossdrop window as it is now (with the pointer
+// parked off it) as assets/name, one of the README's pictures, when
+// OSSDROP_UPDATE_SCREENSHOT=1.
+func (e *env) readmePicture(name string) {
+	e.t.Helper()
+	if os.Getenv("OSSDROP_UPDATE_SCREENSHOT") != "1" {
+		return
+	}
+	e.xdotool("mousemove", "1279", "799")
+	id := strings.Fields(e.xdotool("search", "--onlyvisible", "--name", mainWindowTitle))[0]
+	cmd := exec.Command("import", "-window", id, filepath.Join(repoRoot(e.t), "assets", name))
+	cmd.Env = e.environ()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		e.t.Fatalf("README picture %s: %v\n%s", name, err, out)
+	}
+}
