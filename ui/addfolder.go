@@ -73,6 +73,8 @@ func folderSummary(dir, where string, s transfer.FolderSurvey, hidden bool) stri
 }
 
 func (w *Window) showFolderConfirm(dir, prefix string, s transfer.FolderSurvey) {
+	w.log.Info("ask before queuing folder", "folder", dir, "files", s.Files, "bytes", s.Bytes,
+		"hidden_files", s.HiddenFiles, "hidden_bytes", s.HiddenBytes, "problems", s.Problems)
 	where := w.target.Bucket + "/" + prefix + filepath.Base(dir) + "/"
 	text := widget.NewLabel(folderSummary(dir, where, s, false))
 	text.Wrapping = fyne.TextWrapWord

@@ -99,8 +99,9 @@ func setLanguageEnv(choice string) {
 	}
 }
 
-// newLanguageSelect is the Settings picker, showing cur.
-func newLanguageSelect(cur string) *widget.Select {
+// newLanguageSelect is the Settings picker, showing cur; Esc in it goes to
+// onEscape.
+func newLanguageSelect(cur string, onEscape func() bool) *escSelect {
 	opts := make([]string, len(languageChoices))
 	sel := ""
 	for i, c := range languageChoices {
@@ -112,7 +113,7 @@ func newLanguageSelect(cur string) *widget.Select {
 			sel = opts[i]
 		}
 	}
-	s := widget.NewSelect(opts, nil)
+	s := newEscSelect(opts, nil, onEscape)
 	if sel == "" {
 		sel = opts[0]
 	}
@@ -130,7 +131,7 @@ func languageOf(s *widget.Select) string {
 
 // languageFormItem is the Settings row for the language; the hint says when a
 // change takes effect.
-func languageFormItem(s *widget.Select) *widget.FormItem {
+func languageFormItem(s fyne.CanvasObject) *widget.FormItem {
 	it := widget.NewFormItem(lang.L("Language"), s)
 	it.HintText = lang.L("Applied the next time ossdrop starts")
 	return it

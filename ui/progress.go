@@ -148,6 +148,12 @@ type progressTracker struct {
 	busy    bool
 	members map[transfer.TaskID]bool
 	totals  batchTotals
+	// newest is the highest task id of the last update: ids only grow, so a
+	// task above it was added since, even one that finished between two
+	// updates without ever being seen running. The first update has no
+	// "since": only what runs then makes its batch.
+	newest transfer.TaskID
+	primed bool
 }
 
 func newProgressTracker(now func() time.Time) *progressTracker {
@@ -164,14 +170,18 @@ func running(s transfer.State) bool { return s == transfer.Queued || s.Active() 
 func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
 	now := p.now()
 	p.gen++
-	busy := false
-	for i := range tasks {
-		if running(tasks[i].State) {
-			busy = true
-			break
+	if !p.primed {
+		for i := range tasks {
+			p.newest = max(p.newest, tasks[i].ID)
 		}
+		p.primed = true
 	}
-	if busy && !p.busy {
+	busy, fresh := false, false
+	for i := range tasks {
+		busy = busy || running(tasks[i].State)
+		fresh = fresh || tasks[i].ID > p.newest
+	}
+	if (busy || fresh) && !p.busy {
 		// A new batch: what runs now, plus whatever joins until idle.
 		clear(p.members)
 		p.total = meter{}
@@ -182,7 +192,7 @@ func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
 	for i := range tasks {
 		t := &tasks[i]
 		member := p.members[t.ID]
-		if !member && busy && running(t.State) {
+		if !member && (t.ID > p.newest || busy && running(t.State)) {
 			p.members[t.ID] = true
 			member = true
 		}
@@ -214,6 +224,9 @@ func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
 		}
 		b.Files++
 		b.Bytes += t.Size
+	}
+	for i := range tasks {
+		p.newest = max(p.newest, tasks[i].ID)
 	}
 	for id, m := range p.meters {
 		if m.seen != p.gen {

@@ -159,6 +159,35 @@ func TestBatchIsEverythingSinceIdle(t *testing.T) {
 	}
 }
 
+// Small files can be queued and finish between two updates: they still
+// count in their batch, and so does a whole batch that did.
+func TestBatchCountsFilesNeverSeenRunning(t *testing.T) {
+	p := newProgressTracker(newFakeClock().now)
+	mk := func(id int, st transfer.State, size int64) transfer.TaskSnapshot {
+		return transfer.TaskSnapshot{ID: transfer.TaskID(id), State: st, Size: size}
+	}
+	p.update(nil) // the window opened with nothing queued
+	b := p.update([]transfer.TaskSnapshot{mk(1, transfer.Uploading, 100)})
+	if b.Files != 1 {
+		t.Fatalf("first update %+v", b)
+	}
+	b = p.update([]transfer.TaskSnapshot{mk(1, transfer.Done, 100), mk(2, transfer.Done, 50), mk(3, transfer.Skipped, 20)})
+	if b.Files != 3 || b.Finished != 3 || b.Bytes != 170 || b.Fraction() != 1 || b.Running {
+		t.Fatalf("files that finished between updates left out: %+v", b)
+	}
+	// Idle; then a batch that was queued and done between two updates.
+	tasks := []transfer.TaskSnapshot{mk(1, transfer.Done, 100), mk(2, transfer.Done, 50), mk(3, transfer.Skipped, 20),
+		mk(4, transfer.Done, 7), mk(5, transfer.Failed, 9)}
+	b = p.update(tasks)
+	if b.Files != 2 || b.Finished != 1 || b.Failed != 1 || b.Bytes != 16 || b.Running {
+		t.Fatalf("a batch done between updates: %+v", b)
+	}
+	// Nothing new: the last batch stays as it was.
+	if b2 := p.update(tasks); b2.Files != 2 || b2.Finished != 1 {
+		t.Fatalf("the same snapshot again: %+v", b2)
+	}
+}
+
 func TestMetersAreDroppedWithTheirTasks(t *testing.T) {
 	c := newFakeClock()
 	p := newProgressTracker(c.now)

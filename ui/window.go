@@ -169,6 +169,12 @@ func New(a fyne.App, cfg Config) *Window {
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
+	// Only the drop itself can be seen: no drop-hover highlight. Fyne 2.8.1
+	// offers SetOnDropped alone, fed by GLFW 3.4's drop callback, and GLFW
+	// reports no drag enter or leave on any platform: on X11 it ignores
+	// XdndLeave and turns XdndPosition into plain pointer motion, on Wayland
+	// its motion handler is empty, on Windows it only takes WM_DROPFILES, on
+	// macOS draggingEntered calls nothing. Showing one needs a changed GLFW.
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
