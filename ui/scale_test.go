@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/ossdrop/ossdrop/internal/testkit"
+	"github.com/ossdrop/ossdrop/transfer"
+)
+
+// genBackend is a queue of n files that exists only as a formula: it makes
+// each task's snapshot when asked and stores none, so a benchmark over it
+// weighs the window alone. The first few tasks upload, a fifth are done, a
+// tenth failed, the rest wait.
+type genBackend struct {
+	*viewBackend
+	n    int
+	next int // tasks reported so far
+	tick int64
+}
+
+func newGenBackend(n int) *genBackend {
+	return &genBackend{viewBackend: newViewBackend(), n: n}
+}
+
+func (g *genBackend) snap(i int) transfer.TaskSnapshot {
+	st := transfer.Queued
+	switch {
+	case i < 3:
+		st = transfer.Uploading
+	case i%5 == 1:
+		st = transfer.Done
+	case i%10 == 2:
+		st = transfer.Failed
+	}
+	t := transfer.TaskSnapshot{ID: transfer.TaskID(i + 1),
+		Path:   fmt.Sprintf("/home/ana/photos/2026/d%03d/IMG_%06d.jpg", i/1000, i),
+		Key:    fmt.Sprintf("trip/2026/d%03d/IMG_%06d.jpg", i/1000, i),
+		Bucket: "media", Size: int64(i*997%100000 + 1), State: st, Version: 1}
+	if st == transfer.Done {
+		t.Done, t.Sent = t.Size, t.Size
+	}
+	if st == transfer.Uploading {
+		t.Sent = min(g.tick*1000, t.Size)
+		t.Version = uint64(g.tick + 1)
+	}
+	return t
+}
+
+// Changes reports the uploading tasks every time, as the Manager does, and
+// the rest once, at most limit at a time.
+func (g *genBackend) Changes(_ *transfer.Cursor, c *transfer.Changes, limit int) {
+	g.tick++
+	c.Reset, c.More, c.Tasks, c.Removed = false, false, c.Tasks[:0], c.Removed[:0]
+	for i := 0; i < min(3, g.next); i++ {
+		c.Tasks = append(c.Tasks, g.snap(i))
+	}
+	for ; g.next < g.n; g.next++ {
+		if limit > 0 && len(c.Tasks) >= limit {
+			c.More = true
+			break
+		}
+		c.Tasks = append(c.Tasks, g.snap(g.next))
+	}
+}
+
+func (g *genBackend) Task(id transfer.TaskID) (transfer.TaskSnapshot, bool) {
+	if id < 1 || int(id) > g.next {
+		return transfer.TaskSnapshot{}, false
+	}
+	return g.snap(int(id) - 1), true
+}
+
+func (g *genBackend) Totals() transfer.Totals { return transfer.Totals{Files: g.next, Queued: g.next} }
+
+// newScaleWindow is a window over n generated tasks, all listed.
+func newScaleWindow(b *testing.B, n int) (*Window, *genBackend) {
+	g := newGenBackend(n)
+	a := test.NewTempApp(b)
+	w := New(a, Config{Backend: g, Target: transfer.Target{Bucket: "media"}})
+	useLoop(w)
+	w.win.Resize(fyne.NewSize(1000, 640))
+	b.Cleanup(w.win.Close)
+	return w, g
+}
+
+func heapNow() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkWindowHeap lists n queued files in a window and reports the heap
+// the window holds for them, per file (the engine's own memory is left out:
+// the tasks come from a formula), the longest single apply (the UI
+// goroutine's longest pause while listing) and the time to list them all.
+// Compare the per-file figure at both sizes: it should not grow.
+func BenchmarkWindowHeap(b *testing.B) {
+	for _, n := range []int{100_000, 500_000} {
+		b.Run("files="+strconv.Itoa(n), func(b *testing.B) {
+			for range b.N {
+				before := heapNow()
+				peak := testkit.StartHeapSampler(20 * time.Millisecond)
+				w, g := newScaleWindow(b, n)
+				start := time.Now()
+				var worst time.Duration
+				for w.list.count() < n {
+					w.be.Changes(&w.cur, &w.chg, changesPerApply)
+					t0 := time.Now()
+					w.apply(&w.chg, g.Totals())
+					worst = max(worst, time.Since(t0))
+				}
+				listed := time.Since(start)
+				top := peak.Stop()
+				live := heapNow()
+				b.ReportMetric(float64(live-min(before, live))/float64(n), "B/file-live")
+				b.ReportMetric(float64(top-min(before, top))/float64(n), "B/file-peak")
+				b.ReportMetric(float64(worst.Microseconds())/1000, "ms-apply-max")
+				b.ReportMetric(listed.Seconds(), "s-to-list")
+				runtime.KeepAlive(w)
+			}
+		})
+	}
+}
+
+// BenchmarkManagerWindowHeap is the whole path: n files on disk dropped as a
+// folder onto a window over a real Manager whose uploads crawl behind a
+// bandwidth limit, so nearly all stay queued. It reports the heap per file
+// of engine and window together once every row is listed, and the time from
+// the drop until then. n comes from OSSDROP_BENCH_FILES (default 100000).
+func BenchmarkManagerWindowHeap(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("OSSDROP_BENCH_FILES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	dir := b.TempDir()
+	for i := range n {
+		sub := filepath.Join(dir, fmt.Sprintf("d%03d", i/1000))
+		if i%1000 == 0 {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("IMG_%06d.jpg", i)), []byte("x"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range b.N {
+		srv := newServer(b)
+		before := heapNow()
+		peak := testkit.StartHeapSampler(20 * time.Millisecond)
+		m := newManager(b, serverTarget(srv), b.TempDir(), func(o *transfer.Options) { o.LimitRate = 1 })
+		a := test.NewTempApp(b)
+		w := New(a, Config{Backend: m, Target: serverTarget(srv)})
+		useLoop(w)
+		w.win.Resize(fyne.NewSize(1000, 640))
+		start := time.Now()
+		w.AddPaths([]string{dir})
+		var worst time.Duration
+		for w.list.count() < n {
+			m.Changes(&w.cur, &w.chg, changesPerApply)
+			t0 := time.Now()
+			w.apply(&w.chg, m.Totals())
+			worst = max(worst, time.Since(t0))
+			if !w.chg.More {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if time.Since(start) > 5*time.Minute {
+				b.Fatalf("only %d of %d rows after 5 minutes", w.list.count(), n)
+			}
+		}
+		listed := time.Since(start)
+		top := peak.Stop()
+		live := heapNow()
+		b.ReportMetric(float64(live-min(before, live))/float64(n), "B/file-live")
+		b.ReportMetric(float64(top-min(before, top))/float64(n), "B/file-peak")
+		b.ReportMetric(float64(worst.Microseconds())/1000, "ms-apply-max")
+		b.ReportMetric(listed.Seconds(), "s-to-list")
+		m.PauseAll()
+		w.win.Close()
+		runtime.KeepAlive(m)
+	}
+}
