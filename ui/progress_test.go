@@ -25,7 +25,9 @@ type tracker struct {
 	f feed
 }
 
-func newTracker(now func() time.Time) *tracker { return &tracker{progressTracker: newProgressTracker(now)} }
+func newTracker(now func() time.Time) *tracker {
+	return &tracker{progressTracker: newProgressTracker(now)}
+}
 
 func (p *tracker) update(tasks []transfer.TaskSnapshot) batchTotals {
 	c := p.f.diff(tasks)
