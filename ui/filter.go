@@ -132,11 +132,11 @@ func (v *rowView) build(m *rowModel) (rowsView, tabCounts) {
 	if !(v.spec.sort == sortProgress) {
 		key[2] = 0
 	}
-	if v.valid && v.lastSpec == v.spec && v.lastKey == key && v.lastN == len(m.rows) {
+	if v.valid && v.lastSpec == v.spec && v.lastKey == key && v.lastN == m.len() {
 		return v.last, v.lastCnt
 	}
 	out, counts := v.compute(m)
-	v.last, v.lastCnt, v.lastSpec, v.lastKey, v.lastN, v.valid = out, counts, v.spec, key, len(m.rows), true
+	v.last, v.lastCnt, v.lastSpec, v.lastKey, v.lastN, v.valid = out, counts, v.spec, key, m.len(), true
 	return out, counts
 }
 
@@ -152,19 +152,19 @@ func (v *rowView) compute(m *rowModel) (rowsView, tabCounts) {
 	} else {
 		v.matches(m, q)
 		for _, i := range v.match {
-			counts[tab(m.rows[i].st())]++
+			counts[tab(m.at(int(i)).st())]++
 		}
 		counts[filterAll] = len(v.match)
 	}
 	v.which ^= 1
 	out := v.bufs[v.which][:0]
 	f := v.spec.filter
-	keep := func(i int32) bool { return f == filterAll || tab(m.rows[i].st()) == f }
+	keep := func(i int32) bool { return f == filterAll || tab(m.at(int(i)).st()) == f }
 	switch v.spec.sort {
 	case sortName, sortSize:
 		order := v.order(m)
 		if q != "" {
-			v.markHits(len(m.rows))
+			v.markHits(m.len())
 		}
 		for _, i := range order {
 			if (q == "" || v.hit[i>>6]&(1<<(i&63)) != 0) && keep(i) {
@@ -179,7 +179,7 @@ func (v *rowView) compute(m *rowModel) (rowsView, tabCounts) {
 				}
 			}
 		} else {
-			for i := range m.rows {
+			for i := range m.len() {
 				if keep(int32(i)) {
 					out = append(out, int32(i))
 				}
@@ -205,7 +205,7 @@ func (v *rowView) matches(m *rowModel, q string) {
 	case v.matchOK && v.qGen == m.textGen && len(v.q) > 0 && bytes.Contains(qb, v.q):
 		kept := v.match[:0]
 		for _, i := range v.match {
-			if bytes.Contains(m.textOf(&m.rows[i]), qb) {
+			if bytes.Contains(m.textOf(m.at(int(i))), qb) {
 				kept = append(kept, i)
 			}
 		}
@@ -213,12 +213,12 @@ func (v *rowView) matches(m *rowModel, q string) {
 	default:
 		v.match, v.qN = v.match[:0], 0
 	}
-	for i := v.qN; i < len(m.rows); i++ {
-		if bytes.Contains(m.textOf(&m.rows[i]), qb) {
+	for i := v.qN; i < m.len(); i++ {
+		if bytes.Contains(m.textOf(m.at(int(i))), qb) {
 			v.match = append(v.match, int32(i))
 		}
 	}
-	v.q, v.qGen, v.qN, v.matchOK = append(v.q[:0], qb...), m.textGen, len(m.rows), true
+	v.q, v.qGen, v.qN, v.matchOK = append(v.q[:0], qb...), m.textGen, m.len(), true
 }
 
 func (v *rowView) markHits(n int) {
@@ -238,10 +238,10 @@ func (v *rowView) markHits(n int) {
 // since are sorted alone and merged in.
 func (v *rowView) order(m *rowModel) []int32 {
 	c, less := &v.byName, func(a, b int32) int {
-		return bytes.Compare(m.nameOf(&m.rows[a]), m.nameOf(&m.rows[b]))
+		return bytes.Compare(m.nameOf(m.at(int(a))), m.nameOf(m.at(int(b))))
 	}
 	if v.spec.sort == sortSize {
-		c, less = &v.bySize, func(a, b int32) int { return cmp.Compare(m.rows[b].size, m.rows[a].size) }
+		c, less = &v.bySize, func(a, b int32) int { return cmp.Compare(m.at(int(b)).size, m.at(int(a)).size) }
 	}
 	cmpStable := func(a, b int32) int {
 		if d := less(a, b); d != 0 {
@@ -249,14 +249,14 @@ func (v *rowView) order(m *rowModel) []int32 {
 		}
 		return cmp.Compare(a, b)
 	}
-	if !c.ok || c.gen != m.textGen || c.n > len(m.rows) {
+	if !c.ok || c.gen != m.textGen || c.n > m.len() {
 		c.idx, c.n = c.idx[:0], 0
 	}
-	if c.n == len(m.rows) && c.ok {
+	if c.n == m.len() && c.ok {
 		return c.idx
 	}
 	old := len(c.idx)
-	for i := c.n; i < len(m.rows); i++ {
+	for i := c.n; i < m.len(); i++ {
 		c.idx = append(c.idx, int32(i))
 	}
 	slices.SortFunc(c.idx[old:], cmpStable)
@@ -273,7 +273,7 @@ func (v *rowView) order(m *rowModel) []int32 {
 		merged = append(append(merged, a...), b...)
 		c.idx = merged
 	}
-	c.gen, c.n, c.ok = m.textGen, len(m.rows), true
+	c.gen, c.n, c.ok = m.textGen, m.len(), true
 	return c.idx
 }
 
@@ -290,7 +290,7 @@ var stateRank = [...]int{
 func (v *rowView) sortState(m *rowModel, in []int32) []int32 {
 	var start [len(stateRank) + 1]int
 	for _, i := range in {
-		start[stateRank[m.rows[i].state]+1]++
+		start[stateRank[m.at(int(i)).state]+1]++
 	}
 	for k := 1; k < len(start); k++ {
 		start[k] += start[k-1]
@@ -301,7 +301,7 @@ func (v *rowView) sortState(m *rowModel, in []int32) []int32 {
 	}
 	out = out[:len(in)]
 	for _, i := range in {
-		k := stateRank[m.rows[i].state]
+		k := stateRank[m.at(int(i)).state]
 		out[start[k]] = i
 		start[k]++
 	}
@@ -328,21 +328,21 @@ func (v *rowView) sortProgress(m *rowModel, in []int32) []int32 {
 	out := v.spare[:0]
 	var mid int
 	for _, i := range in {
-		if rowFraction(&m.rows[i]) >= 1 {
+		if rowFraction(m.at(int(i))) >= 1 {
 			out = append(out, i)
 		}
 	}
 	mid = len(out)
 	for _, i := range in {
-		if f := rowFraction(&m.rows[i]); f > 0 && f < 1 {
+		if f := rowFraction(m.at(int(i))); f > 0 && f < 1 {
 			out = append(out, i)
 		}
 	}
 	slices.SortStableFunc(out[mid:], func(a, b int32) int {
-		return cmp.Compare(rowFraction(&m.rows[b]), rowFraction(&m.rows[a]))
+		return cmp.Compare(rowFraction(m.at(int(b))), rowFraction(m.at(int(a))))
 	})
 	for _, i := range in {
-		if rowFraction(&m.rows[i]) <= 0 {
+		if rowFraction(m.at(int(i))) <= 0 {
 			out = append(out, i)
 		}
 	}

@@ -68,7 +68,7 @@ func newTaskList(act rowActions, m *rowModel, fetch func(transfer.TaskID) (trans
 // count is the number of rows shown.
 func (l *taskList) count() int {
 	if l.view.all {
-		return len(l.model.rows)
+		return l.model.len()
 	}
 	return len(l.view.idx)
 }
@@ -76,9 +76,9 @@ func (l *taskList) count() int {
 // rowAt is the model row shown at i (0 <= i < count).
 func (l *taskList) rowAt(i int) *row {
 	if l.view.all {
-		return &l.model.rows[i]
+		return l.model.at(int(i))
 	}
-	return &l.model.rows[l.view.idx[i]]
+	return l.model.at(int(l.view.idx[i]))
 }
 
 // idAt is the task shown at i, 0 when out of range.
@@ -201,7 +201,7 @@ func (l *taskList) indexOf(id transfer.TaskID) int {
 		return l.model.find(id)
 	}
 	for i, k := range l.view.idx {
-		if l.model.rows[k].id == id {
+		if l.model.at(int(k)).id == id {
 			return i
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"path"
 	"path/filepath"
-	"slices"
+	"sort"
 	"unicode"
 	"unicode/utf8"
 
@@ -44,10 +44,15 @@ const maxText = 1<<16 - 1
 // rowModel is every task the window knows, in add order (increasing ID),
 // with counts kept as rows change so a tick costs what changed, not the
 // number of rows. It lives on the UI goroutine.
+//
+// Rows and texts are stored in fixed-size blocks, so growing to 500,000 rows
+// never copies (or briefly doubles) everything held so far.
 type rowModel struct {
-	rows []row
-	text []byte // the rows' folded texts, back to back
-	dead int    // bytes of text no row uses any more
+	blocks [][]row // rowBlock rows each, the last one partly used
+	n      int
+	text   [][]byte // textBlock bytes each; a row's text never spans two
+	used   int      // bytes of text stored, including dead ones
+	dead   int      // bytes of text no row uses any more
 
 	// textGen bumps when row indices or texts change (rows removed, a key
 	// renamed, a size changed): caches keyed by row index are void then.
@@ -68,13 +73,48 @@ type rowModel struct {
 	touched []int32 // row of each entry of the last apply's changes
 }
 
+const (
+	rowShift    = 12
+	rowBlock    = 1 << rowShift
+	textShift   = 16
+	textBlock   = 1 << textShift
+	textInBlock = textBlock - 1
+)
+
+// len is the number of rows.
+func (m *rowModel) len() int { return m.n }
+
+// at is row i (0 <= i < len).
+func (m *rowModel) at(i int) *row { return &m.blocks[i>>rowShift][i&(rowBlock-1)] }
+
+// push appends a row and returns its index.
+func (m *rowModel) push(r row) int {
+	if m.n == len(m.blocks)*rowBlock {
+		m.blocks = append(m.blocks, make([]row, rowBlock))
+	}
+	*m.at(m.n) = r
+	m.n++
+	return m.n - 1
+}
+
+// truncate keeps the first n rows, giving back whole blocks beyond them.
+func (m *rowModel) truncate(n int) {
+	for i := n; i < m.n && i&(rowBlock-1) != 0; i++ {
+		*m.at(i) = row{}
+	}
+	m.n = n
+	keep := (n + rowBlock - 1) >> rowShift
+	clear(m.blocks[keep:])
+	m.blocks = m.blocks[:keep]
+}
+
 // counts are the rows in each tab, without a search.
 func (m *rowModel) counts() tabCounts {
 	var c tabCounts
 	for s, n := range m.states {
 		c[tab(transfer.State(s))] += n
 	}
-	c[filterAll] = len(m.rows)
+	c[filterAll] = m.n
 	return c
 }
 
@@ -91,23 +131,23 @@ func (m *rowModel) running() int {
 
 // find is the index of the row for id, or -1.
 func (m *rowModel) find(id transfer.TaskID) int {
-	i, ok := slices.BinarySearchFunc(m.rows, id, func(r row, id transfer.TaskID) int {
-		switch {
-		case r.id < id:
-			return -1
-		case r.id > id:
-			return 1
-		}
-		return 0
-	})
-	if !ok {
-		return -1
+	i := m.search(id)
+	if i < m.n && m.at(i).id == id {
+		return i
 	}
-	return i
+	return -1
+}
+
+// search is the first row whose id is not below id.
+func (m *rowModel) search(id transfer.TaskID) int {
+	return sort.Search(m.n, func(i int) bool { return m.at(i).id >= id })
 }
 
 // textOf is a row's folded search text: its name and destination, lower case.
-func (m *rowModel) textOf(r *row) []byte { return m.text[r.off : r.off+uint32(r.tlen)] }
+func (m *rowModel) textOf(r *row) []byte {
+	o := r.off & textInBlock
+	return m.text[r.off>>textShift][o : o+uint32(r.tlen)]
+}
 
 // nameOf is a row's folded name, for sorting by name.
 func (m *rowModel) nameOf(r *row) []byte {
@@ -136,7 +176,8 @@ func (m *rowModel) apply(c *transfer.Changes) []int32 {
 }
 
 func (m *rowModel) clear() {
-	m.rows, m.text, m.dead = m.rows[:0], m.text[:0], 0
+	m.truncate(0)
+	m.text, m.used, m.dead = nil, 0, 0
 	m.states, m.batch, m.cred = [transfer.Skipped + 1]int{}, batchTotals{}, 0
 	clear(m.credProfile)
 	m.textGen++
@@ -146,26 +187,29 @@ func (m *rowModel) clear() {
 // put adds or updates the row for t and returns its index.
 func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	i := -1
-	if n := len(m.rows); n == 0 || m.rows[n-1].id < t.ID {
-		m.rows = append(m.rows, row{id: t.ID})
-		i = n
-		m.fold(&m.rows[i], t)
+	if m.n == 0 || m.at(m.n-1).id < t.ID {
+		i = m.push(row{id: t.ID})
+		m.fold(m.at(i), t)
 		m.shapeGen++
 	} else if i = m.find(t.ID); i < 0 {
 		// Added before rows already known: rare, and indices move.
-		i, _ = slices.BinarySearchFunc(m.rows, t.ID, func(r row, id transfer.TaskID) int { return cmpID(r.id, id) })
-		m.rows = slices.Insert(m.rows, i, row{id: t.ID})
-		m.fold(&m.rows[i], t)
+		i = m.search(t.ID)
+		m.push(row{})
+		for k := m.n - 1; k > i; k-- {
+			*m.at(k) = *m.at(k - 1)
+		}
+		*m.at(i) = row{id: t.ID}
+		m.fold(m.at(i), t)
 		m.textGen++
 		m.shapeGen++
 	} else {
-		r := &m.rows[i]
+		r := m.at(i)
 		m.leave(r)
 		if m.refold(r, t) || r.size != t.Size {
 			m.textGen++
 		}
 	}
-	r := &m.rows[i]
+	r := m.at(i)
 	if r.st() != t.State {
 		m.shapeGen++
 	}
@@ -245,7 +289,7 @@ func (b *batchTotals) add(r *row, sign int) {
 
 // join makes row i part of the current batch.
 func (m *rowModel) join(i int) {
-	r := &m.rows[i]
+	r := m.at(i)
 	if r.flags&rowMember == 0 {
 		r.flags |= rowMember
 		m.batch.add(r, 1)
@@ -255,8 +299,8 @@ func (m *rowModel) join(i int) {
 // newBatch starts a batch of the rows running now.
 func (m *rowModel) newBatch() {
 	m.batch = batchTotals{}
-	for i := range m.rows {
-		r := &m.rows[i]
+	for i := range m.n {
+		r := m.at(i)
 		r.flags &^= rowMember
 		if running(r.st()) {
 			r.flags |= rowMember
@@ -270,7 +314,7 @@ func (m *rowModel) remove(ids []transfer.TaskID) {
 	gone := 0
 	for _, id := range ids {
 		if i := m.find(id); i >= 0 {
-			r := &m.rows[i]
+			r := m.at(i)
 			m.leave(r)
 			m.dead += int(r.tlen)
 			r.id = 0 // marked; IDs start at 1
@@ -280,81 +324,96 @@ func (m *rowModel) remove(ids []transfer.TaskID) {
 	if gone == 0 {
 		return
 	}
-	m.rows = slices.DeleteFunc(m.rows, func(r row) bool { return r.id == 0 })
-	if cap(m.rows) > 4096 && len(m.rows) < cap(m.rows)/4 {
-		m.rows = slices.Clip(m.rows)
-		m.rows = append([]row(nil), m.rows...)
+	k := 0
+	for i := range m.n {
+		if r := m.at(i); r.id != 0 {
+			*m.at(k) = *r
+			k++
+		}
 	}
+	m.truncate(k)
 	m.textGen++
 	m.shapeGen++
 }
 
-// fold writes t's search text at the end of the text buffer for r.
+// fold stores t's search text for r.
 func (m *rowModel) fold(r *row, t *transfer.TaskSnapshot) {
-	start := len(m.text)
-	m.text = appendFolded(m.text, t)
-	apart, nlen := m.shape(start)
-	m.place(r, start, apart, nlen)
+	apart, nlen := m.shape(t)
+	m.place(r, m.store(m.scratch), apart, nlen)
 }
 
 // refold folds t's text again and keeps the row's old text when it is the
 // same (the usual case: only the state moved). It reports a change.
 func (m *rowModel) refold(r *row, t *transfer.TaskSnapshot) bool {
-	start := len(m.text)
-	m.text = appendFolded(m.text, t)
-	apart, nlen := m.shape(start)
-	if bytes.Equal(m.text[start:], m.textOf(r)) && apart == (r.flags&rowNameApart != 0) && nlen == int(r.nlen) {
-		m.text = m.text[:start]
+	apart, nlen := m.shape(t)
+	if bytes.Equal(m.scratch, m.textOf(r)) && apart == (r.flags&rowNameApart != 0) && nlen == int(r.nlen) {
 		return false
 	}
 	m.dead += int(r.tlen)
-	m.place(r, start, apart, nlen)
+	m.place(r, m.store(m.scratch), apart, nlen)
 	return true
 }
 
-// shape turns the "name\x00dest" appended at start into what a row keeps:
-// dest alone when it already ends with the name (most files, so most rows
-// store their name once), else all of it; cut at maxText.
-func (m *rowModel) shape(start int) (apart bool, nlen int) {
-	t := m.text[start:]
-	sep := bytes.IndexByte(t, 0)
-	name, dest := t[:sep], t[sep+1:]
+// shape folds t into m.scratch as a row keeps it: "bucket/key" alone when
+// it already ends with the file's name (most files, so most rows store
+// their name once), else "name\x00bucket/key"; cut at maxText.
+func (m *rowModel) shape(t *transfer.TaskSnapshot) (apart bool, nlen int) {
+	b := appendFolded(m.scratch[:0], t)
+	sep := bytes.IndexByte(b, 0)
+	name, dest := b[:sep], b[sep+1:]
 	nlen = len(name)
 	if bytes.HasSuffix(dest, name) {
-		n := copy(t, dest)
-		m.text = m.text[:start+n]
+		b = b[:copy(b, dest)]
 	} else {
 		apart = true
 	}
-	if len(m.text)-start > maxText {
-		m.text = m.text[:start+maxText]
+	if len(b) > maxText {
+		b = b[:maxText]
 	}
-	return apart, min(nlen, len(m.text)-start)
+	m.scratch = b
+	return apart, min(nlen, len(b))
 }
 
-func (m *rowModel) place(r *row, start int, apart bool, nlen int) {
+// store copies a text into the text blocks and returns where it starts.
+func (m *rowModel) store(b []byte) uint32 {
+	if len(m.text) == 0 || len(m.text[len(m.text)-1])+len(b) > textBlock {
+		if len(m.text) > 0 {
+			// The tail of the full block is never used.
+			last := m.text[len(m.text)-1]
+			m.dead += textBlock - len(last)
+			m.used += textBlock - len(last)
+		}
+		m.text = append(m.text, make([]byte, 0, textBlock))
+	}
+	k := len(m.text) - 1
+	off := uint32(k)<<textShift | uint32(len(m.text[k]))
+	m.text[k] = append(m.text[k], b...)
+	m.used += len(b)
+	return off
+}
+
+func (m *rowModel) place(r *row, off uint32, apart bool, nlen int) {
 	r.flags &^= rowNameApart
 	if apart {
 		r.flags |= rowNameApart
 	}
-	r.off = uint32(start)
-	r.tlen = uint16(len(m.text) - start)
+	r.off = off
+	r.tlen = uint16(len(m.scratch))
 	r.nlen = uint16(nlen)
 }
 
-// compactText rewrites the text buffer once most of it is unused.
+// compactText rewrites the texts once most of the space is unused.
 func (m *rowModel) compactText() {
-	if m.dead < 1<<16 || m.dead < len(m.text)/2 {
+	if m.dead < textBlock || m.dead < m.used/2 {
 		return
 	}
-	out := make([]byte, 0, len(m.text)-m.dead)
-	for i := range m.rows {
-		r := &m.rows[i]
-		t := m.textOf(r)
-		r.off = uint32(len(out))
-		out = append(out, t...)
+	old := m.text
+	m.text, m.used, m.dead = nil, 0, 0
+	for i := range m.n {
+		r := m.at(i)
+		o := r.off & textInBlock
+		r.off = m.store(old[r.off>>textShift][o : o+uint32(r.tlen)])
 	}
-	m.text, m.dead = out, 0
 }
 
 // appendFolded appends "name\x00bucket/key" in lower case, as the search

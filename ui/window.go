@@ -454,7 +454,7 @@ func (w *Window) Stop() {
 // changesPerApply bounds the snapshots read and applied at once, so a drop
 // of 500,000 files is listed in pieces, each a short pause of the UI
 // goroutine, one after another without waiting for the ticker.
-const changesPerApply = 50_000
+const changesPerApply = 10_000
 
 // refreshLoop reads the Backend at most once per period, and only after it
 // signalled a change. It reads only what changed since the last read. The
@@ -521,7 +521,7 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 		w.paintTabs()
 	}
 	w.list.apply(view, c.Tasks)
-	empty := len(w.model.rows) == 0
+	empty := w.model.len() == 0
 	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
 		if empty {
 			w.list.Hide()
@@ -570,7 +570,7 @@ func (w *Window) ClearFinished() { w.be.ClearFinished() }
 func (w *Window) DeleteSelected() {
 	for _, id := range w.list.markedIDs() {
 		if i := w.model.find(id); i >= 0 {
-			if s := w.model.rows[i].st(); s.Finished() || s == transfer.Paused {
+			if s := w.model.at(int(i)).st(); s.Finished() || s == transfer.Paused {
 				w.removeTask(id)
 			}
 		}
