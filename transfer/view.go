@@ -109,6 +109,11 @@ func (cur *Cursor) advance(n int, mark func(int) taskMark, snap func(int) TaskSn
 		// A task the cursor has not seen.
 		if full() {
 			c.More = true
+			if j == len(oldIDs) && k == j {
+				// Every task from here on is new (a large drop being
+				// listed): the next call takes them, no need to look.
+				break
+			}
 			continue
 		}
 		if j < len(oldIDs) {

@@ -48,7 +48,8 @@ func (g *genBackend) snap(i int) transfer.TaskSnapshot {
 		t.Done, t.Sent = t.Size, t.Size
 	}
 	if st == transfer.Uploading {
-		t.Sent = min(g.tick*1000, t.Size)
+		t.Size = 1 << 30
+		t.Sent = min(g.tick*100_000, t.Size)
 		t.Version = uint64(g.tick + 1)
 	}
 	return t

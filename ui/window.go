@@ -465,6 +465,8 @@ func (w *Window) refreshLoop(ctx context.Context) {
 	defer tick.Stop()
 	changed := w.be.Changed()
 	dirty, more := true, false
+	var totals transfer.Totals
+	haveTotals := false
 	back := make(chan struct{}, 1)
 	// The expiry warning counts down while nothing else changes.
 	expiryEvery := max(int(expiryCheck/w.period), 1)
@@ -488,8 +490,12 @@ func (w *Window) refreshLoop(ctx context.Context) {
 		}
 		dirty = false
 		w.be.Changes(&w.cur, &w.chg, changesPerApply)
-		totals := w.be.Totals()
 		more = w.chg.More
+		if !more || !haveTotals {
+			// While a large drop is listed piece by piece, the sums (one
+			// more pass over every task) wait for the last piece.
+			totals, haveTotals = w.be.Totals(), true
+		}
 		w.do(func() { w.apply(&w.chg, totals); back <- struct{}{} })
 		select {
 		case <-back:
