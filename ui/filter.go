@@ -214,7 +214,7 @@ func (v *rowView) matches(m *rowModel, q string) {
 		v.match, v.qN = v.match[:0], 0
 	}
 	for i := v.qN; i < m.len(); i++ {
-		if bytes.Contains(m.textOf(m.at(int(i))), qb) {
+		if bytes.Contains(m.textOf(m.at(i)), qb) {
 			v.match = append(v.match, int32(i))
 		}
 	}

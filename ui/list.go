@@ -76,7 +76,7 @@ func (l *taskList) count() int {
 // rowAt is the model row shown at i (0 <= i < count).
 func (l *taskList) rowAt(i int) *row {
 	if l.view.all {
-		return l.model.at(int(i))
+		return l.model.at(i)
 	}
 	return l.model.at(int(l.view.idx[i]))
 }

@@ -576,7 +576,7 @@ func (w *Window) ClearFinished() { w.be.ClearFinished() }
 func (w *Window) DeleteSelected() {
 	for _, id := range w.list.markedIDs() {
 		if i := w.model.find(id); i >= 0 {
-			if s := w.model.at(int(i)).st(); s.Finished() || s == transfer.Paused {
+			if s := w.model.at(i).st(); s.Finished() || s == transfer.Paused {
 				w.removeTask(id)
 			}
 		}
