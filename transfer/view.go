@@ -20,8 +20,8 @@ type Changes struct {
 	// should forget every task it knew.
 	Reset bool
 	// Tasks are the tasks added or changed, in add order. Tasks that hold a
-	// worker are always included: their Sent, speed and ETA move without a
-	// version bump.
+	// worker or are in an active state are always included: their Sent,
+	// speed, ETA and retry countdown move without a version bump.
 	Tasks []TaskSnapshot
 	// Removed are the tasks gone since the previous call, in add order.
 	Removed []TaskID
