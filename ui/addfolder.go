@@ -113,13 +113,7 @@ func (w *Window) showFolderConfirm(dir, prefix string, s transfer.FolderSurvey) 
 // confirmCancel asks before throwing away a partly uploaded file; a file
 // with nothing sent yet is canceled at once.
 func (w *Window) confirmCancel(id transfer.TaskID) {
-	var t transfer.TaskSnapshot
-	for i := range w.all {
-		if w.all[i].ID == id {
-			t = w.all[i]
-			break
-		}
-	}
+	t, _ := w.be.Task(id)
 	sent := max(t.Sent, t.Done)
 	if t.ID == 0 || sent <= 0 || t.State.Finished() {
 		w.act("cancel", id, w.be.Cancel)
