@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ossdrop/ossdrop/app"
 )
 
 // guiModules are the import path prefixes of the GUI stack: Fyne and the
@@ -74,8 +77,12 @@ func TestWindowProgramRunsInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A private runtime directory, so a window the developer runs is not asked.
+	noWindow := append(os.Environ(), "XDG_RUNTIME_DIR="+t.TempDir())
+
 	// Missing window program: a clear error naming it.
 	cmd := exec.Command(bin, file)
+	cmd.Env = noWindow
 	out, err := cmd.CombinedOutput()
 	if code := exitCode(t, err); code != 2 || !strings.Contains(string(out), "ossdrop-window") {
 		t.Fatalf("without the window program: exit %d, output %q; want 2 and a message naming ossdrop-window", code, out)
@@ -93,6 +100,7 @@ func TestWindowProgramRunsInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd = exec.Command(link, "--resume", "never", file)
+	cmd.Env = noWindow
 	out, err = cmd.Output()
 	if code := exitCode(t, err); code != 7 {
 		t.Fatalf("exit %d, want the window program's 7 (output %q)", code, out)
@@ -119,6 +127,31 @@ func TestWindowProgramRunsInPlace(t *testing.T) {
 	if _, err := os.Stat(marker); !os.IsNotExist(err) {
 		t.Errorf("the window program started for bad arguments (%v)", err)
 	}
+	// A window already running takes the files; no second window program starts.
+	runtimeDir := t.TempDir()
+	inst, handed, err := app.SingleInstance(filepath.Join(runtimeDir, "ossdrop"), nil)
+	if err != nil || handed {
+		t.Fatalf("single instance: handed %v, %v", handed, err)
+	}
+	defer inst.Close()
+	cmd = exec.Command(bin, file)
+	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir)
+	out, err = cmd.CombinedOutput()
+	if code := exitCode(t, err); code != 0 || !strings.Contains(string(out), "already running") {
+		t.Errorf("launch beside a running window: exit %d, output %q", code, out)
+	}
+	select {
+	case got := <-inst.Incoming():
+		if len(got) != 1 || got[0] != file {
+			t.Errorf("the running window got %q, want [%s]", got, file)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the running window got nothing")
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		t.Errorf("the window program started although a window runs (%v)", err)
+	}
+
 	// Subcommands never start it.
 	out, err = exec.Command(bin, "version").CombinedOutput()
 	if code := exitCode(t, err); code != 0 || !strings.HasPrefix(string(out), "ossdrop ") {

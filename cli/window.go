@@ -81,13 +81,19 @@ const windowProgram = "ossdrop-window"
 // runWindow is ossdrop with no subcommand: the arguments are checked here, so
 // a mistake is reported without loading the GUI, then the window program runs.
 func runWindow(ctx context.Context, env *Env, args []string) int {
-	_, err := parseWindowArgs(env, args)
+	a, err := parseWindowArgs(env, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 2
+	}
+	// A window already running takes the files without the GUI being loaded
+	// a second time; otherwise the window program makes itself the instance.
+	if app.HandOver(runtimeDirFor(env), a.files) == nil {
+		reportHandedOver(env, a.files)
+		return 0
 	}
 	prog, err := windowProgramPath()
 	if err != nil {
@@ -145,9 +151,7 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 	}
 	if handed {
-		if len(a.files) > 0 {
-			fmt.Fprintf(env.Stdout, "ossdrop is already running: %d file(s) handed to its window\n", len(a.files))
-		}
+		reportHandedOver(env, a.files)
 		return 0
 	}
 	if inst != nil {
@@ -194,6 +198,13 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		l.Incoming = inst.Incoming()
 	}
 	return open(ctx, l)
+}
+
+// reportHandedOver tells the user the running window took files.
+func reportHandedOver(env *Env, files []string) {
+	if len(files) > 0 {
+		fmt.Fprintf(env.Stdout, "ossdrop is already running: %d file(s) handed to its window\n", len(files))
+	}
 }
 
 // runtimeDirFor is where the single-instance socket lives: $XDG_RUNTIME_DIR
