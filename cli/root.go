@@ -1,5 +1,6 @@
 // Package cli is ossdrop's command line: it dispatches subcommands and, with no
-// subcommand, opens the window.
+// subcommand, starts the window program (see WindowMain), which uses this
+// package to prepare the window's launch.
 package cli
 
 import (
