@@ -108,6 +108,12 @@ func TestWindowProgramRunsInPlace(t *testing.T) {
 	if want := "--resume\nnever\n" + file + "\n"; string(out) != want {
 		t.Errorf("window program got arguments %q, want %q", out, want)
 	}
+	// `ossdrop window ARGS` is the same as `ossdrop ARGS`.
+	cmd = exec.Command(bin, "window", "--resume", "never", file)
+	cmd.Env = noWindow
+	if out, err = cmd.Output(); exitCode(t, err) != 7 || string(out) != "--resume\nnever\n"+file+"\n" {
+		t.Errorf("ossdrop window: %v, arguments %q", err, out)
+	}
 	pid, err := os.ReadFile(marker)
 	if err != nil {
 		t.Fatal(err)

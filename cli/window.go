@@ -15,6 +15,8 @@ import (
 
 func init() {
 	RegisterDefault(Command{Name: "", Summary: "open the window", Run: runWindow})
+	// Also by name, for a FILE that is called like a command.
+	Register(Command{Name: "window", Summary: "open the window, with FILEs queued (what ossdrop without a command does)", Run: runWindow})
 }
 
 // windowArgs is the parsed command line of the window.
