@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,11 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 const jobEnv = "OSSDROP_BENCHCMP_JOB"
+
+// profileEnv names a directory: each client then writes its CPU profile there
+// (ossdrop.cpu.pprof, …; the last run of each tool wins), since the parent's
+// -cpuprofile sees only the server.
+const profileEnv = "OSSDROP_BENCHCMP_CPUPROFILE"
 const resultMark = "BENCHCMP-RESULT "
 
 // TestHelperClient is the child process: it runs one job and prints its result.
@@ -91,6 +97,17 @@ func TestHelperClient(t *testing.T) {
 	var j job
 	if err := json.Unmarshal([]byte(spec), &j); err != nil {
 		t.Fatalf("%s: %v", jobEnv, err)
+	}
+	if dir := os.Getenv(profileEnv); dir != "" {
+		// A CPU profile of this client alone, named after the tool.
+		f, err := os.Create(filepath.Join(dir, j.Tool+".cpu.pprof"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	heap := testkit.StartHeapSampler(20 * time.Millisecond)
 	cpu0, start := testkit.CPUTime(), time.Now()

@@ -5,5 +5,6 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x ./internal/benchcmp/
 //
-// OSSDROP_BENCH_REPS sets the repetitions of every scenario.
+// OSSDROP_BENCH_REPS sets the repetitions of every scenario;
+// OSSDROP_BENCHCMP_CPUPROFILE=dir writes each client's CPU profile there.
 package benchcmp
