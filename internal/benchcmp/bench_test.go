@@ -144,6 +144,25 @@ func runChild(b *testing.B, j job) result {
 	return result{}
 }
 
+// benchTools is the tools to run: all, or those OSSDROP_BENCH_TOOLS names
+// (comma-separated; ossdrop always runs, as the base of the ratios).
+func benchTools(b *testing.B) []string {
+	v := os.Getenv("OSSDROP_BENCH_TOOLS")
+	if v == "" {
+		return tools
+	}
+	out := []string{toolOssdrop}
+	for _, t := range strings.Split(v, ",") {
+		if !slices.Contains(tools, t) {
+			b.Fatalf("OSSDROP_BENCH_TOOLS: %q is not one of %v", t, tools)
+		}
+		if t != toolOssdrop {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func requireBench(b *testing.B) {
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
 		b.Skip("runs only with -bench")
@@ -210,6 +229,7 @@ func compare(b *testing.B, sc scenario) {
 	runs := map[string][]result{}
 	n := reps(b, sc.reps)
 	for rep := range n {
+		tools := benchTools(b)
 		for i := range tools {
 			// Rotate the order so no tool always runs first (cold caches) or last.
 			tool := tools[(i+rep)%len(tools)]
@@ -280,6 +300,9 @@ func report(b *testing.B, sc scenario, total int64, runs map[string][]result) {
 	fmt.Fprintf(w, "  %-16s %9s %9s %11s %10s %10s %8s %11s %10s\n", "tool", "wall s", "cpu s", "cpu s/GiB", "rss MiB", "heap MiB", "max req", "wall ratio", "cpu ratio")
 	for _, tool := range tools {
 		rs := runs[tool]
+		if len(rs) == 0 {
+			continue // left out by OSSDROP_BENCH_TOOLS
+		}
 		wr, cr := median(rs, wall)/median(base, wall), median(rs, cpu)/median(base, cpu)
 		fmt.Fprintf(w, "  %-16s %9.2f %9.2f %11.2f %10.1f %10.1f %8.0f %11.2f %10.2f\n", tool,
 			median(rs, wall), median(rs, cpu), median(rs, cpu)/gib,
