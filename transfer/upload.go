@@ -50,15 +50,16 @@ func localErr(op, msg string, err error) *stepErr {
 
 // job is one attempt at uploading one task's file.
 type job struct {
-	m     *Manager
-	t     *task
-	tgt   *target
-	opts  Options
-	key   string
-	f     *os.File
-	size  int64
-	mtime int64
-	fp    string
+	m      *Manager
+	t      *task
+	tgt    *target
+	opts   Options
+	key    string
+	f      *os.File
+	opened os.FileInfo // f's at open: its identity, for checkUnchanged
+	size   int64
+	mtime  int64
+	fp     string
 
 	cpPath   string
 	jr       *checkpoint.Journal
@@ -199,15 +200,15 @@ func changedErr(path, why string) error {
 }
 
 // checkUnchanged compares the file at its path with what this attempt opened: the
-// same file, size and modification time.
+// same file, size and modification time. One stat of the path does: when it
+// names the file opened, its size and time are the open file's.
 func (j *job) checkUnchanged() error {
 	st, err := os.Stat(j.t.path)
 	if err != nil {
 		return changedErr(j.t.path, fmt.Sprintf("can no longer be read: %v", unwrapPath(err)))
 	}
-	fst, err := j.f.Stat()
 	switch {
-	case err != nil || !os.SameFile(st, fst):
+	case !os.SameFile(st, j.opened):
 		return changedErr(j.t.path, "was replaced while it was being uploaded")
 	case st.Size() != j.size:
 		return changedErr(j.t.path, fmt.Sprintf("changed size while it was being uploaded (%d → %d bytes)", j.size, st.Size()))
@@ -234,7 +235,7 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	if !st.Mode().IsRegular() {
 		return 0, localErr("open", fmt.Sprintf("%s is not a regular file", t.path), nil)
 	}
-	j.size, j.mtime = st.Size(), st.ModTime().UnixNano()
+	j.size, j.mtime, j.opened = st.Size(), st.ModTime().UnixNano(), st
 	j.m.mu.Lock()
 	if t.size != j.size {
 		t.size = j.size
