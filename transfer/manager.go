@@ -70,6 +70,7 @@ type Manager struct {
 	queue   *durableQueue
 	ask     asker // answers the Ask policy
 	cps     cpIndex
+	work    chan workItem // to idle workers (workers.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -173,6 +174,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(), replyTimeout: cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout),
 		limiter: ratelimit.New(opts.LimitRate),
 		small:   newSmallSlots(),
+		work:    make(chan workItem),
 		sem:     newSemaphore(partsLimit(opts)),
 		creds:   &swapCreds{},
 		changed: make(chan struct{}, 1),
@@ -682,7 +684,7 @@ func (m *Manager) startLocked(t *task, small bool) {
 	}
 	m.runSet[t.id] = t
 	m.wg.Add(1)
-	go m.run(ctx, t)
+	m.dispatch(ctx, t)
 }
 
 func (m *Manager) setStateLocked(t *task, s State) {
