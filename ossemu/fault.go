@@ -15,9 +15,15 @@ import (
 
 // Fault makes matching requests misbehave. Rules are tried in the order they
 // were injected; the first one that matches and has uses left applies. Its
-// effects combine in this order: Delay, then a cut (CutNow/CutAfter) or an
-// error reply (Status), else the request is served normally with its body
-// throttled to Bandwidth.
+// effects combine in this order: Delay and QoSDelay, then a cut
+// (CutNow/CutAfter) or an error reply (Status), else the request is served
+// normally with its body throttled to Bandwidth. Header and QoSDelay's header
+// go on whichever reply is sent.
+//
+// Throttling as OSS does it: Status 503 with Code "ServiceUnavailable" or 429
+// with "TooManyRequests" refuses requests over a rate; QoSDelay holds a request
+// for bandwidth control and reports it in x-oss-qos-delay-time, alone (the
+// request then succeeds) or with a Status.
 type Fault struct {
 	Match func(r *http.Request) bool // nil matches every request; see MatchOp, MatchPart, MatchKey, MatchAll
 	Times int                        // how many requests it applies to; 0 = unlimited
@@ -29,7 +35,14 @@ type Fault struct {
 	CutNow    bool          // drop the connection before reading any body
 	Delay     time.Duration // wait this long before handling (ends early if the server closes)
 	Bandwidth int64         // cap the request body at this many bytes per second; 0 = off
+
+	Header   http.Header   // extra reply headers
+	QoSDelay time.Duration // hold the request this long and report it in HeaderQoSDelay (milliseconds)
 }
+
+// HeaderQoSDelay is the reply header in which OSS reports how long bandwidth
+// control held a request, in milliseconds.
+const HeaderQoSDelay = "x-oss-qos-delay-time"
 
 type faultRule struct {
 	f    Fault
@@ -154,8 +167,15 @@ func (s *Server) applyFaults(rq *request) (status int, handled bool) {
 		return 0, false
 	}
 	s.stats.fault()
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
+	h := rq.w.Header()
+	for k, vs := range f.Header {
+		h[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
+	if f.QoSDelay > 0 {
+		h.Set(HeaderQoSDelay, strconv.FormatInt(f.QoSDelay.Milliseconds(), 10))
+	}
+	if d := f.Delay + f.QoSDelay; d > 0 {
+		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-rq.r.Context().Done():

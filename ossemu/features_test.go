@@ -426,3 +426,41 @@ func TestLoopbackOnly(t *testing.T) {
 		t.Fatalf("URL %s", s6.URL)
 	}
 }
+
+// TestThrottleFaults: throttling as OSS does it — a refusal with a status and
+// x-oss-qos-delay-time, or a request held back and served with the header.
+func TestThrottleFaults(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+
+	s.Inject(Fault{Match: MatchOp(OpPutObject), Times: 1, Status: 503, Code: "ServiceUnavailable", QoSDelay: 30 * time.Millisecond})
+	var h http.Header
+	start := time.Now()
+	err := b.PutObject("q", strings.NewReader("x"), oss.GetResponseHeader(&h))
+	wantCode(t, err, 503, "ServiceUnavailable")
+	if got := h.Get(HeaderQoSDelay); got != "30" {
+		t.Errorf("%s on the refusal = %q, want 30", HeaderQoSDelay, got)
+	}
+	if time.Since(start) < 30*time.Millisecond {
+		t.Error("the refusal was not held for its QoS delay")
+	}
+
+	s.Inject(Fault{Match: MatchOp(OpPutObject), Times: 1, QoSDelay: 20 * time.Millisecond,
+		Header: http.Header{"X-Test": {"a"}}})
+	if err := b.PutObject("q", strings.NewReader("y"), oss.GetResponseHeader(&h)); err != nil {
+		t.Fatalf("a held request must still succeed: %v", err)
+	}
+	if h.Get(HeaderQoSDelay) != "20" || h.Get("X-Test") != "a" || h.Get("ETag") == "" {
+		t.Errorf("reply headers of a held request: %v", h)
+	}
+	if got, _ := s.ReadObject(s.Bucket(), "q"); string(got) != "y" {
+		t.Errorf("object = %q, want y", got)
+	}
+
+	s.Inject(Fault{Match: MatchOp(OpPutObject), Times: 1, Status: 429, Code: "TooManyRequests"})
+	err = b.PutObject("q", strings.NewReader("z"), oss.GetResponseHeader(&h))
+	wantCode(t, err, 429, "TooManyRequests")
+	if h.Get(HeaderQoSDelay) != "" {
+		t.Errorf("no QoS delay was asked for, header says %q", h.Get(HeaderQoSDelay))
+	}
+}

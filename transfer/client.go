@@ -105,6 +105,10 @@ func newHTTPClientTimeout(proxy func(*http.Request) (*url.URL, error), ioTimeout
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: ioTimeout,
 		ExpectContinueTimeout: time.Second,
+		// A small file's headers and body leave in one write, and a part's body
+		// in 64 KiB writes instead of the default 4 KiB: a fraction of the
+		// system calls, for 64 KiB per connection.
+		WriteBufferSize: 64 << 10,
 	}
 	return &http.Client{
 		Transport:     tr,

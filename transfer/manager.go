@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -70,6 +69,8 @@ type Manager struct {
 	changed chan struct{}
 	queue   *durableQueue
 	ask     asker // answers the Ask policy
+	cps     cpIndex
+	work    chan workItem // to idle workers (workers.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -87,6 +88,7 @@ type Manager struct {
 	pendHead int
 	nextID   TaskID
 	active   int
+	small    smallSlots       // one-request uploads among active ones (adaptive.go)
 	runSet   map[TaskID]*task // tasks with a worker
 	byQID    map[string]*task // latest task per destination+file, to refuse duplicates
 	byKey    map[keyRef]*task // the task that holds each destination key: one key, one source
@@ -132,6 +134,7 @@ type running struct {
 	speed    float64      // smoothed bytes/s, guarded by Manager.mu
 	lastSent int64
 	lastAt   time.Time
+	small    int64 // > 0: counted by Manager.small with these bytes (see smallSlots)
 }
 
 // Causes given to a task's context so the worker knows why it was stopped.
@@ -160,7 +163,7 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	q, err := openQueue(filepath.Join(cfg.StateDir, "queue"))
 	if err != nil {
@@ -170,6 +173,8 @@ func NewManager(cfg Config) (*Manager, error) {
 	m := &Manager{
 		cfg: cfg, log: log, stateDir: cfg.StateDir, retry: cfg.Retry.withDefaults(), replyTimeout: cmp.Or(cfg.ReplyTimeout, DefaultReplyTimeout),
 		limiter: ratelimit.New(opts.LimitRate),
+		small:   newSmallSlots(),
+		work:    make(chan workItem),
 		sem:     newSemaphore(partsLimit(opts)),
 		creds:   &swapCreds{},
 		changed: make(chan struct{}, 1),
@@ -634,17 +639,24 @@ func (m *Manager) checkIdleLocked() {
 	}
 }
 
-// scheduleLocked starts queued tasks while fewer than Jobs run.
+// scheduleLocked starts queued tasks in order: files sent in parts while fewer
+// than Jobs of them run, files sent in one request while the adaptive window
+// and byte budget allow (smallSlots). The first task that may not start yet
+// holds the rest back, so files start in the order they were added.
 func (m *Manager) scheduleLocked() {
-	for !m.closed && m.active < m.opts.Jobs && m.pendHead < len(m.pending) {
+	for !m.closed && m.pendHead < len(m.pending) {
 		t := m.pending[m.pendHead]
+		small := t.state == Queued && m.small.isSmall(t, m.opts)
+		if t.state == Queued && !m.small.mayStart(t, small, m.active, m.opts) {
+			break
+		}
 		m.pending[m.pendHead] = nil
 		m.pendHead++
 		t.inQueue = false
 		if t.state != Queued {
 			continue
 		}
-		m.startLocked(t)
+		m.startLocked(t, small)
 	}
 	if m.pendHead > 1024 && m.pendHead*2 > len(m.pending) {
 		m.pending = append([]*task(nil), m.pending[m.pendHead:]...)
@@ -652,9 +664,14 @@ func (m *Manager) scheduleLocked() {
 	}
 }
 
-func (m *Manager) startLocked(t *task) {
+// startLocked runs t on a worker of its own; small says it counts among the
+// one-request uploads.
+func (m *Manager) startLocked(t *task, small bool) {
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	t.rt = &running{cancel: cancel}
+	if small {
+		m.small.start(t)
+	}
 	t.rt.sent.Store(t.done)
 	m.setStateLocked(t, Uploading)
 	t.err = nil
@@ -667,7 +684,7 @@ func (m *Manager) startLocked(t *task) {
 	}
 	m.runSet[t.id] = t
 	m.wg.Add(1)
-	go m.run(ctx, t)
+	m.dispatch(ctx, t)
 }
 
 func (m *Manager) setStateLocked(t *task, s State) {
@@ -716,6 +733,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	m.mu.Lock()
 	delete(m.runSet, t.id)
 	m.active--
+	m.small.end(t)
 	t.rt = nil
 	switch {
 	case cause == errCancel:
@@ -754,7 +772,11 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	if t.state == Failed && t.err != nil {
 		m.log.Warn("upload failed", "path", t.path, "key", t.key, "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
 	} else if t.state == Done {
-		m.log.Info("uploaded", "path", t.path, "bucket", t.tgt.bucket, "key", t.key, "size", t.size, "resumed", t.resumed)
+		// The history records every upload; the log only big ones, unless
+		// debugging: a line per small file would cost more than its upload.
+		if lvl := uploadedLogLevel(t.size, m.opts); m.log.Enabled(m.ctx, lvl) {
+			m.log.Log(m.ctx, lvl, "uploaded", "path", t.path, "bucket", t.tgt.bucket, "key", t.key, "size", t.size, "resumed", t.resumed)
+		}
 	}
 	m.scheduleLocked()
 	m.checkIdleLocked()

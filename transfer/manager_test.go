@@ -144,13 +144,16 @@ func TestQueueMemory(t *testing.T) {
 	if per > 768 {
 		t.Fatalf("%.0f bytes per queued task; the budget is well under 1 KB", per)
 	}
-	if g := runtime.NumGoroutine(); g > g0+50 {
-		t.Fatalf("goroutines grew from %d to %d", g0, g)
+	// A running upload has its worker and its connection's goroutines, at
+	// both ends (the server runs in this process); a queued one has none.
+	if g := runtime.NumGoroutine(); g > g0+50+5*tt.Active {
+		t.Fatalf("goroutines grew from %d to %d with %d uploads running", g0, g, tt.Active)
 	}
-	if tt.Queued < n-10 {
+	if tt.Queued < n-smallMaxInFlight-10 { // the few running, done or failed aside
 		t.Fatalf("queued %d", tt.Queued)
 	}
-	if _, err := m.AddFile(f, "synthetic/dir-0/file-0.bin"); err == nil || !strings.Contains(err.Error(), "already queued") {
+	// The last file is still queued (the first may be done once the delay passed).
+	if _, err := m.AddFile(f, "synthetic/dir-99/file-99999.bin"); err == nil || !strings.Contains(err.Error(), "already queued") {
 		t.Fatalf("duplicate add: %v", err)
 	}
 	snap := m.Snapshot(nil)

@@ -123,8 +123,8 @@ type Callback struct {
 type Options struct {
 	PartSize           int64 // 100 KB..5 GB; grown so no file needs more than 10,000 parts
 	TaskNum            int   // parts in parallel for one file
-	Jobs               int   // files in parallel
-	MaxPartsInFlight   int   // global cap on parts in flight across all files (0: Jobs*TaskNum)
+	Jobs               int   // files sent in parts in parallel (smaller files: the adaptive window, adaptive.go)
+	MaxPartsInFlight   int   // global cap on parts in flight across files sent in parts (0: Jobs*TaskNum)
 	MultipartThreshold int64 // files smaller than this use one PutObject (0: PartSize)
 	EnableCheckpoint   bool
 	CheckpointDir      string // default $XDG_STATE_HOME/ossdrop/checkpoints

@@ -50,15 +50,16 @@ func localErr(op, msg string, err error) *stepErr {
 
 // job is one attempt at uploading one task's file.
 type job struct {
-	m     *Manager
-	t     *task
-	tgt   *target
-	opts  Options
-	key   string
-	f     *os.File
-	size  int64
-	mtime int64
-	fp    string
+	m      *Manager
+	t      *task
+	tgt    *target
+	opts   Options
+	key    string
+	f      *os.File
+	opened os.FileInfo // f's at open: its identity, for checkUnchanged
+	size   int64
+	mtime  int64
+	fp     string
 
 	cpPath   string
 	jr       *checkpoint.Journal
@@ -70,6 +71,7 @@ type job struct {
 	notes    []string
 	callback []byte
 	cbFailed string
+	sniffed  []byte // the file's first bytes when already read, for the content type
 	// queueDone is set once the durable queue says "finished" for this task.
 	queueDone bool
 	lock      *cpLock
@@ -198,15 +200,15 @@ func changedErr(path, why string) error {
 }
 
 // checkUnchanged compares the file at its path with what this attempt opened: the
-// same file, size and modification time.
+// same file, size and modification time. One stat of the path does: when it
+// names the file opened, its size and time are the open file's.
 func (j *job) checkUnchanged() error {
 	st, err := os.Stat(j.t.path)
 	if err != nil {
 		return changedErr(j.t.path, fmt.Sprintf("can no longer be read: %v", unwrapPath(err)))
 	}
-	fst, err := j.f.Stat()
 	switch {
-	case err != nil || !os.SameFile(st, fst):
+	case !os.SameFile(st, j.opened):
 		return changedErr(j.t.path, "was replaced while it was being uploaded")
 	case st.Size() != j.size:
 		return changedErr(j.t.path, fmt.Sprintf("changed size while it was being uploaded (%d → %d bytes)", j.size, st.Size()))
@@ -233,7 +235,7 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	if !st.Mode().IsRegular() {
 		return 0, localErr("open", fmt.Sprintf("%s is not a regular file", t.path), nil)
 	}
-	j.size, j.mtime = st.Size(), st.ModTime().UnixNano()
+	j.size, j.mtime, j.opened = st.Size(), st.ModTime().UnixNano(), st
 	j.m.mu.Lock()
 	if t.size != j.size {
 		t.size = j.size
@@ -241,7 +243,9 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	}
 	j.m.mu.Unlock()
 
-	if t.cpDir != "" && !j.restarted {
+	// A file sent in one request has no checkpoint unless an earlier run sent
+	// it in parts; the index says so without a system call (cpindex.go).
+	if t.cpDir != "" && !j.restarted && (j.size >= j.threshold() || j.m.cps.mayHave(t.cpDir, t.qid+checkpoint.Ext)) {
 		j.cpPath = filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
 		if err := j.lockCheckpoint(ctx); err != nil {
 			return 0, err
@@ -301,12 +305,7 @@ func (j *job) lockCheckpoint(ctx context.Context) error {
 }
 
 // threshold is the size from which a file goes up in parts.
-func (j *job) threshold() int64 {
-	if j.opts.MultipartThreshold > 0 {
-		return j.opts.MultipartThreshold
-	}
-	return j.opts.PartSize
-}
+func (j *job) threshold() int64 { return multipartThreshold(j.opts) }
 
 func unwrapPath(err error) error {
 	var pe *os.PathError
@@ -700,6 +699,9 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
+// sniffLen is how much of a file is read to guess its content type.
+const sniffLen = 512
+
 // objectOptions are the headers that shape the object: type, ACL, class, metadata.
 func (j *job) objectOptions() []oss.Option {
 	var opts []oss.Option
@@ -707,9 +709,13 @@ func (j *job) objectOptions() []oss.Option {
 	if ct == "" {
 		ct = typeByExt(j.key)
 		if ct == "" {
-			head := make([]byte, 512)
-			n, _ := j.f.ReadAt(head, 0)
-			ct = contentTypeFor(j.key, head[:n])
+			head := j.sniffed
+			if head == nil {
+				head = make([]byte, sniffLen)
+				n, _ := j.f.ReadAt(head, 0)
+				head = head[:n]
+			}
+			ct = contentTypeFor(j.key, head)
 		}
 	}
 	opts = append(opts, oss.ContentType(ct))
@@ -762,16 +768,19 @@ func (j *job) finalOptions() []oss.Option {
 // the CRC compared with the server's. The transport reads on a goroutine of its
 // own, so the counters are atomic.
 type sending struct {
-	r   io.Reader
-	rt  *running
-	n   atomic.Int64
-	crc atomic.Uint64
+	r     io.Reader
+	rt    *running
+	n     atomic.Int64
+	crc   atomic.Uint64
+	known bool // crc was computed before sending (the bytes are in memory)
 }
 
 func (s *sending) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	if n > 0 {
-		s.crc.Store(crc64ecma.Update(s.crc.Load(), p[:n]))
+		if !s.known {
+			s.crc.Store(crc64ecma.Update(s.crc.Load(), p[:n]))
+		}
 		s.n.Add(int64(n))
 		s.rt.sent.Add(int64(n))
 	}
@@ -842,16 +851,55 @@ func (e *exactReader) Read(p []byte) (int, error) {
 func (j *job) putObject(ctx context.Context) (State, error) {
 	var hdr http.Header
 	var local uint64
-	opts := append(j.objectOptions(), j.finalOptions()...)
-	err := j.do(ctx, "upload", func(attempt int) error {
-		if err := j.m.sem.acquire(ctx); err != nil {
-			return err
+	var whole []byte // the file's bytes, when it is read once (smallput.go)
+	var crc uint64
+	if j.size <= bufferedMax {
+		bp := getBuf(j.size)
+		defer putBuf(bp)
+		whole = (*bp)[:j.size]
+		if err := j.readWhole(whole); err != nil {
+			return 0, err
 		}
-		defer j.m.sem.release()
-		body := &sending{r: j.m.limiter.Reader(ctx, j.section(0, j.size)), rt: j.t.rt}
+		crc = wholeCRC(whole)
+		j.sniffed = whole[:min(len(whole), sniffLen)]
+	}
+	opts := append(j.objectOptions(), j.finalOptions()...)
+	j.sniffed = nil // the buffer goes back to the pool
+	// A file the scheduler counted as a one-request upload is limited by the
+	// adaptive window and reports to it; any other (one that shrank below the
+	// threshold after it was queued) shares the parts' limit.
+	win := j.m.small.win
+	if j.t.rt.small == 0 {
+		win = nil
+	}
+	err := j.do(ctx, "upload", func(attempt int) error {
+		if win == nil {
+			if err := j.m.sem.acquire(ctx); err != nil {
+				return err
+			}
+			defer j.m.sem.release()
+		}
+		var src io.Reader
+		body := &sending{rt: j.t.rt}
+		if whole != nil {
+			held := &heldBytes{b: whole}
+			defer held.release()
+			src = held
+			body.known = true
+			body.crc.Store(crc)
+		} else {
+			src = j.section(0, j.size)
+		}
+		body.r = j.m.limiter.Reader(ctx, src)
 		o := append(opts[:len(opts):len(opts)], oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
 		// A LimitedReader lets the SDK send Content-Length (OSS wants it) rather than chunks.
+		sent := time.Now()
+		hdr = nil
 		err := j.tgt.bkt.PutObject(j.key, &io.LimitedReader{R: body, N: j.size}, o...)
+		if win != nil && ctx.Err() == nil {
+			c, delay := congestionOf(hdr, err)
+			win.observe(j.size, time.Since(sent), c, delay)
+		}
 		if err != nil {
 			body.rollback()
 			var se oss.ServiceError
@@ -879,7 +927,17 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 	if err := j.checkUnchanged(); err != nil {
 		return 0, err
 	}
-	if again, err := j.fileCRC(ctx); err != nil {
+	again, err := uint64(0), error(nil)
+	if whole != nil {
+		// The body is released (each attempt's deferred release has run): the
+		// buffer takes the second read.
+		if err = j.readWhole(whole); err == nil {
+			again = wholeCRC(whole)
+		}
+	} else {
+		again, err = j.fileCRC(ctx)
+	}
+	if err != nil {
 		return 0, err
 	} else if again != local {
 		return 0, changedErr(j.t.path, "was modified while it was being uploaded")
@@ -969,6 +1027,7 @@ func (j *job) initiate(ctx context.Context) error {
 		Size: j.size, ModTime: j.mtime, Fingerprint: j.fp, PartSize: ps, UploadID: j.imur.UploadID,
 		Created: time.Now().UTC(), Options: j.cpOptions(),
 	}
+	j.m.cps.created(j.t.cpDir, filepath.Base(j.cpPath))
 	jr, err := checkpoint.Create(j.cpPath, h)
 	if err != nil {
 		return localErr("checkpoint", fmt.Sprintf("cannot write the checkpoint: %v", err), err)

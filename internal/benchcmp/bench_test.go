@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,6 +81,11 @@ func (f *inFlight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 const jobEnv = "OSSDROP_BENCHCMP_JOB"
+
+// profileEnv names a directory: each client then writes its CPU profile there
+// (ossdrop.cpu.pprof, …; the last run of each tool wins), since the parent's
+// -cpuprofile sees only the server.
+const profileEnv = "OSSDROP_BENCHCMP_CPUPROFILE"
 const resultMark = "BENCHCMP-RESULT "
 
 // TestHelperClient is the child process: it runs one job and prints its result.
@@ -91,6 +97,17 @@ func TestHelperClient(t *testing.T) {
 	var j job
 	if err := json.Unmarshal([]byte(spec), &j); err != nil {
 		t.Fatalf("%s: %v", jobEnv, err)
+	}
+	if dir := os.Getenv(profileEnv); dir != "" {
+		// A CPU profile of this client alone, named after the tool.
+		f, err := os.Create(filepath.Join(dir, j.Tool+".cpu.pprof"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	heap := testkit.StartHeapSampler(20 * time.Millisecond)
 	cpu0, start := testkit.CPUTime(), time.Now()
@@ -125,6 +142,25 @@ func runChild(b *testing.B, j job) result {
 	}
 	b.Fatalf("%s: no result (%v); output:\n%s", j.Tool, err, out)
 	return result{}
+}
+
+// benchTools is the tools to run: all, or those OSSDROP_BENCH_TOOLS names
+// (comma-separated; ossdrop always runs, as the base of the ratios).
+func benchTools(b *testing.B) []string {
+	v := os.Getenv("OSSDROP_BENCH_TOOLS")
+	if v == "" {
+		return tools
+	}
+	out := []string{toolOssdrop}
+	for _, t := range strings.Split(v, ",") {
+		if !slices.Contains(tools, t) {
+			b.Fatalf("OSSDROP_BENCH_TOOLS: %q is not one of %v", t, tools)
+		}
+		if t != toolOssdrop {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func requireBench(b *testing.B) {
@@ -193,6 +229,7 @@ func compare(b *testing.B, sc scenario) {
 	runs := map[string][]result{}
 	n := reps(b, sc.reps)
 	for rep := range n {
+		tools := benchTools(b)
 		for i := range tools {
 			// Rotate the order so no tool always runs first (cold caches) or last.
 			tool := tools[(i+rep)%len(tools)]
@@ -263,6 +300,9 @@ func report(b *testing.B, sc scenario, total int64, runs map[string][]result) {
 	fmt.Fprintf(w, "  %-16s %9s %9s %11s %10s %10s %8s %11s %10s\n", "tool", "wall s", "cpu s", "cpu s/GiB", "rss MiB", "heap MiB", "max req", "wall ratio", "cpu ratio")
 	for _, tool := range tools {
 		rs := runs[tool]
+		if len(rs) == 0 {
+			continue // left out by OSSDROP_BENCH_TOOLS
+		}
 		wr, cr := median(rs, wall)/median(base, wall), median(rs, cpu)/median(base, cpu)
 		fmt.Fprintf(w, "  %-16s %9.2f %9.2f %11.2f %10.1f %10.1f %8.0f %11.2f %10.2f\n", tool,
 			median(rs, wall), median(rs, cpu), median(rs, cpu)/gib,

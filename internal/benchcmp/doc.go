@@ -5,5 +5,7 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x ./internal/benchcmp/
 //
-// OSSDROP_BENCH_REPS sets the repetitions of every scenario.
+// OSSDROP_BENCH_REPS sets the repetitions of every scenario;
+// OSSDROP_BENCH_TOOLS=ossdrop,sdk2-Uploader runs only those tools;
+// OSSDROP_BENCHCMP_CPUPROFILE=dir writes each client's CPU profile there.
 package benchcmp
