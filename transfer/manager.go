@@ -43,6 +43,17 @@ type Config struct {
 	// OnExistsAsk answers the Ask policy for one existing object; see
 	// Manager.SetOnExistsAsk, which can also set it later.
 	OnExistsAsk AskFunc
+	// ForgetFinished drops a task from memory once it has ended and OnFinished
+	// has its snapshot; Totals still count it. A command line that reports from
+	// OnFinished and the upload history then costs memory for the files in
+	// flight, not for every file it ever uploaded. Tasks whose key another
+	// dropped item could also claim are kept, so "one key, one source" holds.
+	ForgetFinished bool
+	// WalkAhead bounds how many walked files wait in the queue: a folder walk
+	// pauses while that many are queued and goes on as uploads start, so a huge
+	// folder is never in memory at once. 0 means no bound (the window lists every
+	// file of a drop at once). The walk's own record keeps the rest durable.
+	WalkAhead int
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -95,6 +106,16 @@ type Manager struct {
 	idle     chan struct{}
 	closed   bool
 	fin      finisher
+
+	// gone tallies tasks dropped by Config.ForgetFinished; goneN of m.tasks are
+	// such tasks awaiting removal (compactTasksLocked).
+	gone  Totals
+	goneN int
+	// room wakes walks waiting for Config.WalkAhead; roomWait counts them.
+	room     *sync.Cond
+	roomWait int
+	// roots are the root keys of items handed to Add, for Config.ForgetFinished.
+	roots map[keyRef]bool
 }
 
 // task is one file. Keep it small: 100,000 of them may sit in the queue.
@@ -123,6 +144,8 @@ type task struct {
 	rt       *running
 	crc      uint64 // the stored object's verified CRC64, once done
 	retries  int32  // transient failures retried, over the task's life
+	pinned   bool   // kept in memory under Config.ForgetFinished (its key may be contested)
+	gone     bool   // dropped under Config.ForgetFinished; removed from m.tasks soon
 }
 
 // running is the part of a task that exists only while it uploads.
@@ -181,6 +204,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		byQID:   map[string]*task{},
 		byKey:   map[keyRef]*task{},
 	}
+	m.room = sync.NewCond(&m.mu)
 	m.ask.f = cfg.OnExistsAsk
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
@@ -299,6 +323,16 @@ func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	m.markBusyLocked()
 	m.mu.Unlock()
 	var walks []string
+	w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}
+	if tgt != nil && m.cfg.ForgetFinished {
+		roots := make([]string, len(paths))
+		for i, p := range paths {
+			roots[i] = prefix + toSlash(filepath.Base(p))
+		}
+		m.mu.Lock()
+		w.pins = m.pinRootsLocked(tgt.destination(), roots)
+		m.mu.Unlock()
+	}
 	if tgt != nil {
 		for _, p := range paths {
 			abs, err := filepath.Abs(p)
@@ -314,7 +348,7 @@ func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 			m.log.Error("durable queue write failed", "err", err)
 		}
 	}
-	m.walk(&walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}, paths, prefix, walks)
+	m.walk(w, paths, prefix, walks)
 }
 
 // walk runs w over paths on a goroutine. Once every path is walked (not when the
@@ -330,10 +364,11 @@ func (m *Manager) walk(w *walker, paths []string, prefix string, walks []string)
 
 // walkNow is walk on the calling goroutine; it ends the busy count Add took.
 func (m *Manager) walkNow(w *walker, paths []string, prefix string, walks []string) {
-	for _, p := range paths {
+	for i, p := range paths {
 		if m.ctx.Err() != nil {
 			break
 		}
+		w.pin = i < len(w.pins) && w.pins[i]
 		w.add(p, prefix)
 	}
 	w.flush()
@@ -417,6 +452,7 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 			continue
 		}
 		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, nil, it.size, cpDir, false)
+		t.pinned = true // exact keys: any later file may contest them
 		ids[it.i] = t.id
 		if t.state == Failed {
 			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
@@ -524,7 +560,9 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		t.state = Skipped
 		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
 		t.conflict = true
+		t.pinned = true
 		t.ended = time.Now()
+		m.finishedLocked(t)
 		return t
 	}
 	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
@@ -534,7 +572,9 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 	t.state = Failed
 	t.err = te
 	t.conflict = true
+	t.pinned = true
 	t.ended = time.Now()
+	m.finishedLocked(t)
 	return t
 }
 
@@ -673,6 +713,7 @@ func (m *Manager) startLocked(t *task) {
 func (m *Manager) setStateLocked(t *task, s State) {
 	if t.state == Queued {
 		m.queued--
+		m.roomLocked()
 	}
 	if s == Queued {
 		m.queued++
@@ -799,7 +840,7 @@ func (m *Manager) discardFile(tgt *target, key, cp string) {
 func (m *Manager) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.tasks)
+	return len(m.tasks) - m.goneN
 }
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
@@ -831,7 +872,9 @@ func (m *Manager) Snapshot(dst []TaskSnapshot) []TaskSnapshot {
 	defer m.mu.Unlock()
 	dst = dst[:0]
 	for _, t := range m.tasks {
-		dst = append(dst, m.snapshotLocked(t))
+		if !t.gone {
+			dst = append(dst, m.snapshotLocked(t))
+		}
 	}
 	return dst
 }
@@ -851,10 +894,13 @@ func (m *Manager) Task(id TaskID) (TaskSnapshot, bool) {
 func (m *Manager) Totals() Totals {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var tt Totals
-	tt.Files = len(m.tasks)
+	tt := m.gone
+	tt.Files += len(m.tasks) - m.goneN
 	var remaining int64
 	for _, t := range m.tasks {
+		if t.gone {
+			continue
+		}
 		tt.Bytes += t.size
 		switch t.state {
 		case Done:
@@ -1080,7 +1126,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && (t.tgt != nil || t.rec != nil) {
+		if t.state == Failed && !t.gone && (t.tgt != nil || t.rec != nil) {
 			m.retryLocked(t)
 		}
 	}
@@ -1092,6 +1138,9 @@ func (m *Manager) ClearFinished() {
 	defer m.mu.Unlock()
 	kept := m.tasks[:0]
 	for _, t := range m.tasks {
+		if t.gone {
+			continue
+		}
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
 			delete(m.byID, t.id)
 			if m.byQID[t.qid] == t {
@@ -1106,6 +1155,7 @@ func (m *Manager) ClearFinished() {
 	}
 	clear(m.tasks[len(kept):])
 	m.tasks = kept
+	m.goneN = 0
 	m.notify()
 }
 
@@ -1195,6 +1245,7 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
+	m.roomLocked()
 	for _, t := range m.runSet {
 		t.rt.cancel(errClose)
 	}

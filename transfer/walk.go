@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +28,10 @@ type walker struct {
 	skipHidden bool
 	// survey, when set, only counts what would be queued (Survey).
 	survey *FolderSurvey
+	// pins says, per path handed to Add, whether its files stay in memory under
+	// Config.ForgetFinished; pin is the value for the path being walked.
+	pins []bool
+	pin  bool
 }
 
 type walkItem struct {
@@ -35,6 +40,7 @@ type walkItem struct {
 	size      int64
 	te        *TaskError
 	finished  bool // already uploaded by the walk this one repeats
+	pin       bool // see walker.pins
 }
 
 func (w *walker) add(p, prefix string) {
@@ -73,19 +79,41 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 	w.push(walkItem{path: path, key: key, size: st.Size()})
 }
 
+// readDirBatch is how many entries a walk reads from a folder at a time: a folder
+// of half a million files is never listed in memory at once, and its first files
+// are queued (and uploading) while the rest is still being read.
+const readDirBatch = 512
+
 // walkDir follows symlinks, remembering the directories on the current path so a link
-// back to an ancestor is reported as a loop instead of recursing forever.
+// back to an ancestor is reported as a loop instead of recursing forever. It reads
+// each folder in batches and descends into a subfolder as soon as it meets it, so
+// memory grows with the depth of the tree, not its size. Entries come in the order
+// the file system lists them.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 	if w.stopped() {
 		return
 	}
-	entries, err := os.ReadDir(dir)
+	f, err := os.Open(dir)
 	if err != nil {
 		w.fail(dir, keyPrefix, "read folder", fmt.Sprintf("cannot list folder %s: %v", dir, unwrapPath(err)))
-		if len(entries) == 0 {
+		return
+	}
+	defer f.Close()
+	for !w.stopped() {
+		entries, err := f.ReadDir(readDirBatch)
+		w.entries(dir, keyPrefix, ancestors, entries)
+		if err != nil {
+			if err != io.EOF {
+				w.fail(dir, keyPrefix, "read folder", fmt.Sprintf("cannot list folder %s: %v", dir, unwrapPath(err)))
+			}
 			return
 		}
 	}
+}
+
+// entries handles one batch of a folder's entries.
+func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries []os.DirEntry) {
+	var err error
 	for _, e := range entries {
 		if w.skipHidden && IsHidden(e.Name()) {
 			continue
@@ -143,14 +171,25 @@ func (w *walker) push(it walkItem) {
 		w.survey.count(it)
 		return
 	}
+	it.pin = w.pin
 	w.batch = append(w.batch, it)
 	if w.limit == 0 {
-		w.limit = 256
+		w.limit = w.batchCap(256)
 	}
 	if len(w.batch) >= w.limit {
 		w.flush()
-		w.limit = min(w.limit*2, 8192)
+		w.limit = w.batchCap(w.limit * 2)
 	}
+}
+
+// batchCap bounds a batch: 8192 files, and a quarter of Config.WalkAhead when
+// that is set, so a walk held by it overshoots by little.
+func (w *walker) batchCap(n int) int {
+	n = min(n, 8192)
+	if a := w.m.cfg.WalkAhead; a > 0 {
+		n = min(n, max(a/4, 16))
+	}
+	return n
 }
 
 // flush records the batch durably in the queue (one fsync for the whole batch),
@@ -161,6 +200,11 @@ func (w *walker) flush() {
 		return
 	}
 	m := w.m
+	if m.cfg.WalkAhead > 0 {
+		m.mu.Lock()
+		m.waitRoomLocked()
+		m.mu.Unlock()
+	}
 	if w.tgt != nil {
 		for i := range w.batch {
 			it := &w.batch[i]
@@ -213,7 +257,8 @@ func (w *walker) flush() {
 		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
-			m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
+			t := m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
+			t.pinned = t.pinned || it.pin
 		}
 	}
 	m.mu.Unlock()
