@@ -36,11 +36,14 @@ type walker struct {
 
 type walkItem struct {
 	path, key string
-	qid       string
-	size      int64
-	te        *TaskError
-	finished  bool // already uploaded by the walk this one repeats
-	pin       bool // see walker.pins
+	// dir and name make up path, dirKey and name key (the queue records files
+	// of one folder compactly); dir is "" when they do not.
+	dir, dirKey, name string
+	qid               string
+	size              int64
+	te                *TaskError
+	finished          bool // already uploaded by the walk this one repeats
+	pin               bool // see walker.pins
 }
 
 func (w *walker) add(p, prefix string) {
@@ -58,12 +61,13 @@ func (w *walker) add(p, prefix string) {
 		w.walkDir(abs, prefix+toSlash(name)+"/", []os.FileInfo{st})
 		return
 	}
-	w.file(abs, prefix+toSlash(name), st)
+	w.file(filepath.Dir(abs), name, prefix, st)
 }
 
 func toSlash(s string) string { return strings.ReplaceAll(filepath.ToSlash(s), "\\", "/") }
 
-func (w *walker) file(path, key string, st os.FileInfo) {
+func (w *walker) file(dir, name, keyPrefix string, st os.FileInfo) {
+	path, key := filepath.Join(dir, name), keyPrefix+toSlash(name)
 	if !st.Mode().IsRegular() {
 		w.fail(path, key, "open", fmt.Sprintf("%s is not a regular file (%s)", path, st.Mode().Type()))
 		return
@@ -76,7 +80,7 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 		w.fail(path, key, "name", err.Error())
 		return
 	}
-	w.push(walkItem{path: path, key: key, size: st.Size()})
+	w.push(walkItem{path: path, key: key, dir: dir, dirKey: keyPrefix, name: name, size: st.Size()})
 }
 
 // readDirBatch is how many entries a walk reads from a folder at a time: a folder
@@ -149,7 +153,7 @@ func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries
 			w.walkDir(p, key+"/", append(ancestors[:len(ancestors):len(ancestors)], st))
 			continue
 		}
-		w.file(p, key, st)
+		w.file(dir, e.Name(), keyPrefix, st)
 	}
 }
 
@@ -180,6 +184,31 @@ func (w *walker) push(it walkItem) {
 		w.flush()
 		w.limit = w.batchCap(w.limit * 2)
 	}
+}
+
+// record buffers the batch's new files in the durable queue, those of one
+// folder together in one compact record.
+func (w *walker) record() {
+	q, d := w.m.queue, w.tgt.destination()
+	var run []queueFile
+	var dir, dirKey string
+	for i := range w.batch {
+		it := &w.batch[i]
+		if it.te != nil || it.finished {
+			continue
+		}
+		if it.dir == "" {
+			q.add(queueRecFor(d, it.qid, it.path, it.key, it.size, w.cpDir))
+			continue
+		}
+		if len(run) > 0 && (it.dir != dir || it.dirKey != dirKey) {
+			q.addFiles(d, w.cpDir, dir, dirKey, run)
+			run = run[:0]
+		}
+		dir, dirKey = it.dir, it.dirKey
+		run = append(run, queueFile{name: it.name, id: it.qid, size: it.size})
+	}
+	q.addFiles(d, w.cpDir, dir, dirKey, run)
 }
 
 // batchCap bounds a batch: 8192 files, and a quarter of Config.WalkAhead when
@@ -227,11 +256,7 @@ func (w *walker) flush() {
 			}
 			m.mu.Unlock()
 		}
-		for i := range w.batch {
-			if it := &w.batch[i]; it.te == nil && !it.finished {
-				m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
-			}
-		}
+		w.record()
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
 			for i := range w.batch {
