@@ -38,6 +38,7 @@ func (m *Manager) forgetLocked(t *task) {
 			delete(m.byKey, r)
 		}
 	}
+	m.unplaceLocked(t)
 	m.goneN++
 	if m.goneN >= 1024 && m.goneN*2 >= len(m.tasks) {
 		m.compactTasksLocked()

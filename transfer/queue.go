@@ -145,7 +145,7 @@ func (q *durableQueue) closed(id string) {
 }
 
 func queueEntryFor(t *task) queueRec {
-	return queueRecFor(t.destination(), t.qid, t.path, t.key, t.size, t.cpDir)
+	return queueRecFor(t.destination(), t.qidStr(), t.path(), t.key(), t.size, t.cpDir())
 }
 
 func queueRecFor(d Destination, qid, path, key string, size int64, cpDir string) queueRec {

@@ -250,7 +250,7 @@ func (w *walker) flush() {
 			// perhaps finished already) must not be recorded as new again.
 			m.mu.Lock()
 			for i := range w.batch {
-				if it := &w.batch[i]; it.te == nil && m.byQID[it.qid] != nil {
+				if it := &w.batch[i]; it.te == nil && m.byQIDLocked(it.qid) != nil {
 					it.finished = true
 				}
 			}
