@@ -72,10 +72,11 @@ func (m *Manager) waitRoomLocked() {
 	}
 }
 
-// roomLocked wakes walks held by waitRoomLocked when a queued task starts, ends
-// or the Manager closes.
+// roomLocked wakes walks held by waitRoomLocked once the queue has drained by a
+// quarter of WalkAhead (a batch's worth), not on every start: a walk then wakes
+// once per batch instead of once per file.
 func (m *Manager) roomLocked() {
-	if m.roomWait > 0 {
+	if n := m.cfg.WalkAhead; m.roomWait > 0 && m.queued <= n-max(n/4, 1) {
 		m.room.Broadcast()
 	}
 }

@@ -1233,7 +1233,7 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
-	m.roomLocked()
+	m.room.Broadcast() // walks held by WalkAhead end
 	for _, t := range m.runSet {
 		t.rt.cancel(errClose)
 	}
