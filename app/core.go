@@ -502,7 +502,10 @@ func (c *Core) LocalBucket(ctx context.Context) (*LocalBucket, error) {
 //
 // Every task that ends is recorded in the upload history of the state directory,
 // for the window and the command line alike.
-func (c *Core) NewManager(t transfer.Target, o transfer.Options) (*transfer.Manager, error) {
+//
+// Each tune, when given, adjusts the Manager's configuration last (a command line
+// forgets finished tasks, and sees each finished task before the history does).
+func (c *Core) NewManager(t transfer.Target, o transfer.Options, tune ...func(*transfer.Config)) (*transfer.Manager, error) {
 	cfg := transfer.Config{Target: t, Options: o, StateDir: c.opts.StateDir, Logger: c.log, Resolve: c.Resolve}
 	rec, err := history.Open(c.opts.StateDir, history.Options{
 		Secrets: func() []string { return secretsOf(t.Credentials) },
@@ -513,6 +516,9 @@ func (c *Core) NewManager(t transfer.Target, o transfer.Options) (*transfer.Mana
 		rec = nil
 	} else {
 		cfg.OnFinished = rec.RecordTask
+	}
+	for _, f := range tune {
+		f(&cfg)
 	}
 	m, err := transfer.NewManager(cfg)
 	if err != nil {

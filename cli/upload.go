@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -307,7 +308,8 @@ func (f *uploadFlags) run(ctx context.Context, env *Env, queue func(*transfer.Ma
 		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
 		return 2
 	}
-	m, err := core.NewManager(tg, opts)
+	tl := &tally{}
+	m, err := core.NewManager(tg, opts, tl.tune)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop %s: %v\n", name, err)
 		return 2
@@ -349,53 +351,87 @@ loop:
 		fmt.Fprintf(env.Stderr, "ossdrop %s: interrupted; progress is saved, run the same command (or 'ossdrop resume') to continue\n", name)
 		return exitInterrupted
 	}
-	return report(env, name, snaps)
-}
-
-func report(env *Env, name string, snaps []transfer.TaskSnapshot) int {
-	var fails []string
-	var done, skipped int
-	var bytes int64
 	for _, s := range snaps {
-		switch s.State {
-		case transfer.Done:
-			done++
-			bytes += s.Size
-			if s.Note != "" {
-				fmt.Fprintf(env.Stderr, "note: %s: %s\n", s.Path, s.Note)
-			}
-		case transfer.Skipped:
-			skipped++
-			if s.KeyConflict {
-				fails = append(fails, fmt.Sprintf("not uploaded: %s -> oss://%s/%s: %s", s.Path, s.Bucket, s.Key, s.Note))
-			}
-		default:
-			why := s.State.String()
-			if s.Err != nil {
-				why = s.Err.Error()
-			}
-			fails = append(fails, fmt.Sprintf("failed: %s -> oss://%s/%s: %s", s.Path, s.Bucket, s.Key, why))
+		if !s.State.Finished() { // left unfinished (waiting for credentials): a failure
+			tl.count(s)
 		}
 	}
-	sort.Strings(fails)
-	for _, l := range fails {
+	return tl.report(env)
+}
+
+// cliWalkAhead is how many walked files a command keeps queued ahead of its
+// uploads: enough to keep every job busy, few enough that a folder of any size
+// costs the same memory.
+const cliWalkAhead = 4096
+
+// tally counts tasks as they finish, so the report at the end needs no copy of
+// every task: the Manager forgets each finished task once it is counted here
+// (the upload history keeps it on disk).
+type tally struct {
+	mu        sync.Mutex
+	done      int
+	skipped   int
+	conflicts int // skipped because another file holds the key; also listed in fails
+	bytes     int64
+	notes     []string
+	fails     []string
+}
+
+// tune makes the Manager report finished tasks to t (before the history) and
+// forget them, and keeps folder walks a bounded distance ahead of the uploads.
+func (t *tally) tune(c *transfer.Config) {
+	next := c.OnFinished
+	c.OnFinished = func(s transfer.TaskSnapshot) {
+		t.count(s)
+		if next != nil {
+			next(s)
+		}
+	}
+	c.ForgetFinished = true
+	c.WalkAhead = cliWalkAhead
+}
+
+func (t *tally) count(s transfer.TaskSnapshot) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch s.State {
+	case transfer.Done:
+		t.done++
+		t.bytes += s.Size
+		if s.Note != "" {
+			t.notes = append(t.notes, fmt.Sprintf("note: %s: %s", s.Path, s.Note))
+		}
+	case transfer.Skipped:
+		t.skipped++
+		if s.KeyConflict {
+			t.conflicts++
+			t.fails = append(t.fails, fmt.Sprintf("not uploaded: %s -> oss://%s/%s: %s", s.Path, s.Bucket, s.Key, s.Note))
+		}
+	default:
+		why := s.State.String()
+		if s.Err != nil {
+			why = s.Err.Error()
+		}
+		t.fails = append(t.fails, fmt.Sprintf("failed: %s -> oss://%s/%s: %s", s.Path, s.Bucket, s.Key, why))
+	}
+}
+
+// report prints the notes, the failures and the summary line; 1 when anything failed.
+func (t *tally) report(env *Env) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, l := range t.notes {
 		fmt.Fprintln(env.Stderr, l)
 	}
-	fmt.Fprintf(env.Stdout, "%d uploaded (%s), %d skipped, %d failed\n", done, humanize.IBytes(uint64(bytes)), skipped, len(fails)-conflictSkips(snaps))
-	if len(fails) > 0 {
+	sort.Strings(t.fails)
+	for _, l := range t.fails {
+		fmt.Fprintln(env.Stderr, l)
+	}
+	fmt.Fprintf(env.Stdout, "%d uploaded (%s), %d skipped, %d failed\n", t.done, humanize.IBytes(uint64(t.bytes)), t.skipped, len(t.fails)-t.conflicts)
+	if len(t.fails) > 0 {
 		return 1
 	}
 	return 0
-}
-
-func conflictSkips(snaps []transfer.TaskSnapshot) int {
-	n := 0
-	for _, s := range snaps {
-		if s.State == transfer.Skipped && s.KeyConflict {
-			n++
-		}
-	}
-	return n
 }
 
 func runList(_ context.Context, env *Env, args []string) int {

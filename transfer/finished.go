@@ -23,6 +23,7 @@ type finisher struct {
 // finishedLocked queues t's snapshot for Config.OnFinished. Caller holds m.mu; the
 // call only appends to a slice.
 func (m *Manager) finishedLocked(t *task) {
+	defer m.forgetLocked(t)
 	fn := m.cfg.OnFinished
 	if fn == nil {
 		return

@@ -42,6 +42,17 @@ type Config struct {
 	// OnExistsAsk answers the Ask policy for one existing object; see
 	// Manager.SetOnExistsAsk, which can also set it later.
 	OnExistsAsk AskFunc
+	// ForgetFinished drops a task from memory once it has ended and OnFinished
+	// has its snapshot; Totals still count it. A command line that reports from
+	// OnFinished and the upload history then costs memory for the files in
+	// flight, not for every file it ever uploaded. Tasks whose key another
+	// dropped item could also claim are kept, so "one key, one source" holds.
+	ForgetFinished bool
+	// WalkAhead bounds how many walked files wait in the queue: a folder walk
+	// pauses while that many are queued and goes on as uploads start, so a huge
+	// folder is never in memory at once. 0 means no bound (the window lists every
+	// file of a drop at once). The walk's own record keeps the rest durable.
+	WalkAhead int
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -88,43 +99,56 @@ type Manager struct {
 	pendHead int
 	nextID   TaskID
 	active   int
-	small    smallSlots       // one-request uploads among active ones (adaptive.go)
-	runSet   map[TaskID]*task // tasks with a worker
-	byQID    map[string]*task // latest task per destination+file, to refuse duplicates
-	byKey    map[keyRef]*task // the task that holds each destination key: one key, one source
-	busy     int              // folder walks and background aborts in progress
-	queued   int              // tasks in state Queued
+	small    smallSlots              // one-request uploads among active ones (adaptive.go)
+	runSet   map[TaskID]*task        // tasks with a worker
+	byQID    map[qidKey]*task        // latest task per destination+file, to refuse duplicates
+	byKey    map[keyRef]*task        // the task that holds each destination key: one key, one source
+	dirs     map[taskDirKey]*taskDir // folders of the tasks, shared
+	busy     int                     // folder walks and background aborts in progress
+	queued   int                     // tasks in state Queued
 	idle     chan struct{}
 	closed   bool
 	fin      finisher
+
+	// gone tallies tasks dropped by Config.ForgetFinished; goneN of m.tasks are
+	// such tasks awaiting removal (compactTasksLocked).
+	gone  Totals
+	goneN int
+	// room wakes walks waiting for Config.WalkAhead; roomWait counts them.
+	room     *sync.Cond
+	roomWait int
+	// roots are the root keys of items handed to Add, for Config.ForgetFinished.
+	roots map[keyRef]bool
 }
 
-// task is one file. Keep it small: 100,000 of them may sit in the queue.
+// task is one file. Keep it small: half a million of them may sit in the queue
+// (see task.go for how its path, key and identity are kept).
 type task struct {
 	id       TaskID
-	path     string
-	key      string
-	qid      string // identity in the durable queue and checkpoint name (without .ucp)
+	dir      *taskDir // the file's folder, shared with its siblings
+	name     string   // the file's name in dir
+	qid      qidKey   // identity in the durable queue and checkpoint name (see qidStr)
 	tgt      *target
 	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
+	cold     *taskCold    // rarely set: notes, callbacks, own keys
+	err      *TaskError
+	rt       *running
 	size     int64
 	done     int64
+	version  uint64
+	crc      uint64 // the stored object's verified CRC64, once done
+	started  stamp
+	ended    stamp
 	state    State
+	retries  int32 // transient failures retried, over the task's life
+	hasQID   bool
+	ownKeyed bool // the key is cold.ownKey, not derived from dir and name
 	resumed  bool
 	inQueue  bool // present in m.pending
 	credWait bool // paused for expired credentials
 	conflict bool // skipped or refused: another source holds the key
-	version  uint64
-	err      *TaskError
-	note     string
-	callback string
-	started  time.Time
-	ended    time.Time
-	retryAt  time.Time // next attempt while waiting out a backoff
-	cpDir    string    // checkpoint dir for this task ("" = none)
-	rt       *running
-	crc      uint64 // the stored object's verified CRC64, once done
-	retries  int32  // transient failures retried, over the task's life
+	pinned   bool // kept in memory under Config.ForgetFinished (its key may be contested)
+	gone     bool // dropped under Config.ForgetFinished; removed from m.tasks soon
 }
 
 // running is the part of a task that exists only while it uploads.
@@ -134,7 +158,8 @@ type running struct {
 	speed    float64      // smoothed bytes/s, guarded by Manager.mu
 	lastSent int64
 	lastAt   time.Time
-	small    int64 // > 0: counted by Manager.small with these bytes (see smallSlots)
+	small    int64     // > 0: counted by Manager.small with these bytes (see smallSlots)
+	retryAt  time.Time // next attempt while waiting out a backoff
 }
 
 // Causes given to a task's context so the worker knows why it was stopped.
@@ -183,9 +208,10 @@ func NewManager(cfg Config) (*Manager, error) {
 		opts:    opts,
 		targets: map[targetKey]*target{},
 		byID:    map[TaskID]*task{},
-		byQID:   map[string]*task{},
+		byQID:   map[qidKey]*task{},
 		byKey:   map[keyRef]*task{},
 	}
+	m.room = sync.NewCond(&m.mu)
 	m.ask.f = cfg.OnExistsAsk
 	m.creds.set(cfg.Target.Credentials)
 	m.setTargetLocked(cfg.Target)
@@ -304,6 +330,16 @@ func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	m.markBusyLocked()
 	m.mu.Unlock()
 	var walks []string
+	w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}
+	if tgt != nil && m.cfg.ForgetFinished {
+		roots := make([]string, len(paths))
+		for i, p := range paths {
+			roots[i] = prefix + toSlash(filepath.Base(p))
+		}
+		m.mu.Lock()
+		w.pins = m.pinRootsLocked(tgt.destination(), roots)
+		m.mu.Unlock()
+	}
 	if tgt != nil {
 		for _, p := range paths {
 			abs, err := filepath.Abs(p)
@@ -319,7 +355,7 @@ func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 			m.log.Error("durable queue write failed", "err", err)
 		}
 	}
-	m.walk(&walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}, paths, prefix, walks)
+	m.walk(w, paths, prefix, walks)
 }
 
 // walk runs w over paths on a goroutine. Once every path is walked (not when the
@@ -335,10 +371,11 @@ func (m *Manager) walk(w *walker, paths []string, prefix string, walks []string)
 
 // walkNow is walk on the calling goroutine; it ends the busy count Add took.
 func (m *Manager) walkNow(w *walker, paths []string, prefix string, walks []string) {
-	for _, p := range paths {
+	for i, p := range paths {
 		if m.ctx.Err() != nil {
 			break
 		}
+		w.pin = i < len(w.pins) && w.pins[i]
 		w.add(p, prefix)
 	}
 	w.flush()
@@ -422,6 +459,7 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 			continue
 		}
 		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, nil, it.size, cpDir, false)
+		t.pinned = true // exact keys: any later file may contest them
 		ids[it.i] = t.id
 		if t.state == Failed {
 			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
@@ -435,25 +473,6 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 	}
 	return ids, errors.Join(errs...)
 }
-
-// keyRef is a destination key: the rule "one key, one source" is kept per
-// destination (its identity and bucket), whether or not it is resolved yet.
-type keyRef struct {
-	dest string
-	key  string
-}
-
-// refOf is the keyRef of key at destination d.
-func refOf(d Destination, key string) keyRef {
-	id := d.Endpoint
-	if d.ID != "" {
-		id = "dest:" + d.ID
-	}
-	return keyRef{id + "\x00" + d.Bucket, key}
-}
-
-// keyRefOf is the key t holds.
-func (t *task) keyRef() keyRef { return refOf(t.destination(), t.key) }
 
 // keyHolderLocked returns the task that holds key at d, if one still does: a
 // failed, canceled or removed task lets go of its key.
@@ -493,11 +512,11 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		if tgt == nil {
 			t.rec = rec
 		}
-		m.byQID[qid] = t
+		m.byQID[t.qid] = t
 		return t
 	}
 	other := m.keyHolderLocked(d, key)
-	if other == nil || other.path == path {
+	if other == nil || other.path() == path {
 		t := newTask(key, qid, cpDir)
 		m.byKey[refOf(d, key)] = t
 		if !recorded {
@@ -518,7 +537,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 			cand = renamed(key, i)
 		}
 		t := newTask(cand, "", cpDir)
-		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
+		t.setNote(fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path(), cand))
 		m.byKey[refOf(d, cand)] = t
 		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
 		m.enqueueLocked(t)
@@ -527,19 +546,23 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		t := newTask(key, qid, "")
 		m.queued--
 		t.state = Skipped
-		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
+		t.setNote(fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path()))
 		t.conflict = true
-		t.ended = time.Now()
+		t.pinned = true
+		t.ended = stampOf(time.Now())
+		m.finishedLocked(t)
 		return t
 	}
 	te := &TaskError{Op: "key", Message: fmt.Sprintf("%s and %s would both be uploaded as %s; %s was not queued so that neither silently replaces the other (rename one, or use on-exists rename)",
-		other.path, path, key, path)}
+		other.path(), path, key, path)}
 	t := newTask(key, qid, "")
 	m.queued--
 	t.state = Failed
 	t.err = te
 	t.conflict = true
-	t.ended = time.Now()
+	t.pinned = true
+	t.ended = stampOf(time.Now())
+	m.finishedLocked(t)
 	return t
 }
 
@@ -578,7 +601,7 @@ func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
 	if tgt == nil {
 		return nil
 	}
-	if d, ok := m.byQID[qidFor(tgt, key, path)]; ok && m.byID[d.id] == d && !d.state.Finished() {
+	if d := m.byQIDLocked(qidFor(tgt, key, path)); d != nil && m.byID[d.id] == d && !d.state.Finished() {
 		return d
 	}
 	return nil
@@ -595,7 +618,9 @@ func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir
 // newTaskQIDLocked is newTaskLocked with the identity already worked out.
 func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, size int64, cpDir string) *task {
 	m.nextID++
-	t := &task{id: m.nextID, path: path, key: key, tgt: tgt, size: size, cpDir: cpDir, state: Queued, qid: qid}
+	t := &task{id: m.nextID, tgt: tgt, size: size, state: Queued}
+	m.placeLocked(t, path, key, cpDir)
+	t.setQID(qid)
 	if tgt != nil {
 		m.byQID[t.qid] = t
 	}
@@ -612,7 +637,7 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	m.queued--
 	t.state = Failed
 	t.err = te
-	t.ended = time.Now()
+	t.ended = stampOf(time.Now())
 	m.finishedLocked(t)
 }
 
@@ -675,8 +700,8 @@ func (m *Manager) startLocked(t *task, small bool) {
 	t.rt.sent.Store(t.done)
 	m.setStateLocked(t, Uploading)
 	t.err = nil
-	if t.started.IsZero() {
-		t.started = time.Now()
+	if t.started == 0 {
+		t.started = stampOf(time.Now())
 	}
 	m.active++
 	if m.runSet == nil {
@@ -690,6 +715,7 @@ func (m *Manager) startLocked(t *task, small bool) {
 func (m *Manager) setStateLocked(t *task, s State) {
 	if t.state == Queued {
 		m.queued--
+		m.roomLocked()
 	}
 	if s == Queued {
 		m.queued++
@@ -711,19 +737,19 @@ func (m *Manager) run(ctx context.Context, t *task) {
 
 	// A cancel must also drop the server-side upload and checkpoint; do it before the
 	// slot is released so a Close right after does not leave the abort half done.
-	if cause == errCancel && res.lock == nil && t.cpDir != "" {
+	if cause == errCancel && res.lock == nil && t.cpDir() != "" {
 		// Canceled before the task took its lock: take it now so the discard below
 		// does not pull a checkpoint from under another process.
-		if lk, err := acquireCPLock(lockPathFor(t.cpDir, t.qid)); err == nil {
+		if lk, err := acquireCPLock(lockPathFor(t.cpDir(), t.qidStr())); err == nil {
 			res.lock = lk
 		}
 	}
-	if cause == errCancel || (cause == errPause && t.cpDir == "" && res.uploadID != "") {
-		m.discard(t.tgt, t.key, res.uploadID, res.cpPath)
+	if cause == errCancel || (cause == errPause && t.cpDir() == "" && res.uploadID != "") {
+		m.discard(t.tgt, t.key(), res.uploadID, res.cpPath)
 		if cause == errCancel && res.lock != nil {
 			// Canceled before the checkpoint was opened (e.g. while reconciling): it
 			// may still name an upload on the server.
-			m.discardFile(t.tgt, t.key, filepath.Join(t.cpDir, t.qid+checkpoint.Ext))
+			m.discardFile(t.tgt, t.key(), filepath.Join(t.cpDir(), t.qidStr()+checkpoint.Ext))
 		}
 	}
 	// Only now, with the checkpoint settled (kept, removed or discarded), may another
@@ -739,14 +765,14 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	case cause == errCancel:
 		m.setStateLocked(t, Canceled)
 		t.done = 0
-		m.queue.del(t.qid)
+		m.queue.del(t.qidStr())
 	case cause == errPause:
 		m.setStateLocked(t, Paused)
 		// A user pause is not a failure: drop whatever the stopped requests reported.
 		// Only pauses for expired credentials (below) keep their explanation.
 		t.err = nil
 		t.credWait = false
-		if t.cpDir == "" {
+		if t.cpDir() == "" {
 			t.done = 0
 		}
 	case cause == errClose || m.closed:
@@ -755,27 +781,27 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		m.setStateLocked(t, res.state)
 		t.err = res.err
 		if res.note != "" {
-			t.note = res.note
+			t.setNote(res.note)
 		}
 		if res.state == Paused && res.credsExpired {
 			t.credWait = true
 		}
 		// A file that cannot be read will not get better by offering it again next launch.
 		if !res.queueDone && (res.state == Done || res.state == Skipped || (res.state == Failed && res.err != nil && res.err.Op == "open")) {
-			m.queue.del(t.qid)
+			m.queue.del(t.qidStr())
 		}
 	}
 	if t.state.Finished() {
-		t.ended = time.Now()
+		t.ended = stampOf(time.Now())
 		m.finishedLocked(t)
 	}
 	if t.state == Failed && t.err != nil {
-		m.log.Warn("upload failed", "path", t.path, "key", t.key, "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
+		m.log.Warn("upload failed", "path", t.path(), "key", t.key(), "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
 	} else if t.state == Done {
 		// The history records every upload; the log only big ones, unless
 		// debugging: a line per small file would cost more than its upload.
 		if lvl := uploadedLogLevel(t.size, m.opts); m.log.Enabled(m.ctx, lvl) {
-			m.log.Log(m.ctx, lvl, "uploaded", "path", t.path, "bucket", t.tgt.bucket, "key", t.key, "size", t.size, "resumed", t.resumed)
+			m.log.Log(m.ctx, lvl, "uploaded", "path", t.path(), "bucket", t.tgt.bucket, "key", t.key(), "size", t.size, "resumed", t.resumed)
 		}
 	}
 	m.scheduleLocked()
@@ -821,13 +847,13 @@ func (m *Manager) discardFile(tgt *target, key, cp string) {
 func (m *Manager) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.tasks)
+	return len(m.tasks) - m.goneN
 }
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
-	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
-		Err: t.err, Note: t.note, Callback: t.callback, Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
-		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
+	s := TaskSnapshot{ID: t.id, Path: t.path(), Key: t.key(), Size: t.size, Done: t.done, Sent: t.done, State: t.state,
+		Err: t.err, Note: t.note(), Callback: t.callback(), Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
+		StartedAt: t.started.time(), EndedAt: t.ended.time()}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
 	} else if t.rec != nil {
@@ -840,6 +866,7 @@ func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	if rt := t.rt; rt != nil {
 		s.Sent = max(rt.sent.Load(), t.done)
 		s.Speed = rt.speed
+		s.RetryAt = rt.retryAt
 		if rt.speed > 1 && t.size > s.Sent {
 			s.ETA = time.Duration(float64(t.size-s.Sent) / rt.speed * float64(time.Second))
 		}
@@ -853,7 +880,9 @@ func (m *Manager) Snapshot(dst []TaskSnapshot) []TaskSnapshot {
 	defer m.mu.Unlock()
 	dst = dst[:0]
 	for _, t := range m.tasks {
-		dst = append(dst, m.snapshotLocked(t))
+		if !t.gone {
+			dst = append(dst, m.snapshotLocked(t))
+		}
 	}
 	return dst
 }
@@ -873,10 +902,13 @@ func (m *Manager) Task(id TaskID) (TaskSnapshot, bool) {
 func (m *Manager) Totals() Totals {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var tt Totals
-	tt.Files = len(m.tasks)
+	tt := m.gone
+	tt.Files += len(m.tasks) - m.goneN
 	var remaining int64
 	for _, t := range m.tasks {
+		if t.gone {
+			continue
+		}
 		tt.Bytes += t.size
 		switch t.state {
 		case Done:
@@ -975,9 +1007,9 @@ func (m *Manager) cancelLocked(t *task) {
 		return
 	}
 	m.setStateLocked(t, Canceled)
-	t.ended = time.Now()
+	t.ended = stampOf(time.Now())
 	m.finishedLocked(t)
-	m.queue.del(t.qid)
+	m.queue.del(t.qidStr())
 	m.discardRecordLocked(t)
 	m.checkIdleLocked()
 	m.notify()
@@ -985,10 +1017,10 @@ func (m *Manager) cancelLocked(t *task) {
 
 // discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
 func (m *Manager) discardRecordLocked(t *task) {
-	if t.cpDir == "" || (t.tgt == nil && t.rec == nil) {
+	if t.cpDir() == "" || (t.tgt == nil && t.rec == nil) {
 		return
 	}
-	cp := filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
+	cp := filepath.Join(t.cpDir(), t.qidStr()+checkpoint.Ext)
 	if _, err := os.Stat(cp); err != nil {
 		return
 	}
@@ -1017,7 +1049,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 		m.busy--
 		m.checkIdleLocked()
 		m.mu.Unlock()
-	}(t.tgt, t.rec, t.key)
+	}(t.tgt, t.rec, t.key())
 }
 
 // Retry requeues a failed or canceled task.
@@ -1044,7 +1076,7 @@ func (m *Manager) retryLocked(t *task) error {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
 	}
 	t.err = nil
-	t.ended = time.Time{}
+	t.ended = 0
 	m.setStateLocked(t, Queued)
 	m.queue.add(queueEntryFor(t))
 	m.enqueueLocked(t)
@@ -1072,6 +1104,7 @@ func (m *Manager) Remove(id TaskID) error {
 	for i, x := range m.tasks {
 		if x == t {
 			m.tasks = append(m.tasks[:i], m.tasks[i+1:]...)
+			m.unplaceLocked(t)
 			break
 		}
 	}
@@ -1102,7 +1135,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && (t.tgt != nil || t.rec != nil) {
+		if t.state == Failed && !t.gone && (t.tgt != nil || t.rec != nil) {
 			m.retryLocked(t)
 		}
 	}
@@ -1114,6 +1147,9 @@ func (m *Manager) ClearFinished() {
 	defer m.mu.Unlock()
 	kept := m.tasks[:0]
 	for _, t := range m.tasks {
+		if t.gone {
+			continue
+		}
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
 			delete(m.byID, t.id)
 			if m.byQID[t.qid] == t {
@@ -1122,12 +1158,14 @@ func (m *Manager) ClearFinished() {
 			if r := t.keyRef(); m.byKey[r] == t {
 				delete(m.byKey, r)
 			}
+			m.unplaceLocked(t)
 			continue
 		}
 		kept = append(kept, t)
 	}
 	clear(m.tasks[len(kept):])
 	m.tasks = kept
+	m.goneN = 0
 	m.notify()
 }
 
@@ -1217,6 +1255,7 @@ func (m *Manager) Close() error {
 		return nil
 	}
 	m.closed = true
+	m.room.Broadcast() // walks held by WalkAhead end
 	for _, t := range m.runSet {
 		t.rt.cancel(errClose)
 	}

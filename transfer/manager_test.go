@@ -117,8 +117,9 @@ func TestCloseStopsPromptly(t *testing.T) {
 // per queued task, with no goroutine per task.
 func TestQueueMemory(t *testing.T) {
 	s := newServer(t, ossemu.Options{})
-	// Hold the few running uploads so everything else stays queued.
-	s.Inject(ossemu.Fault{Delay: 30 * time.Second})
+	// Hold the few running uploads so everything else stays queued, however slow
+	// the machine (the server's Close ends the delay).
+	s.Inject(ossemu.Fault{Delay: 10 * time.Minute})
 	m := newManager(t, s, "", nil)
 	f := writeFile(t, t.TempDir(), "same-file-many-keys.bin", []byte("x"))
 	g0 := runtime.NumGoroutine()

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,18 @@ import (
 // folder handed to Add whose walk has not finished (a crash mid-walk re-walks it).
 // Records are group-committed: whoever needs them durable calls commit, and one
 // fsync covers every record buffered before it. A torn last line is ignored.
+//
+// Most records are compact JSON arrays, so a queued file costs a few dozen bytes:
+// its name and size in a batch of its folder, and its identity when it finishes.
+//
+//	["t", n, {destination fields, "cp_dir"}]   defines destination n of this journal
+//	["d", n, t, "folder", "key prefix"]       defines folder n (at destination t)
+//	["a", ts, d, "name", size, "name", size…]  adds files of folder d: path folder/name,
+//	                                           key prefix+name, identity derived from them
+//	["x", ts, "id", "id"…]                     finishes (deletes) identities
+//
+// Other records (walks, files under keys of their own, finishes naming an upload)
+// are JSON objects, the one format of earlier journals, which are read as ever.
 type queueRec struct {
 	TS       int64  `json:"ts"`
 	Op       string `json:"op"`
@@ -57,9 +70,16 @@ type durableQueue struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
-	buf  []byte
+	enc  queueEncoder // buffers records; enc.buf is what the next flush writes
 	last int64
 	seq  uint64 // records buffered so far
+	// What this journal leaves unfinished, so closing can drop a journal whose
+	// records all cancel out without reading it back: identities added and not
+	// yet finished, walks not yet ended, and whether it finished identities that
+	// other journals added (then those need compacting too).
+	open    map[[12]byte]struct{}
+	openStr map[string]struct{} // identities that are not a hex qid (walks, old records)
+	foreign bool
 	// spare is the buffer being written by the last flush, reused by the next.
 	spare []byte
 
@@ -86,8 +106,46 @@ func openQueue(dir string) (*durableQueue, error) {
 	return q, nil
 }
 
+// qidBytes is the binary form of a hex qid; ok is false for other identities.
+func qidBytes(id string) (b [12]byte, ok bool) {
+	if len(id) != 24 {
+		return b, false
+	}
+	_, err := hex.Decode(b[:], []byte(id))
+	return b, err == nil
+}
+
+// opened notes that id has an unfinished record in this journal. Caller holds q.mu.
+func (q *durableQueue) opened(id string) {
+	if b, ok := qidBytes(id); ok {
+		if q.open == nil {
+			q.open = map[[12]byte]struct{}{}
+		}
+		q.open[b] = struct{}{}
+		return
+	}
+	if q.openStr == nil {
+		q.openStr = map[string]struct{}{}
+	}
+	q.openStr[id] = struct{}{}
+}
+
+// closed notes that id is finished. Caller holds q.mu.
+func (q *durableQueue) closed(id string) {
+	if b, ok := qidBytes(id); ok {
+		if _, ok := q.open[b]; ok {
+			delete(q.open, b)
+			return
+		}
+	} else if _, ok := q.openStr[id]; ok {
+		delete(q.openStr, id)
+		return
+	}
+	q.foreign = true
+}
+
 func queueEntryFor(t *task) queueRec {
-	return queueRecFor(t.destination(), t.qid, t.path, t.key, t.size, t.cpDir)
+	return queueRecFor(t.destination(), t.qidStr(), t.path(), t.key(), t.size, t.cpDir())
 }
 
 func queueRecFor(d Destination, qid, path, key string, size int64, cpDir string) queueRec {
@@ -120,19 +178,45 @@ func (q *durableQueue) add(r queueRec) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.enc.endDels(q.stamp)
 	r.TS = q.stamp()
-	b, _ := json.Marshal(r)
-	q.buf = append(append(q.buf, b...), '\n')
+	q.enc.object(r)
+	q.opened(r.ID)
 	q.seq++
 }
 
+// queueFile is a file of one folder for addFiles; id must be
+// qidOf(d, keyPrefix+toSlash(name), filepath.Join(dir, name)).
+type queueFile struct {
+	name, id string
+	size     int64
+}
+
+// addFiles buffers files of folder dir (keys under keyPrefix) as one compact
+// batch record.
+func (q *durableQueue) addFiles(d Destination, cpDir, dir, keyPrefix string, files []queueFile) {
+	if len(files) == 0 {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enc.endDels(q.stamp)
+	q.enc.files(q.stamp(), d, cpDir, dir, keyPrefix, files)
+	for _, f := range files {
+		q.opened(f.id)
+	}
+	q.seq++
+}
+
+// del buffers that id is finished; dels made together share one record.
 func (q *durableQueue) del(id string) {
 	if id == "" {
 		return
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.buf = fmt.Appendf(q.buf, `{"ts":%d,"op":"del","id":%q}`+"\n", q.stamp(), id)
+	q.enc.del(id)
+	q.closed(id)
 	q.seq++
 }
 
@@ -160,7 +244,13 @@ func (q *durableQueue) finish(id, uploadID string) error {
 		return nil
 	}
 	q.mu.Lock()
-	q.buf = fmt.Appendf(q.buf, `{"ts":%d,"op":"del","id":%q,"upload_id":%q}`+"\n", q.stamp(), id, uploadID)
+	if uploadID == "" {
+		q.enc.del(id)
+	} else {
+		q.enc.endDels(q.stamp)
+		q.enc.object(queueRec{TS: q.stamp(), Op: opDel, ID: id, UploadID: uploadID})
+	}
+	q.closed(id)
 	q.seq++
 	q.mu.Unlock()
 	return q.commit()
@@ -177,7 +267,8 @@ func (q *durableQueue) flush() error {
 // to swap the buffer, so adds never wait for the disk.
 func (q *durableQueue) flushLocked() error {
 	q.mu.Lock()
-	buf, upto := q.buf, q.seq
+	q.enc.endDels(q.stamp)
+	buf, upto := q.enc.buf, q.seq
 	if len(buf) == 0 {
 		// Nothing to write: keep the buffers as they are. Swapping here would
 		// make the next add write into the spare, the buffer the next flush
@@ -186,9 +277,9 @@ func (q *durableQueue) flushLocked() error {
 		q.synced = upto
 		return nil
 	}
-	q.buf = nil
+	q.enc.buf = nil
 	if cap(buf) <= 1<<20 {
-		q.buf = q.spare[:0] // reuse the other buffer; a burst's megabytes are let go
+		q.enc.buf = q.spare[:0] // reuse the other buffer; a burst's megabytes are let go
 	}
 	f := q.f
 	q.mu.Unlock()
@@ -211,8 +302,12 @@ func (q *durableQueue) flushLocked() error {
 	return nil
 }
 
-// close flushes, then compacts every journal no live process holds into one file of
-// still-unfinished entries (or none), so the directory does not grow run after run.
+// close flushes, then compacts, so the directory does not grow run after run. It
+// reads and rewrites no more than it must: a journal whose records all cancel out
+// (every file finished) is removed unread; one that finished only its own files
+// is rewritten alone; only a journal that finished other journals' files (or
+// too many left-over journals) makes every journal no live process holds be
+// compacted into one file of still-unfinished entries.
 func (q *durableQueue) close() error {
 	err := q.flush()
 	q.syncMu.Lock()
@@ -221,12 +316,68 @@ func (q *durableQueue) close() error {
 		q.f.Close()
 		q.f = nil
 	}
+	open := len(q.open) + len(q.openStr)
+	foreign := q.foreign
 	q.mu.Unlock()
 	q.syncMu.Unlock()
-	if cerr := compactQueue(q.dir); err == nil {
+	var cerr error
+	switch {
+	case err != nil || foreign || !q.alone():
+		cerr = compactQueue(q.dir)
+	case open == 0:
+		cerr = os.Remove(q.path)
+		syncDir(q.dir)
+	default:
+		cerr = compactJournals(q.dir, []string{q.path})
+	}
+	if err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// maxStaleJournals is how many journals left by earlier runs a closing journal
+// lets be before it compacts them all into one.
+const maxStaleJournals = 8
+
+// alone reports whether this (closed) journal can be dropped or compacted by
+// itself: the journals earlier runs left are few, walk nothing, and none of
+// their unfinished identities appears here (a file this run finished, which
+// they still list). It reads the other journals but writes nothing.
+func (q *durableQueue) alone() bool {
+	names, _ := filepath.Glob(filepath.Join(q.dir, "*.jsonl"))
+	var stale []string
+	for _, name := range names {
+		if name != q.path && !isLocked(name) {
+			stale = append(stale, name)
+		}
+	}
+	if len(stale) == 0 {
+		return true
+	}
+	if len(stale) > maxStaleJournals {
+		return false
+	}
+	latest, _, _, _ := queueStateOf(stale, nil)
+	unfinished := map[string]bool{}
+	for id, r := range latest {
+		switch r.Op {
+		case opWalk:
+			return false // its walk again needs this journal's finished files
+		case opAdd:
+			unfinished[id] = true
+		}
+	}
+	if len(unfinished) == 0 {
+		return true
+	}
+	mine, _, _, _ := queueStateOf([]string{q.path}, nil)
+	for id := range mine {
+		if unfinished[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // queueState reads every journal in dir: the newest record per identity, the
@@ -235,15 +386,28 @@ func (q *durableQueue) close() error {
 func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []error, []byte) {
 	names, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(names)
+	live := map[string]bool{}
+	var read []string
+	for _, name := range names {
+		l := isLocked(name)
+		if skipLocked && l {
+			continue
+		}
+		live[name] = l
+		read = append(read, name)
+	}
+	return queueStateOf(read, live)
+}
+
+// queueStateOf is queueState over the journals names (live says which a running
+// Manager holds).
+func queueStateOf(names []string, live map[string]bool) (map[string]queueRec, []string, []error, []byte) {
 	latest := map[string]queueRec{}
 	var used []string
 	var errs []error
 	var bad []byte
 	for _, name := range names {
-		live := isLocked(name)
-		if skipLocked && live {
-			continue
-		}
+		live := live[name]
 		data, err := os.ReadFile(name)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("queue journal %s: %w", name, err))
@@ -251,6 +415,13 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 		}
 		used = append(used, name)
 		line := 0
+		var dec queueDecoder
+		keep := func(r queueRec) {
+			if old, ok := latest[r.ID]; !ok || r.TS > old.TS {
+				r.live = live
+				latest[r.ID] = r
+			}
+		}
 		for len(data) > 0 {
 			line++
 			i := bytes.IndexByte(data, '\n')
@@ -258,7 +429,14 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 				break // torn last line from a crash mid-write
 			}
 			var r queueRec
-			if err := json.Unmarshal(data[:i], &r); err != nil || r.ID == "" || (r.Op != opAdd && r.Op != opDel && r.Op != opWalk) {
+			var err error
+			if len(data) > 0 && data[0] == '[' {
+				err = dec.line(data[:i], keep)
+				r.ID, r.Op = "-", opAdd // handled by keep
+			} else {
+				err = json.Unmarshal(data[:i], &r)
+			}
+			if err != nil || r.ID == "" || (r.Op != opAdd && r.Op != opDel && r.Op != opWalk) {
 				what := ""
 				if p := pathInLine(data[:i]); p != "" {
 					what = " (file " + p + ")"
@@ -266,9 +444,8 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 				errs = append(errs, &QueueLineError{Journal: name, Line: line, Path: pathInLine(data[:i]),
 					msg: fmt.Sprintf("queue journal %s: line %d is unreadable%s", name, line, what)})
 				bad = append(append(bad, data[:i]...), '\n')
-			} else if old, ok := latest[r.ID]; !ok || r.TS > old.TS {
-				r.live = live
-				latest[r.ID] = r
+			} else if r.ID != "-" {
+				keep(r)
 			}
 			data = data[i+1:]
 		}
@@ -312,6 +489,18 @@ func CompactQueue(stateDir string) error {
 
 func compactQueue(dir string) error {
 	latest, used, _, bad := queueState(dir, true)
+	return compactLatest(dir, latest, used, bad)
+}
+
+// compactJournals compacts only the journals names (none held by a live process).
+func compactJournals(dir string, names []string) error {
+	latest, used, _, bad := queueStateOf(names, nil)
+	return compactLatest(dir, latest, used, bad)
+}
+
+// compactLatest replaces the journals used with one file of the records in
+// latest still needed.
+func compactLatest(dir string, latest map[string]queueRec, used []string, bad []byte) error {
 	if len(used) == 0 {
 		return nil
 	}
@@ -338,13 +527,13 @@ func compactQueue(dir string) error {
 	}
 	if len(live) > 0 {
 		sort.Slice(live, func(a, b int) bool { return live[a].TS < live[b].TS })
-		var buf []byte
+		var enc queueEncoder
 		for _, r := range live {
-			b, _ := json.Marshal(r)
-			buf = append(append(buf, b...), '\n')
+			enc.record(r)
 		}
+		enc.endFiles()
 		name := filepath.Join(dir, fmt.Sprintf("%d-compact.jsonl", time.Now().UnixNano()))
-		if err := writeDurable(dir, name, buf); err != nil {
+		if err := writeDurable(dir, name, enc.buf); err != nil {
 			return fmt.Errorf("compact queue: %w", err)
 		}
 	}

@@ -22,7 +22,7 @@ func TestQueueBuffersNeverShareAfterEmptyFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.add(queueRec{Op: opAdd, ID: "b", Path: "/b"})
-	if cap(q.spare) > 0 && unsafe.SliceData(q.buf) == unsafe.SliceData(q.spare) {
+	if cap(q.spare) > 0 && unsafe.SliceData(q.enc.buf) == unsafe.SliceData(q.spare) {
 		t.Fatal("the buffer being filled is also the spare the next flush writes while adds continue")
 	}
 }

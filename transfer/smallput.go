@@ -55,9 +55,9 @@ func (j *job) readWhole(b []byte) error {
 		return nil
 	}
 	if err == nil || errors.Is(err, io.EOF) {
-		return localErr("upload", fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), errShrunk)
+		return localErr("upload", fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path()), errShrunk)
 	}
-	return localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path, unwrapPath(err)), err)
+	return localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path(), unwrapPath(err)), err)
 }
 
 // wholeCRC is the CRC64 of b.

@@ -152,8 +152,8 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			t := m.newTaskLocked(u.Path, u.Key, nil, u.Size, "")
 			m.queued--
 			t.state = Skipped
-			t.note = "not resumed: " + inUseMessage(u)
-			t.ended = time.Now()
+			t.setNote("not resumed: " + inUseMessage(u))
+			t.ended = stampOf(time.Now())
 			continue
 		}
 		d := u.Destination()
@@ -161,7 +161,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 		if qid == "" {
 			qid = qidOf(d, u.Key, u.Path)
 		}
-		if x, ok := m.byQID[qid]; ok && m.byID[x.id] == x && !x.state.Finished() {
+		if x := m.byQIDLocked(qid); x != nil && m.byID[x.id] == x && !x.state.Finished() {
 			continue
 		}
 		cpDir := u.cpDir
@@ -331,8 +331,8 @@ func (m *Manager) Orphans(ctx context.Context) ([]Orphan, error) {
 	m.mu.Lock()
 	dirs := map[string]bool{filepath.Join(m.stateDir, "checkpoints"): true, cpDirFor(m.stateDir, m.opts): true}
 	for _, t := range m.tasks {
-		if t.cpDir != "" {
-			dirs[t.cpDir] = true
+		if t.cpDir() != "" {
+			dirs[t.cpDir()] = true
 		}
 	}
 	m.mu.Unlock()
@@ -382,10 +382,10 @@ func (m *Manager) uploadIDLive(id string) bool {
 
 func (m *Manager) uploadIDLiveLocked(id string) bool {
 	for _, t := range m.runSet {
-		if t.cpDir == "" {
+		if t.cpDir() == "" {
 			continue
 		}
-		if h, err := checkpoint.ReadHeader(filepath.Join(t.cpDir, t.qid+checkpoint.Ext)); err == nil && h.UploadID == id {
+		if h, err := checkpoint.ReadHeader(filepath.Join(t.cpDir(), t.qidStr()+checkpoint.Ext)); err == nil && h.UploadID == id {
 			return true
 		}
 	}
@@ -423,7 +423,7 @@ func (m *Manager) ObjectURL(id TaskID, expires time.Duration) (string, error) {
 		m.mu.Unlock()
 		return "", fmt.Errorf("task %d is %s: only uploaded objects have a URL", id, t.state)
 	}
-	tgt, key := t.tgt, t.key
+	tgt, key := t.tgt, t.key()
 	m.mu.Unlock()
 	if expires > 0 {
 		u, err := tgt.bkt.SignURL(key, oss.HTTPGet, int64(expires.Seconds()))

@@ -116,7 +116,7 @@ func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 		m.mu.Unlock()
 	}
 	m.mu.Lock()
-	j := &job{m: m, t: t, tgt: t.tgt, opts: m.opts, key: t.key, phase: Uploading}
+	j := &job{m: m, t: t, tgt: t.tgt, opts: m.opts, key: t.key(), phase: Uploading}
 	m.mu.Unlock()
 	defer func() {
 		if j.f != nil {
@@ -159,12 +159,12 @@ func (j *job) run(ctx context.Context) (State, error) {
 	if !isChanged(err) {
 		return st, err
 	}
-	j.m.log.Warn("file changed while uploading", "path", j.t.path, "err", err)
+	j.m.log.Warn("file changed while uploading", "path", j.t.path(), "err", err)
 	j.note("changed while uploading; started again")
 	j.restart()
 	st, err = j.attempt(ctx)
 	if isChanged(err) {
-		return 0, localErr("changed", fmt.Sprintf("%s changed again while it was being uploaded, so it was not uploaded; retry once it stays unchanged", j.t.path), err)
+		return 0, localErr("changed", fmt.Sprintf("%s changed again while it was being uploaded, so it was not uploaded; retry once it stays unchanged", j.t.path()), err)
 	}
 	return st, err
 }
@@ -203,17 +203,17 @@ func changedErr(path, why string) error {
 // same file, size and modification time. One stat of the path does: when it
 // names the file opened, its size and time are the open file's.
 func (j *job) checkUnchanged() error {
-	st, err := os.Stat(j.t.path)
+	st, err := os.Stat(j.t.path())
 	if err != nil {
-		return changedErr(j.t.path, fmt.Sprintf("can no longer be read: %v", unwrapPath(err)))
+		return changedErr(j.t.path(), fmt.Sprintf("can no longer be read: %v", unwrapPath(err)))
 	}
 	switch {
 	case !os.SameFile(st, j.opened):
-		return changedErr(j.t.path, "was replaced while it was being uploaded")
+		return changedErr(j.t.path(), "was replaced while it was being uploaded")
 	case st.Size() != j.size:
-		return changedErr(j.t.path, fmt.Sprintf("changed size while it was being uploaded (%d → %d bytes)", j.size, st.Size()))
+		return changedErr(j.t.path(), fmt.Sprintf("changed size while it was being uploaded (%d → %d bytes)", j.size, st.Size()))
 	case st.ModTime().UnixNano() != j.mtime:
-		return changedErr(j.t.path, "was modified while it was being uploaded")
+		return changedErr(j.t.path(), "was modified while it was being uploaded")
 	}
 	return nil
 }
@@ -223,17 +223,17 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	if t.tgt == nil {
 		return 0, localErr("start", "no destination bucket is configured", nil)
 	}
-	f, err := os.Open(t.path)
+	f, err := os.Open(t.path())
 	if err != nil {
-		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path, unwrapPath(err)), err)
+		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path(), unwrapPath(err)), err)
 	}
 	j.f = f
 	st, err := f.Stat()
 	if err != nil {
-		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path, unwrapPath(err)), err)
+		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path(), unwrapPath(err)), err)
 	}
 	if !st.Mode().IsRegular() {
-		return 0, localErr("open", fmt.Sprintf("%s is not a regular file", t.path), nil)
+		return 0, localErr("open", fmt.Sprintf("%s is not a regular file", t.path()), nil)
 	}
 	j.size, j.mtime, j.opened = st.Size(), st.ModTime().UnixNano(), st
 	j.m.mu.Lock()
@@ -245,8 +245,8 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 
 	// A file sent in one request has no checkpoint unless an earlier run sent
 	// it in parts; the index says so without a system call (cpindex.go).
-	if t.cpDir != "" && !j.restarted && (j.size >= j.threshold() || j.m.cps.mayHave(t.cpDir, t.qid+checkpoint.Ext)) {
-		j.cpPath = filepath.Join(t.cpDir, t.qid+checkpoint.Ext)
+	if t.cpDir() != "" && !j.restarted && (j.size >= j.threshold() || j.m.cps.mayHave(t.cpDir(), t.qidStr()+checkpoint.Ext)) {
+		j.cpPath = filepath.Join(t.cpDir(), t.qidStr()+checkpoint.Ext)
 		if err := j.lockCheckpoint(ctx); err != nil {
 			return 0, err
 		}
@@ -291,14 +291,14 @@ func (j *job) lockCheckpoint(ctx context.Context) error {
 			return nil
 		}
 	}
-	lk, err := acquireCPLockWait(ctx, lockPathFor(t.cpDir, t.qid))
+	lk, err := acquireCPLockWait(ctx, lockPathFor(t.cpDir(), t.qidStr()))
 	switch {
 	case errors.Is(err, ErrInUse):
-		return localErr("lock", fmt.Sprintf("%s → %s/%s is being uploaded by another ossdrop process", t.path, j.tgt.bucket, t.key), err)
+		return localErr("lock", fmt.Sprintf("%s → %s/%s is being uploaded by another ossdrop process", t.path(), j.tgt.bucket, t.key()), err)
 	case err != nil && ctx.Err() != nil:
 		return &stepErr{kind: kindCanceled, te: &TaskError{Op: "lock", Message: "stopped", Err: err}}
 	case err != nil:
-		return localErr("lock", fmt.Sprintf("cannot lock the checkpoint of %s: %v", t.path, err), err)
+		return localErr("lock", fmt.Sprintf("cannot lock the checkpoint of %s: %v", t.path(), err), err)
 	}
 	j.lock = lk
 	return nil
@@ -353,7 +353,7 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 		}
 		if errors.Is(err, errShrunk) {
 			// Retrying cannot bring the bytes back: fail at once, not after a minute of retries.
-			return localErr(op, fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), err)
+			return localErr(op, fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path()), err)
 		}
 		kind, te := classifyTimeout(ctx, op, j.tgt, err, j.m.replyTimeout)
 		if kind == kindNoReply {
@@ -369,15 +369,15 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			}
 			j.t.err = te
 			wait := backoff(p, attempt)
-			j.t.retryAt = time.Now().Add(wait)
+			j.t.rt.retryAt = time.Now().Add(wait)
 			j.t.version++
 			j.t.retries++
 			j.m.mu.Unlock()
 			j.m.notify()
-			j.m.log.Info("retrying", "path", j.t.path, "op", op, "attempt", attempt, "err", err)
+			j.m.log.Info("retrying", "path", j.t.path(), "op", op, "attempt", attempt, "err", err)
 			slept := sleepCtx(ctx, wait)
 			j.m.mu.Lock()
-			j.t.retryAt = time.Time{}
+			j.t.rt.retryAt = time.Time{}
 			j.t.version++
 			j.m.mu.Unlock()
 			if slept != nil {
@@ -418,7 +418,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	recorded := Destination{ID: h.Dest, Profile: h.Profile, Endpoint: h.Endpoint}
-	if h.Bucket != j.tgt.bucket || !sameDestination(recorded, Target{Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint}) || h.Path != j.t.path {
+	if h.Bucket != j.tgt.bucket || !sameDestination(recorded, Target{Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint}) || h.Path != j.t.path() {
 		return stale("the checkpoint belonged to another destination; started again from zero")
 	}
 	// Only a new size makes the recorded parts useless. Any other edit, even one
@@ -469,12 +469,13 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	}
 	j.jr = jr
 	j.m.mu.Lock()
-	j.t.key, j.t.resumed, j.t.done = h.Key, true, done
+	j.t.setKey(h.Key)
+	j.t.resumed, j.t.done = true, done
 	j.t.rt.sent.Store(done)
 	j.t.version++
 	j.m.mu.Unlock()
 	j.m.notify()
-	j.m.log.Info("resuming", "path", j.t.path, "key", h.Key, "upload_id", h.UploadID, "done", done, "size", j.size)
+	j.m.log.Info("resuming", "path", j.t.path(), "key", h.Key, "upload_id", h.UploadID, "done", done, "size", j.size)
 	return true, nil
 }
 
@@ -508,7 +509,7 @@ func (j *job) completedEarlier(ctx context.Context, key string) (bool, error) {
 
 // finishEarlierDone records a file found complete on the server as finished.
 func (j *job) finishEarlierDone() State {
-	if err := j.m.queue.finish(j.t.qid, ""); err != nil {
+	if err := j.m.queue.finish(j.t.qidStr(), ""); err != nil {
 		j.m.log.Warn("durable queue write failed", "err", err)
 	}
 	j.queueDone = true
@@ -516,7 +517,8 @@ func (j *job) finishEarlierDone() State {
 		j.m.log.Warn("remove checkpoint", "err", err)
 	}
 	j.m.mu.Lock()
-	j.t.key, j.t.resumed = j.key, true
+	j.t.setKey(j.key)
+	j.t.resumed = true
 	j.t.version++
 	j.m.mu.Unlock()
 	return j.finishDone()
@@ -532,7 +534,7 @@ func (j *job) abortAbandoned(ctx context.Context) {
 		return
 	}
 	known := map[string]bool{}
-	names, _ := filepath.Glob(filepath.Join(j.t.cpDir, "*"+checkpoint.Ext))
+	names, _ := filepath.Glob(filepath.Join(j.t.cpDir(), "*"+checkpoint.Ext))
 	for _, n := range names {
 		if h, err := checkpoint.ReadHeader(n); err == nil {
 			known[h.UploadID] = true
@@ -652,7 +654,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 					j.key = cand
 					j.note(fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
 					j.m.mu.Lock()
-					j.t.key = cand
+					j.t.setKey(cand)
 					j.t.version++
 					j.m.mu.Unlock()
 				}
@@ -682,7 +684,7 @@ func (j *job) fileCRC(ctx context.Context) (uint64, error) {
 		if ctx.Err() != nil {
 			return 0, &stepErr{kind: kindCanceled, te: &TaskError{Op: "checksum", Message: "stopped", Err: err}}
 		}
-		return 0, localErr("checksum", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+		return 0, localErr("checksum", fmt.Sprintf("cannot read %s: %v", j.t.path(), err), err)
 	}
 	return h.Sum64(), nil
 }
@@ -940,7 +942,7 @@ func (j *job) putObject(ctx context.Context) (State, error) {
 	if err != nil {
 		return 0, err
 	} else if again != local {
-		return 0, changedErr(j.t.path, "was modified while it was being uploaded")
+		return 0, changedErr(j.t.path(), "was modified while it was being uploaded")
 	}
 	if err := j.verify(ctx, hdr, local, "upload"); err != nil {
 		return 0, err
@@ -966,7 +968,7 @@ func (j *job) finishDone() State {
 	j.m.mu.Lock()
 	j.t.done = j.size
 	if len(j.callback) > 0 {
-		j.t.callback = string(j.callback)
+		j.t.setCallback(string(j.callback))
 	}
 	j.m.mu.Unlock()
 	if j.cbFailed != "" {
@@ -991,14 +993,14 @@ func graceful(ctx context.Context, grace time.Duration) (context.Context, contex
 func (j *job) initiate(ctx context.Context) error {
 	ps, err := PartSizeFor(j.size, j.opts.PartSize)
 	if err != nil {
-		return localErr("initiate", fmt.Sprintf("%s: %v", j.t.path, err), err)
+		return localErr("initiate", fmt.Sprintf("%s: %v", j.t.path(), err), err)
 	}
 	j.partSize = ps
 	j.parts = make([]partRec, partCount(j.size, ps))
 	if j.cpPath != "" && j.fp == "" {
 		fp, err := checkpoint.Fingerprint(j.f, j.size)
 		if err != nil {
-			return localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+			return localErr("open", fmt.Sprintf("cannot read %s: %v", j.t.path(), err), err)
 		}
 		j.fp = fp
 	}
@@ -1023,11 +1025,11 @@ func (j *job) initiate(ctx context.Context) error {
 	}
 	h := checkpoint.Header{
 		Dest: j.tgt.dest, Profile: j.tgt.profile, Endpoint: j.tgt.endpoint, Region: j.tgt.region, AuthV4: j.tgt.authV4,
-		Bucket: j.tgt.bucket, Key: j.key, Path: j.t.path,
+		Bucket: j.tgt.bucket, Key: j.key, Path: j.t.path(),
 		Size: j.size, ModTime: j.mtime, Fingerprint: j.fp, PartSize: ps, UploadID: j.imur.UploadID,
 		Created: time.Now().UTC(), Options: j.cpOptions(),
 	}
-	j.m.cps.created(j.t.cpDir, filepath.Base(j.cpPath))
+	j.m.cps.created(j.t.cpDir(), filepath.Base(j.cpPath))
 	jr, err := checkpoint.Create(j.cpPath, h)
 	if err != nil {
 		return localErr("checkpoint", fmt.Sprintf("cannot write the checkpoint: %v", err), err)
@@ -1131,10 +1133,10 @@ func (j *job) recheckParts(ctx context.Context, list []int, want []uint64) ([]in
 				break
 			}
 			if errors.Is(err, errShrunk) {
-				return nil, localErr("check", fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path), err)
+				return nil, localErr("check", fmt.Sprintf("%s: the file got shorter while it was being read", j.t.path()), err)
 			}
 			if err != nil {
-				return nil, localErr("check", fmt.Sprintf("cannot read %s: %v", j.t.path, err), err)
+				return nil, localErr("check", fmt.Sprintf("cannot read %s: %v", j.t.path(), err), err)
 			}
 		}
 		if crc != want[i] {
@@ -1312,7 +1314,7 @@ func (j *job) complete(ctx context.Context) (State, error) {
 		// Queue first, checkpoint second: a crash between the two then leaves a
 		// finished record (and at worst a stale checkpoint), never an "add" without a
 		// checkpoint that the next launch would upload again from zero.
-		if err := j.m.queue.finish(j.t.qid, uploadID); err != nil {
+		if err := j.m.queue.finish(j.t.qidStr(), uploadID); err != nil {
 			j.m.log.Warn("durable queue write failed", "err", err)
 		}
 		j.queueDone = true

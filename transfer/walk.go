@@ -3,6 +3,7 @@ package transfer
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,14 +28,22 @@ type walker struct {
 	skipHidden bool
 	// survey, when set, only counts what would be queued (Survey).
 	survey *FolderSurvey
+	// pins says, per path handed to Add, whether its files stay in memory under
+	// Config.ForgetFinished; pin is the value for the path being walked.
+	pins []bool
+	pin  bool
 }
 
 type walkItem struct {
 	path, key string
-	qid       string
-	size      int64
-	te        *TaskError
-	finished  bool // already uploaded by the walk this one repeats
+	// dir and name make up path, dirKey and name key (the queue records files
+	// of one folder compactly); dir is "" when they do not.
+	dir, dirKey, name string
+	qid               string
+	size              int64
+	te                *TaskError
+	finished          bool // already uploaded by the walk this one repeats
+	pin               bool // see walker.pins
 }
 
 func (w *walker) add(p, prefix string) {
@@ -52,12 +61,13 @@ func (w *walker) add(p, prefix string) {
 		w.walkDir(abs, prefix+toSlash(name)+"/", []os.FileInfo{st})
 		return
 	}
-	w.file(abs, prefix+toSlash(name), st)
+	w.file(filepath.Dir(abs), name, prefix, st)
 }
 
 func toSlash(s string) string { return strings.ReplaceAll(filepath.ToSlash(s), "\\", "/") }
 
-func (w *walker) file(path, key string, st os.FileInfo) {
+func (w *walker) file(dir, name, keyPrefix string, st os.FileInfo) {
+	path, key := filepath.Join(dir, name), keyPrefix+toSlash(name)
 	if !st.Mode().IsRegular() {
 		w.fail(path, key, "open", fmt.Sprintf("%s is not a regular file (%s)", path, st.Mode().Type()))
 		return
@@ -70,22 +80,44 @@ func (w *walker) file(path, key string, st os.FileInfo) {
 		w.fail(path, key, "name", err.Error())
 		return
 	}
-	w.push(walkItem{path: path, key: key, size: st.Size()})
+	w.push(walkItem{path: path, key: key, dir: dir, dirKey: keyPrefix, name: name, size: st.Size()})
 }
 
+// readDirBatch is how many entries a walk reads from a folder at a time: a folder
+// of half a million files is never listed in memory at once, and its first files
+// are queued (and uploading) while the rest is still being read.
+const readDirBatch = 512
+
 // walkDir follows symlinks, remembering the directories on the current path so a link
-// back to an ancestor is reported as a loop instead of recursing forever.
+// back to an ancestor is reported as a loop instead of recursing forever. It reads
+// each folder in batches and descends into a subfolder as soon as it meets it, so
+// memory grows with the depth of the tree, not its size. Entries come in the order
+// the file system lists them.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 	if w.stopped() {
 		return
 	}
-	entries, err := os.ReadDir(dir)
+	f, err := os.Open(dir)
 	if err != nil {
 		w.fail(dir, keyPrefix, "read folder", fmt.Sprintf("cannot list folder %s: %v", dir, unwrapPath(err)))
-		if len(entries) == 0 {
+		return
+	}
+	defer f.Close()
+	for !w.stopped() {
+		entries, err := f.ReadDir(readDirBatch)
+		w.entries(dir, keyPrefix, ancestors, entries)
+		if err != nil {
+			if err != io.EOF {
+				w.fail(dir, keyPrefix, "read folder", fmt.Sprintf("cannot list folder %s: %v", dir, unwrapPath(err)))
+			}
 			return
 		}
 	}
+}
+
+// entries handles one batch of a folder's entries.
+func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries []os.DirEntry) {
+	var err error
 	for _, e := range entries {
 		if w.skipHidden && IsHidden(e.Name()) {
 			continue
@@ -121,7 +153,7 @@ func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 			w.walkDir(p, key+"/", append(ancestors[:len(ancestors):len(ancestors)], st))
 			continue
 		}
-		w.file(p, key, st)
+		w.file(dir, e.Name(), keyPrefix, st)
 	}
 }
 
@@ -143,14 +175,50 @@ func (w *walker) push(it walkItem) {
 		w.survey.count(it)
 		return
 	}
+	it.pin = w.pin
 	w.batch = append(w.batch, it)
 	if w.limit == 0 {
-		w.limit = 256
+		w.limit = w.batchCap(256)
 	}
 	if len(w.batch) >= w.limit {
 		w.flush()
-		w.limit = min(w.limit*2, 8192)
+		w.limit = w.batchCap(w.limit * 2)
 	}
+}
+
+// record buffers the batch's new files in the durable queue, those of one
+// folder together in one compact record.
+func (w *walker) record() {
+	q, d := w.m.queue, w.tgt.destination()
+	var run []queueFile
+	var dir, dirKey string
+	for i := range w.batch {
+		it := &w.batch[i]
+		if it.te != nil || it.finished {
+			continue
+		}
+		if it.dir == "" {
+			q.add(queueRecFor(d, it.qid, it.path, it.key, it.size, w.cpDir))
+			continue
+		}
+		if len(run) > 0 && (it.dir != dir || it.dirKey != dirKey) {
+			q.addFiles(d, w.cpDir, dir, dirKey, run)
+			run = run[:0]
+		}
+		dir, dirKey = it.dir, it.dirKey
+		run = append(run, queueFile{name: it.name, id: it.qid, size: it.size})
+	}
+	q.addFiles(d, w.cpDir, dir, dirKey, run)
+}
+
+// batchCap bounds a batch: 8192 files, and a quarter of Config.WalkAhead when
+// that is set, so a walk held by it overshoots by little.
+func (w *walker) batchCap(n int) int {
+	n = min(n, 8192)
+	if a := w.m.cfg.WalkAhead; a > 0 {
+		n = min(n, max(a/4, 16))
+	}
+	return n
 }
 
 // flush records the batch durably in the queue (one fsync for the whole batch),
@@ -161,6 +229,11 @@ func (w *walker) flush() {
 		return
 	}
 	m := w.m
+	if m.cfg.WalkAhead > 0 {
+		m.mu.Lock()
+		m.waitRoomLocked()
+		m.mu.Unlock()
+	}
 	if w.tgt != nil {
 		for i := range w.batch {
 			it := &w.batch[i]
@@ -177,17 +250,13 @@ func (w *walker) flush() {
 			// perhaps finished already) must not be recorded as new again.
 			m.mu.Lock()
 			for i := range w.batch {
-				if it := &w.batch[i]; it.te == nil && m.byQID[it.qid] != nil {
+				if it := &w.batch[i]; it.te == nil && m.byQIDLocked(it.qid) != nil {
 					it.finished = true
 				}
 			}
 			m.mu.Unlock()
 		}
-		for i := range w.batch {
-			if it := &w.batch[i]; it.te == nil && !it.finished {
-				m.queue.add(queueRecFor(w.tgt.destination(), it.qid, it.path, it.key, it.size, w.cpDir))
-			}
-		}
+		w.record()
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
 			for i := range w.batch {
@@ -213,7 +282,8 @@ func (w *walker) flush() {
 		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
-			m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
+			t := m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
+			t.pinned = t.pinned || it.pin
 		}
 	}
 	m.mu.Unlock()

@@ -1,0 +1,152 @@
+//go:build unix
+
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
+)
+
+// Memory per file, as slopes between two sizes (a fixed cost cancels out):
+//   go test -run '^$' -bench 'Heap' -benchtime 1x ./transfer/
+
+// benchTree writes n files of 256 bytes in folders of 1,000.
+func benchTree(b *testing.B, n int) string {
+	b.Helper()
+	root := filepath.Join(b.TempDir(), "tree")
+	data := make([]byte, 256)
+	for i := range n {
+		dir := filepath.Join(root, fmt.Sprintf("d%04d", i/1000))
+		if i%1000 == 0 {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%07d.bin", i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return root
+}
+
+func heapInuse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// slope reports the heap bytes per file between the two sizes measured.
+func slope(b *testing.B, what string, n [2]int, heap [2]float64) {
+	if heap[0] > 0 && heap[1] > 0 {
+		b.Logf("%s: %.0f heap bytes per file between %d and %d files (%.1f → %.1f MiB)", what,
+			(heap[1]-heap[0])/float64(n[1]-n[0]), n[0], n[1], heap[0]/(1<<20), heap[1]/(1<<20))
+	}
+}
+
+// BenchmarkCommandLineHeap uploads a folder the way the command line does
+// (finished tasks forgotten, the walk a bounded distance ahead) and reports the
+// peak heap over the start: it should not grow with the number of files.
+func BenchmarkCommandLineHeap(b *testing.B) {
+	bs := startBenchServer(b)
+	sizes := [2]int{10_000, 40_000}
+	var peaks [2]float64
+	for i, n := range sizes {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			tree := benchTree(b, n)
+			base := heapInuse()
+			heap := testkit.StartHeapSampler(10 * time.Millisecond)
+			start := time.Now()
+			for r := range b.N {
+				var finished atomic.Int64
+				m, err := NewManager(Config{Target: bs.target(), Options: DefaultOptions(), StateDir: b.TempDir(),
+					ForgetFinished: true, WalkAhead: 4096, OnFinished: func(TaskSnapshot) { finished.Add(1) }})
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.Add([]string{tree}, fmt.Sprintf("clheap-%d-%d", n, r))
+				if err := m.Wait(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				tt := m.Totals()
+				m.Close()
+				if tt.Done != n || finished.Load() != int64(n) {
+					b.Fatalf("%d of %d done, %d reported", tt.Done, n, finished.Load())
+				}
+			}
+			peak := float64(heap.Stop()) - float64(base)
+			peaks[i] = peak
+			b.ReportMetric(peak/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(n*b.N)/time.Since(start).Seconds(), "files/s")
+		})
+	}
+	slope(b, "command line, peak", sizes, peaks)
+}
+
+// BenchmarkQueuedHeap walks a folder into the queue of a window-style Manager
+// (every task kept) whose uploads never get an answer, and reports the heap per
+// queued file.
+func BenchmarkQueuedHeap(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() { // accepts and never answers: the first uploads hang, the rest stay queued
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	tg := Target{Endpoint: "http://" + ln.Addr().String(), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
+	sizes := [2]int{20_000, 100_000}
+	var heaps [2]float64
+	for i, n := range sizes {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			tree := benchTree(b, n)
+			for range b.N {
+				base := heapInuse()
+				m, err := NewManager(Config{Target: tg, Options: DefaultOptions(), StateDir: b.TempDir()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.Add([]string{tree}, "")
+				for {
+					m.mu.Lock()
+					walking := m.busy > 0
+					m.mu.Unlock()
+					if !walking {
+						break
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				used := float64(heapInuse()) - float64(base)
+				if tt := m.Totals(); tt.Files != n {
+					b.Fatalf("%d files listed, want %d", tt.Files, n)
+				}
+				m.Close()
+				heaps[i] = used
+				b.ReportMetric(used/float64(n), "heap-B/file")
+			}
+		})
+	}
+	slope(b, "queued", sizes, heaps)
+}

@@ -1,0 +1,226 @@
+package transfer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"strings"
+	"time"
+)
+
+// A task is kept small, as half a million may be listed at once: its folder's
+// path is stored once for all the files of the folder (taskDir), its key is
+// derived from the folder's key prefix and its name unless it has a key of its
+// own, its identity is 12 bytes, and what few tasks need (notes, callbacks, own
+// keys) sits behind one pointer.
+
+// qidKey is a task's identity (qid) in binary form, for maps.
+type qidKey [12]byte
+
+// qkey turns a qid into its map key; ok is false for an identity that is not a
+// qid (hand-made records), which is then hashed.
+func qkey(qid string) (k qidKey, ok bool) {
+	if len(qid) == 2*len(k) {
+		if _, err := hex.Decode(k[:], []byte(qid)); err == nil {
+			return k, true
+		}
+	}
+	h := sha256.Sum256([]byte(qid))
+	copy(k[:], h[:])
+	return k, false
+}
+
+// keyRef names a key at a destination (its identity and bucket): the rule "one
+// key, one source" is kept per destination, resolved or not. It is a hash, so
+// holding it costs no copy of the key.
+type keyRef [12]byte
+
+// refOf is the keyRef of key at destination d.
+func refOf(d Destination, key string) keyRef {
+	id := d.Endpoint
+	if d.ID != "" {
+		id = "dest:" + d.ID
+	}
+	h := sha256.New()
+	for _, s := range []string{id, d.Bucket, key} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var r keyRef
+	copy(r[:], h.Sum(nil))
+	return r
+}
+
+// keyRef is the key t holds.
+func (t *task) keyRef() keyRef { return refOf(t.destination(), t.key()) }
+
+// taskDir is a folder of tasks' files. keyPrefix is what keys of its files
+// start with (keys that do not follow have their own), cpDir where their
+// checkpoints go.
+type taskDir struct {
+	path, keyPrefix, cpDir string
+	refs                   int // tasks in it; the Manager forgets it at 0
+}
+
+type taskDirKey struct{ path, keyPrefix, cpDir string }
+
+// taskCold holds what only a few tasks have.
+type taskCold struct {
+	note     string
+	callback string
+	ownKey   string // set when ownKeyed: a key not derived from the folder
+	qid      string // an identity that is not a qid (qidKey then holds its hash)
+}
+
+// path is the file's absolute path.
+func (t *task) path() string {
+	d := t.dir.path
+	if strings.HasSuffix(d, string(os.PathSeparator)) || d == "" {
+		return d + t.name
+	}
+	return d + string(os.PathSeparator) + t.name
+}
+
+// key is the object key.
+func (t *task) key() string {
+	if t.ownKeyed {
+		return t.cold.ownKey
+	}
+	return t.dir.keyPrefix + toSlash(t.name)
+}
+
+// setKey changes the key (a rename, or the key a checkpoint recorded).
+func (t *task) setKey(key string) {
+	if key == t.key() {
+		return
+	}
+	if k, ok := strings.CutSuffix(key, toSlash(t.name)); ok && k == t.dir.keyPrefix {
+		t.ownKeyed = false
+		if t.cold != nil {
+			t.cold.ownKey = ""
+		}
+		return
+	}
+	t.coldPart().ownKey = key
+	t.ownKeyed = true
+}
+
+// cpDir is where the task's checkpoint goes; "" means none.
+func (t *task) cpDir() string { return t.dir.cpDir }
+
+// qidStr is the task's identity in the durable queue and its checkpoint's name.
+func (t *task) qidStr() string {
+	if !t.hasQID {
+		return ""
+	}
+	if t.cold != nil && t.cold.qid != "" {
+		return t.cold.qid
+	}
+	return hex.EncodeToString(t.qid[:])
+}
+
+func (t *task) setQID(qid string) {
+	t.hasQID = qid != ""
+	if !t.hasQID {
+		return
+	}
+	k, ok := qkey(qid)
+	t.qid = k
+	if !ok {
+		t.coldPart().qid = qid
+	}
+}
+
+func (t *task) coldPart() *taskCold {
+	if t.cold == nil {
+		t.cold = &taskCold{}
+	}
+	return t.cold
+}
+
+func (t *task) note() string {
+	if t.cold == nil {
+		return ""
+	}
+	return t.cold.note
+}
+
+func (t *task) setNote(s string) {
+	if s != "" || t.cold != nil {
+		t.coldPart().note = s
+	}
+}
+
+func (t *task) callback() string {
+	if t.cold == nil {
+		return ""
+	}
+	return t.cold.callback
+}
+
+func (t *task) setCallback(s string) {
+	if s != "" || t.cold != nil {
+		t.coldPart().callback = s
+	}
+}
+
+// stamp is a time kept in a task: Unix nanoseconds, 0 for none.
+type stamp int64
+
+func stampOf(t time.Time) stamp { return stamp(t.UnixNano()) }
+
+func (s stamp) time() time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(s))
+}
+
+// placeLocked files t under its folder (shared with its siblings) and name,
+// deriving its key from the folder where it follows. Caller holds m.mu.
+func (m *Manager) placeLocked(t *task, path, key, cpDir string) {
+	i := strings.LastIndexByte(path, os.PathSeparator)
+	dir, name := "", path
+	if i >= 0 {
+		dir, name = path[:i], path[i+1:]
+		if i == 0 || (os.PathSeparator == '\\' && strings.HasSuffix(dir, ":")) {
+			dir = path[:i+1] // a root keeps its separator
+		}
+	}
+	kp, derived := strings.CutSuffix(key, toSlash(name))
+	if !derived {
+		kp = ""
+	}
+	k := taskDirKey{dir, kp, cpDir}
+	d := m.dirs[k]
+	if d == nil {
+		d = &taskDir{path: strings.Clone(dir), keyPrefix: strings.Clone(kp), cpDir: cpDir}
+		if m.dirs == nil {
+			m.dirs = map[taskDirKey]*taskDir{}
+		}
+		m.dirs[taskDirKey{d.path, d.keyPrefix, d.cpDir}] = d
+	}
+	d.refs++
+	t.dir, t.name = d, strings.Clone(name)
+	if !derived {
+		t.coldPart().ownKey = key
+		t.ownKeyed = true
+	}
+}
+
+// unplaceLocked lets go of t's folder once t leaves the Manager.
+func (m *Manager) unplaceLocked(t *task) {
+	d := t.dir
+	if d == nil {
+		return
+	}
+	if d.refs--; d.refs == 0 {
+		delete(m.dirs, taskDirKey{d.path, d.keyPrefix, d.cpDir})
+	}
+}
+
+// byQIDLocked is the latest task of identity qid, if any.
+func (m *Manager) byQIDLocked(qid string) *task {
+	k, _ := qkey(qid)
+	return m.byQID[k]
+}
