@@ -185,8 +185,18 @@ func (j *job) restart() {
 	j.resetProgress()
 }
 
-// errChanged marks a file whose size, time or bytes changed during an attempt.
-var errChanged = errors.New("the file changed while it was being uploaded")
+// ErrFileChanged is wrapped in the TaskError of a file whose size, time or
+// bytes changed during an attempt, so front ends can say so in their words.
+var ErrFileChanged = errors.New("the file changed while it was being uploaded")
+
+// ErrCRCMismatch is wrapped in the TaskError of an upload whose stored object's
+// CRC64 differs from the file's; ErrNoCRC when the server reported none.
+var (
+	ErrCRCMismatch = errors.New("the stored object's CRC64 does not match the file")
+	ErrNoCRC       = errors.New("the server reported no CRC64")
+)
+
+var errChanged = ErrFileChanged
 
 func isChanged(err error) bool {
 	var se *stepErr
@@ -1283,13 +1293,13 @@ func (j *job) verify(ctx context.Context, hdr http.Header, want uint64, op strin
 		}
 	}
 	if got == "" {
-		return localErr(op, fmt.Sprintf("the server did not report a CRC64 for %s, so the upload cannot be verified", j.key), nil)
+		return localErr(op, fmt.Sprintf("the server did not report a CRC64 for %s, so the upload cannot be verified", j.key), ErrNoCRC)
 	}
 	v, err := strconv.ParseUint(got, 10, 64)
 	if err != nil || v != want {
 		return &stepErr{kind: kindFatal, te: &TaskError{Op: op, Message: fmt.Sprintf(
 			"the stored object %s does not match the file: server CRC64 %s, uploaded data %d; it was not marked done", j.key, got, want),
-			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID)}}
+			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID), Err: ErrCRCMismatch}}
 	}
 	j.setCRC(want)
 	return nil

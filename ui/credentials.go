@@ -262,7 +262,7 @@ func (w *Window) credProfile() string {
 // renewWhere says where the new credentials will be kept.
 func (w *Window) renewWhere() string {
 	if _, ok := w.renewProfile(w.credProfile()); ok {
-		return w.core.SecretState().Message()
+		return secretStateText(w.core.SecretState())
 	}
 	return lang.L("These credentials are used until ossdrop exits; they are not saved because this destination is not a saved profile (or its credentials come from the environment).")
 }
@@ -355,13 +355,13 @@ func (r *renewDialog) save() {
 	w := r.w
 	c, err := r.credentials(time.Now())
 	if err != nil {
-		r.result.SetText(lang.L("Not saved: ") + err.Error())
+		r.result.SetText(lang.L("Not saved: ") + problemText(err))
 		r.result.Show()
 		return
 	}
 	w.renewCredentials(r.profile, c, func(err error) {
 		if err != nil {
-			r.result.SetText(lang.L("Not saved: ") + err.Error())
+			r.result.SetText(lang.L("Not saved: ") + problemText(err))
 			r.result.Show()
 			return
 		}

@@ -82,6 +82,15 @@ func historyStateLabel(s string) string {
 	return s
 }
 
+// historyErrorText is an entry's error in the window's language when its OSS
+// code says what it was; otherwise the engine's exact text, as recorded.
+func historyErrorText(e *history.Entry) string {
+	if e.ErrorCode == "" {
+		return e.Error
+	}
+	return ossSummary(e.ErrorCode, 0, e.Bucket) + " (" + e.ErrorCode + ")"
+}
+
 // newHistoryView builds the view over entries already loaded.
 func newHistoryView(src HistorySource, entries []history.Entry, win fyne.Window) *historyView {
 	v := &historyView{src: src, win: win, selected: -1, idx: history.NewIndex(entries)}
@@ -187,7 +196,7 @@ func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 	e := v.idx.Entry(v.shown[id])
 	r.name.SetText(e.Name())
-	st := historyStateLabel(e.State) + " · " + size(e.Size) + " · " + e.When.In(historyTimeZone).Format("2006-01-02 15:04")
+	st := join(historyStateLabel(e.State), size(e.Size), dateTime(e.When, historyTimeZone))
 	r.state.SetText(st)
 	switch e.State {
 	case history.StateFailed:
@@ -206,7 +215,7 @@ func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		detail = e.Profile + " · " + detail
 	}
 	if e.Error != "" {
-		detail += " · " + e.Error
+		detail += " · " + historyErrorText(e)
 	}
 	r.detail.SetText(detail)
 }

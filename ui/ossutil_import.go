@@ -110,7 +110,7 @@ func (s *settingsDialog) importOssutil(path, name, bucket string, done func([]st
 			s.w.cfg = cfg
 			s.w.profile.Options = profileNames(cfg)
 			s.w.profile.Refresh()
-			s.which.Options = append(profileNames(cfg), newProfileChoice)
+			s.which.Options = append(profileNames(cfg), newProfileChoice())
 			s.which.SetSelected(names[0])
 			done(names, nil)
 		}

@@ -116,7 +116,7 @@ func unfinishedLine(u transfer.Unfinished) string {
 	}
 	prog := size(u.Size)
 	if u.Done > 0 {
-		prog = size(u.Done) + " of " + size(u.Size)
+		prog = lang.L("{{.Sent}} of {{.Size}}", map[string]any{"Sent": size(u.Done), "Size": size(u.Size)})
 	}
 	return fmt.Sprintf("%s  to  %s · %s", u.Path, destination(u.Bucket, u.Key), prog)
 }
@@ -227,7 +227,7 @@ func (w *Window) confirmDiscard(items []transfer.Unfinished) {
 			if err == nil {
 				return nil
 			}
-			return func() { w.showError(fmt.Errorf("discard unfinished uploads: %w", err)) }
+			return func() { w.showError(problem(lang.L("Cannot discard the unfinished uploads"), err)) }
 		})
 	}, w.win)
 	w.resumeDialog = d

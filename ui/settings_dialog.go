@@ -20,7 +20,8 @@ import (
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-const newProfileChoice = "New profile…"
+// newProfileChoice is the profile picker's entry that starts a new profile.
+func newProfileChoice() string { return lang.L("New profile…") }
 
 // settingsDialog edits the settings file: one profile at a time (with its
 // credentials, transfer options, metadata and callback) and the app-wide
@@ -74,7 +75,7 @@ type settingsDialog struct {
 // ShowSettings opens the settings dialog.
 func (w *Window) ShowSettings() {
 	if w.core == nil {
-		w.showError(errors.New("settings are not available: this window was opened with a fixed --endpoint/--bucket target"))
+		w.showError(problem(lang.L("Settings are not available: this window was opened with a fixed --endpoint/--bucket target"), nil))
 		return
 	}
 	s := &settingsDialog{w: w, cfg: w.cfg}
@@ -229,7 +230,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		e.SetPlaceHolder(ph)
 		return e
 	}
-	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice), s.pick)
+	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice()), s.pick)
 	s.name = entry(lang.L("e.g. work"))
 	s.endpoint = entry(lang.L("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com"))
 	s.region = entry(lang.L("derived from the endpoint when empty"))
@@ -294,14 +295,14 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem(lang.L("If the object exists"), s.onExists),
 	))
 
-	s.acl = widget.NewSelect([]string{"(bucket default)", "private", "public-read", "public-read-write", "default"}, nil)
-	s.storageClass = widget.NewSelect([]string{"(bucket default)", "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}, nil)
+	s.acl = widget.NewSelect([]string{bucketDefault(), "private", "public-read", "public-read-write", "default"}, nil)
+	s.storageClass = widget.NewSelect([]string{bucketDefault(), "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}, nil)
 	s.cbURL = entry(lang.L("https://example.com/uploaded (up to 5, separated by ;)"))
 	s.cbHost = entry(lang.L("optional Host header"))
 	s.cbBody = entry("bucket=${bucket}&object=${object}&size=${size}")
 	s.cbType = widget.NewSelect([]string{"application/x-www-form-urlencoded", "application/json"}, nil)
 	metaTab := container.NewVScroll(widget.NewForm(
-		widget.NewFormItem("ACL", s.acl),
+		widget.NewFormItem(lang.L("ACL"), s.acl),
 		widget.NewFormItem(lang.L("Storage class"), s.storageClass),
 		widget.NewFormItem(lang.L("Callback URL"), s.cbURL),
 		widget.NewFormItem(lang.L("Callback host"), s.cbHost),
@@ -320,7 +321,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.proxy = entry(lang.L("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY"))
 	s.proxy.SetText(s.cfg.App.Proxy)
 	st := s.w.core.SecretState()
-	s.secretsState = widget.NewLabel(st.Message())
+	s.secretsState = widget.NewLabel(secretStateText(st))
 	s.secretsState.Wrapping = fyne.TextWrapWord
 	// Why no keyring answered is developer text: one click away.
 	s.secretsWhy = widget.NewLabel(st.Reason)
@@ -376,7 +377,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	if current != "" {
 		s.which.SetSelected(current)
 	} else {
-		s.which.SetSelected(newProfileChoice)
+		s.which.SetSelected(newProfileChoice())
 	}
 	return container.NewBorder(nil, container.NewBorder(nil, nil, nil, save, s.saveResult), nil, nil, s.tabs)
 }
@@ -431,7 +432,7 @@ func (s *settingsDialog) load(name string) {
 	case p.Local:
 		s.secretNote.SetText(lang.L("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here."))
 	case s.orig != "":
-		s.secretNote.SetText(st.Message())
+		s.secretNote.SetText(secretStateText(st))
 		// Whether a secret is stored is a keyring question: ask it off the UI goroutine.
 		name, core := p.Name, s.w.core
 		s.w.goAsync(func() func() {
@@ -441,17 +442,15 @@ func (s *settingsDialog) load(name string) {
 					return
 				}
 				s.secret.SetPlaceHolder(lang.L("stored — leave empty to keep it"))
-				note := st.Message()
-				if es := p.ExpiryStatus(time.Now(), expiryWarning); es.State == settings.Valid {
-					note += " The temporary credentials expire at " + es.Expiry.Local().Format(expiryLayout) + "."
-				} else if m := es.Message(); m != "" {
+				note := secretStateText(st)
+				if m := expiryText(p.ExpiryStatus(time.Now(), expiryWarning)); m != "" {
 					note += " " + m
 				}
 				s.secretNote.SetText(note)
 			}
 		})
 	default:
-		s.secretNote.SetText(st.Message())
+		s.secretNote.SetText(secretStateText(st))
 	}
 
 	d := p.Transfer
@@ -463,8 +462,8 @@ func (s *settingsDialog) load(name string) {
 	s.checkpoint.SetChecked(d.Checkpoint)
 	s.cpDir.SetText(d.CheckpointDir)
 	s.onExists.SetSelected(orDefault(d.OnExists, transfer.Ask.String()))
-	s.acl.SetSelected(orDefault(p.ACL, "(bucket default)"))
-	s.storageClass.SetSelected(orDefault(p.StorageClass, "(bucket default)"))
+	s.acl.SetSelected(orDefault(p.ACL, bucketDefault()))
+	s.storageClass.SetSelected(orDefault(p.StorageClass, bucketDefault()))
 	cb := settings.Callback{}
 	if p.Callback != nil {
 		cb = *p.Callback
@@ -553,8 +552,8 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 	d.Checkpoint = s.checkpoint.Checked
 	d.CheckpointDir = strings.TrimSpace(s.cpDir.Text)
 	d.OnExists = s.onExists.Selected
-	p.ACL = strings.TrimPrefix(s.acl.Selected, "(bucket default)")
-	p.StorageClass = strings.TrimPrefix(s.storageClass.Selected, "(bucket default)")
+	p.ACL = strings.TrimPrefix(s.acl.Selected, bucketDefault())
+	p.StorageClass = strings.TrimPrefix(s.storageClass.Selected, bucketDefault())
 	p.Callback = nil
 	if u := strings.TrimSpace(s.cbURL.Text); u != "" {
 		p.Callback = &settings.Callback{URL: u, Host: strings.TrimSpace(s.cbHost.Text), Body: s.cbBody.Text, BodyType: s.cbType.Selected}
@@ -642,7 +641,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 			s.orig = p.Name
 			s.savedProfile, s.savedApp = profileState, appState
 			s.w.settingsSaved(cfg, saved, prov)
-			s.which.Options = append(profileNames(cfg), newProfileChoice)
+			s.which.Options = append(profileNames(cfg), newProfileChoice())
 			s.selectQuietly(p.Name)
 			s.shown = p.Name
 			s.saveResult.Importance = widget.SuccessImportance
@@ -656,7 +655,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 
 func (s *settingsDialog) saveFailed(err error) {
 	s.saveResult.Importance = widget.DangerImportance
-	s.saveResult.SetText(lang.L("Not saved: ") + err.Error())
+	s.saveResult.SetText(lang.L("Not saved: ") + problemText(err))
 }
 
 // settingsSaved applies saved settings to the window and the Manager.
@@ -672,7 +671,7 @@ func (w *Window) settingsSaved(cfg settings.Config, p settings.Profile, prov *se
 	// The profile in use changed: new options apply to later tasks, and
 	// Jobs and the bandwidth limit to running ones too.
 	if err := w.be.SetOptions(p.Options()); err != nil {
-		w.showError(fmt.Errorf("apply transfer options: %w", err))
+		w.showError(problem(lang.L("The transfer settings cannot be applied"), err))
 	}
 	w.prefixE.SetText(p.Prefix)
 	if prov != nil {
@@ -690,7 +689,8 @@ func (w *Window) settingsSaved(cfg settings.Config, p settings.Profile, prov *se
 func (s *settingsDialog) testConnection() {
 	p, creds, err := s.profile()
 	if err != nil {
-		s.showTest(false, err.Error())
+		s.showTest(false, errorText(err))
+		s.setTestDetails(errorTechnical(err))
 		return
 	}
 	s.testButton.Disable()
@@ -707,7 +707,7 @@ func (s *settingsDialog) testConnection() {
 				s.showTest(true, connectedText(t.Bucket, res))
 				return
 			}
-			s.showTest(false, plainConnMessage(res))
+			s.showTest(false, connSummary(res, p.Bucket))
 			s.setTestDetails(connDetails(res))
 		}
 	})
@@ -742,6 +742,8 @@ func plainConnMessage(res settings.ConnResult) string {
 // support ticket.
 func connDetails(res settings.ConnResult) string {
 	var b strings.Builder
+	// The test's own account in English, exactly, below the window's summary.
+	fmt.Fprintf(&b, "%s: %s\n", lang.L("Message"), plainConnMessage(res))
 	if res.Code != "" {
 		fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), res.Code)
 	}
@@ -860,11 +862,11 @@ func (s *settingsDialog) profileRemoved(cfg settings.Config) {
 	s.w.cfg = cfg
 	s.w.profile.Options = profileNames(cfg)
 	s.w.profile.Refresh()
-	s.which.Options = append(profileNames(cfg), newProfileChoice)
+	s.which.Options = append(profileNames(cfg), newProfileChoice())
 	// The profile shown is gone, and with it any edit to it.
 	name := s.w.target.Profile
 	if _, ok := cfg.Profile(name); !ok {
-		name = newProfileChoice
+		name = newProfileChoice()
 	}
 	s.selectQuietly(name)
 	s.load(name)

@@ -333,8 +333,8 @@ func (w *Window) Dropped(_ fyne.Position, uris []fyne.URI) {
 	}
 	w.AddPaths(paths)
 	if len(rejected) > 0 {
-		w.showError(fmt.Errorf("cannot upload %s: only local files and folders can be dropped",
-			strings.Join(rejected, ", ")))
+		w.showError(problem(lang.L("Cannot upload {{.Names}}: only local files and folders can be dropped",
+			map[string]any{"Names": strings.Join(rejected, ", ")}), nil))
 	}
 }
 
@@ -344,7 +344,7 @@ func (w *Window) AddPaths(paths []string) {
 		return
 	}
 	if w.target.Bucket == "" {
-		w.showError(fmt.Errorf("choose a bucket before adding files"))
+		w.showError(problem(lang.L("Choose a bucket before adding files"), nil))
 		return
 	}
 	w.log.Info("queue dropped paths", "count", len(paths), "bucket", w.target.Bucket, "prefix", w.prefix)
@@ -355,7 +355,7 @@ func (w *Window) AddPaths(paths []string) {
 func (w *Window) AddFilesDialog() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
-			w.showError(fmt.Errorf("choose a file: %w", err))
+			w.showError(problem(lang.L("Cannot choose a file"), err))
 			return
 		}
 		if r == nil {
@@ -373,7 +373,7 @@ func (w *Window) AddFilesDialog() {
 func (w *Window) AddFolderDialog() {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
-			w.showError(fmt.Errorf("choose a folder: %w", err))
+			w.showError(problem(lang.L("Cannot choose a folder"), err))
 			return
 		}
 		if u == nil {
@@ -575,7 +575,7 @@ func (w *Window) act(what string, id transfer.TaskID, f func(transfer.TaskID) er
 
 func (w *Window) showError(err error) {
 	w.log.Warn("window error", "err", err)
-	dialog.ShowError(err, w.win)
+	problemDialog(err, w.win).Show()
 }
 
 // noticeBatch sends a desktop notification when a run of uploads ends. A
