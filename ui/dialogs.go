@@ -117,7 +117,7 @@ func errorDetails(t transfer.TaskSnapshot) string {
 	}
 	b.WriteString(whereText(t))
 	if tech := taskTechnical(t); tech != "" {
-		fmt.Fprintf(&b, "\n%s:\n%s", lang.L("Technical details"), tech)
+		b.WriteString("\n" + labelled(lang.L("Technical details"), "\n"+tech))
 	}
 	return b.String()
 }
@@ -135,9 +135,11 @@ func sentence(s string) string {
 // whereText names the file, object and state of a task, one line each.
 func whereText(t transfer.TaskSnapshot) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s\n%s: %s\n%s: %s", lang.L("File"), t.Path, lang.L("Object"), destination(t.Bucket, t.Key), lang.L("State"), stateLabel(t.State))
+	b.WriteString(labelled(lang.L("File"), t.Path) + "\n")
+	b.WriteString(labelled(lang.L("Object"), destination(t.Bucket, t.Key)) + "\n")
+	b.WriteString(labelled(lang.L("State"), stateLabel(t.State)))
 	if t.Note != "" {
-		fmt.Fprintf(&b, "\n%s: %s", lang.L("Note"), t.Note)
+		b.WriteString("\n" + labelled(lang.L("Note"), t.Note))
 	}
 	return b.String()
 }

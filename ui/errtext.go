@@ -188,7 +188,7 @@ func taskTechnical(t transfer.TaskSnapshot) string {
 	var b strings.Builder
 	line := func(label, v string) {
 		if v != "" {
-			b.WriteString(label + ": " + v + "\n")
+			b.WriteString(labelled(label, v) + "\n")
 		}
 	}
 	line(lang.L("Message"), e.Message)
@@ -202,6 +202,11 @@ func taskTechnical(t transfer.TaskSnapshot) string {
 		line(lang.L("Cause"), e.Err.Error())
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// labelled is one "Label: value" line, with the language's colon.
+func labelled(label, value string) string {
+	return lang.L("{{.Label}}: {{.Value}}", map[string]any{"Label": label, "Value": value})
 }
 
 // connSummary is a failed connection test's explanation in the window's
@@ -291,6 +296,9 @@ func errorText(err error) string {
 		if errors.As(err, &oe) {
 			return lang.L("This transfer setting is out of range: {{.Field}}", map[string]any{"Field": oe.Field})
 		}
+		if s := causeSummary(err); s != "" {
+			return sentence(s)
+		}
 		return err.Error()
 	}
 	field := fe.Field
@@ -368,11 +376,21 @@ type uiProblem struct {
 // problem wraps err with what failed, in words already translated.
 func problem(text string, err error) error { return &uiProblem{text: text, err: err} }
 
+// Error is the exact account, for logs.
 func (p *uiProblem) Error() string {
 	if p.err == nil {
 		return p.text
 	}
-	return p.text + ": " + errorText(p.err)
+	return p.text + ": " + p.err.Error()
+}
+
+// summary is what the user reads: the error's own part only when the window
+// can say it in plain words; the rest is in the technical details.
+func (p *uiProblem) summary() string {
+	if p.err == nil || errorText(p.err) == p.err.Error() {
+		return p.text
+	}
+	return lang.L("{{.What}}: {{.Why}}", map[string]any{"What": p.text, "Why": errorText(p.err)})
 }
 
 func (p *uiProblem) Unwrap() error { return p.err }
@@ -385,8 +403,8 @@ func problemDialog(err error, parent fyne.Window) dialog.Dialog {
 	tech := errorTechnical(err)
 	var p *uiProblem
 	if errors.As(err, &p) {
-		summary, tech = p.Error(), ""
-		if p.err != nil && errorText(p.err) != p.err.Error() {
+		summary, tech = p.summary(), ""
+		if p.err != nil {
 			tech = p.err.Error()
 		}
 	}
