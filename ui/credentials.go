@@ -306,10 +306,10 @@ func (r *renewDialog) credentials(now time.Time) (settings.Credentials, error) {
 	}
 	var errs []error
 	if c.AccessKeyID == "" {
-		errs = append(errs, errors.New("enter the AccessKey ID"))
+		errs = append(errs, errors.New(lang.L("Enter the AccessKey ID")))
 	}
 	if c.AccessKeySecret == "" {
-		errs = append(errs, errors.New("enter the AccessKey secret"))
+		errs = append(errs, errors.New(lang.L("Enter the AccessKey secret")))
 	}
 	exp, err := parseExpiry(r.expiry.Text, now)
 	if err != nil {
@@ -317,7 +317,7 @@ func (r *renewDialog) credentials(now time.Time) (settings.Credentials, error) {
 	}
 	c.Expiry = exp
 	if c.SecurityToken == "" && !exp.IsZero() {
-		errs = append(errs, errors.New("an expiry needs an STS token: long-term AccessKeys do not expire"))
+		errs = append(errs, errors.New(lang.L("An expiry needs an STS token: long-term AccessKeys do not expire")))
 	}
 	return c, errors.Join(errs...)
 }
@@ -334,17 +334,17 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 	var t time.Time
 	if d, err := time.ParseDuration(s); err == nil {
 		if d <= 0 {
-			return time.Time{}, fmt.Errorf("expiry %q: give a time still to come", s)
+			return time.Time{}, errors.New(lang.L("Expiry “{{.Value}}”: give a time still to come", map[string]any{"Value": s}))
 		}
 		t = now.Add(d)
 	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
 		if t, err = time.ParseInLocation(expiryLayout, s, time.Local); err != nil {
-			return time.Time{}, fmt.Errorf("expiry %q is not a time: write it like %s, %s or 1h",
-				s, now.Add(time.Hour).Format(expiryLayout), now.Add(time.Hour).UTC().Format(time.RFC3339))
+			return time.Time{}, errors.New(lang.L("Expiry “{{.Value}}” is not a time: write it like {{.Local}}, {{.UTC}} or 1h",
+				map[string]any{"Value": s, "Local": now.Add(time.Hour).Format(expiryLayout), "UTC": now.Add(time.Hour).UTC().Format(time.RFC3339)}))
 		}
 	}
 	if !t.After(now) {
-		return time.Time{}, fmt.Errorf("expiry %s has already passed", t.Local().Format(expiryLayout))
+		return time.Time{}, errors.New(lang.L("Expiry {{.Time}} has already passed", map[string]any{"Time": t.Local().Format(expiryLayout)}))
 	}
 	return t, nil
 }

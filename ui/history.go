@@ -160,9 +160,9 @@ func (v *historyView) filter() {
 	v.list.ScrollToTop()
 	n := len(v.shown)
 	if n == v.idx.Len() {
-		v.count.SetText(lang.N("{{.Count}} upload", n, map[string]any{"Count": n}))
+		v.count.SetText(lang.N("{{.Count}} upload", n, map[string]any{"Count": count(n)}))
 	} else {
-		v.count.SetText(lang.N("{{.Count}} of {{.Total}} uploads match", n, map[string]any{"Count": n, "Total": v.idx.Len()}))
+		v.count.SetText(lang.N("{{.Count}} of {{.Total}} uploads match", n, map[string]any{"Count": count(n), "Total": count(v.idx.Len())}))
 	}
 	v.updateActions()
 }
@@ -493,7 +493,7 @@ func (h *windowHistory) addLinkFor(t transfer.TaskSnapshot, l history.Link) erro
 // UploadAgain queues the file into the key's folder at the current destination.
 func (h *windowHistory) UploadAgain(e history.Entry) error {
 	if _, err := os.Stat(e.Path); err != nil {
-		return errors.New(lang.L("Cannot upload {{.Path}} again: {{.Reason}}", map[string]any{"Path": e.Path, "Reason": err.Error()}))
+		return errors.New(lang.L("Cannot upload {{.Path}} again: {{.Reason}}", map[string]any{"Path": e.Path, "Reason": errorText(err)}))
 	}
 	prefix := path.Dir(e.Key)
 	if prefix == "." {
@@ -509,7 +509,7 @@ func (h *windowHistory) Reveal(p string) error { return revealFile(p) }
 
 var revealFile = func(p string) error {
 	if _, err := os.Stat(p); err != nil {
-		return errors.New(lang.L("Cannot show {{.Path}}: {{.Reason}}", map[string]any{"Path": p, "Reason": err.Error()}))
+		return errors.New(lang.L("Cannot show {{.Path}}: {{.Reason}}", map[string]any{"Path": p, "Reason": errorText(err)}))
 	}
 	var cmd *exec.Cmd
 	switch runtime.GOOS {

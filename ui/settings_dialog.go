@@ -498,7 +498,7 @@ func parseBytes(field, s string) (int64, error) {
 	}
 	n, err := humanize.ParseBytes(s)
 	if err != nil || n > 1<<62 {
-		return 0, &settings.FieldError{Field: field, Value: s, Reason: "not a size (try 8MiB or 5MB)"}
+		return 0, &settings.FieldError{Field: field, Value: s, Reason: lang.L("not a size (try 8MiB or 5MB)")}
 	}
 	return int64(n), nil
 }
@@ -510,7 +510,7 @@ func parseInt(field, s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, &settings.FieldError{Field: field, Value: s, Reason: "not a whole number"}
+		return 0, &settings.FieldError{Field: field, Value: s, Reason: lang.L("not a whole number")}
 	}
 	return n, nil
 }
@@ -572,9 +572,9 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 	if s.secret.Text == "" {
 		switch {
 		case token != "":
-			return p, nil, &settings.FieldError{Profile: p.Name, Field: "AccessKey secret", Reason: "enter it together with the STS token: temporary credentials come as a set"}
+			return p, nil, &settings.FieldError{Profile: p.Name, Field: "AccessKey secret", Reason: lang.L("enter it together with the STS token: temporary credentials come as a set")}
 		case expText != s.expiryLoaded:
-			return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: "enter the AccessKey secret and STS token again to change when they expire"}
+			return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: lang.L("enter the AccessKey secret and STS token again to change when they expire")}
 		}
 		return p, nil, nil
 	}
@@ -585,7 +585,7 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: err.Error()}
 	}
 	if token == "" && !creds.Expiry.IsZero() {
-		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: "only temporary credentials with an STS token expire; enter the token or clear the expiry"}
+		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: lang.L("only temporary credentials with an STS token expire; enter the token or clear the expiry")}
 	}
 	return p, creds, nil
 }
@@ -843,12 +843,12 @@ func (s *settingsDialog) deleteProfile() {
 			return func() {
 				if _, still := cfg.Profile(name); still {
 					s.saveResult.Importance = widget.DangerImportance
-					s.saveResult.SetText(lang.L("Not deleted: ") + err.Error())
+					s.saveResult.SetText(lang.L("Not deleted: ") + problemText(err))
 					return
 				}
 				if err != nil {
 					s.saveResult.Importance = widget.WarningImportance
-					s.saveResult.SetText(err.Error())
+					s.saveResult.SetText(problemText(err))
 				}
 				s.profileRemoved(cfg)
 			}
@@ -889,7 +889,7 @@ func (s *settingsDialog) scanOrphans() {
 			switch {
 			case err != nil:
 				s.orphanResult.Importance = widget.DangerImportance
-				s.orphanResult.SetText(lang.L("Scan failed: {{.Reason}}", map[string]any{"Reason": err.Error()}))
+				s.orphanResult.SetText(lang.L("Scan failed: {{.Reason}}", map[string]any{"Reason": problemText(err)}))
 			case len(o) == 0:
 				s.orphanResult.Importance = widget.SuccessImportance
 				s.orphanResult.SetText(lang.L("No incomplete uploads in {{.Bucket}}.", map[string]any{"Bucket": s.w.target.Bucket}))
@@ -929,7 +929,7 @@ func (s *settingsDialog) abortOrphans() {
 			s.orphanScan.Enable()
 			if err != nil {
 				s.orphanResult.Importance = widget.DangerImportance
-				s.orphanResult.SetText(lang.L("Abort failed: {{.Reason}}", map[string]any{"Reason": err.Error()}))
+				s.orphanResult.SetText(lang.L("Abort failed: {{.Reason}}", map[string]any{"Reason": problemText(err)}))
 				s.orphanAbort.Enable()
 				return
 			}

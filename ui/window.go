@@ -597,12 +597,12 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		return
 	}
 	n := &fyne.Notification{Title: lang.L("Uploads finished")}
-	n.Content = lang.N("{{.Count}} files uploaded to {{.Bucket}}", done, map[string]any{"Count": done, "Bucket": w.target.Bucket})
+	n.Content = lang.N("{{.Count}} files uploaded to {{.Bucket}}", done, map[string]any{"Count": count(done), "Bucket": w.target.Bucket})
 	if failed > 0 {
 		n.Title = lang.L("Uploads failed")
 		n.Content = lang.L("{{.Failed}} failed, {{.Done}} uploaded", map[string]any{
-			"Failed": lang.N("{{.Count}} files", failed, map[string]any{"Count": failed}),
-			"Done":   lang.N("{{.Count}} files", done, map[string]any{"Count": done})})
+			"Failed": lang.N("{{.Count}} files", failed, map[string]any{"Count": count(failed)}),
+			"Done":   lang.N("{{.Count}} files", done, map[string]any{"Count": count(done)})})
 	}
 	if w.notifications {
 		w.notify(n)
