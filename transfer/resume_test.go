@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func TestResumeAbortedBehindOurBack(t *testing.T) {
 	id, _ := m.AddFile(file, "f.bin")
 	waitIdle(t, m)
 	ts := mustDone(t, m, id)
-	if !strings.Contains(ts.Note, "no longer exists on the server") {
+	if !strings.Contains(ts.Note, "no longer exists on the server") || !slices.Equal(ts.NoteKinds, []NoteKind{NoteRestarted}) {
 		t.Fatalf("note %q", ts.Note)
 	}
 	mustObject(t, s, "f.bin", data)

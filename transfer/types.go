@@ -161,6 +161,24 @@ func (e *TaskError) Error() string {
 
 func (e *TaskError) Unwrap() error { return e.Err }
 
+// NoteKind is what a task's note reports.
+type NoteKind int
+
+// Note kinds.
+const (
+	NoteOther            NoteKind = iota
+	NoteRestarted                 // the earlier partial upload could not be used; started again from zero
+	NoteChangedRestarted          // the file changed while it was being uploaded; started again
+	NoteAlreadyUploaded           // an earlier run had stored it (same size and CRC64); nothing sent
+	NoteExistsSkipped             // an object with this key exists or appeared; skipped
+	NoteIdenticalSkipped          // an identical object (same size and CRC64) exists; skipped
+	NoteRenamed                   // uploaded under another key (the snapshot's Key) to keep an object or another file's key
+	NoteKeyTakenSkipped           // another file in the queue has this key; skipped
+	NoteCallbackFailed            // the object is stored, but the upload callback failed
+	NotePartsResent               // parts of the file changed since the earlier run; sent again
+	NoteInUseNotResumed           // not resumed: another ossdrop process is uploading it
+)
+
 // TaskSnapshot is a copy of one task's state, safe to read on any goroutine.
 type TaskSnapshot struct {
 	ID     TaskID
@@ -191,6 +209,9 @@ type TaskSnapshot struct {
 	CRC64       uint64 // the stored object's CRC64, verified against the file; set when Done
 	Retries     int    // transient failures retried so far
 	Profile     string // the settings profile the destination came from; may be empty
+	// NoteKinds says what each of Note's sentences reports, in order, so a front
+	// end can say it in its own words; Note keeps the names and numbers.
+	NoteKinds []NoteKind
 }
 
 // Totals sums all tasks of a Manager.

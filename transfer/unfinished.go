@@ -153,6 +153,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			m.queued--
 			t.state = Skipped
 			t.note = "not resumed: " + inUseMessage(u)
+			t.noteKind = []NoteKind{NoteInUseNotResumed}
 			t.ended = time.Now()
 			continue
 		}

@@ -29,6 +29,7 @@ type result struct {
 	state        State
 	err          *TaskError
 	note         string
+	noteKind     []NoteKind
 	uploadID     string // set while a multipart upload exists on the server
 	cpPath       string // checkpoint file, when one was written
 	credsExpired bool
@@ -68,6 +69,7 @@ type job struct {
 	forbid   bool      // send x-oss-forbid-overwrite
 	phase    State
 	notes    []string
+	noteKind []NoteKind
 	callback []byte
 	cbFailed string
 	// queueDone is set once the durable queue says "finished" for this task.
@@ -128,6 +130,7 @@ func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 			res.cpPath = j.cpPath
 		}
 		res.note = strings.Join(j.notes, "; ")
+		res.noteKind = j.noteKind
 		res.queueDone = j.queueDone
 		res.lock = j.lock
 	}()
@@ -158,7 +161,7 @@ func (j *job) run(ctx context.Context) (State, error) {
 		return st, err
 	}
 	j.m.log.Warn("file changed while uploading", "path", j.t.path, "err", err)
-	j.note("changed while uploading; started again")
+	j.note(NoteChangedRestarted, "changed while uploading; started again")
 	j.restart()
 	st, err = j.attempt(ctx)
 	if isChanged(err) {
@@ -326,7 +329,10 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func (j *job) note(s string) { j.notes = append(j.notes, s) }
+func (j *job) note(k NoteKind, s string) {
+	j.notes = append(j.notes, s)
+	j.noteKind = append(j.noteKind, k)
+}
 
 // setPhase moves the task to a visible state (uploading, completing, verifying).
 func (j *job) setPhase(s State) {
@@ -414,7 +420,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	if err != nil {
 		var ce *checkpoint.CorruptError
 		if errors.As(err, &ce) {
-			j.note(fmt.Sprintf("%v; started again from zero", err))
+			j.note(NoteRestarted, fmt.Sprintf("%v; started again from zero", err))
 			j.m.log.Warn("corrupt checkpoint", "file", j.cpPath, "err", err)
 			j.abortAbandoned(ctx)
 			os.Remove(j.cpPath)
@@ -424,7 +430,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	}
 	h := l.Header
 	stale := func(why string) (bool, error) {
-		j.note(why)
+		j.note(NoteRestarted, why)
 		j.m.discard(j.tgt, h.Key, h.UploadID, j.cpPath)
 		return false, nil
 	}
@@ -451,7 +457,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 			if err != nil || done {
 				return false, err
 			}
-			j.note("the earlier upload no longer exists on the server (expired or aborted); restarted from zero")
+			j.note(NoteRestarted, "the earlier upload no longer exists on the server (expired or aborted); restarted from zero")
 			os.Remove(j.cpPath)
 			return false, nil
 		}
@@ -513,7 +519,7 @@ func (j *job) completedEarlier(ctx context.Context, key string) (bool, error) {
 	}
 	j.key = key
 	j.earlierDone = true
-	j.note("already uploaded by an earlier run whose end was not recorded (the object has this file's size and CRC64); nothing sent")
+	j.note(NoteAlreadyUploaded, "already uploaded by an earlier run whose end was not recorded (the object has this file's size and CRC64); nothing sent")
 	return true, nil
 }
 
@@ -623,7 +629,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if h != nil {
-			j.note("an object with this key already exists; skipped")
+			j.note(NoteExistsSkipped, "an object with this key already exists; skipped")
 			return true, nil
 		}
 		j.forbid = true // closes the gap between this check and the write
@@ -644,7 +650,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if local == remote {
-			j.note("an identical object (same size and CRC64) already exists; skipped")
+			j.note(NoteIdenticalSkipped, "an identical object (same size and CRC64) already exists; skipped")
 			return true, nil
 		}
 	case Rename:
@@ -661,7 +667,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 			if h == nil {
 				if cand != base {
 					j.key = cand
-					j.note(fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
+					j.note(NoteRenamed, fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
 					j.m.mu.Lock()
 					j.t.key = cand
 					j.t.version++
@@ -905,7 +911,7 @@ func (j *job) existsOutcome(err error) (State, error) {
 	var se *stepErr
 	if errors.As(err, &se) && se.kind == kindExists {
 		if j.opts.OnExists == Skip {
-			j.note("an object with this key appeared during the upload; skipped")
+			j.note(NoteExistsSkipped, "an object with this key appeared during the upload; skipped")
 			return Skipped, nil
 		}
 		se.te.Message = fmt.Sprintf("%s appeared in the bucket during the upload; retry to pick another name", j.key)
@@ -922,7 +928,7 @@ func (j *job) finishDone() State {
 	}
 	j.m.mu.Unlock()
 	if j.cbFailed != "" {
-		j.note("the object is stored, but the upload callback failed: " + j.cbFailed)
+		j.note(NoteCallbackFailed, "the object is stored, but the upload callback failed: "+j.cbFailed)
 	}
 	return Done
 }
@@ -1039,13 +1045,13 @@ func (j *job) finishMultipart(ctx context.Context) (State, error) {
 		j.t.rt.sent.Add(-lost)
 		j.t.version++
 		j.m.mu.Unlock()
-		j.note(fmt.Sprintf("%s of the file changed since the earlier run (its CRC64 no longer matched what was uploaded); sent again", partList(bad)))
+		j.note(NotePartsResent, fmt.Sprintf("%s of the file changed since the earlier run (its CRC64 no longer matched what was uploaded); sent again", partList(bad)))
 		err = j.uploadParts(ctx)
 	}
 	if err != nil {
 		if se := (*stepErr)(nil); errors.As(err, &se) && se.kind == kindNoUpload {
 			// Aborted behind our back mid-run: start over once, cleanly.
-			j.note("the upload was aborted on the server while running; restarted from zero")
+			j.note(NoteRestarted, "the upload was aborted on the server while running; restarted from zero")
 			if j.jr != nil {
 				j.jr.Remove()
 				j.jr = nil

@@ -139,7 +139,7 @@ func whereText(t transfer.TaskSnapshot) string {
 	b.WriteString(labelled(lang.L("Object"), destination(t.Bucket, t.Key)) + "\n")
 	b.WriteString(labelled(lang.L("State"), stateLabel(t.State)))
 	if t.Note != "" {
-		b.WriteString("\n" + labelled(lang.L("Note"), t.Note))
+		b.WriteString("\n" + labelled(lang.L("Note"), noteText(t)))
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -181,15 +182,18 @@ func stepSummary(op string, keyConflict bool) string {
 // sentence (file path as given, in any script), step, OSS code, HTTP status,
 // RequestId and cause, one line each, for "Technical details".
 func taskTechnical(t transfer.TaskSnapshot) string {
-	e := t.Err
-	if e == nil {
-		return ""
-	}
 	var b strings.Builder
 	line := func(label, v string) {
 		if v != "" {
 			b.WriteString(labelled(label, v) + "\n")
 		}
+	}
+	if n := noteText(t); n != t.Note {
+		line(lang.L("Note"), t.Note)
+	}
+	e := t.Err
+	if e == nil {
+		return strings.TrimRight(b.String(), "\n")
 	}
 	line(lang.L("Message"), e.Message)
 	line(lang.L("While"), e.Op)
@@ -420,4 +424,48 @@ func problemDialog(err error, parent fyne.Window) dialog.Dialog {
 	d := dialog.NewCustom(lang.L("Error"), lang.L("Close"), body, parent)
 	d.Resize(fyne.NewSize(520, 0))
 	return d
+}
+
+// noteText is a task's note in the window's language, from the kinds the
+// engine gives each of its sentences; the engine's sentence when there is a
+// kind the window cannot word.
+func noteText(t transfer.TaskSnapshot) string {
+	if t.Note == "" || len(t.NoteKinds) == 0 {
+		return t.Note
+	}
+	parts := make([]string, 0, len(t.NoteKinds))
+	for _, k := range t.NoteKinds {
+		s := noteKindText(k, t)
+		if s == "" {
+			return t.Note
+		}
+		parts = append(parts, s)
+	}
+	return join(parts...)
+}
+
+func noteKindText(k transfer.NoteKind, t transfer.TaskSnapshot) string {
+	switch k {
+	case transfer.NoteRestarted:
+		return lang.L("the earlier partial upload could not be used; started again from zero")
+	case transfer.NoteChangedRestarted:
+		return lang.L("changed while uploading; started again")
+	case transfer.NoteAlreadyUploaded:
+		return lang.L("already uploaded by an earlier run; nothing sent")
+	case transfer.NoteExistsSkipped:
+		return lang.L("an object with this key already exists; skipped")
+	case transfer.NoteIdenticalSkipped:
+		return lang.L("an identical object already exists; skipped")
+	case transfer.NoteRenamed:
+		return lang.L("uploaded as {{.Name}}", map[string]any{"Name": path.Base(t.Key)})
+	case transfer.NoteKeyTakenSkipped:
+		return lang.L("another file in the queue has this key; skipped")
+	case transfer.NoteCallbackFailed:
+		return lang.L("the object is stored, but the upload callback failed")
+	case transfer.NotePartsResent:
+		return lang.L("parts that changed since the earlier run were sent again")
+	case transfer.NoteInUseNotResumed:
+		return lang.L("not resumed: another ossdrop is uploading it")
+	}
+	return ""
 }

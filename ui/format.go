@@ -215,7 +215,7 @@ func statusText(t transfer.TaskSnapshot, st liveStats) string {
 		s = t.State.String()
 	}
 	if t.Note != "" {
-		s = join(s, t.Note)
+		s = join(s, noteText(t))
 	}
 	return s
 }
