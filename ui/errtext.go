@@ -21,6 +21,7 @@ import (
 
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
+	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
 
 // The engine and the settings package explain errors in English sentences
@@ -117,11 +118,17 @@ func causeSummary(err error) string {
 	var ci x509.CertificateInvalidError
 	var ve *tls.CertificateVerificationError
 	var ce oss.CRCCheckError
+	var cpe *checkpoint.CorruptError
+	var qle *transfer.QueueLineError
 	var dns *net.DNSError
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.Canceled):
 		return lang.L("stopped")
+	case errors.As(err, &cpe):
+		return lang.L("the saved progress (checkpoint) is damaged")
+	case errors.As(err, &qle):
+		return lang.L("a line of the upload queue is damaged")
 	case errors.Is(err, fs.ErrNotExist):
 		return lang.L("the file no longer exists")
 	case errors.Is(err, fs.ErrPermission):
@@ -375,7 +382,12 @@ func bucketDefault() string { return lang.L("(bucket default)") }
 type uiProblem struct {
 	text string
 	err  error
+	tech string // the exact text behind text, when there is no single err
 }
+
+// problemWithDetails is a problem told in text, with tech, the exact account,
+// one click away.
+func problemWithDetails(text, tech string) error { return &uiProblem{text: text, tech: tech} }
 
 // problem wraps err with what failed, in words already translated.
 func problem(text string, err error) error { return &uiProblem{text: text, err: err} }
@@ -383,6 +395,9 @@ func problem(text string, err error) error { return &uiProblem{text: text, err: 
 // Error is the exact account, for logs.
 func (p *uiProblem) Error() string {
 	if p.err == nil {
+		if p.tech != "" {
+			return p.text + "\n" + p.tech
+		}
 		return p.text
 	}
 	return p.text + ": " + p.err.Error()
@@ -407,7 +422,7 @@ func problemDialog(err error, parent fyne.Window) dialog.Dialog {
 	tech := errorTechnical(err)
 	var p *uiProblem
 	if errors.As(err, &p) {
-		summary, tech = p.summary(), ""
+		summary, tech = p.summary(), p.tech
 		if p.err != nil {
 			tech = p.err.Error()
 		}
