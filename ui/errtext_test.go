@@ -225,3 +225,16 @@ func TestLocaleFormatting(t *testing.T) {
 		t.Errorf("batch summary %q", got)
 	}
 }
+
+// TestLanguageHintInBothLanguages: the language applies at the next launch
+// (Fyne 2.8 has no live switch), and Settings says so in the language shown
+// and in the one a user is likely switching to.
+func TestLanguageHintInBothLanguages(t *testing.T) {
+	if got := nextLaunchHint(); got != "Applied the next time ossdrop starts · 下次启动 ossdrop 时生效" {
+		t.Errorf("English hint %q", got)
+	}
+	useChinese(t)
+	if got := nextLaunchHint(); got != "下次启动 ossdrop 时生效 · Applied the next time ossdrop starts" {
+		t.Errorf("Chinese hint %q", got)
+	}
+}
