@@ -22,30 +22,40 @@ import (
 // by golang.org/x/text for that language, unit words and date order from the
 // translation files.
 
-// uiTag is the language the window speaks, as its translation file says.
-func uiTag() language.Tag {
-	tag, err := language.Parse(lang.L("BCP 47 language tag of this translation"))
+// numberFormat is how the window's language writes numbers.
+type numberFormat struct {
+	tag  language.Tag
+	p    *message.Printer
+	mark string // the decimal mark
+}
+
+var numberFormats sync.Map // the translation's language tag → *numberFormat
+
+// numbers is the number format of the language the window speaks, as its
+// translation file names it; looked up once per language.
+func numbers() *numberFormat {
+	name := lang.L("BCP 47 language tag of this translation")
+	if f, ok := numberFormats.Load(name); ok {
+		return f.(*numberFormat)
+	}
+	tag, err := language.Parse(name)
 	if err != nil {
-		return language.English
+		tag = language.English
 	}
-	return tag
+	f := &numberFormat{tag: tag, p: message.NewPrinter(tag), mark: "."}
+	if s := f.p.Sprint(number.Decimal(1.5, number.Scale(1))); len(s) == 3 {
+		f.mark = s[1:2]
+	}
+	v, _ := numberFormats.LoadOrStore(name, f)
+	return v.(*numberFormat)
 }
 
-var printers sync.Map // language.Tag string → *message.Printer
-
-// printer formats numbers for the window's language.
-func printer() *message.Printer {
-	tag := uiTag()
-	if p, ok := printers.Load(tag.String()); ok {
-		return p.(*message.Printer)
-	}
-	p, _ := printers.LoadOrStore(tag.String(), message.NewPrinter(tag))
-	return p.(*message.Printer)
-}
+// uiTag is the language the window speaks.
+func uiTag() language.Tag { return numbers().tag }
 
 // formatInt writes a count with the language's digit grouping ("12,345").
 func formatInt(n int64) string {
-	return printer().Sprint(number.Decimal(n))
+	return numbers().p.Sprint(number.Decimal(n))
 }
 
 // count is formatInt for counts, as the translations' {{.Count}} takes them.
@@ -57,14 +67,9 @@ func size(n int64) string {
 	if n < 0 {
 		n = 0
 	}
-	return localDecimal(humanize.Bytes(uint64(n)))
-}
-
-// localDecimal swaps humanize's '.' for the language's decimal mark.
-func localDecimal(s string) string {
-	mark := printer().Sprint(number.Decimal(1.5, number.Scale(1)))
-	if len(mark) == 3 && mark[1] != '.' {
-		return strings.Replace(s, ".", mark[1:2], 1)
+	s := humanize.Bytes(uint64(n))
+	if m := numbers().mark; m != "." {
+		s = strings.Replace(s, ".", m, 1)
 	}
 	return s
 }
