@@ -484,3 +484,20 @@ func noteKindText(k transfer.NoteKind, t transfer.TaskSnapshot) string {
 	}
 	return ""
 }
+
+// actionFailed says that a row action (act's what) did not work.
+func actionFailed(what string) string {
+	switch what {
+	case "pause":
+		return lang.L("Cannot pause the upload")
+	case "resume":
+		return lang.L("Cannot resume the upload")
+	case "retry":
+		return lang.L("Cannot retry the upload")
+	case "remove":
+		return lang.L("Cannot remove the upload")
+	case "cancel":
+		return lang.L("Cannot cancel the upload")
+	}
+	return lang.L("The action on the upload failed")
+}

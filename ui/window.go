@@ -5,7 +5,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"image/color"
 	"log/slog"
 	"strings"
@@ -569,7 +568,7 @@ func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remov
 
 func (w *Window) act(what string, id transfer.TaskID, f func(transfer.TaskID) error) {
 	if err := f(id); err != nil {
-		w.showError(fmt.Errorf("%s upload: %w", what, err))
+		w.showError(problem(actionFailed(what), err))
 	}
 }
 
