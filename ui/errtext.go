@@ -501,3 +501,14 @@ func actionFailed(what string) string {
 	}
 	return lang.L("The action on the upload failed")
 }
+
+// settingsLoadProblem says that the settings file could not be used, with the
+// reason one click away.
+func settingsLoadProblem(err error) error {
+	path := ""
+	var le *settings.LoadError
+	if errors.As(err, &le) {
+		path, err = le.Path, le.Err
+	}
+	return problem(lang.L("The settings file {{.Path}} cannot be used. ossdrop started with default settings; the broken file is kept until you save.", map[string]any{"Path": path}), err)
+}

@@ -158,8 +158,12 @@ func TestSettingsErrorsInChinese(t *testing.T) {
 	// (file name in its own script) behind "Technical details".
 	w := newViewWindow(t, newViewBackend())
 	w.showError(problem("无法统计", &fs.PathError{Op: "open", Path: "/数据/季度", Err: fs.ErrPermission}))
+	w.ShowProblem(settingsLoadProblem(&settings.LoadError{Path: "/home/李雷/.config/ossdrop/settings.json", Err: errors.New("invalid character '}' at line 3")}))
 	txt := overlayText(w)
-	if !strings.Contains(txt, "无法统计：没有读取该文件的权限") || !strings.Contains(txt, "open /数据/季度: permission denied") || detailsHeadings(w) != "技术细节" {
+	if !strings.Contains(txt, "设置文件 /home/李雷/.config/ossdrop/settings.json 无法使用") || !strings.Contains(txt, "invalid character '}' at line 3") {
+		t.Errorf("broken settings file told as %q", txt)
+	}
+	if !strings.Contains(txt, "无法统计：没有读取该文件的权限") || !strings.Contains(txt, "open /数据/季度: permission denied") || detailsHeadings(w) != "技术细节,技术细节" {
 		t.Errorf("error dialog says %q under %q", txt, detailsHeadings(w))
 	}
 }
