@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -161,18 +160,6 @@ func (w *Window) updateCredBanner() {
 	if !c.banner.Visible() {
 		c.banner.Show()
 	}
-}
-
-// roughDuration is "4 min", "40 s", "1 h 5 min": a warning needs no more.
-func roughDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", max(int(d.Seconds()), 0))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
-	}
-	d = d.Round(time.Minute)
-	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 }
 
 func (w *Window) profileLabel() string {

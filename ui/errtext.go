@@ -358,7 +358,7 @@ func expiryText(es settings.ExpiryStatus) string {
 	case settings.Expired:
 		return lang.L("The temporary (STS) credentials expired at {{.At}}; enter new ones to continue uploading.", map[string]any{"At": dateTime(es.Expiry, time.Local)})
 	case settings.ExpiringSoon:
-		return lang.L("The temporary (STS) credentials expire in {{.Left}}; uploads will pause then until new ones are entered.", map[string]any{"Left": eta(es.Left)})
+		return lang.L("The temporary (STS) credentials expire in {{.Left}}; uploads will pause then until new ones are entered.", map[string]any{"Left": roughDuration(es.Left)})
 	}
 	return ""
 }

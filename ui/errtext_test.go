@@ -210,6 +210,7 @@ func TestLocaleFormatting(t *testing.T) {
 			{eta(120 * time.Hour), map[string]string{"en": "5d 00h", "zh": "5天00小时"}[lang]},
 			{took(250 * time.Millisecond), map[string]string{"en": "250 ms", "zh": "250 毫秒"}[lang]},
 			{dateTime(when, time.UTC), map[string]string{"en": "2026-11-30 14:05", "zh": "2026年11月30日 14:05"}[lang]},
+			{roughDuration(125 * time.Minute), map[string]string{"en": "2 h 5 min", "zh": "2 小时 5 分钟"}[lang]},
 			{rate(12_500_000), "13 MB/s"},
 			{size(4_200_000), "4.2 MB"},
 		} {

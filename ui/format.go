@@ -127,6 +127,19 @@ func took(d time.Duration) string {
 	return eta(d)
 }
 
+// roughDuration renders how long until something happens, to the minute
+// past the first minute: "45 s", "4 min", "2 h 5 min".
+func roughDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return lang.L("{{.Seconds}} s", map[string]any{"Seconds": max(int(d.Seconds()), 0)})
+	case d < time.Hour:
+		return lang.L("{{.Minutes}} min", map[string]any{"Minutes": int(d.Round(time.Minute).Minutes())})
+	}
+	d = d.Round(time.Minute)
+	return lang.L("{{.Hours}} h {{.Minutes}} min", map[string]any{"Hours": count(int(d.Hours())), "Minutes": int(d.Minutes()) % 60})
+}
+
 // dateTime renders a moment to the minute in the language's order
 // ("2026-11-30 14:05", "2026年11月30日 14:05") in zone.
 func dateTime(t time.Time, zone *time.Location) string {

@@ -909,7 +909,7 @@ func orphanText(bucket string, o []transfer.Orphan) string {
 			b.WriteString(lang.L("… and {{.Count}} more", map[string]any{"Count": len(o) - i}))
 			break
 		}
-		fmt.Fprintf(&b, "%s (started %s)\n", x.Key, humanize.Time(x.Initiated))
+		b.WriteString(lang.L("{{.Key}} (started {{.When}})", map[string]any{"Key": x.Key, "When": dateTime(x.Initiated, time.Local)}) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
