@@ -296,6 +296,14 @@ var settingFields = map[string]func() string{
 	"resume on launch":                     func() string { return lang.L("Resume on launch") },
 }
 
+// optionFields are the engine's option names (transfer.OptionError.Field) as
+// the window shows them.
+var optionFields = map[string]func() string{
+	"PartSize": settingFields["part size"],
+	"TaskNum":  settingFields["TaskNum (parts in parallel per file)"],
+	"Jobs":     settingFields["jobs (files in parallel)"],
+}
+
 // errorText is an error from the settings or the engine as the window says
 // it: a field error names the field in the window's language and what is
 // wrong with it; the exact English reason stays in errorTechnical. Other
@@ -305,7 +313,11 @@ func errorText(err error) string {
 	if !errors.As(err, &fe) {
 		var oe *transfer.OptionError
 		if errors.As(err, &oe) {
-			return lang.L("This transfer setting is out of range: {{.Field}}", map[string]any{"Field": oe.Field})
+			field := oe.Field
+			if f, ok := optionFields[oe.Field]; ok {
+				field = f()
+			}
+			return lang.L("This transfer setting is out of range: {{.Field}}", map[string]any{"Field": field})
 		}
 		if s := causeSummary(err); s != "" {
 			return sentence(s)

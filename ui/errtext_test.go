@@ -145,6 +145,9 @@ func TestSettingsErrorsInChinese(t *testing.T) {
 	if got := errorText(&settings.FieldError{Field: "endpoint", Reason: "required: a URL"}); got != "Endpoint为必填项" {
 		t.Errorf("required endpoint says %q", got)
 	}
+	if got := errorText(transfer.Limits.Jobs.Check(0)); got != "此传输设置超出范围：并行文件数" {
+		t.Errorf("option error says %q", got)
+	}
 	for k := settings.ConnInvalidSettings; k <= settings.ConnOther; k++ {
 		res := settings.ConnResult{Kind: k, Endpoint: "https://oss-cn-hangzhou.aliyuncs.com", Message: "English message", Err: errors.New("x")}
 		if k == settings.ConnInvalidSettings {
