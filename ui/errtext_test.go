@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -244,5 +245,22 @@ func TestLanguageHintInBothLanguages(t *testing.T) {
 	useChinese(t)
 	if got := nextLaunchHint(); got != "下次启动 ossdrop 时生效 · Applied the next time ossdrop starts" {
 		t.Errorf("Chinese hint %q", got)
+	}
+}
+
+func TestHistoryErrorText(t *testing.T) {
+	for _, c := range []struct {
+		e    history.Entry
+		want string
+	}{
+		{history.Entry{Bucket: "b", Error: "the AccessKey secret is wrong (SignatureDoesNotMatch, RequestId R)", ErrorCode: "SignatureDoesNotMatch"},
+			"the AccessKey secret is wrong (SignatureDoesNotMatch)"},
+		{history.Entry{Bucket: "b", Error: "upload: bad name (InvalidObjectName, RequestId R)", ErrorCode: "InvalidObjectName"},
+			"OSS refused the request (InvalidObjectName)"},
+		{history.Entry{Error: "cannot read /数据/a.txt: permission denied"}, "cannot read /数据/a.txt: permission denied"},
+	} {
+		if got := historyErrorText(&c.e); got != c.want {
+			t.Errorf("%q: %q, want %q", c.e.Error, got, c.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -88,7 +89,11 @@ func historyErrorText(e *history.Entry) string {
 	if e.ErrorCode == "" {
 		return e.Error
 	}
-	return ossSummary(e.ErrorCode, 0, e.Bucket) + " (" + e.ErrorCode + ")"
+	s := ossSummary(e.ErrorCode, 0, e.Bucket)
+	if strings.Contains(s, e.ErrorCode) {
+		return s
+	}
+	return s + " (" + e.ErrorCode + ")"
 }
 
 // newHistoryView builds the view over entries already loaded.
