@@ -3,7 +3,12 @@
 #   make test   installs what the tests need and runs every check and test
 
 GO        ?= go
+# Two programs, built side by side: the command line, and the window that the
+# command line starts when given no subcommand (cmd/ossdrop-window). Keeping
+# the window out of ossdrop keeps Fyne, GLFW and the OpenGL/X11/Wayland
+# libraries out of every command-line run.
 BINARY    ?= ossdrop
+WINDOW    ?= ossdrop-window
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/ossdrop/ossdrop/cli.Version=$(VERSION)
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -30,6 +35,7 @@ run: deps build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(WINDOW) ./cmd/ossdrop-window
 
 test: test-deps lint unit windows
 
@@ -61,10 +67,14 @@ unit:
 	@echo '--- go test -race ./...'
 	OSSDROP_REQUIRE_KEYRING=1 OSSDROP_E2E=1 ./.ci/test-session $(GO) test -race -count=1 -timeout 30m ./...
 
+# ossdrop.exe is a console program (the command line prints); the window is a
+# windowed one, which is what shortcuts and file associations should start.
 windows:
 	@echo '--- cross-compile for Windows'
+	GOOS=windows GOARCH=amd64 \
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY).exe .
 	CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 CGO_ENABLED=1 \
-	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(BINARY).exe .
+	  $(GO) build -trimpath -ldflags '$(LDFLAGS) -H windowsgui' -o $(WINDOW).exe ./cmd/ossdrop-window
 
 # Benchmarks (not part of make test): each package's own benchmarks once (the
 # server alone, the engine against the SDK's UploadFile, the window with 20,000
@@ -81,4 +91,4 @@ bench:
 	@uptime
 
 clean:
-	rm -f $(BINARY) $(BINARY).exe
+	rm -f $(BINARY) $(BINARY).exe $(WINDOW) $(WINDOW).exe

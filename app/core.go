@@ -49,7 +49,7 @@ type Core struct {
 	mu      sync.Mutex
 	cfg     settings.Config
 	loadErr error
-	local   *settings.LocalBucket
+	local   *LocalBucket
 	mgr     *transfer.Manager
 	hist    *history.Recorder
 }
@@ -482,13 +482,13 @@ func (c *Core) EnvTarget(endpoint, bucket, region string, v4 bool) (transfer.Tar
 }
 
 // LocalBucket starts the Local bucket on first call and returns the running one after.
-func (c *Core) LocalBucket(ctx context.Context) (*settings.LocalBucket, error) {
+func (c *Core) LocalBucket(ctx context.Context) (*LocalBucket, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.local != nil {
 		return c.local, nil
 	}
-	lb, err := settings.StartLocalBucketWith(ctx, settings.LocalBucketOptions{Dir: c.opts.LocalBucketDir, Store: c.Secrets(), Logger: c.log})
+	lb, err := StartLocalBucket(ctx, LocalBucketOptions{Dir: c.opts.LocalBucketDir, Store: c.Secrets(), Logger: c.log})
 	if err != nil {
 		return nil, err
 	}

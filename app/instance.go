@@ -75,6 +75,11 @@ func SingleInstance(dir string, files []string) (inst *Instance, handed bool, er
 // failed hand-over and our listen.
 var errInstanceRace = errors.New("endpoint taken")
 
+// HandOver gives files to the window already running in dir, which comes to
+// the front and queues them; an error means no window took them (none runs,
+// or it did not answer in time). A launch can ask this before loading the GUI.
+func HandOver(dir string, files []string) error { return handOver(dir, files) }
+
 // handOver sends files to a running instance and waits for its answer.
 func handOver(dir string, files []string) error {
 	conn, token, err := dialInstance(dir)

@@ -1,5 +1,6 @@
 // Package cli is ossdrop's command line: it dispatches subcommands and, with no
-// subcommand, opens the window.
+// subcommand, starts the window program (see WindowMain), which uses this
+// package to prepare the window's launch.
 package cli
 
 import (
@@ -56,11 +57,15 @@ func init() {
 
 // Main runs ossdrop with the given arguments (without the program name) and
 // returns the exit code. SIGINT and SIGTERM cancel the command's context.
-func Main(args []string) int {
+func Main(args []string) int { return mainWith(args, Run) }
+
+// mainWith runs run with the process's environment and a context that SIGINT
+// and SIGTERM cancel.
+func mainWith(args []string, run func(ctx context.Context, env *Env, args []string) int) int {
 	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, env, args)
+	return run(ctx, env, args)
 }
 
 // Run dispatches args to a subcommand, or to the window when none is named.

@@ -15,6 +15,8 @@ import (
 
 func init() {
 	RegisterDefault(Command{Name: "", Summary: "open the window", Run: runWindow})
+	// Also by name, for a FILE that is called like a command.
+	Register(Command{Name: "window", Summary: "open the window, with FILEs queued (what ossdrop without a command does)", Run: runWindow})
 }
 
 // windowArgs is the parsed command line of the window.
@@ -68,11 +70,18 @@ func parseWindowArgs(env *Env, args []string) (windowArgs, error) {
 	return a, nil
 }
 
-// OpenWindow runs the window until it is closed and returns the exit code. It
-// is set by package main, so that the command line does not link (or
-// initialise) the GUI stack through this package; nil in a build without a window.
-var OpenWindow func(ctx context.Context, l app.Launch) int
+// The window is a separate program, ossdrop-window, installed beside ossdrop:
+// linking the GUI stack (Fyne, GLFW, the OpenGL/X11/Wayland libraries) into
+// ossdrop would cost every command line run about 20 MiB of memory before it
+// does anything. With no subcommand ossdrop checks the arguments, then
+// replaces itself with that program (startWindow); the program opens the
+// window in its own process through WindowMain.
 
+// windowProgram is the window's executable's name without the platform's suffix.
+const windowProgram = "ossdrop-window"
+
+// runWindow is ossdrop with no subcommand: the arguments are checked here, so
+// a mistake is reported without loading the GUI, then the window program runs.
 func runWindow(ctx context.Context, env *Env, args []string) int {
 	a, err := parseWindowArgs(env, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -82,8 +91,60 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 2
 	}
-	if OpenWindow == nil {
-		fmt.Fprintln(env.Stderr, "ossdrop: this build has no window")
+	// A window already running takes the files without the GUI being loaded
+	// a second time; otherwise the window program makes itself the instance.
+	if app.HandOver(runtimeDirFor(env), a.files) == nil {
+		reportHandedOver(env, a.files)
+		return 0
+	}
+	prog, err := windowProgramPath()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
+		return 2
+	}
+	return startWindow(ctx, env, prog, args)
+}
+
+// executable is os.Executable; tests point it elsewhere.
+var executable = os.Executable
+
+// windowProgramPath is the window program beside this executable (symbolic
+// links resolved, so a link to ossdrop on the PATH finds it too).
+func windowProgramPath() (string, error) {
+	exe, err := executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot locate the window program: %w", err)
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	p := filepath.Join(filepath.Dir(exe), windowProgram+exeSuffix)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("the window is the program %s, which must be installed beside %s ('make build' builds both; "+
+			"'go install github.com/ossdrop/ossdrop/cmd/ossdrop-window' installs it): %w", windowProgram+exeSuffix, exe, err)
+	}
+	return p, nil
+}
+
+// WindowMain is the window program's whole life: it parses the window's
+// arguments (those of `ossdrop` with no subcommand), prepares the launch
+// without the GUI, and calls open, which runs the window until it closes.
+// SIGINT and SIGTERM close the window.
+func WindowMain(args []string, open func(ctx context.Context, l app.Launch) int) int {
+	return mainWith(args, func(ctx context.Context, env *Env, args []string) int {
+		return openWindow(ctx, env, args, open)
+	})
+}
+
+// openWindow prepares the launch for args (one instance per user, the log,
+// the core, the destination, what to resume) and hands it to open.
+func openWindow(ctx context.Context, env *Env, args []string, open func(ctx context.Context, l app.Launch) int) int {
+	a, err := parseWindowArgs(env, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 2
 	}
 	stateDir := stateDirFor(a.stateDir, env)
@@ -92,9 +153,7 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 	}
 	if handed {
-		if len(a.files) > 0 {
-			fmt.Fprintf(env.Stdout, "ossdrop is already running: %d file(s) handed to its window\n", len(a.files))
-		}
+		reportHandedOver(env, a.files)
 		return 0
 	}
 	if inst != nil {
@@ -140,7 +199,14 @@ func runWindow(ctx context.Context, env *Env, args []string) int {
 	if inst != nil {
 		l.Incoming = inst.Incoming()
 	}
-	return OpenWindow(ctx, l)
+	return open(ctx, l)
+}
+
+// reportHandedOver tells the user the running window took files.
+func reportHandedOver(env *Env, files []string) {
+	if len(files) > 0 {
+		fmt.Fprintf(env.Stdout, "ossdrop is already running: %d file(s) handed to its window\n", len(files))
+	}
 }
 
 // runtimeDirFor is where the single-instance socket lives: $XDG_RUNTIME_DIR

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -405,29 +406,37 @@ func (r *Recorder) Compact() error {
 	return r.compactLocked()
 }
 
+// compactLocked keeps the newest MaxEntries entries within 3/4 of MaxBytes. It
+// streams the file twice instead of loading it: the first pass notes where
+// each entry's newest line is (the same rules as Load: a later line with an ID
+// seen before replaces it in place, lines that do not parse are dropped), the
+// second copies those lines. A process that records thousands of uploads
+// compacts every few hundred, and holding every entry each time was most of
+// its memory.
 func (r *Recorder) compactLocked() error {
 	path := filepath.Join(r.dir, FileName)
-	entries, err := Load(r.dir)
-	if err != nil {
-		return err
+	f, err := os.Open(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("history: %w", err)
 	}
-	if len(entries) > r.opts.MaxEntries {
-		entries = entries[len(entries)-r.opts.MaxEntries:]
-	}
-	lines := make([][]byte, len(entries))
-	var total int64
-	for i, e := range entries {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("history: %w", err)
+	var lines []lineRef
+	if f != nil {
+		defer f.Close()
+		if lines, err = newestLines(f); err != nil {
+			return fmt.Errorf("history: compact %s: %w", path, err)
 		}
-		lines[i] = b
-		total += int64(len(b)) + 1
+	}
+	if len(lines) > r.opts.MaxEntries {
+		lines = lines[len(lines)-r.opts.MaxEntries:]
+	}
+	var total int64
+	for _, l := range lines {
+		total += int64(l.n) + 1
 	}
 	// Leave room below the size cap so the next appends do not rewrite at once.
 	limit := r.opts.MaxBytes * 3 / 4
 	for len(lines) > 0 && total > limit {
-		total -= int64(len(lines[0])) + 1
+		total -= int64(lines[0].n) + 1
 		lines = lines[1:]
 	}
 	tmp, err := os.CreateTemp(r.dir, FileName+".*.tmp")
@@ -436,11 +445,21 @@ func (r *Recorder) compactLocked() error {
 	}
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriterSize(tmp, 256<<10)
-	for _, b := range lines {
-		w.Write(b)
+	var buf []byte
+	for _, l := range lines {
+		buf = slices.Grow(buf[:0], l.n)[:l.n]
+		if _, err = f.ReadAt(buf, l.off); err != nil {
+			break
+		}
+		w.Write(buf)
 		w.WriteByte('\n')
 	}
-	err = w.Flush()
+	if f != nil {
+		f.Close() // before the rename: Windows does not replace a file that is open
+	}
+	if err == nil {
+		err = w.Flush()
+	}
 	if err == nil {
 		err = tmp.Chmod(0o600)
 	}
@@ -459,6 +478,47 @@ func (r *Recorder) compactLocked() error {
 	syncDir(r.dir)
 	r.lines.Store(int64(len(lines)))
 	return nil
+}
+
+// lineRef is where one entry's newest line is in the file (without its newline).
+type lineRef struct {
+	off int64
+	n   int
+}
+
+// newestLines reads the history file f line by line and returns, for each
+// entry in the order it first appears, its newest line that parses.
+func newestLines(f *os.File) ([]lineRef, error) {
+	var lines []lineRef
+	index := make(map[string]int)
+	rd := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	for {
+		line, err := rd.ReadBytes('\n')
+		if len(line) == 0 && err != nil {
+			if err == io.EOF {
+				return lines, nil
+			}
+			return nil, err
+		}
+		start := off
+		off += int64(len(line))
+		line = bytes.TrimSuffix(line, []byte{'\n'})
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e Entry
+		if json.Unmarshal(line, &e) != nil || e.ID == "" {
+			continue
+		}
+		ref := lineRef{off: start, n: len(line)}
+		if i, ok := index[e.ID]; ok {
+			lines[i] = ref
+			continue
+		}
+		index[e.ID] = len(lines)
+		lines = append(lines, ref)
+	}
 }
 
 func syncDir(dir string) {

@@ -2,11 +2,14 @@ package history
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -331,4 +334,48 @@ func BenchmarkLoad10k(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// Compaction streams the file but keeps Load's rules: an updated entry stays
+// where it first appeared, lines that do not parse go, and the newest
+// MaxEntries entries are kept.
+func TestCompactKeepsLoadRules(t *testing.T) {
+	line := func(id string, i int) string {
+		e := sample(i)
+		e.ID = id
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b) + "\n"
+	}
+	file := line("a", 1) + line("b", 2) + "not json\n" + line("a", 11) + "\n" + line("c", 3) + `{"id":"d","path":"/half`
+	for _, tc := range []struct {
+		max  int
+		want []string // keys, oldest first
+	}{
+		{10, []string{"k/11", "k/2", "k/3"}},
+		{2, []string{"k/2", "k/3"}},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		before := load(t, dir)
+		r := open(t, dir, Options{MaxEntries: tc.max})
+		if err := r.Compact(); err != nil {
+			t.Fatal(err)
+		}
+		got := load(t, dir)
+		var keys []string
+		for _, e := range got {
+			keys = append(keys, e.Key)
+		}
+		if !slices.Equal(keys, tc.want) {
+			t.Errorf("MaxEntries %d: compacted to %q, want %q", tc.max, keys, tc.want)
+		}
+		if tc.max == 10 && !reflect.DeepEqual(got, before) {
+			t.Errorf("compaction within bounds changed the entries:\n%+v\nwant\n%+v", got, before)
+		}
+	}
 }

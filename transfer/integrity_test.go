@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,7 +40,7 @@ func TestResumeEditedInPlaceMtimeRestored(t *testing.T) {
 	id, _ := m.AddFile(file, "f.bin")
 	waitIdle(t, m)
 	ts := mustDone(t, m, id)
-	if !ts.Resumed || !strings.Contains(ts.Note, "part 2 of the file changed") || !slices.Equal(ts.NoteKinds, []NoteKind{NotePartsResent}) {
+	if !ts.Resumed || !strings.Contains(ts.Note, "part 2 of the file changed") || ts.NoteKinds != NotesOf(NotePartsResent) {
 		t.Fatalf("resumed %v note %q", ts.Resumed, ts.Note)
 	}
 	mustObject(t, s, "f.bin", next)
@@ -217,7 +216,7 @@ func TestCompletedButUnrecorded(t *testing.T) {
 	waitIdle(t, m)
 	snap := m.Snapshot(nil)
 	if len(snap) != 1 || snap[0].State != Done || !strings.Contains(snap[0].Note, "already uploaded by an earlier run") ||
-		!slices.Equal(snap[0].NoteKinds, []NoteKind{NoteAlreadyUploaded}) {
+		snap[0].NoteKinds != NotesOf(NoteAlreadyUploaded) {
 		t.Fatalf("%+v", snap)
 	}
 	if n := s.BytesReceived(ossemu.OpUploadPart) + s.BytesReceived(ossemu.OpPutObject); n != 0 {

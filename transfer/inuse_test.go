@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -50,7 +49,7 @@ func TestSecondOwnerRefused(t *testing.T) {
 	m2.ResumeUnfinished(us)
 	snap := m2.Snapshot(nil)
 	if len(snap) != 2 || snap[1].State != Skipped || !strings.Contains(snap[1].Note, "being uploaded by another ossdrop process") ||
-		!slices.Equal(snap[1].NoteKinds, []NoteKind{NoteInUseNotResumed}) {
+		snap[1].NoteKinds != NotesOf(NoteInUseNotResumed) {
 		t.Fatalf("resume of an in-use upload: %+v", snap)
 	}
 	err = m2.DiscardUnfinished(context.Background(), us)

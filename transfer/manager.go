@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,7 +115,7 @@ type task struct {
 	version  uint64
 	err      *TaskError
 	note     string
-	noteKind []NoteKind
+	noteKind NoteKinds
 	callback string
 	started  time.Time
 	ended    time.Time
@@ -516,7 +515,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		}
 		t := newTask(cand, "", cpDir)
 		t.note = fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path, cand)
-		t.noteKind = []NoteKind{NoteRenamed}
+		t.noteKind = NotesOf(NoteRenamed)
 		m.byKey[refOf(d, cand)] = t
 		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
 		m.enqueueLocked(t)
@@ -526,7 +525,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		m.queued--
 		t.state = Skipped
 		t.note = fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path)
-		t.noteKind = []NoteKind{NoteKeyTakenSkipped}
+		t.noteKind = NotesOf(NoteKeyTakenSkipped)
 		t.conflict = true
 		t.ended = time.Now()
 		return t
@@ -808,7 +807,7 @@ func (m *Manager) Len() int {
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path, Key: t.key, Size: t.size, Done: t.done, Sent: t.done, State: t.state,
-		Err: t.err, Note: t.note, NoteKinds: slices.Clone(t.noteKind), Callback: t.callback, Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
+		Err: t.err, Note: t.note, NoteKinds: t.noteKind, Callback: t.callback, Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
 		StartedAt: t.started, EndedAt: t.ended, RetryAt: t.retryAt}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile

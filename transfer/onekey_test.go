@@ -3,7 +3,6 @@ package transfer
 import (
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
@@ -42,11 +41,11 @@ func TestOneKeyOneSource(t *testing.T) {
 						t.Fatalf("second %s %v: want a refusal naming both files", second.State, second.Err)
 					}
 				case Skip:
-					if second.State != Skipped || !strings.Contains(second.Note, pair[0]) || !slices.Equal(second.NoteKinds, []NoteKind{NoteKeyTakenSkipped}) {
+					if second.State != Skipped || !strings.Contains(second.Note, pair[0]) || second.NoteKinds != NotesOf(NoteKeyTakenSkipped) {
 						t.Fatalf("second %s %q", second.State, second.Note)
 					}
 				case Rename:
-					if second.State != Done || !strings.Contains(second.Key, " (1)") || !strings.Contains(second.Note, pair[0]) || !slices.Equal(second.NoteKinds, []NoteKind{NoteRenamed}) {
+					if second.State != Done || !strings.Contains(second.Key, " (1)") || !strings.Contains(second.Note, pair[0]) || second.NoteKinds != NotesOf(NoteRenamed) {
 						t.Fatalf("second %+v", second)
 					}
 				}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +93,7 @@ func TestResumeAbortedBehindOurBack(t *testing.T) {
 	id, _ := m.AddFile(file, "f.bin")
 	waitIdle(t, m)
 	ts := mustDone(t, m, id)
-	if !strings.Contains(ts.Note, "no longer exists on the server") || !slices.Equal(ts.NoteKinds, []NoteKind{NoteRestarted}) {
+	if !strings.Contains(ts.Note, "no longer exists on the server") || ts.NoteKinds != NotesOf(NoteRestarted) {
 		t.Fatalf("note %q", ts.Note)
 	}
 	mustObject(t, s, "f.bin", data)

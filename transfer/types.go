@@ -179,6 +179,33 @@ const (
 	NoteInUseNotResumed           // not resumed: another ossdrop process is uploading it
 )
 
+// NoteKinds is the set of kinds a task's note reports; a set, so that
+// snapshots stay comparable.
+type NoteKinds uint32
+
+// NotesOf is the set of kinds ks.
+func NotesOf(ks ...NoteKind) NoteKinds {
+	var s NoteKinds
+	for _, k := range ks {
+		s |= 1 << k
+	}
+	return s
+}
+
+// Has reports whether k is in the set.
+func (s NoteKinds) Has(k NoteKind) bool { return s&(1<<k) != 0 }
+
+// Kinds lists the set's kinds in ascending order.
+func (s NoteKinds) Kinds() []NoteKind {
+	var out []NoteKind
+	for k := NoteOther; s>>k != 0; k++ {
+		if s.Has(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // TaskSnapshot is a copy of one task's state, safe to read on any goroutine.
 type TaskSnapshot struct {
 	ID     TaskID
@@ -209,9 +236,9 @@ type TaskSnapshot struct {
 	CRC64       uint64 // the stored object's CRC64, verified against the file; set when Done
 	Retries     int    // transient failures retried so far
 	Profile     string // the settings profile the destination came from; may be empty
-	// NoteKinds says what each of Note's sentences reports, in order, so a front
-	// end can say it in its own words; Note keeps the names and numbers.
-	NoteKinds []NoteKind
+	// NoteKinds says what Note's sentences report, so a front end can say it
+	// in its own words; Note keeps the names and numbers.
+	NoteKinds NoteKinds
 }
 
 // Totals sums all tasks of a Manager.

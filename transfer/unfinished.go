@@ -153,7 +153,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			m.queued--
 			t.state = Skipped
 			t.note = "not resumed: " + inUseMessage(u)
-			t.noteKind = []NoteKind{NoteInUseNotResumed}
+			t.noteKind = NotesOf(NoteInUseNotResumed)
 			t.ended = time.Now()
 			continue
 		}

@@ -29,7 +29,7 @@ type result struct {
 	state        State
 	err          *TaskError
 	note         string
-	noteKind     []NoteKind
+	noteKind     NoteKinds
 	uploadID     string // set while a multipart upload exists on the server
 	cpPath       string // checkpoint file, when one was written
 	credsExpired bool
@@ -69,7 +69,7 @@ type job struct {
 	forbid   bool      // send x-oss-forbid-overwrite
 	phase    State
 	notes    []string
-	noteKind []NoteKind
+	noteKind NoteKinds
 	callback []byte
 	cbFailed string
 	// queueDone is set once the durable queue says "finished" for this task.
@@ -331,7 +331,7 @@ func unwrapPath(err error) error {
 
 func (j *job) note(k NoteKind, s string) {
 	j.notes = append(j.notes, s)
-	j.noteKind = append(j.noteKind, k)
+	j.noteKind |= NotesOf(k)
 }
 
 // setPhase moves the task to a visible state (uploading, completing, verifying).

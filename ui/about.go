@@ -93,7 +93,7 @@ func (w *Window) ShowAbout() {
 		title,
 		widget.NewLabel(lang.L("Drop files and folders to upload them to Alibaba Cloud OSS, resumably.")),
 		widget.NewLabel(lang.L("Version {{.Version}}", map[string]any{"Version": version})),
-		widget.NewLabel(lang.L("Licence: {{.Licence}}", map[string]any{"Licence": licence()})),
+		widget.NewLabel(lang.L("Licence: {{.Licence}}", map[string]any{"Licence": projectLicence})),
 		container.NewHBox(widget.NewHyperlink(lang.L("Project page"), project), widget.NewHyperlink(lang.L("Help"), help)),
 		widget.NewButtonWithIcon(lang.L("Keyboard shortcuts (F1)"), theme.ComputerIcon(), w.ShowShortcuts),
 	)
@@ -101,17 +101,9 @@ func (w *Window) ShowAbout() {
 	d.Show()
 }
 
-// licence is the licence the project is published under; the repository does
-// not state one yet, so the dialog says so rather than guess.
-func licence() string {
-	if projectLicence != "" {
-		return projectLicence
-	}
-	return lang.L("not stated yet; see the project page")
-}
-
-// projectLicence is the SPDX name of the licence once the project has one.
-var projectLicence = ""
+// projectLicence is the SPDX identifier of the licence the project is
+// published under; the full text is LICENSE at the top of the repository.
+const projectLicence = "Apache-2.0"
 
 // addViewShortcuts adds the list and help keys: Ctrl+F and F1.
 func (w *Window) addViewShortcuts() {

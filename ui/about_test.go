@@ -16,7 +16,7 @@ func TestAboutHelpAndShortcuts(t *testing.T) {
 	w.version = "1.2.3"
 	w.ShowAbout()
 	txt := overlayText(w)
-	for _, want := range []string{"Version 1.2.3", "Licence:"} {
+	for _, want := range []string{"Version 1.2.3", "Licence: Apache-2.0"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("About lacks %q:\n%s", want, txt)
 		}

@@ -72,6 +72,8 @@ func folderSummary(dir, where string, s transfer.FolderSurvey, hidden bool) stri
 }
 
 func (w *Window) showFolderConfirm(dir, prefix string, s transfer.FolderSurvey) {
+	w.log.Info("ask before queuing folder", "folder", dir, "files", s.Files, "bytes", s.Bytes,
+		"hidden_files", s.HiddenFiles, "hidden_bytes", s.HiddenBytes, "problems", s.Problems)
 	where := w.target.Bucket + "/" + prefix + filepath.Base(dir) + "/"
 	text := widget.NewLabel(folderSummary(dir, where, s, false))
 	text.Wrapping = fyne.TextWrapWord
@@ -110,13 +112,7 @@ func (w *Window) showFolderConfirm(dir, prefix string, s transfer.FolderSurvey) 
 // confirmCancel asks before throwing away a partly uploaded file; a file
 // with nothing sent yet is canceled at once.
 func (w *Window) confirmCancel(id transfer.TaskID) {
-	var t transfer.TaskSnapshot
-	for i := range w.all {
-		if w.all[i].ID == id {
-			t = w.all[i]
-			break
-		}
-	}
+	t, _ := w.be.Task(id)
 	sent := max(t.Sent, t.Done)
 	if t.ID == 0 || sent <= 0 || t.State.Finished() {
 		w.act("cancel", id, w.be.Cancel)

@@ -9,13 +9,17 @@ import (
 )
 
 // Backend is the part of *transfer.Manager the window uses. The window only
-// reads snapshots and asks for actions, so any engine with these methods can
-// drive it.
+// reads changes and snapshots and asks for actions, so any engine with these
+// methods can drive it.
 type Backend interface {
 	// Add queues files and folders; it returns at once and walks folders on
 	// its own goroutine.
 	Add(paths []string, prefix string)
-	Snapshot(dst []transfer.TaskSnapshot) []transfer.TaskSnapshot
+	// Changes reports the tasks added, changed or removed since cur last
+	// looked (see transfer.Manager.Changes); Task reads one task, for the
+	// rows on screen and dialogs.
+	Changes(cur *transfer.Cursor, c *transfer.Changes, limit int)
+	Task(id transfer.TaskID) (transfer.TaskSnapshot, bool)
 	Totals() transfer.Totals
 	Changed() <-chan struct{}
 

@@ -10,12 +10,11 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"github.com/ossdrop/ossdrop/transfer"
 )
 
 // BenchmarkTick20000 queues 20,000 files on a real Manager (uploading to
 // ossemu) and measures one refresh tick: the snapshot taken off the UI
-// goroutine and the work apply does on it, which is what can stall the
+// goroutine (only what changed) and the work apply does on it, which is what can stall the
 // window. It also reports the time until the list holds every row and the
 // heap then. The real-window benchmark (ui/e2e) measures the frame loop itself.
 func BenchmarkTick20000(b *testing.B) {
@@ -39,10 +38,10 @@ func BenchmarkTick20000(b *testing.B) {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	w.AddPaths([]string{dir})
-	for len(w.list.tasks) < n {
+	for w.list.count() < n {
 		w.sync()
 		if time.Since(start) > 2*time.Minute {
-			b.Fatalf("only %d rows after 2 minutes", len(w.list.tasks))
+			b.Fatalf("only %d rows after 2 minutes", w.list.count())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -50,15 +49,14 @@ func BenchmarkTick20000(b *testing.B) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 
-	var buf []transfer.TaskSnapshot
 	var snapTotal, applyTotal, applyMax time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		buf = m.Snapshot(buf)
+		m.Changes(&w.cur, &w.chg, changesPerApply)
 		tot := m.Totals()
 		t1 := time.Now()
-		buf = w.apply(buf, tot)
+		w.apply(&w.chg, tot)
 		d := time.Since(t1)
 		snapTotal += t1.Sub(t0)
 		applyTotal += d

@@ -79,20 +79,11 @@ func (w *Window) buildCredBanner() fyne.CanvasObject {
 	return c.banner
 }
 
-// noticeCredentials runs on every applied snapshot: the first task found
-// waiting for credentials opens the renewal dialog, once per episode (an
+// noticeCredentials runs on every apply with the number of tasks waiting for
+// credentials and the profile whose secret the first of them needs: the
+// first task found waiting opens the renewal dialog, once per episode (an
 // episode ends when no task waits any more).
-func (w *Window) noticeCredentials(tasks []transfer.TaskSnapshot) {
-	n := 0
-	missing := ""
-	for i := range tasks {
-		if credWaiting(&tasks[i]) {
-			n++
-			if p := secretWaiting(&tasks[i]); p != "" && missing == "" {
-				missing = p
-			}
-		}
-	}
+func (w *Window) noticeCredentials(n int, missing string) {
 	c := &w.cred
 	changed := n != c.paused || missing != c.missing
 	c.paused = n

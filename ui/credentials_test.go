@@ -81,7 +81,7 @@ func TestExpiredSTSPausesAndAsksForNewCredentials(t *testing.T) {
 	p := writeFile(t, filepath.Join(t.TempDir(), "sts.bin"), data)
 	r.w.AddPaths([]string{p})
 	r.waitFor(t, "upload to start", func(tt transfer.Totals) bool { return tt.Active == 1 })
-	id := r.w.list.tasks[0].ID
+	id := r.w.list.tasks()[0].ID
 	r.waitTask(t, "some parts", id, func(s transfer.TaskSnapshot) bool { return s.Done > 0 })
 
 	// The server says the token has expired: the engine pauses the task.
@@ -142,7 +142,7 @@ func TestExpiredSTSPausesAndAsksForNewCredentials(t *testing.T) {
 	if got := r.srv.Requests("UploadPart"); got == 0 {
 		t.Fatal("no parts reached the server")
 	}
-	st := r.w.list.tasks[0]
+	st := r.w.list.tasks()[0]
 	if st.State != transfer.Paused {
 		t.Fatalf("task %s before the new credentials were saved", st.State)
 	}

@@ -457,11 +457,11 @@ func problemDialog(err error, parent fyne.Window) dialog.Dialog {
 // engine gives each of its sentences; the engine's sentence when there is a
 // kind the window cannot word.
 func noteText(t transfer.TaskSnapshot) string {
-	if t.Note == "" || len(t.NoteKinds) == 0 {
+	if t.Note == "" || t.NoteKinds == 0 {
 		return t.Note
 	}
-	parts := make([]string, 0, len(t.NoteKinds))
-	for _, k := range t.NoteKinds {
+	var parts []string
+	for _, k := range t.NoteKinds.Kinds() {
 		s := noteKindText(k, t)
 		if s == "" {
 			return t.Note

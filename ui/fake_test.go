@@ -20,6 +20,40 @@ type viewBackend struct {
 	added   [][]string
 	changed chan struct{}
 	target  transfer.Target
+	feed    feed
+}
+
+// feed turns whole task lists, as tests write them, into changes. Tests
+// change snapshots in place without bumping Version, so it numbers each
+// task's content itself and reports what differs.
+type feed struct {
+	seen map[transfer.TaskID]transfer.TaskSnapshot
+	rev  map[transfer.TaskID]uint64
+	cur  transfer.Cursor
+	chg  transfer.Changes
+}
+
+// versioned is tasks with each Version replaced by the content's number.
+func (f *feed) versioned(tasks []transfer.TaskSnapshot) []transfer.TaskSnapshot {
+	if f.seen == nil {
+		f.seen, f.rev = map[transfer.TaskID]transfer.TaskSnapshot{}, map[transfer.TaskID]uint64{}
+	}
+	all := make([]transfer.TaskSnapshot, len(tasks))
+	for i, t := range tasks {
+		if prev, ok := f.seen[t.ID]; !ok || prev != t {
+			f.rev[t.ID]++
+			f.seen[t.ID] = t
+		}
+		all[i] = t
+		all[i].Version = f.rev[t.ID]
+	}
+	return all
+}
+
+// diff is what changed in tasks since the last call.
+func (f *feed) diff(tasks []transfer.TaskSnapshot) *transfer.Changes {
+	f.cur.Diff(f.versioned(tasks), &f.chg, 0)
+	return &f.chg
 }
 
 func newViewBackend(tasks ...transfer.TaskSnapshot) *viewBackend {
@@ -48,6 +82,36 @@ func (b *viewBackend) Snapshot(dst []transfer.TaskSnapshot) []transfer.TaskSnaps
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append(dst[:0], b.tasks...)
+}
+
+func (b *viewBackend) Changes(cur *transfer.Cursor, c *transfer.Changes, limit int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cur.Diff(b.feed.versioned(b.tasks), c, limit)
+}
+
+func (b *viewBackend) Task(id transfer.TaskID) (transfer.TaskSnapshot, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, t := range b.tasks {
+		if t.ID == id {
+			if r, ok := b.feed.rev[id]; ok {
+				t.Version = r
+			}
+			return t, true
+		}
+	}
+	return transfer.TaskSnapshot{}, false
+}
+
+// tasks are the snapshots of the rows the list shows, in order.
+func (l *taskList) tasks() []transfer.TaskSnapshot {
+	out := make([]transfer.TaskSnapshot, 0, l.count())
+	for i, n := 0, l.count(); i < n; i++ {
+		t, _ := l.snapshot(l.idAt(i))
+		out = append(out, t)
+	}
+	return out
 }
 
 func (b *viewBackend) Totals() transfer.Totals {
@@ -126,7 +190,7 @@ func sampleTasks() []transfer.TaskSnapshot {
 	paused := mk(7, "album.zip", transfer.Paused, 2_000_000_000, 500_000_000)
 	skipped := mk(9, "readme.md", transfer.Skipped, 1_000, 0)
 	skipped.Note = "an identical object (same size and CRC64) already exists; skipped"
-	skipped.NoteKinds = []transfer.NoteKind{transfer.NoteIdenticalSkipped}
+	skipped.NoteKinds = transfer.NotesOf(transfer.NoteIdenticalSkipped)
 	return []transfer.TaskSnapshot{
 		mk(1, "queued.png", transfer.Queued, 2_048, 0),
 		up, retry,

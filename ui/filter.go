@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strings"
@@ -76,107 +77,275 @@ func (s viewSpec) identity() bool {
 // tabCounts are the number of tasks (matching the search) in each tab.
 type tabCounts [nFilters]int
 
-// folded is a task's name and key in lower case, cached by position so
-// typing in the search box does not lower-case (or hash) 100,000 strings per
-// keystroke; an entry is valid while the same task with the same path and
-// key sits at that position.
-type folded struct {
-	id        transfer.TaskID
-	path, key string // what it was computed from
-	text      string // lower-case "name\x00bucket/key"
+// rowsView is what the list shows: rows of the model by index, or all of
+// them in add order (all set, idx nil), which costs nothing at any size.
+type rowsView struct {
+	all bool
+	idx []int32
 }
 
-// rowView turns the full task list into the rows shown: filtered by tab and
-// search, then sorted. It runs on the UI goroutine on every refresh and on
-// every keystroke in the search box.
+// rowView turns the model into the rows shown: filtered by tab and search,
+// then sorted. It runs on the UI goroutine on every tick that changed the
+// rows and on every keystroke in the search box, so it allocates nothing
+// per row: it keeps the rows matching the search (narrowed, not recomputed,
+// when the query grows) and the orders by name and size between calls.
 type rowView struct {
-	spec  viewSpec
-	fold  []folded
-	bufs  [2][]transfer.TaskSnapshot // alternated, so the list's old model is never overwritten
+	spec viewSpec
+
+	// The rows matching q: valid for textGen, covering rows [0, qN).
+	q       []byte
+	qGen    uint64
+	qN      int
+	match   []int32
+	matchOK bool
+	hit     []uint64 // bit set of match, for sorted views
+
+	bufs  [2][]int32 // alternated, so the list's old view is never overwritten
 	which int
-	keys  []string // sort keys for sortName, by position in the view
+	spare []int32 // where sorts write, then swapped with bufs[which]
+
+	// Orders of every row by name and by size, each valid for textGen and
+	// covering rows [0, n).
+	byName, bySize orderCache
+
+	// The last result, reused while nothing it depends on changed.
+	last     rowsView
+	lastCnt  tabCounts
+	lastSpec viewSpec
+	lastKey  [3]uint64 // textGen, shapeGen, progGen
+	lastN    int
+	valid    bool
+}
+
+type orderCache struct {
+	gen uint64
+	n   int
+	idx []int32
+	ok  bool
 }
 
 func newRowView() *rowView { return &rowView{} }
 
 // build returns the rows to show and the count in each tab.
-func (v *rowView) build(all []transfer.TaskSnapshot) ([]transfer.TaskSnapshot, tabCounts) {
-	var counts tabCounts
-	q := strings.ToLower(strings.TrimSpace(v.spec.query))
-	if q == "" {
-		for i := range all {
-			counts[tab(all[i].State)]++
-		}
-		counts[filterAll] = len(all)
-		if v.spec.identity() {
-			return all, counts
-		}
+func (v *rowView) build(m *rowModel) (rowsView, tabCounts) {
+	key := [3]uint64{m.textGen, m.shapeGen, m.progGen}
+	if !(v.spec.sort == sortProgress) {
+		key[2] = 0
 	}
-	v.which ^= 1
-	out := v.bufs[v.which][:0]
-	if q != "" && len(v.fold) != len(all) {
-		v.fold = append(v.fold[:min(len(v.fold), len(all))], make([]folded, max(len(all)-len(v.fold), 0))...)
+	if v.valid && v.lastSpec == v.spec && v.lastKey == key && v.lastN == m.len() {
+		return v.last, v.lastCnt
 	}
-	for i := range all {
-		t := &all[i]
-		if q != "" {
-			if !strings.Contains(v.folded(i, t), q) {
-				continue
-			}
-			counts[filterAll]++
-			counts[tab(t.State)]++
-		}
-		if v.spec.filter != filterAll && tab(t.State) != v.spec.filter {
-			continue
-		}
-		out = append(out, *t)
-	}
-	v.sort(out)
-	v.bufs[v.which] = out
+	out, counts := v.compute(m)
+	v.last, v.lastCnt, v.lastSpec, v.lastKey, v.lastN, v.valid = out, counts, v.spec, key, m.len(), true
 	return out, counts
 }
 
-func (v *rowView) folded(i int, t *transfer.TaskSnapshot) string {
-	f := &v.fold[i]
-	if f.id == t.ID && f.path == t.Path && f.key == t.Key && f.text != "" {
-		return f.text
+func (v *rowView) compute(m *rowModel) (rowsView, tabCounts) {
+	q := strings.ToLower(strings.TrimSpace(v.spec.query))
+	var counts tabCounts
+	if q == "" {
+		v.matchOK = false
+		counts = m.counts()
+		if v.spec.identity() {
+			return rowsView{all: true}, counts
+		}
+	} else {
+		v.matches(m, q)
+		for _, i := range v.match {
+			counts[tab(m.at(int(i)).st())]++
+		}
+		counts[filterAll] = len(v.match)
 	}
-	*f = folded{id: t.ID, path: t.Path, key: t.Key,
-		text: strings.ToLower(displayName(*t) + "\x00" + destination(t.Bucket, t.Key))}
-	return f.text
+	v.which ^= 1
+	out := v.bufs[v.which][:0]
+	f := v.spec.filter
+	keep := func(i int32) bool { return f == filterAll || tab(m.at(int(i)).st()) == f }
+	switch v.spec.sort {
+	case sortName, sortSize:
+		order := v.order(m)
+		if q != "" {
+			v.markHits(m.len())
+		}
+		for _, i := range order {
+			if (q == "" || v.hit[i>>6]&(1<<(i&63)) != 0) && keep(i) {
+				out = append(out, i)
+			}
+		}
+	default:
+		if q != "" {
+			for _, i := range v.match {
+				if keep(i) {
+					out = append(out, i)
+				}
+			}
+		} else {
+			for i := range m.len() {
+				if keep(int32(i)) {
+					out = append(out, int32(i))
+				}
+			}
+		}
+		switch v.spec.sort {
+		case sortState:
+			out = v.sortState(m, out)
+		case sortProgress:
+			out = v.sortProgress(m, out)
+		}
+	}
+	v.bufs[v.which] = out
+	return rowsView{idx: out}, counts
+}
+
+// matches brings v.match up to date for q: rows added since are checked,
+// and a query that extends the previous one only narrows its matches.
+func (v *rowView) matches(m *rowModel, q string) {
+	qb := []byte(q)
+	switch {
+	case v.matchOK && v.qGen == m.textGen && bytes.Equal(v.q, qb):
+	case v.matchOK && v.qGen == m.textGen && len(v.q) > 0 && bytes.Contains(qb, v.q):
+		kept := v.match[:0]
+		for _, i := range v.match {
+			if bytes.Contains(m.textOf(m.at(int(i))), qb) {
+				kept = append(kept, i)
+			}
+		}
+		v.match = kept
+	default:
+		v.match, v.qN = v.match[:0], 0
+	}
+	for i := v.qN; i < m.len(); i++ {
+		if bytes.Contains(m.textOf(m.at(i)), qb) {
+			v.match = append(v.match, int32(i))
+		}
+	}
+	v.q, v.qGen, v.qN, v.matchOK = append(v.q[:0], qb...), m.textGen, m.len(), true
+}
+
+func (v *rowView) markHits(n int) {
+	words := (n + 63) / 64
+	if cap(v.hit) < words {
+		v.hit = make([]uint64, words)
+	}
+	v.hit = v.hit[:words]
+	clear(v.hit)
+	for _, i := range v.match {
+		v.hit[i>>6] |= 1 << (i & 63)
+	}
+}
+
+// order is every row sorted by name or size (stable: add order breaks
+// ties). Names and sizes do not change while textGen holds, so rows added
+// since are sorted alone and merged in.
+func (v *rowView) order(m *rowModel) []int32 {
+	c, less := &v.byName, func(a, b int32) int {
+		return bytes.Compare(m.nameOf(m.at(int(a))), m.nameOf(m.at(int(b))))
+	}
+	if v.spec.sort == sortSize {
+		c, less = &v.bySize, func(a, b int32) int { return cmp.Compare(m.at(int(b)).size, m.at(int(a)).size) }
+	}
+	cmpStable := func(a, b int32) int {
+		if d := less(a, b); d != 0 {
+			return d
+		}
+		return cmp.Compare(a, b)
+	}
+	if !c.ok || c.gen != m.textGen || c.n > m.len() {
+		c.idx, c.n = c.idx[:0], 0
+	}
+	if c.n == m.len() && c.ok {
+		return c.idx
+	}
+	old := len(c.idx)
+	for i := c.n; i < m.len(); i++ {
+		c.idx = append(c.idx, int32(i))
+	}
+	slices.SortFunc(c.idx[old:], cmpStable)
+	if old > 0 {
+		merged := make([]int32, 0, len(c.idx))
+		a, b := c.idx[:old], c.idx[old:]
+		for len(a) > 0 && len(b) > 0 {
+			if cmpStable(a[0], b[0]) <= 0 {
+				merged, a = append(merged, a[0]), a[1:]
+			} else {
+				merged, b = append(merged, b[0]), b[1:]
+			}
+		}
+		merged = append(append(merged, a...), b...)
+		c.idx = merged
+	}
+	c.gen, c.n, c.ok = m.textGen, m.len(), true
+	return c.idx
 }
 
 // stateRank orders states by how much they need the user: problems first,
 // then work in progress, then what is finished.
-var stateRank = map[transfer.State]int{
+var stateRank = [...]int{
 	transfer.Failed: 0, transfer.Retrying: 1, transfer.Paused: 2, transfer.Uploading: 3,
 	transfer.Completing: 4, transfer.Verifying: 5, transfer.Queued: 6, transfer.Canceled: 7,
 	transfer.Skipped: 8, transfer.Done: 9,
 }
 
-func (v *rowView) sort(out []transfer.TaskSnapshot) {
-	switch v.spec.sort {
-	case sortName:
-		// Lower-case names once, not once per comparison.
-		idx := make([]int, len(out))
-		v.keys = v.keys[:0]
-		for i := range out {
-			idx[i] = i
-			v.keys = append(v.keys, strings.ToLower(displayName(out[i])))
-		}
-		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(v.keys[a], v.keys[b]) })
-		sorted := make([]transfer.TaskSnapshot, len(out))
-		for i, j := range idx {
-			sorted[i] = out[j]
-		}
-		copy(out, sorted)
-	case sortSize:
-		slices.SortStableFunc(out, func(a, b transfer.TaskSnapshot) int { return cmp.Compare(b.Size, a.Size) })
-	case sortState:
-		slices.SortStableFunc(out, func(a, b transfer.TaskSnapshot) int {
-			return cmp.Compare(stateRank[a.State], stateRank[b.State])
-		})
-	case sortProgress:
-		slices.SortStableFunc(out, func(a, b transfer.TaskSnapshot) int { return cmp.Compare(fraction(b), fraction(a)) })
+// sortState orders rows by state rank, keeping add order within a state:
+// a counting sort, linear in the rows.
+func (v *rowView) sortState(m *rowModel, in []int32) []int32 {
+	var start [len(stateRank) + 1]int
+	for _, i := range in {
+		start[stateRank[m.at(int(i)).state]+1]++
 	}
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	out := v.spare
+	if cap(out) < len(in) {
+		out = make([]int32, len(in))
+	}
+	out = out[:len(in)]
+	for _, i := range in {
+		k := stateRank[m.at(int(i)).state]
+		out[start[k]] = i
+		start[k]++
+	}
+	v.spare = in
+	return out
+}
+
+// rowFraction is how far a row is, as fraction() says for a snapshot.
+func rowFraction(r *row) float64 {
+	s := r.st()
+	if s == transfer.Done || s == transfer.Skipped {
+		return 1
+	}
+	if r.size <= 0 {
+		return 0
+	}
+	return min(max(float64(r.sent)/float64(r.size), 0), 1)
+}
+
+// sortProgress orders rows by progress, most first, keeping add order among
+// equals. Most rows are finished (1) or untouched (0), so only the few in
+// between are compared.
+func (v *rowView) sortProgress(m *rowModel, in []int32) []int32 {
+	out := v.spare[:0]
+	var mid int
+	for _, i := range in {
+		if rowFraction(m.at(int(i))) >= 1 {
+			out = append(out, i)
+		}
+	}
+	mid = len(out)
+	for _, i := range in {
+		if f := rowFraction(m.at(int(i))); f > 0 && f < 1 {
+			out = append(out, i)
+		}
+	}
+	slices.SortStableFunc(out[mid:], func(a, b int32) int {
+		return cmp.Compare(rowFraction(m.at(int(b))), rowFraction(m.at(int(a))))
+	})
+	for _, i := range in {
+		if rowFraction(m.at(int(i))) <= 0 {
+			out = append(out, i)
+		}
+	}
+	v.spare = in
+	return out
 }

@@ -110,11 +110,11 @@ func TestLocalBucketResumeFromDialogAfterRelaunch(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("object not byte-exact (%d bytes, %v)", len(got), err)
 	}
-	if ts := w.list.tasks[0]; !ts.Resumed {
+	if ts := w.list.tasks()[0]; !ts.Resumed {
 		t.Fatalf("started again instead of resuming: %+v", ts)
 	}
 	// The copied URL names the running Local bucket, not the port of the first launch.
-	w.copyLink(w.list.tasks[0], 0)
+	w.copyLink(w.list.tasks()[0], 0)
 	if want := lb.Endpoint() + "/local/big.bin"; w.lastCopied != want {
 		t.Fatalf("copied %q, want %q", w.lastCopied, want)
 	}

@@ -100,8 +100,9 @@ func setLanguageEnv(choice string) {
 	}
 }
 
-// newLanguageSelect is the Settings picker, showing cur.
-func newLanguageSelect(cur string) *widget.Select {
+// newLanguageSelect is the Settings picker, showing cur; Esc in it goes to
+// onEscape.
+func newLanguageSelect(cur string, onEscape func() bool) *escSelect {
 	opts := make([]string, len(languageChoices))
 	sel := ""
 	for i, c := range languageChoices {
@@ -113,7 +114,7 @@ func newLanguageSelect(cur string) *widget.Select {
 			sel = opts[i]
 		}
 	}
-	s := widget.NewSelect(opts, nil)
+	s := newEscSelect(opts, nil, onEscape)
 	if sel == "" {
 		sel = opts[0]
 	}
@@ -131,7 +132,7 @@ func languageOf(s *widget.Select) string {
 
 // languageFormItem is the Settings row for the language; the hint says when a
 // change takes effect.
-func languageFormItem(s *widget.Select) *widget.FormItem {
+func languageFormItem(s fyne.CanvasObject) *widget.FormItem {
 	it := widget.NewFormItem(lang.L("Language"), s)
 	it.HintText = nextLaunchHint()
 	return it

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
@@ -8,17 +10,26 @@ import (
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-// taskList bridges the Manager's snapshots to a virtualised list. It keeps
-// the rows the list has handed out by index, so a progress tick updates those
-// few widgets directly instead of List.RefreshItem, which re-renders every
-// visible row. All of it runs on the UI goroutine.
+// taskList bridges the window's row model to a virtualised list. It shows a
+// view (indices into the model) and holds a full snapshot only in the row
+// widgets on screen. It keeps the rows the list has handed out by index, so
+// a progress tick updates those few widgets directly instead of
+// List.RefreshItem, which re-renders every visible row. All of it runs on
+// the UI goroutine.
 type taskList struct {
 	widget.List
 
 	act     rowActions
-	tasks   []transfer.TaskSnapshot // the model, replaced wholesale by apply
-	visible map[int]*taskRow        // index → row, maintained in UpdateItem
-	rows    int                     // row widgets ever created (the list's pool is bounded)
+	model   *rowModel
+	view    rowsView         // what is shown, replaced wholesale by apply
+	shown   int              // rows in the view at the last apply (the model may have grown since)
+	visible map[int]*taskRow // index → row, maintained in UpdateItem
+	rows    int              // row widgets ever created (the list's pool is bounded)
+	// fetch reads one task's snapshot from the Backend, for a row scrolled
+	// into view; fresh are the snapshots of the apply in progress (nil
+	// otherwise), checked first.
+	fetch func(transfer.TaskID) (transfer.TaskSnapshot, bool)
+	fresh []transfer.TaskSnapshot
 
 	selected transfer.TaskID // 0: none; by id, because indices shift when rows go
 	onDelete func()          // the Delete key while the list has focus
@@ -33,9 +44,10 @@ type taskList struct {
 	selecting bool                    // reselect is moving the selection, not the user
 }
 
-func newTaskList(act rowActions) *taskList {
-	l := &taskList{act: act, visible: map[int]*taskRow{}, stats: func(transfer.TaskSnapshot) liveStats { return liveStats{} }}
-	l.Length = func() int { return len(l.tasks) }
+func newTaskList(act rowActions, m *rowModel, fetch func(transfer.TaskID) (transfer.TaskSnapshot, bool)) *taskList {
+	l := &taskList{act: act, model: m, fetch: fetch, view: rowsView{all: true}, visible: map[int]*taskRow{},
+		stats: func(transfer.TaskSnapshot) liveStats { return liveStats{} }}
+	l.Length = l.count
 	l.CreateItem = func() fyne.CanvasObject {
 		l.rows++
 		return newTaskRow(l.act)
@@ -53,17 +65,76 @@ func newTaskList(act rowActions) *taskList {
 	return l
 }
 
+// count is the number of rows shown.
+func (l *taskList) count() int {
+	if l.view.all {
+		return l.model.len()
+	}
+	return len(l.view.idx)
+}
+
+// rowAt is the model row shown at i (0 <= i < count).
+func (l *taskList) rowAt(i int) *row {
+	if l.view.all {
+		return l.model.at(i)
+	}
+	return l.model.at(int(l.view.idx[i]))
+}
+
+// idAt is the task shown at i, 0 when out of range.
+func (l *taskList) idAt(i int) transfer.TaskID {
+	if i < 0 || i >= l.count() {
+		return 0
+	}
+	return l.rowAt(i).id
+}
+
+// snapshot is the full snapshot of task id: from the apply in progress or
+// the Backend.
+func (l *taskList) snapshot(id transfer.TaskID) (transfer.TaskSnapshot, bool) {
+	if t, ok := freshOf(l.fresh, id); ok {
+		return t, true
+	}
+	if l.fetch == nil {
+		return transfer.TaskSnapshot{}, false
+	}
+	return l.fetch(id)
+}
+
+// freshOf finds id in snapshots sorted by ID.
+func freshOf(fresh []transfer.TaskSnapshot, id transfer.TaskID) (transfer.TaskSnapshot, bool) {
+	k, ok := slices.BinarySearchFunc(fresh, id, func(t transfer.TaskSnapshot, id transfer.TaskID) int { return cmpID(t.ID, id) })
+	if !ok {
+		return transfer.TaskSnapshot{}, false
+	}
+	return fresh[k], true
+}
+
 func (l *taskList) updateItem(id widget.ListItemID, o fyne.CanvasObject) {
 	r := o.(*taskRow)
-	if r.index >= 0 && l.visible[r.index] == r {
+	// A row that stayed on screen was kept up to date by apply; one coming
+	// into view reads its task afresh.
+	current := r.bound && r.index >= 0 && l.visible[r.index] == r
+	if current {
 		delete(l.visible, r.index)
 	}
-	if id < 0 || id >= len(l.tasks) {
+	var t transfer.TaskSnapshot
+	ok := false
+	if tid := l.idAt(id); tid != 0 {
+		if t, ok = freshOf(l.fresh, tid); !ok {
+			if current && r.task.ID == tid {
+				t, ok = r.task, true
+			} else {
+				t, ok = l.snapshot(tid)
+			}
+		}
+	}
+	if !ok {
 		r.clear()
 		return
 	}
-	r.set(id, l.tasks[id], l.stats(l.tasks[id]))
-	r.setMarked(l.showMark(l.tasks[id].ID))
+	r.set(id, t, l.stats(t))
+	r.setMarked(l.showMark(t.ID))
 	l.visible[id] = r
 }
 
@@ -80,10 +151,10 @@ func heldModifiers() fyne.KeyModifier {
 // selectedRow extends or replaces the multiple selection as the keys held
 // during the click say.
 func (l *taskList) selectedRow(id widget.ListItemID) {
-	if id < 0 || id >= len(l.tasks) {
+	if id < 0 || id >= l.count() {
 		return
 	}
-	tid := l.tasks[id].ID
+	tid := l.idAt(id)
 	if l.selecting {
 		l.selected = tid
 		return
@@ -97,7 +168,7 @@ func (l *taskList) selectedRow(id widget.ListItemID) {
 		}
 		clear(l.marked)
 		for i := min(from, id); i <= max(from, id); i++ {
-			l.marked[l.tasks[i].ID] = true
+			l.marked[l.idAt(i)] = true
 		}
 	case mods&fyne.KeyModifierShortcutDefault != 0:
 		if l.selected != 0 && len(l.marked) == 0 {
@@ -123,8 +194,14 @@ func (l *taskList) selectedRow(id widget.ListItemID) {
 }
 
 func (l *taskList) indexOf(id transfer.TaskID) int {
-	for i := range l.tasks {
-		if l.tasks[i].ID == id {
+	if id == 0 {
+		return -1
+	}
+	if l.view.all {
+		return l.model.find(id)
+	}
+	for i, k := range l.view.idx {
+		if l.model.at(int(k)).id == id {
 			return i
 		}
 	}
@@ -145,46 +222,76 @@ func (l *taskList) refreshMarks() {
 	}
 }
 
+// markedIDs are the selected tasks, in list order.
+func (l *taskList) markedIDs() []transfer.TaskID {
+	var out []transfer.TaskID
+	if len(l.marked) == 0 {
+		return nil
+	}
+	for i, n := 0, l.count(); i < n; i++ {
+		if id := l.rowAt(i).id; l.marked[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // markedTasks are the latest snapshots of the selected tasks, in list order.
 func (l *taskList) markedTasks() []transfer.TaskSnapshot {
 	var out []transfer.TaskSnapshot
-	for _, t := range l.tasks {
-		if l.marked[t.ID] {
+	for _, id := range l.markedIDs() {
+		if t, ok := l.snapshot(id); ok {
 			out = append(out, t)
 		}
 	}
 	return out
 }
 
-// apply installs a new model and updates only the visible rows whose task
-// changed. It returns the previous model so the caller can reuse its memory.
-func (l *taskList) apply(tasks []transfer.TaskSnapshot) []transfer.TaskSnapshot {
-	old := l.tasks
-	l.tasks = tasks
-	if len(old) != len(tasks) {
+// apply installs a new view and updates only the visible rows whose task
+// changed; fresh are the snapshots that changed since the last apply, in
+// add order.
+func (l *taskList) apply(view rowsView, fresh []transfer.TaskSnapshot) {
+	l.fresh = fresh
+	defer func() { l.fresh = nil }()
+	oldLen := l.shown
+	l.view = view
+	n := l.count()
+	l.shown = n
+	if oldLen != n {
 		// The scroll extent changed: let the list re-lay out; it calls
 		// UpdateItem for the rows it shows, which resets them.
 		for i, r := range l.visible {
-			if i >= len(tasks) {
+			if i >= n {
 				delete(l.visible, i)
 				r.clear()
 			}
 		}
 		l.Refresh()
 		l.reselect()
-		return old
+		return
 	}
 	l.prune()
 	for i, r := range l.visible {
-		t := tasks[i]
+		id := l.idAt(i)
+		var t transfer.TaskSnapshot
+		ok := false
+		if t, ok = freshOf(fresh, id); !ok {
+			if r.bound && r.task.ID == id {
+				t, ok = r.task, true
+			} else {
+				t, ok = l.snapshot(id)
+			}
+		}
+		if !ok {
+			continue
+		}
 		st := l.stats(t)
 		// Sent moves between version bumps (the engine counts bytes as they go).
-		if r.task.ID != t.ID || r.task.Version != t.Version || r.task.Sent != t.Sent || !r.bound || r.stats != st {
+		if r.task.ID != t.ID || r.task.Version != t.Version || r.task.Sent != t.Sent || !r.bound || r.stats != st || r.index != i {
 			r.set(i, t, st)
 			r.setMarked(l.showMark(t.ID))
 		}
 	}
-	return old
 }
 
 // prune forgets rows for indices that scrolled out of view. The list drops
@@ -215,10 +322,8 @@ func (l *taskList) prune() {
 func (l *taskList) reselect() {
 	if len(l.marked) > 0 {
 		present := make(map[transfer.TaskID]bool, len(l.marked))
-		for i := range l.tasks {
-			if l.marked[l.tasks[i].ID] {
-				present[l.tasks[i].ID] = true
-			}
+		for _, id := range l.markedIDs() {
+			present[id] = true
 		}
 		l.marked = present
 	}
@@ -227,11 +332,9 @@ func (l *taskList) reselect() {
 	}
 	l.selecting = true
 	defer func() { l.selecting = false }()
-	for i := range l.tasks {
-		if l.tasks[i].ID == l.selected {
-			l.Select(i)
-			return
-		}
+	if i := l.indexOf(l.selected); i >= 0 {
+		l.Select(i)
+		return
 	}
 	l.selected = 0
 	l.UnselectAll()
@@ -241,7 +344,7 @@ func (l *taskList) reselect() {
 // own keyboard handling; Up and Down move the selection, not just the focus
 // ring, so the row Enter and Delete act on is always the highlighted one.
 func (l *taskList) TypedKey(ev *fyne.KeyEvent) {
-	n := len(l.tasks)
+	n := l.count()
 	cur := l.indexOf(l.selected)
 	page := l.pageRows()
 	switch ev.Name {
@@ -280,21 +383,22 @@ func (l *taskList) TypedShortcut(s fyne.Shortcut) {
 // selectAll marks every row in the current view.
 func (l *taskList) selectAll() {
 	clear(l.marked)
-	for i := range l.tasks {
-		l.marked[l.tasks[i].ID] = true
+	n := l.count()
+	for i := 0; i < n; i++ {
+		l.marked[l.rowAt(i).id] = true
 	}
-	if len(l.tasks) > 0 && l.selected == 0 {
-		l.anchor = l.tasks[0].ID
+	if n > 0 && l.selected == 0 {
+		l.anchor = l.idAt(0)
 	}
 	l.refreshMarks()
 }
 
 // moveTo selects row i alone and scrolls it into view.
 func (l *taskList) moveTo(i int) {
-	if i < 0 || i >= len(l.tasks) {
+	if i < 0 || i >= l.count() {
 		return
 	}
-	tid := l.tasks[i].ID
+	tid := l.idAt(i)
 	clear(l.marked)
 	l.marked[tid] = true
 	l.anchor = tid
@@ -319,8 +423,8 @@ func (l *taskList) pageRows() int {
 
 // selectedTask is the row selected last, if any.
 func (l *taskList) selectedTask() (transfer.TaskSnapshot, bool) {
-	if i := l.indexOf(l.selected); i >= 0 {
-		return l.tasks[i], true
+	if l.indexOf(l.selected) >= 0 {
+		return l.snapshot(l.selected)
 	}
 	return transfer.TaskSnapshot{}, false
 }

@@ -137,89 +137,83 @@ func (b batchTotals) Fraction() float64 {
 }
 
 // progressTracker follows every running task and the batch. It runs on the
-// UI goroutine (or a test's) and only keeps meters for tasks with a worker,
-// so 100,000 queued rows cost one pass per tick and no memory.
+// UI goroutine (or a test's) and only keeps meters for tasks with a worker;
+// the batch's sums live in the row model, kept as rows change, so 500,000
+// queued rows cost nothing per tick.
 type progressTracker struct {
 	now    func() time.Time
 	meters map[transfer.TaskID]*meter
 	total  meter
 	gen    uint64
 
-	busy    bool
-	members map[transfer.TaskID]bool
-	totals  batchTotals
+	busy   bool
+	totals batchTotals
+	// newest is the highest task id of the last update: ids only grow, so a
+	// task above it was added since, even one that finished between two
+	// updates without ever being seen running. The first update has no
+	// "since": only what runs then makes its batch.
+	newest transfer.TaskID
+	primed bool
 }
 
 func newProgressTracker(now func() time.Time) *progressTracker {
 	if now == nil {
 		now = time.Now
 	}
-	return &progressTracker{now: now, meters: map[transfer.TaskID]*meter{}, members: map[transfer.TaskID]bool{}}
+	return &progressTracker{now: now, meters: map[transfer.TaskID]*meter{}}
 }
 
 // running reports whether a task state takes part in a batch's run.
 func running(s transfer.State) bool { return s == transfer.Queued || s.Active() }
 
-// update takes a new snapshot of every task and recomputes the batch.
-func (p *progressTracker) update(tasks []transfer.TaskSnapshot) batchTotals {
+// update takes the tasks that changed since the last update (every active
+// task among them, as Backend.Changes reports), already merged into m at
+// rows[i] = m.rows[rows[i]], and recomputes the batch.
+func (p *progressTracker) update(m *rowModel, changed []transfer.TaskSnapshot, rows []int32) batchTotals {
 	now := p.now()
 	p.gen++
-	busy := false
-	for i := range tasks {
-		if running(tasks[i].State) {
-			busy = true
-			break
+	if !p.primed {
+		for k := range changed {
+			p.newest = max(p.newest, changed[k].ID)
 		}
+		p.primed = true
 	}
-	if busy && !p.busy {
+	busy, fresh := m.running() > 0, false
+	for k := range changed {
+		fresh = fresh || changed[k].ID > p.newest
+	}
+	if (busy || fresh) && !p.busy {
 		// A new batch: what runs now, plus whatever joins until idle.
-		clear(p.members)
+		m.newBatch()
 		p.total = meter{}
 	}
 	p.busy = busy
-	var b batchTotals
-	b.Running = busy
-	for i := range tasks {
-		t := &tasks[i]
-		member := p.members[t.ID]
-		if !member && busy && running(t.State) {
-			p.members[t.ID] = true
-			member = true
+	for k := range changed {
+		t := &changed[k]
+		if t.ID > p.newest || busy && running(t.State) {
+			m.join(int(rows[k]))
 		}
 		if t.State.Active() {
-			m := p.meters[t.ID]
-			if m == nil {
-				m = &meter{}
-				p.meters[t.ID] = m
+			mt := p.meters[t.ID]
+			if mt == nil {
+				mt = &meter{}
+				p.meters[t.ID] = mt
 			}
-			m.observe(now, max(t.Sent, t.Done))
-			m.seen = p.gen
+			mt.observe(now, max(t.Sent, t.Done))
+			mt.seen = p.gen
 		}
-		if !member {
-			continue
-		}
-		switch t.State {
-		case transfer.Canceled:
-			continue
-		case transfer.Done, transfer.Skipped:
-			b.Finished++
-			b.Sent += t.Size
-		case transfer.Failed:
-			b.Failed++
-		case transfer.Paused:
-			b.Paused++
-			b.Sent += max(t.Sent, t.Done)
-		default:
-			b.Sent += max(t.Sent, t.Done)
-		}
-		b.Files++
-		b.Bytes += t.Size
 	}
-	for id, m := range p.meters {
-		if m.seen != p.gen {
+	for k := range changed {
+		p.newest = max(p.newest, changed[k].ID)
+	}
+	for id, mt := range p.meters {
+		if mt.seen != p.gen {
 			delete(p.meters, id)
 		}
 	}
+	b := m.batch
+	b.Running = busy
+	b.Stats = liveStats{}
 	if busy {
 		p.total.observe(now, b.Sent)
 		b.Stats.Speed = p.total.rate(now)

@@ -17,9 +17,27 @@ func up(id int, size, sent int64) transfer.TaskSnapshot {
 	return transfer.TaskSnapshot{ID: transfer.TaskID(id), Size: size, Sent: sent, State: transfer.Uploading}
 }
 
+// tracker drives a progressTracker with whole task lists, through the row
+// model as the window does.
+type tracker struct {
+	*progressTracker
+	m rowModel
+	f feed
+}
+
+func newTracker(now func() time.Time) *tracker {
+	return &tracker{progressTracker: newProgressTracker(now)}
+}
+
+func (p *tracker) update(tasks []transfer.TaskSnapshot) batchTotals {
+	c := p.f.diff(tasks)
+	rows := p.m.apply(c)
+	return p.progressTracker.update(&p.m, c.Tasks, rows)
+}
+
 func TestSpeedIsAMovingAverageThatFallsToZero(t *testing.T) {
 	c := newFakeClock()
-	p := newProgressTracker(c.now)
+	p := newTracker(c.now)
 	task := up(1, 100_000_000, 0)
 	// 1 MB per 500 ms tick for 6 s: 2 MB/s.
 	for i := 0; i < 12; i++ {
@@ -72,7 +90,7 @@ func TestSpeedIsAMovingAverageThatFallsToZero(t *testing.T) {
 
 func TestSpeedNeedsASecondOfHistory(t *testing.T) {
 	c := newFakeClock()
-	p := newProgressTracker(c.now)
+	p := newTracker(c.now)
 	task := up(1, 10_000_000, 0)
 	p.update([]transfer.TaskSnapshot{task})
 	c.add(200 * time.Millisecond)
@@ -90,7 +108,7 @@ func TestSpeedNeedsASecondOfHistory(t *testing.T) {
 
 func TestRetriedPartStepsBackWithoutNegativeSpeed(t *testing.T) {
 	c := newFakeClock()
-	p := newProgressTracker(c.now)
+	p := newTracker(c.now)
 	task := up(1, 10_000_000, 0)
 	for i := 0; i < 4; i++ {
 		p.update([]transfer.TaskSnapshot{task})
@@ -118,7 +136,7 @@ func TestRetriedPartStepsBackWithoutNegativeSpeed(t *testing.T) {
 
 func TestBatchIsEverythingSinceIdle(t *testing.T) {
 	c := newFakeClock()
-	p := newProgressTracker(c.now)
+	p := newTracker(c.now)
 	mk := func(id int, st transfer.State, size, sent int64) transfer.TaskSnapshot {
 		return transfer.TaskSnapshot{ID: transfer.TaskID(id), State: st, Size: size, Sent: sent}
 	}
@@ -159,9 +177,38 @@ func TestBatchIsEverythingSinceIdle(t *testing.T) {
 	}
 }
 
+// Small files can be queued and finish between two updates: they still
+// count in their batch, and so does a whole batch that did.
+func TestBatchCountsFilesNeverSeenRunning(t *testing.T) {
+	p := newTracker(newFakeClock().now)
+	mk := func(id int, st transfer.State, size int64) transfer.TaskSnapshot {
+		return transfer.TaskSnapshot{ID: transfer.TaskID(id), State: st, Size: size}
+	}
+	p.update(nil) // the window opened with nothing queued
+	b := p.update([]transfer.TaskSnapshot{mk(1, transfer.Uploading, 100)})
+	if b.Files != 1 {
+		t.Fatalf("first update %+v", b)
+	}
+	b = p.update([]transfer.TaskSnapshot{mk(1, transfer.Done, 100), mk(2, transfer.Done, 50), mk(3, transfer.Skipped, 20)})
+	if b.Files != 3 || b.Finished != 3 || b.Bytes != 170 || b.Fraction() != 1 || b.Running {
+		t.Fatalf("files that finished between updates left out: %+v", b)
+	}
+	// Idle; then a batch that was queued and done between two updates.
+	tasks := []transfer.TaskSnapshot{mk(1, transfer.Done, 100), mk(2, transfer.Done, 50), mk(3, transfer.Skipped, 20),
+		mk(4, transfer.Done, 7), mk(5, transfer.Failed, 9)}
+	b = p.update(tasks)
+	if b.Files != 2 || b.Finished != 1 || b.Failed != 1 || b.Bytes != 16 || b.Running {
+		t.Fatalf("a batch done between updates: %+v", b)
+	}
+	// Nothing new: the last batch stays as it was.
+	if b2 := p.update(tasks); b2.Files != 2 || b2.Finished != 1 {
+		t.Fatalf("the same snapshot again: %+v", b2)
+	}
+}
+
 func TestMetersAreDroppedWithTheirTasks(t *testing.T) {
 	c := newFakeClock()
-	p := newProgressTracker(c.now)
+	p := newTracker(c.now)
 	p.update([]transfer.TaskSnapshot{up(1, 10, 0), up(2, 10, 0)})
 	done := up(1, 10, 10)
 	done.State = transfer.Done
@@ -184,24 +231,31 @@ func TestETAIsNeverAFantasy(t *testing.T) {
 }
 
 // BenchmarkTrackerTick20000 is the window's own work per refresh for 20,000
-// rows, 3 of them uploading: the batch sums and the meters.
+// rows, 3 of them uploading: merging the changes (the three moving tasks),
+// the batch sums, the meters and the view.
 func BenchmarkTrackerTick20000(b *testing.B) {
 	tasks := make([]transfer.TaskSnapshot, 20000)
 	for i := range tasks {
-		tasks[i] = transfer.TaskSnapshot{ID: transfer.TaskID(i + 1), Size: 1000, State: transfer.Queued}
+		tasks[i] = transfer.TaskSnapshot{ID: transfer.TaskID(i + 1), Size: 1000, State: transfer.Queued, Version: 1}
 	}
 	for i := 0; i < 3; i++ {
 		tasks[i].State = transfer.Uploading
 	}
 	c := newFakeClock()
-	p := newProgressTracker(c.now)
+	p := newTracker(c.now)
+	p.update(tasks)
 	v := newRowView()
+	var cur transfer.Cursor
+	var chg transfer.Changes
+	cur.Diff(tasks, &chg, 0)
 	b.ResetTimer()
 	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		c.add(150 * time.Millisecond)
 		tasks[0].Sent += 100
-		p.update(tasks)
-		v.build(tasks)
+		cur.Diff(tasks, &chg, 0)
+		rows := p.m.apply(&chg)
+		p.progressTracker.update(&p.m, chg.Tasks, rows)
+		v.build(&p.m)
 	}
 }

@@ -111,7 +111,7 @@ func (r *rig) waitTask(t *testing.T, what string, id transfer.TaskID, cond func(
 	t.Helper()
 	var last transfer.TaskSnapshot
 	r.waitFor(t, what, func(transfer.Totals) bool {
-		for _, s := range r.w.list.tasks {
+		for _, s := range r.w.list.tasks() {
 			if s.ID == id {
 				last = s
 				return cond(s)
@@ -363,7 +363,7 @@ func TestResumeOnLaunchResumeAllAndDiscard(t *testing.T) {
 	r.waitFor(t, "resumed uploads", func(tt transfer.Totals) bool { return tt.Done == 2 })
 	r.assertObject(t, "r/one.bin", data)
 	r.assertObject(t, "r/two.bin", data[:500_000])
-	for _, s := range w.list.tasks {
+	for _, s := range w.list.tasks() {
 		if !s.Resumed {
 			t.Errorf("%s not marked resumed", s.Key)
 		}
@@ -463,7 +463,7 @@ func TestDeleteRemovesSeveralSelectedRows(t *testing.T) {
 	r.waitFor(t, "uploads", func(tt transfer.Totals) bool { return tt.Done == 4 })
 	var mods fyne.KeyModifier
 	r.w.list.modifiers = func() fyne.KeyModifier { return mods }
-	key := func(i int) string { return r.w.list.tasks[i].Key }
+	key := func(i int) string { return r.w.list.tasks()[i].Key }
 
 	// Click the first row, Shift+click the third, Ctrl+click the second
 	// off again: the first and third are selected.
@@ -500,7 +500,7 @@ func TestDeleteRemovesSeveralSelectedRows(t *testing.T) {
 	}
 	r.w.DeleteSelected()
 	r.waitFor(t, "one row removed", func(tt transfer.Totals) bool { return tt.Files == 1 })
-	if r.w.list.tasks[0].Key != keep[0] {
-		t.Fatalf("left %s", r.w.list.tasks[0].Key)
+	if r.w.list.tasks()[0].Key != keep[0] {
+		t.Fatalf("left %s", r.w.list.tasks()[0].Key)
 	}
 }

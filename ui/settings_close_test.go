@@ -269,3 +269,156 @@ func TestSettingsProfileSwitchAsksAboutUnsavedChanges(t *testing.T) {
 		t.Fatalf("close after saving: %d dialogs", n)
 	}
 }
+
+// TestSettingsEscapeFromAnyField presses Esc the way the window delivers it:
+// to whatever has the keyboard. A password entry, a drop-down and a tick box
+// keep the keyboard once clicked, and Esc must still close (asking first).
+func TestSettingsEscapeFromAnyField(t *testing.T) {
+	r := newSettingsRig(t)
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	c := r.w.win.Canvas()
+	press := func(k *fyne.KeyEvent) {
+		t.Helper()
+		if f := c.Focused(); f != nil {
+			f.TypedKey(k)
+		} else {
+			c.OnTypedKey()(k)
+		}
+	}
+
+	// A typed secret, Esc in the password entry: the question comes.
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	c.Focus(s.secret)
+	test.Type(s.secret, "hunter2")
+	press(esc)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("Esc in the password entry: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("discard after Esc in the password entry: %d dialogs", n)
+	}
+
+	// A drop-down with the keyboard, nothing changed: Esc closes at once.
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.which.SetSelected("work")
+	s.tabs.SelectIndex(1)
+	c.Focus(s.onExists)
+	press(esc)
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("Esc in an unchanged drop-down: %d dialogs", n)
+	}
+
+	// The drop-down changed with the arrow keys, then Esc: the question,
+	// and Esc again keeps editing with the choice intact.
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.which.SetSelected("work")
+	s.tabs.SelectIndex(1)
+	c.Focus(s.onExists)
+	before := s.onExists.Selected
+	press(&fyne.KeyEvent{Name: fyne.KeyRight})
+	if s.onExists.Selected == before {
+		t.Fatalf("the right arrow did not change the drop-down (%q)", before)
+	}
+	changed := s.onExists.Selected
+	press(esc)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("Esc in a changed drop-down: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	c.OnTypedKey()(esc) // the question has no field: Esc reaches the window
+	if n := overlayCount(r.w); n != 1 || s.onExists.Selected != changed {
+		t.Fatalf("second Esc: %d dialogs, drop-down %q", n, s.onExists.Selected)
+	}
+
+	// A clicked tick box keeps the keyboard too (Check.Tapped focuses it).
+	s.tabs.SelectIndex(3)
+	c.Focus(s.notify)
+	press(&fyne.KeyEvent{Name: fyne.KeySpace})
+	press(esc)
+	if n := overlayCount(r.w); n != 2 {
+		t.Fatalf("Esc in a tick box: %d dialogs", n)
+	}
+	test.Tap(topButton(t, r.w, "Discard changes"))
+	if n := overlayCount(r.w); n != 0 {
+		t.Fatalf("discard: %d dialogs", n)
+	}
+
+	// A radio button chosen with the keyboard: the keyboard goes back to
+	// the dialog, and Esc asks.
+	r.w.ShowSettings()
+	s = r.w.settings
+	s.tabs.SelectIndex(3)
+	var item fyne.Focusable
+	for _, o := range test.WidgetRenderer(s.resume).Objects() {
+		if f, ok := o.(fyne.Focusable); ok {
+			item = f // the last: "never"
+		}
+	}
+	if item == nil {
+		t.Fatal("no radio button to focus")
+	}
+	c.Focus(item)
+	item.TypedRune(' ') // Space on a radio button is typed as a character
+	if s.resume.Selected != "never" {
+		t.Fatalf("Space on the last radio button chose %q", s.resume.Selected)
+	}
+	press(esc)
+	if n := overlayCount(r.w); n != 2 || !strings.Contains(overlayText(r.w), "not saved") {
+		t.Fatalf("Esc after choosing a radio button: %d dialogs saying %q", n, overlayText(r.w))
+	}
+	test.Tap(topButton(t, r.w, "Discard changes"))
+}
+
+func TestSettingsMarksUnsavedChanges(t *testing.T) {
+	r := newSettingsRig(t)
+	r.w.ShowSettings()
+	s := r.w.settings
+	s.which.SetSelected("work")
+	if s.unsaved.Visible() {
+		t.Fatal("nothing edited, yet the dialog says there are unsaved changes")
+	}
+	if s.unsaved.Text != "Unsaved changes" {
+		t.Fatalf("marker says %q", s.unsaved.Text)
+	}
+	orig := s.jobs.Text
+	test.Type(s.jobs, "9")
+	if !s.unsaved.Visible() {
+		t.Fatal("an edit of a field does not show the unsaved-changes marker")
+	}
+	s.jobs.SetText(orig)
+	if s.unsaved.Visible() {
+		t.Fatal("the edit was undone, yet the marker stays")
+	}
+	// Every kind of field counts: a tick box, a drop-down, a secret, a
+	// behaviour choice.
+	for _, edit := range []func(){
+		func() { s.checkpoint.SetChecked(!s.checkpoint.Checked) },
+		func() { s.acl.SetSelected("private") },
+		func() { s.secret.SetText("new secret") },
+		func() { s.resume.SetSelected("never") },
+		func() { s.notify.SetChecked(!s.notify.Checked) },
+	} {
+		r.w.settings.load("work")
+		s.resume.SetSelected("ask")
+		s.notify.SetChecked(r.w.cfg.App.Notifications)
+		if s.unsaved.Visible() {
+			t.Fatal("reloaded, yet marked unsaved")
+		}
+		edit()
+		if !s.unsaved.Visible() {
+			t.Fatalf("an edit left no unsaved-changes marker: %s", s.profileState()+s.appState())
+		}
+	}
+	// Saving clears it; the dialog stays open.
+	s.load("work")
+	s.jobs.SetText("5")
+	test.Tap(topButton(t, r.w, "Save"))
+	settle(r.w)
+	if s.unsaved.Visible() || savedJobs(t, r, "work") != 5 {
+		t.Fatalf("after Save: marker shown %v, saved jobs %d", s.unsaved.Visible(), savedJobs(t, r, "work"))
+	}
+}

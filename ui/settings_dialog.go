@@ -41,29 +41,30 @@ type settingsDialog struct {
 	overlay, askOverlay    fyne.CanvasObject // the dialogs' places among the window's overlays
 	profileForm            *widget.Form
 
-	which *widget.Select // profile being edited
-	orig  string         // its name when loaded ("" for a new one)
+	which *escSelect // profile being edited
+	orig  string     // its name when loaded ("" for a new one)
 	local bool
 
 	name, endpoint, region, bucket, prefix *escEntry
-	sigV4, allowHTTP                       *widget.Check
+	sigV4, allowHTTP                       *escCheck
 	keyID, expiry                          *escEntry
-	secret, token                          *widget.Entry
+	secret, token                          *escEntry
 	expiryLoaded                           string // the expiry as loaded, to notice an edit
 	secretNote                             *widget.Label
-	secretsInFile                          *widget.Check
+	secretsInFile                          *escCheck
 	secretsState, secretsWarn, secretsWhy  *widget.Label
 	partSize, taskNum, jobs, limit, thresh *escEntry
-	checkpoint                             *widget.Check
+	checkpoint                             *escCheck
 	cpDir                                  *escEntry
-	onExists, acl, storageClass            *widget.Select
+	onExists, acl, storageClass            *escSelect
 	cbURL, cbHost, cbBody                  *escEntry
-	cbType                                 *widget.Select
+	cbType                                 *escSelect
 	resume                                 *widget.RadioGroup
-	notify, toTray                         *widget.Check
-	language                               *widget.Select
+	notify, toTray                         *escCheck
+	language                               *escSelect
 	proxy                                  *escEntry
 	testResult, saveResult, orphanResult   *widget.Label
+	unsaved                                *widget.Label     // shown while edits are pending
 	testDetails                            *widget.Label     // the last test's technical details
 	testMore                               *widget.Accordion // shows testDetails on request
 	testButton, orphanScan, orphanAbort    *widget.Button
@@ -82,6 +83,7 @@ func (w *Window) ShowSettings() {
 	s.d = dialog.NewCustomWithoutButtons(lang.L("Settings"), s.build(), w.win)
 	s.d.SetButtons([]fyne.CanvasObject{widget.NewButton(lang.L("Close"), s.requestClose)})
 	s.savedApp = s.appState()
+	s.showUnsaved()
 	ws := w.win.Canvas().Size()
 	s.d.Resize(fyne.NewSize(min(800, max(ws.Width-40, 600)), max(ws.Height-30, 520)))
 	s.d.Show()
@@ -139,6 +141,104 @@ func (e *escEntry) TypedKey(ev *fyne.KeyEvent) {
 	e.Entry.TypedKey(ev)
 }
 
+// newEscPasswordEntry is a password entry (with its reveal button) that
+// hands the Escape key to the dialog.
+func newEscPasswordEntry(onEscape func() bool) *escEntry {
+	e := &escEntry{onEscape: onEscape}
+	e.Password = true
+	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
+	e.ExtendBaseWidget(e) // the renderer adds the reveal button to a password entry
+	return e
+}
+
+// escSelect is a drop-down of the settings dialog that hands the Escape key
+// to the dialog: once clicked, a Select keeps the keyboard and ignores Esc.
+// (While its list is open, Esc closes the list: that is the topmost overlay.)
+type escSelect struct {
+	widget.Select
+	onEscape func() bool
+}
+
+func newEscSelect(options []string, changed func(string), onEscape func() bool) *escSelect {
+	s := &escSelect{onEscape: onEscape}
+	s.Options, s.OnChanged = options, changed
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+// TypedKey closes the dialog on Escape and moves the choice otherwise.
+func (s *escSelect) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && s.onEscape != nil && s.onEscape() {
+		return
+	}
+	s.Select.TypedKey(ev)
+}
+
+// escCheck is a tick box of the settings dialog that hands the Escape key to
+// the dialog: a clicked Check keeps the keyboard too.
+type escCheck struct {
+	widget.Check
+	onEscape func() bool
+}
+
+func newEscCheck(label string, changed func(bool), onEscape func() bool) *escCheck {
+	c := &escCheck{onEscape: onEscape}
+	c.Text, c.OnChanged = label, changed
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// TypedKey closes the dialog on Escape and toggles otherwise.
+func (c *escCheck) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape && c.onEscape != nil && c.onEscape() {
+		return
+	}
+	c.Check.TypedKey(ev)
+}
+
+// watchEdits shows or hides the unsaved-changes marker after every edit of
+// a field that Save writes.
+func (s *settingsDialog) watchEdits() {
+	for _, e := range []*escEntry{s.name, s.endpoint, s.region, s.bucket, s.prefix, s.keyID, s.secret, s.token, s.expiry,
+		s.partSize, s.taskNum, s.jobs, s.limit, s.thresh, s.cpDir, s.cbURL, s.cbHost, s.cbBody, s.proxy} {
+		e.OnChanged = thenDo(e.OnChanged, s.showUnsaved)
+	}
+	for _, c := range []*escCheck{s.sigV4, s.allowHTTP, s.checkpoint, s.notify, s.toTray, s.secretsInFile} {
+		c.OnChanged = thenDo(c.OnChanged, s.showUnsaved)
+	}
+	for _, c := range []*escSelect{s.onExists, s.acl, s.storageClass, s.cbType, s.language} {
+		c.OnChanged = thenDo(c.OnChanged, s.showUnsaved)
+	}
+	s.resume.OnChanged = thenDo(s.resume.OnChanged, s.showUnsaved)
+	// A clicked radio button keeps the keyboard and ignores Esc, and its
+	// items cannot be wrapped like the fields above: after a choice the
+	// keyboard goes back to the dialog, so Esc closes it.
+	s.resume.OnChanged = thenDo(s.resume.OnChanged, func() { s.w.win.Canvas().Unfocus() })
+}
+
+// thenDo is the change handler f (if any) followed by after.
+func thenDo[T any](f func(T), after func()) func(T) {
+	return func(v T) {
+		if f != nil {
+			f(v)
+		}
+		after()
+	}
+}
+
+// showUnsaved shows the unsaved-changes marker exactly while the form holds
+// edits that were not saved.
+func (s *settingsDialog) showUnsaved() {
+	if s.unsaved == nil || s.savedProfile == "" {
+		return // still building
+	}
+	if s.dirty() {
+		s.unsaved.Show()
+	} else {
+		s.unsaved.Hide()
+	}
+}
+
 // profileState is the profile, transfer and metadata tabs as text, to
 // compare with what was loaded or saved.
 func (s *settingsDialog) profileState() string {
@@ -150,7 +250,7 @@ func (s *settingsDialog) profileState() string {
 
 // appState is the behaviour tab as text.
 func (s *settingsDialog) appState() string {
-	return fmt.Sprintf("%q", []any{s.resume.Selected, s.notify.Checked, s.toTray.Checked, languageOf(s.language),
+	return fmt.Sprintf("%q", []any{s.resume.Selected, s.notify.Checked, s.toTray.Checked, languageOf(&s.language.Select),
 		s.proxy.Text, s.secretsInFile.Checked})
 }
 
@@ -230,17 +330,19 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		e.SetPlaceHolder(ph)
 		return e
 	}
-	s.which = widget.NewSelect(append(profileNames(s.cfg), newProfileChoice()), s.pick)
+	check := func(label string, changed func(bool)) *escCheck { return newEscCheck(label, changed, s.escape) }
+	choice := func(opts []string) *escSelect { return newEscSelect(opts, nil, s.escape) }
+	s.which = newEscSelect(append(profileNames(s.cfg), newProfileChoice()), s.pick, s.escape)
 	s.name = entry(lang.L("e.g. work"))
 	s.endpoint = entry(lang.L("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com"))
 	s.region = entry(lang.L("derived from the endpoint when empty"))
 	s.bucket = entry(lang.L("bucket name"))
 	s.prefix = entry(lang.L("folder/ inside the bucket (optional)"))
-	s.sigV4 = widget.NewCheck(lang.L("Signature V4"), nil)
-	s.allowHTTP = widget.NewCheck(lang.L("Allow plain http to a non-loopback host"), nil)
+	s.sigV4 = check(lang.L("Signature V4"), nil)
+	s.allowHTTP = check(lang.L("Allow plain http to a non-loopback host"), nil)
 	s.keyID = entry(lang.L("AccessKey ID"))
-	s.secret = widget.NewPasswordEntry()
-	s.token = widget.NewPasswordEntry()
+	s.secret = newEscPasswordEntry(s.escape)
+	s.token = newEscPasswordEntry(s.escape)
 	s.token.SetPlaceHolder(lang.L("only for temporary (STS) credentials"))
 	s.expiry = entry(lang.L("STS only, optional: {{.Example}} or 1h", map[string]any{"Example": expiryExample}))
 	s.secretNote = widget.NewLabel("")
@@ -281,9 +383,9 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.jobs = entry(fmt.Sprintf("%d–%d", settings.MinJobs, settings.MaxJobs))
 	s.limit = entry(lang.L("e.g. 5MB (per second); empty for no limit"))
 	s.thresh = entry(lang.L("empty: the part size"))
-	s.checkpoint = widget.NewCheck(lang.L("Keep checkpoints so interrupted uploads resume"), nil)
+	s.checkpoint = check(lang.L("Keep checkpoints so interrupted uploads resume"), nil)
 	s.cpDir = entry(lang.L("default: the state directory"))
-	s.onExists = widget.NewSelect([]string{"ask", "overwrite", "skip", "skip-identical", "rename"}, nil)
+	s.onExists = choice([]string{"ask", "overwrite", "skip", "skip-identical", "rename"})
 	transferTab := container.NewVScroll(widget.NewForm(
 		widget.NewFormItem(lang.L("Part size"), s.partSize),
 		widget.NewFormItem(lang.L("Parts in parallel"), s.taskNum),
@@ -295,12 +397,12 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem(lang.L("If the object exists"), s.onExists),
 	))
 
-	s.acl = widget.NewSelect([]string{bucketDefault(), "private", "public-read", "public-read-write", "default"}, nil)
-	s.storageClass = widget.NewSelect([]string{bucketDefault(), "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"}, nil)
+	s.acl = choice([]string{bucketDefault(), "private", "public-read", "public-read-write", "default"})
+	s.storageClass = choice([]string{bucketDefault(), "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"})
 	s.cbURL = entry(lang.L("https://example.com/uploaded (up to 5, separated by ;)"))
 	s.cbHost = entry(lang.L("optional Host header"))
 	s.cbBody = entry("bucket=${bucket}&object=${object}&size=${size}")
-	s.cbType = widget.NewSelect([]string{"application/x-www-form-urlencoded", "application/json"}, nil)
+	s.cbType = choice([]string{"application/x-www-form-urlencoded", "application/json"})
 	metaTab := container.NewVScroll(widget.NewForm(
 		widget.NewFormItem(lang.L("ACL"), s.acl),
 		widget.NewFormItem(lang.L("Storage class"), s.storageClass),
@@ -313,11 +415,11 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.resume = widget.NewRadioGroup([]string{lang.L("ask"), lang.L("always"), lang.L("never")}, nil)
 	s.resume.Horizontal = true
 	s.resume.SetSelected(resumeLabel(orDefault(s.cfg.App.ResumeOnLaunch, settings.ResumeAsk)))
-	s.notify = widget.NewCheck(lang.L("Notify when a batch of uploads finishes or fails"), nil)
+	s.notify = check(lang.L("Notify when a batch of uploads finishes or fails"), nil)
 	s.notify.SetChecked(s.cfg.App.Notifications)
-	s.toTray = widget.NewCheck(lang.L("Closing the window keeps uploading in the tray"), nil)
+	s.toTray = check(lang.L("Closing the window keeps uploading in the tray"), nil)
 	s.toTray.SetChecked(s.cfg.App.CloseToTray)
-	s.language = newLanguageSelect(s.cfg.App.Language)
+	s.language = newLanguageSelect(s.cfg.App.Language, s.escape)
 	s.proxy = entry(lang.L("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY"))
 	s.proxy.SetText(s.cfg.App.Proxy)
 	st := s.w.core.SecretState()
@@ -331,7 +433,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	if st.Reason == "" {
 		secretsMore.Hide()
 	}
-	s.secretsInFile = widget.NewCheck(lang.L("When no system keyring is available, keep secrets in a file"), s.secretsInFileChanged)
+	s.secretsInFile = check(lang.L("When no system keyring is available, keep secrets in a file"), s.secretsInFileChanged)
 	s.secretsInFile.SetChecked(s.cfg.App.SecretsInFile)
 	s.secretsWarn = widget.NewLabel("")
 	s.secretsWarn.Wrapping = fyne.TextWrapWord
@@ -367,6 +469,10 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.saveResult.Truncation = fyne.TextTruncateEllipsis
 	save := widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), s.save)
 	save.Importance = widget.HighImportance
+	s.unsaved = widget.NewLabelWithStyle(lang.L("Unsaved changes"), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	s.unsaved.Importance = widget.WarningImportance
+	s.unsaved.Hide()
+	s.watchEdits()
 
 	current := s.w.target.Profile
 	if _, ok := s.cfg.Profile(current); !ok {
@@ -379,7 +485,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	} else {
 		s.which.SetSelected(newProfileChoice())
 	}
-	return container.NewBorder(nil, container.NewBorder(nil, nil, nil, save, s.saveResult), nil, nil, s.tabs)
+	return container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewHBox(s.unsaved, save), s.saveResult), nil, nil, s.tabs)
 }
 
 func orDefault[T comparable](v, d T) T {
@@ -474,6 +580,7 @@ func (s *settingsDialog) load(name string) {
 	s.cbType.SetSelected(orDefault(cb.BodyType, "application/x-www-form-urlencoded"))
 	s.setTestText("")
 	s.savedProfile = s.profileState()
+	s.showUnsaved()
 }
 
 func bytesText(n int64) string {
@@ -599,7 +706,7 @@ func (s *settingsDialog) applyApp() error {
 	s.cfg.App.ResumeOnLaunch = pol
 	s.cfg.App.Notifications = s.notify.Checked
 	s.cfg.App.CloseToTray = s.toTray.Checked
-	s.cfg.App.Language = languageOf(s.language)
+	s.cfg.App.Language = languageOf(&s.language.Select)
 	s.cfg.App.Proxy = strings.TrimSpace(s.proxy.Text)
 	s.cfg.App.SecretsInFile = s.secretsInFile.Checked
 	return nil
@@ -640,6 +747,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 			s.cfg = cfg
 			s.orig = p.Name
 			s.savedProfile, s.savedApp = profileState, appState
+			s.showUnsaved()
 			s.w.settingsSaved(cfg, saved, prov)
 			s.which.Options = append(profileNames(cfg), newProfileChoice())
 			s.selectQuietly(p.Name)

@@ -38,7 +38,7 @@ func (w *Window) ProbeStalls(ctx context.Context, period time.Duration) func() S
 		ran := make(chan int, 1)
 		for ctx.Err() == nil {
 			t0 := time.Now()
-			w.do(func() { ran <- len(w.list.tasks) })
+			w.do(func() { ran <- w.list.count() })
 			var n int
 			select {
 			case n = <-ran:

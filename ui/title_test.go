@@ -24,7 +24,7 @@ func TestTitleShowsProgressBeforeAPartCompletes(t *testing.T) {
 	r.w.AddPaths([]string{p})
 	var snap transfer.TaskSnapshot
 	r.waitFor(t, "bytes on the wire before any part completed", func(transfer.Totals) bool {
-		for _, s := range r.w.all {
+		for _, s := range r.w.list.tasks() {
 			snap = s
 		}
 		return snap.State == transfer.Uploading && snap.Done == 0 && snap.Sent*100 >= snap.Size

@@ -80,10 +80,10 @@ func (w *Window) reapplyView() {
 	if w.list == nil {
 		return
 	}
-	view, counts := w.view.build(w.all)
+	view, counts := w.view.build(&w.model)
 	w.vbar.counts = counts
 	w.paintTabs()
-	w.list.apply(view)
+	w.list.apply(view, nil)
 	w.list.ScrollToTop()
 }
 

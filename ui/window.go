@@ -89,7 +89,7 @@ type Window struct {
 	prog   *progressTracker
 	view   *rowView
 	vbar   viewBar
-	all    []transfer.TaskSnapshot // every task, as last read; the list shows a view of it
+	model  rowModel // every task, compact; the list shows a view of it
 	batchT batchTotals
 	now    func() time.Time // tests pin the clock
 
@@ -117,6 +117,10 @@ type Window struct {
 
 	mu   sync.Mutex // guards stop
 	stop context.CancelFunc
+	// cur and chg follow the Backend; the refresh loop owns them and lends
+	// them to the UI goroutine while it waits for an apply.
+	cur transfer.Cursor
+	chg transfer.Changes
 	// doFn replaces fyne.Do in tests: the test driver runs fyne.Do inline on
 	// the calling goroutine, so tests queue the work and run it on their own
 	// goroutine, as the real main loop would.
@@ -168,6 +172,12 @@ func New(a fyne.App, cfg Config) *Window {
 	w.win = a.NewWindow("ossdrop")
 	w.win.SetContent(w.build())
 	w.win.Resize(fyne.NewSize(1000, 640))
+	// Only the drop itself can be seen: no drop-hover highlight. Fyne 2.8.1
+	// offers SetOnDropped alone, fed by GLFW 3.4's drop callback, and GLFW
+	// reports no drag enter or leave on any platform: on X11 it ignores
+	// XdndLeave and turns XdndPosition into plain pointer motion, on Wayland
+	// its motion handler is empty, on Windows it only takes WM_DROPFILES, on
+	// macOS draggingEntered calls nothing. Showing one needs a changed GLFW.
 	w.win.SetOnDropped(w.Dropped)
 	w.win.SetCloseIntercept(w.CloseRequested)
 	w.addShortcuts()
@@ -229,7 +239,7 @@ func (w *Window) build() fyne.CanvasObject {
 		container.NewBorder(nil, nil, nil, container.NewHBox(addFiles, addFolder, w.historyButton(), settingsB, w.buildHelpButton()), dest),
 		w.buildCredBanner())
 
-	w.list = newTaskList(w)
+	w.list = newTaskList(w, &w.model, w.be.Task)
 	w.list.onDelete = w.DeleteSelected
 	w.list.onEnter = w.showSelectedDetails
 	w.list.stats = w.prog.stats
@@ -446,42 +456,54 @@ func (w *Window) Stop() {
 	w.pending.Wait()
 }
 
+// changesPerApply bounds the snapshots read and applied at once, so a drop
+// of 500,000 files is listed in pieces, each a short pause of the UI
+// goroutine, one after another without waiting for the ticker.
+const changesPerApply = 10_000
+
 // refreshLoop reads the Backend at most once per period, and only after it
-// signalled a change. The next snapshot is taken only when the UI goroutine has
-// applied the previous one, so a busy UI slows the refresh instead of
-// queueing work behind it.
+// signalled a change. It reads only what changed since the last read. The
+// next read is taken only when the UI goroutine has applied the previous one,
+// so a busy UI slows the refresh instead of queueing work behind it.
 func (w *Window) refreshLoop(ctx context.Context) {
 	tick := time.NewTicker(w.period)
 	defer tick.Stop()
 	changed := w.be.Changed()
-	var buf []transfer.TaskSnapshot
-	dirty := true
-	back := make(chan []transfer.TaskSnapshot, 1)
+	dirty, more := true, false
+	var totals transfer.Totals
+	haveTotals := false
+	back := make(chan struct{}, 1)
 	// The expiry warning counts down while nothing else changes.
 	expiryEvery := max(int(expiryCheck/w.period), 1)
 	ticks := 0
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-changed:
-			dirty = true
-			continue
-		case <-tick.C:
-		}
-		if ticks++; ticks%expiryEvery == 0 {
-			w.do(w.updateCredBanner)
-		}
-		if !dirty {
-			continue
+		if !more {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changed:
+				dirty = true
+				continue
+			case <-tick.C:
+			}
+			if ticks++; ticks%expiryEvery == 0 {
+				w.do(w.updateCredBanner)
+			}
+			if !dirty {
+				continue
+			}
 		}
 		dirty = false
-		buf = w.be.Snapshot(buf)
-		totals := w.be.Totals()
-		next := buf
-		w.do(func() { back <- w.apply(next, totals) })
+		w.be.Changes(&w.cur, &w.chg, changesPerApply)
+		more = w.chg.More
+		if !more || !haveTotals {
+			// While a large drop is listed piece by piece, the sums (one
+			// more pass over every task) wait for the last piece.
+			totals, haveTotals = w.be.Totals(), true
+		}
+		w.do(func() { w.apply(&w.chg, totals); back <- struct{}{} })
 		select {
-		case buf = <-back:
+		case <-back:
 		case <-ctx.Done():
 			return
 		}
@@ -491,21 +513,26 @@ func (w *Window) refreshLoop(ctx context.Context) {
 // sync reads the Backend and applies it at once, on the caller's goroutine;
 // tests use it instead of the ticker.
 func (w *Window) sync() {
-	w.apply(w.be.Snapshot(nil), w.be.Totals())
+	for {
+		w.be.Changes(&w.cur, &w.chg, changesPerApply)
+		w.apply(&w.chg, w.be.Totals())
+		if !w.chg.More {
+			return
+		}
+	}
 }
 
-// apply shows a new snapshot; it runs on the UI goroutine.
-func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []transfer.TaskSnapshot {
-	old := w.all
-	w.all = tasks
-	w.applyBatch(w.prog.update(tasks))
-	view, counts := w.view.build(tasks)
+// apply shows what changed; it runs on the UI goroutine.
+func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
+	rows := w.model.apply(c)
+	w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
+	view, counts := w.view.build(&w.model)
 	if counts != w.vbar.counts {
 		w.vbar.counts = counts
 		w.paintTabs()
 	}
-	w.list.apply(view)
-	empty := len(tasks) == 0
+	w.list.apply(view, c.Tasks)
+	empty := w.model.len() == 0
 	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
 		if empty {
 			w.list.Hide()
@@ -516,8 +543,7 @@ func (w *Window) apply(tasks []transfer.TaskSnapshot, totals transfer.Totals) []
 		}
 	}
 	w.applyTotals(totals)
-	w.noticeCredentials(tasks)
-	return old
+	w.noticeCredentials(w.model.cred, w.model.credMissing())
 }
 
 func (w *Window) applyTotals(t transfer.Totals) {
@@ -553,9 +579,11 @@ func (w *Window) ClearFinished() { w.be.ClearFinished() }
 // select several) whose tasks are finished or paused: the Delete key.
 // Running uploads are left alone.
 func (w *Window) DeleteSelected() {
-	for _, t := range w.list.markedTasks() {
-		if t.State.Finished() || t.State == transfer.Paused {
-			w.removeTask(t.ID)
+	for _, id := range w.list.markedIDs() {
+		if i := w.model.find(id); i >= 0 {
+			if s := w.model.at(i).st(); s.Finished() || s == transfer.Paused {
+				w.removeTask(id)
+			}
 		}
 	}
 }

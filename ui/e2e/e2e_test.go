@@ -74,8 +74,10 @@ func setupWindow(t testing.TB) *env {
 	}
 	t.Logf("screenshots go to %s", e.artifacts)
 
-	e.bin = filepath.Join(t.TempDir(), "ossdrop")
-	build := exec.Command("go", "build", "-o", e.bin, ".")
+	// ossdrop (the command line) starts the window program built beside it.
+	binDir := t.TempDir()
+	e.bin = filepath.Join(binDir, "ossdrop")
+	build := exec.Command("go", "build", "-o", binDir+string(filepath.Separator), ".", "./cmd/ossdrop-window")
 	build.Dir = repoRoot(t)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build ossdrop: %v\n%s", err, out)

@@ -149,6 +149,18 @@ var fyneTheme = sync.OnceValue(func() fyne.Theme {
 // findButtons returns the button-sized solid areas of one of the colours cs
 // inside the rectangle r of img.
 func findButtons(img image.Image, r image.Rectangle, cs []color.NRGBA) []button {
+	// A button: wider than tall, of a text line's height, mostly fill (its
+	// label and icon are the holes).
+	return findAreas(img, r, cs, func(b button, n int) bool {
+		w, h := b.x1-b.x0+1, b.y1-b.y0+1
+		return w >= 40 && w <= 400 && h >= 20 && h <= 80 && n*10 >= w*h*4
+	})
+}
+
+// findAreas returns the 4-connected solid areas of one of the colours cs
+// inside the rectangle r of img that keep accepts, given each area's
+// bounding box and its number of pixels.
+func findAreas(img image.Image, r image.Rectangle, cs []color.NRGBA, keep func(b button, n int) bool) []button {
 	r = r.Intersect(img.Bounds())
 	match := func(x, y int) bool {
 		c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
@@ -184,10 +196,7 @@ func findButtons(img image.Image, r image.Rectangle, cs []color.NRGBA) []button 
 					}
 				}
 			}
-			w, h := b.x1-b.x0+1, b.y1-b.y0+1
-			// A button: wider than tall, of a text line's height, mostly fill
-			// (its label and icon are the holes).
-			if w >= 40 && w <= 400 && h >= 20 && h <= 80 && n*10 >= w*h*4 {
+			if keep(b, n) {
 				out = append(out, b)
 			}
 		}
@@ -203,6 +212,17 @@ type dialogButtons struct{ primary, danger []button }
 // button changes colour) and finds the window's buttons.
 func (e *env) look(name string) dialogButtons {
 	e.t.Helper()
+	img, r := e.lookImage(name)
+	return dialogButtons{
+		primary: findButtons(img, r, fills(theme.ColorNamePrimary)),
+		danger:  findButtons(img, r, fills(theme.ColorNameError)),
+	}
+}
+
+// lookImage takes a screenshot with the pointer parked off the window and
+// returns it with the window's place in it.
+func (e *env) lookImage(name string) (image.Image, image.Rectangle) {
+	e.t.Helper()
 	e.xdotool("mousemove", "1279", "799")
 	wx, wy, ww, wh := e.geometry()
 	p := e.screenshot(name)
@@ -215,11 +235,7 @@ func (e *env) look(name string) dialogButtons {
 	if err != nil {
 		e.t.Fatalf("screenshot %s: %v", p, err)
 	}
-	r := image.Rect(wx, wy, wx+ww, wy+wh)
-	return dialogButtons{
-		primary: findButtons(img, r, fills(theme.ColorNamePrimary)),
-		danger:  findButtons(img, r, fills(theme.ColorNameError)),
-	}
+	return img, image.Rect(wx, wy, wx+ww, wy+wh)
 }
 
 // resumeDialog reports the resume dialog's Discard and Resume all buttons: a
