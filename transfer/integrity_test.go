@@ -40,7 +40,7 @@ func TestResumeEditedInPlaceMtimeRestored(t *testing.T) {
 	id, _ := m.AddFile(file, "f.bin")
 	waitIdle(t, m)
 	ts := mustDone(t, m, id)
-	if !ts.Resumed || !strings.Contains(ts.Note, "part 2 of the file changed") {
+	if !ts.Resumed || !strings.Contains(ts.Note, "part 2 of the file changed") || ts.NoteKinds != NotesOf(NotePartsResent) {
 		t.Fatalf("resumed %v note %q", ts.Resumed, ts.Note)
 	}
 	mustObject(t, s, "f.bin", next)
@@ -215,7 +215,8 @@ func TestCompletedButUnrecorded(t *testing.T) {
 	m.ResumeUnfinished(us)
 	waitIdle(t, m)
 	snap := m.Snapshot(nil)
-	if len(snap) != 1 || snap[0].State != Done || !strings.Contains(snap[0].Note, "already uploaded by an earlier run") {
+	if len(snap) != 1 || snap[0].State != Done || !strings.Contains(snap[0].Note, "already uploaded by an earlier run") ||
+		snap[0].NoteKinds != NotesOf(NoteAlreadyUploaded) {
 		t.Fatalf("%+v", snap)
 	}
 	if n := s.BytesReceived(ossemu.OpUploadPart) + s.BytesReceived(ossemu.OpPutObject); n != 0 {

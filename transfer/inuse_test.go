@@ -48,7 +48,8 @@ func TestSecondOwnerRefused(t *testing.T) {
 	// Resume and discard leave it alone, saying why.
 	m2.ResumeUnfinished(us)
 	snap := m2.Snapshot(nil)
-	if len(snap) != 2 || snap[1].State != Skipped || !strings.Contains(snap[1].Note, "being uploaded by another ossdrop process") {
+	if len(snap) != 2 || snap[1].State != Skipped || !strings.Contains(snap[1].Note, "being uploaded by another ossdrop process") ||
+		snap[1].NoteKinds != NotesOf(NoteInUseNotResumed) {
 		t.Fatalf("resume of an in-use upload: %+v", snap)
 	}
 	err = m2.DiscardUnfinished(context.Background(), us)

@@ -537,7 +537,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 			cand = renamed(key, i)
 		}
 		t := newTask(cand, "", cpDir)
-		t.setNote(fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path(), cand))
+		t.setNote(fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path(), cand), NotesOf(NoteRenamed))
 		m.byKey[refOf(d, cand)] = t
 		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
 		m.enqueueLocked(t)
@@ -546,7 +546,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		t := newTask(key, qid, "")
 		m.queued--
 		t.state = Skipped
-		t.setNote(fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path()))
+		t.setNote(fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path()), NotesOf(NoteKeyTakenSkipped))
 		t.conflict = true
 		t.pinned = true
 		t.ended = stampOf(time.Now())
@@ -781,7 +781,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		m.setStateLocked(t, res.state)
 		t.err = res.err
 		if res.note != "" {
-			t.setNote(res.note)
+			t.setNote(res.note, res.noteKind)
 		}
 		if res.state == Paused && res.credsExpired {
 			t.credWait = true
@@ -852,7 +852,7 @@ func (m *Manager) Len() int {
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path(), Key: t.key(), Size: t.size, Done: t.done, Sent: t.done, State: t.state,
-		Err: t.err, Note: t.note(), Callback: t.callback(), Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
+		Err: t.err, Note: t.note(), NoteKinds: t.noteKinds(), Callback: t.callback(), Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
 		StartedAt: t.started.time(), EndedAt: t.ended.time()}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile

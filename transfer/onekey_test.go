@@ -41,11 +41,11 @@ func TestOneKeyOneSource(t *testing.T) {
 						t.Fatalf("second %s %v: want a refusal naming both files", second.State, second.Err)
 					}
 				case Skip:
-					if second.State != Skipped || !strings.Contains(second.Note, pair[0]) {
+					if second.State != Skipped || !strings.Contains(second.Note, pair[0]) || second.NoteKinds != NotesOf(NoteKeyTakenSkipped) {
 						t.Fatalf("second %s %q", second.State, second.Note)
 					}
 				case Rename:
-					if second.State != Done || !strings.Contains(second.Key, " (1)") || !strings.Contains(second.Note, pair[0]) {
+					if second.State != Done || !strings.Contains(second.Key, " (1)") || !strings.Contains(second.Note, pair[0]) || second.NoteKinds != NotesOf(NoteRenamed) {
 						t.Fatalf("second %+v", second)
 					}
 				}

@@ -93,7 +93,7 @@ func TestResumeAbortedBehindOurBack(t *testing.T) {
 	id, _ := m.AddFile(file, "f.bin")
 	waitIdle(t, m)
 	ts := mustDone(t, m, id)
-	if !strings.Contains(ts.Note, "no longer exists on the server") {
+	if !strings.Contains(ts.Note, "no longer exists on the server") || ts.NoteKinds != NotesOf(NoteRestarted) {
 		t.Fatalf("note %q", ts.Note)
 	}
 	mustObject(t, s, "f.bin", data)

@@ -67,6 +67,7 @@ type taskDirKey struct{ path, keyPrefix, cpDir string }
 // taskCold holds what only a few tasks have.
 type taskCold struct {
 	note     string
+	noteKind NoteKinds
 	callback string
 	ownKey   string // set when ownKeyed: a key not derived from the folder
 	qid      string // an identity that is not a qid (qidKey then holds its hash)
@@ -145,9 +146,18 @@ func (t *task) note() string {
 	return t.cold.note
 }
 
-func (t *task) setNote(s string) {
-	if s != "" || t.cold != nil {
-		t.coldPart().note = s
+func (t *task) noteKinds() NoteKinds {
+	if t.cold == nil {
+		return 0
+	}
+	return t.cold.noteKind
+}
+
+// setNote sets the note's sentences and the kinds they report (NoteKinds).
+func (t *task) setNote(s string, k NoteKinds) {
+	if s != "" || k != 0 || t.cold != nil {
+		c := t.coldPart()
+		c.note, c.noteKind = s, k
 	}
 }
 

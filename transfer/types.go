@@ -161,6 +161,51 @@ func (e *TaskError) Error() string {
 
 func (e *TaskError) Unwrap() error { return e.Err }
 
+// NoteKind is what a task's note reports.
+type NoteKind int
+
+// Note kinds.
+const (
+	NoteOther            NoteKind = iota
+	NoteRestarted                 // the earlier partial upload could not be used; started again from zero
+	NoteChangedRestarted          // the file changed while it was being uploaded; started again
+	NoteAlreadyUploaded           // an earlier run had stored it (same size and CRC64); nothing sent
+	NoteExistsSkipped             // an object with this key exists or appeared; skipped
+	NoteIdenticalSkipped          // an identical object (same size and CRC64) exists; skipped
+	NoteRenamed                   // uploaded under another key (the snapshot's Key) to keep an object or another file's key
+	NoteKeyTakenSkipped           // another file in the queue has this key; skipped
+	NoteCallbackFailed            // the object is stored, but the upload callback failed
+	NotePartsResent               // parts of the file changed since the earlier run; sent again
+	NoteInUseNotResumed           // not resumed: another ossdrop process is uploading it
+)
+
+// NoteKinds is the set of kinds a task's note reports; a set, so that
+// snapshots stay comparable.
+type NoteKinds uint32
+
+// NotesOf is the set of kinds ks.
+func NotesOf(ks ...NoteKind) NoteKinds {
+	var s NoteKinds
+	for _, k := range ks {
+		s |= 1 << k
+	}
+	return s
+}
+
+// Has reports whether k is in the set.
+func (s NoteKinds) Has(k NoteKind) bool { return s&(1<<k) != 0 }
+
+// Kinds lists the set's kinds in ascending order.
+func (s NoteKinds) Kinds() []NoteKind {
+	var out []NoteKind
+	for k := NoteOther; s>>k != 0; k++ {
+		if s.Has(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // TaskSnapshot is a copy of one task's state, safe to read on any goroutine.
 type TaskSnapshot struct {
 	ID     TaskID
@@ -191,6 +236,9 @@ type TaskSnapshot struct {
 	CRC64       uint64 // the stored object's CRC64, verified against the file; set when Done
 	Retries     int    // transient failures retried so far
 	Profile     string // the settings profile the destination came from; may be empty
+	// NoteKinds says what Note's sentences report, so a front end can say it
+	// in its own words; Note keeps the names and numbers.
+	NoteKinds NoteKinds
 }
 
 // Totals sums all tasks of a Manager.

@@ -152,7 +152,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			t := m.newTaskLocked(u.Path, u.Key, nil, u.Size, "")
 			m.queued--
 			t.state = Skipped
-			t.setNote("not resumed: " + inUseMessage(u))
+			t.setNote("not resumed: "+inUseMessage(u), NotesOf(NoteInUseNotResumed))
 			t.ended = stampOf(time.Now())
 			continue
 		}

@@ -29,6 +29,7 @@ type result struct {
 	state        State
 	err          *TaskError
 	note         string
+	noteKind     NoteKinds
 	uploadID     string // set while a multipart upload exists on the server
 	cpPath       string // checkpoint file, when one was written
 	credsExpired bool
@@ -69,6 +70,7 @@ type job struct {
 	forbid   bool      // send x-oss-forbid-overwrite
 	phase    State
 	notes    []string
+	noteKind NoteKinds
 	callback []byte
 	cbFailed string
 	sniffed  []byte // the file's first bytes when already read, for the content type
@@ -130,6 +132,7 @@ func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 			res.cpPath = j.cpPath
 		}
 		res.note = strings.Join(j.notes, "; ")
+		res.noteKind = j.noteKind
 		res.queueDone = j.queueDone
 		res.lock = j.lock
 	}()
@@ -160,7 +163,7 @@ func (j *job) run(ctx context.Context) (State, error) {
 		return st, err
 	}
 	j.m.log.Warn("file changed while uploading", "path", j.t.path(), "err", err)
-	j.note("changed while uploading; started again")
+	j.note(NoteChangedRestarted, "changed while uploading; started again")
 	j.restart()
 	st, err = j.attempt(ctx)
 	if isChanged(err) {
@@ -187,8 +190,18 @@ func (j *job) restart() {
 	j.resetProgress()
 }
 
-// errChanged marks a file whose size, time or bytes changed during an attempt.
-var errChanged = errors.New("the file changed while it was being uploaded")
+// ErrFileChanged is wrapped in the TaskError of a file whose size, time or
+// bytes changed during an attempt, so front ends can say so in their words.
+var ErrFileChanged = errors.New("the file changed while it was being uploaded")
+
+// ErrCRCMismatch is wrapped in the TaskError of an upload whose stored object's
+// CRC64 differs from the file's; ErrNoCRC when the server reported none.
+var (
+	ErrCRCMismatch = errors.New("the stored object's CRC64 does not match the file")
+	ErrNoCRC       = errors.New("the server reported no CRC64")
+)
+
+var errChanged = ErrFileChanged
 
 func isChanged(err error) bool {
 	var se *stepErr
@@ -315,7 +328,10 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func (j *job) note(s string) { j.notes = append(j.notes, s) }
+func (j *job) note(k NoteKind, s string) {
+	j.notes = append(j.notes, s)
+	j.noteKind |= NotesOf(k)
+}
 
 // setPhase moves the task to a visible state (uploading, completing, verifying).
 func (j *job) setPhase(s State) {
@@ -403,7 +419,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	if err != nil {
 		var ce *checkpoint.CorruptError
 		if errors.As(err, &ce) {
-			j.note(fmt.Sprintf("%v; started again from zero", err))
+			j.note(NoteRestarted, fmt.Sprintf("%v; started again from zero", err))
 			j.m.log.Warn("corrupt checkpoint", "file", j.cpPath, "err", err)
 			j.abortAbandoned(ctx)
 			os.Remove(j.cpPath)
@@ -413,7 +429,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	}
 	h := l.Header
 	stale := func(why string) (bool, error) {
-		j.note(why)
+		j.note(NoteRestarted, why)
 		j.m.discard(j.tgt, h.Key, h.UploadID, j.cpPath)
 		return false, nil
 	}
@@ -440,7 +456,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 			if err != nil || done {
 				return false, err
 			}
-			j.note("the earlier upload no longer exists on the server (expired or aborted); restarted from zero")
+			j.note(NoteRestarted, "the earlier upload no longer exists on the server (expired or aborted); restarted from zero")
 			os.Remove(j.cpPath)
 			return false, nil
 		}
@@ -503,7 +519,7 @@ func (j *job) completedEarlier(ctx context.Context, key string) (bool, error) {
 	}
 	j.key = key
 	j.earlierDone = true
-	j.note("already uploaded by an earlier run whose end was not recorded (the object has this file's size and CRC64); nothing sent")
+	j.note(NoteAlreadyUploaded, "already uploaded by an earlier run whose end was not recorded (the object has this file's size and CRC64); nothing sent")
 	return true, nil
 }
 
@@ -614,7 +630,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if h != nil {
-			j.note("an object with this key already exists; skipped")
+			j.note(NoteExistsSkipped, "an object with this key already exists; skipped")
 			return true, nil
 		}
 		j.forbid = true // closes the gap between this check and the write
@@ -635,7 +651,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 			return false, err
 		}
 		if local == remote {
-			j.note("an identical object (same size and CRC64) already exists; skipped")
+			j.note(NoteIdenticalSkipped, "an identical object (same size and CRC64) already exists; skipped")
 			return true, nil
 		}
 	case Rename:
@@ -652,7 +668,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 			if h == nil {
 				if cand != base {
 					j.key = cand
-					j.note(fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
+					j.note(NoteRenamed, fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
 					j.m.mu.Lock()
 					j.t.setKey(cand)
 					j.t.version++
@@ -955,7 +971,7 @@ func (j *job) existsOutcome(err error) (State, error) {
 	var se *stepErr
 	if errors.As(err, &se) && se.kind == kindExists {
 		if j.opts.OnExists == Skip {
-			j.note("an object with this key appeared during the upload; skipped")
+			j.note(NoteExistsSkipped, "an object with this key appeared during the upload; skipped")
 			return Skipped, nil
 		}
 		se.te.Message = fmt.Sprintf("%s appeared in the bucket during the upload; retry to pick another name", j.key)
@@ -972,7 +988,7 @@ func (j *job) finishDone() State {
 	}
 	j.m.mu.Unlock()
 	if j.cbFailed != "" {
-		j.note("the object is stored, but the upload callback failed: " + j.cbFailed)
+		j.note(NoteCallbackFailed, "the object is stored, but the upload callback failed: "+j.cbFailed)
 	}
 	return Done
 }
@@ -1090,13 +1106,13 @@ func (j *job) finishMultipart(ctx context.Context) (State, error) {
 		j.t.rt.sent.Add(-lost)
 		j.t.version++
 		j.m.mu.Unlock()
-		j.note(fmt.Sprintf("%s of the file changed since the earlier run (its CRC64 no longer matched what was uploaded); sent again", partList(bad)))
+		j.note(NotePartsResent, fmt.Sprintf("%s of the file changed since the earlier run (its CRC64 no longer matched what was uploaded); sent again", partList(bad)))
 		err = j.uploadParts(ctx)
 	}
 	if err != nil {
 		if se := (*stepErr)(nil); errors.As(err, &se) && se.kind == kindNoUpload {
 			// Aborted behind our back mid-run: start over once, cleanly.
-			j.note("the upload was aborted on the server while running; restarted from zero")
+			j.note(NoteRestarted, "the upload was aborted on the server while running; restarted from zero")
 			if j.jr != nil {
 				j.jr.Remove()
 				j.jr = nil
@@ -1344,13 +1360,13 @@ func (j *job) verify(ctx context.Context, hdr http.Header, want uint64, op strin
 		}
 	}
 	if got == "" {
-		return localErr(op, fmt.Sprintf("the server did not report a CRC64 for %s, so the upload cannot be verified", j.key), nil)
+		return localErr(op, fmt.Sprintf("the server did not report a CRC64 for %s, so the upload cannot be verified", j.key), ErrNoCRC)
 	}
 	v, err := strconv.ParseUint(got, 10, 64)
 	if err != nil || v != want {
 		return &stepErr{kind: kindFatal, te: &TaskError{Op: op, Message: fmt.Sprintf(
 			"the stored object %s does not match the file: server CRC64 %s, uploaded data %d; it was not marked done", j.key, got, want),
-			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID)}}
+			RequestID: hdr.Get(oss.HTTPHeaderOssRequestID), Err: ErrCRCMismatch}}
 	}
 	j.setCRC(want)
 	return nil

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
 	"fyne.io/fyne/v2"
@@ -27,7 +26,7 @@ type hiddenAdder interface {
 // ticked) and queues only when the user says so.
 func (w *Window) confirmFolder(dir string) {
 	if w.target.Bucket == "" {
-		w.showError(fmt.Errorf("choose a bucket before adding files"))
+		w.showError(problem(lang.L("Choose a bucket before adding files"), nil))
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -54,7 +53,7 @@ func (w *Window) confirmFolder(dir string) {
 			counting.Hide()
 			cancel()
 			if err != nil {
-				w.showError(fmt.Errorf("count the files in %s: %w", dir, err))
+				w.showError(problem(lang.L("Cannot count the files in {{.Folder}}", map[string]any{"Folder": dir}), err))
 				return
 			}
 			w.showFolderConfirm(dir, prefix, s)

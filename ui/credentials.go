@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -154,18 +153,6 @@ func (w *Window) updateCredBanner() {
 	}
 }
 
-// roughDuration is "4 min", "40 s", "1 h 5 min": a warning needs no more.
-func roughDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", max(int(d.Seconds()), 0))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
-	}
-	d = d.Round(time.Minute)
-	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
-}
-
 func (w *Window) profileLabel() string {
 	if w.target.Profile != "" {
 		return w.target.Profile
@@ -253,7 +240,7 @@ func (w *Window) credProfile() string {
 // renewWhere says where the new credentials will be kept.
 func (w *Window) renewWhere() string {
 	if _, ok := w.renewProfile(w.credProfile()); ok {
-		return w.core.SecretState().Message()
+		return secretStateText(w.core.SecretState())
 	}
 	return lang.L("These credentials are used until ossdrop exits; they are not saved because this destination is not a saved profile (or its credentials come from the environment).")
 }
@@ -297,10 +284,10 @@ func (r *renewDialog) credentials(now time.Time) (settings.Credentials, error) {
 	}
 	var errs []error
 	if c.AccessKeyID == "" {
-		errs = append(errs, errors.New("enter the AccessKey ID"))
+		errs = append(errs, errors.New(lang.L("Enter the AccessKey ID")))
 	}
 	if c.AccessKeySecret == "" {
-		errs = append(errs, errors.New("enter the AccessKey secret"))
+		errs = append(errs, errors.New(lang.L("Enter the AccessKey secret")))
 	}
 	exp, err := parseExpiry(r.expiry.Text, now)
 	if err != nil {
@@ -308,7 +295,7 @@ func (r *renewDialog) credentials(now time.Time) (settings.Credentials, error) {
 	}
 	c.Expiry = exp
 	if c.SecurityToken == "" && !exp.IsZero() {
-		errs = append(errs, errors.New("an expiry needs an STS token: long-term AccessKeys do not expire"))
+		errs = append(errs, errors.New(lang.L("An expiry needs an STS token: long-term AccessKeys do not expire")))
 	}
 	return c, errors.Join(errs...)
 }
@@ -325,17 +312,17 @@ func parseExpiry(s string, now time.Time) (time.Time, error) {
 	var t time.Time
 	if d, err := time.ParseDuration(s); err == nil {
 		if d <= 0 {
-			return time.Time{}, fmt.Errorf("expiry %q: give a time still to come", s)
+			return time.Time{}, errors.New(lang.L("Expiry “{{.Value}}”: give a time still to come", map[string]any{"Value": s}))
 		}
 		t = now.Add(d)
 	} else if t, err = time.Parse(time.RFC3339, s); err != nil {
 		if t, err = time.ParseInLocation(expiryLayout, s, time.Local); err != nil {
-			return time.Time{}, fmt.Errorf("expiry %q is not a time: write it like %s, %s or 1h",
-				s, now.Add(time.Hour).Format(expiryLayout), now.Add(time.Hour).UTC().Format(time.RFC3339))
+			return time.Time{}, errors.New(lang.L("Expiry “{{.Value}}” is not a time: write it like {{.Local}}, {{.UTC}} or 1h",
+				map[string]any{"Value": s, "Local": now.Add(time.Hour).Format(expiryLayout), "UTC": now.Add(time.Hour).UTC().Format(time.RFC3339)}))
 		}
 	}
 	if !t.After(now) {
-		return time.Time{}, fmt.Errorf("expiry %s has already passed", t.Local().Format(expiryLayout))
+		return time.Time{}, errors.New(lang.L("Expiry {{.Time}} has already passed", map[string]any{"Time": t.Local().Format(expiryLayout)}))
 	}
 	return t, nil
 }
@@ -346,13 +333,13 @@ func (r *renewDialog) save() {
 	w := r.w
 	c, err := r.credentials(time.Now())
 	if err != nil {
-		r.result.SetText(lang.L("Not saved: ") + err.Error())
+		r.result.SetText(lang.L("Not saved: ") + problemText(err))
 		r.result.Show()
 		return
 	}
 	w.renewCredentials(r.profile, c, func(err error) {
 		if err != nil {
-			r.result.SetText(lang.L("Not saved: ") + err.Error())
+			r.result.SetText(lang.L("Not saved: ") + problemText(err))
 			r.result.Show()
 			return
 		}

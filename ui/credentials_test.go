@@ -117,14 +117,14 @@ func TestExpiredSTSPausesAndAsksForNewCredentials(t *testing.T) {
 	save := findButton(t, r.w.win.Canvas(), "Save and resume")
 	test.Tap(save)
 	settle(r.w)
-	if !strings.Contains(d.result.Text, "enter the AccessKey secret") {
+	if !strings.Contains(d.result.Text, "Enter the AccessKey secret") {
 		t.Fatalf("empty secret: %q", d.result.Text)
 	}
 	test.Type(d.secret, r.srv.AccessKeySecret)
 	test.Type(d.expiry, "tomorrow-ish")
 	test.Tap(save)
 	settle(r.w)
-	if !strings.Contains(d.result.Text, `expiry "tomorrow-ish" is not a time`) {
+	if !strings.Contains(d.result.Text, `Expiry “tomorrow-ish” is not a time`) {
 		t.Fatalf("bad expiry: %q", d.result.Text)
 	}
 	d.expiry.SetText(time.Now().Add(-time.Hour).Format(expiryLayout))
@@ -268,7 +268,7 @@ func TestParseExpiry(t *testing.T) {
 		{"2026-11-26T10:00:00Z", time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), ""},
 		{"-5m", time.Time{}, "still to come"},
 		{"2026-11-25 16:00", time.Time{}, "already passed"},
-		{"soon", time.Time{}, `expiry "soon" is not a time`},
+		{"soon", time.Time{}, `Expiry “soon” is not a time`},
 	} {
 		got, err := parseExpiry(c.in, now)
 		if c.err != "" {

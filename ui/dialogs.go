@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -78,41 +80,93 @@ func (w *Window) flash(msg string) {
 // flashFor is how long a flash message stays.
 var flashFor = 2 * time.Second
 
-// errorDetails is the copyable text of a task's error.
-func errorDetails(t transfer.TaskSnapshot) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s\n%s: %s\n%s: %s\n", lang.L("File"), t.Path, lang.L("Object"), destination(t.Bucket, t.Key), lang.L("State"), t.State)
-	if e := t.Err; e != nil {
-		if e.Op != "" {
-			fmt.Fprintf(&b, "%s: %s\n", lang.L("While"), e.Op)
-		}
-		fmt.Fprintf(&b, "%s: %s\n", lang.L("Message"), orUnknown(e.Message))
-		if e.Code != "" {
-			fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), e.Code)
-		}
-		if e.Status != 0 {
-			fmt.Fprintf(&b, "%s: %d\n", lang.L("HTTP status"), e.Status)
-		}
-		if e.RequestID != "" {
-			fmt.Fprintf(&b, "RequestId: %s\n", e.RequestID)
-		}
-		if e.Err != nil && e.Err.Error() != e.Message {
-			fmt.Fprintf(&b, "%s: %s\n", lang.L("Cause"), e.Err)
-		}
+// stateLabel is a task state as the window names it.
+func stateLabel(s transfer.State) string {
+	switch s {
+	case transfer.Queued:
+		return lang.L("Queued")
+	case transfer.Uploading:
+		return lang.L("Uploading")
+	case transfer.Retrying:
+		return lang.L("Retrying")
+	case transfer.Completing:
+		return lang.L("Completing upload")
+	case transfer.Verifying:
+		return lang.L("Verifying CRC-64")
+	case transfer.Done:
+		return lang.L("Done")
+	case transfer.Failed:
+		return lang.L("Failed")
+	case transfer.Paused:
+		return lang.L("Paused")
+	case transfer.Canceled:
+		return lang.L("Canceled")
+	case transfer.Skipped:
+		return lang.L("Skipped")
 	}
-	if t.Note != "" {
-		fmt.Fprintf(&b, "%s: %s\n", lang.L("Note"), t.Note)
-	}
-	return strings.TrimRight(b.String(), "\n")
+	return s.String()
 }
 
-// showErrorDetails opens a dialog with everything known about a task's error,
+// errorDetails is the copyable text of a task's error: the summary in the
+// window's language, then the file exactly as given and the engine's own
+// account (taskTechnical).
+func errorDetails(t transfer.TaskSnapshot) string {
+	var b strings.Builder
+	if s := taskSummary(t); s != "" {
+		b.WriteString(sentence(s) + "\n\n")
+	}
+	b.WriteString(whereText(t))
+	if tech := taskTechnical(t); tech != "" {
+		b.WriteString("\n" + labelled(lang.L("Technical details"), "\n"+tech))
+	}
+	return b.String()
+}
+
+// sentence starts s with a capital letter, for a summary that stands alone
+// (summaries are written to follow "Failed: " in a row).
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || !unicode.IsLower(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// whereText names the file, object and state of a task, one line each.
+func whereText(t transfer.TaskSnapshot) string {
+	var b strings.Builder
+	b.WriteString(labelled(lang.L("File"), t.Path) + "\n")
+	b.WriteString(labelled(lang.L("Object"), destination(t.Bucket, t.Key)) + "\n")
+	b.WriteString(labelled(lang.L("State"), stateLabel(t.State)))
+	if t.Note != "" {
+		b.WriteString("\n" + labelled(lang.L("Note"), noteText(t)))
+	}
+	return b.String()
+}
+
+// showErrorDetails opens a dialog with everything known about a task's error:
+// what went wrong in plain words, where, and the technical details (OSS code,
+// HTTP status, RequestId, the engine's message) behind a closed section,
 // selectable and with a copy button, for bug reports and support tickets.
 func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
 	text := errorDetails(t)
-	body := widget.NewLabel(text)
-	body.Selectable = true
-	body.Wrapping = fyne.TextWrapBreak
+	label := func(s string) *widget.Label {
+		l := widget.NewLabel(s)
+		l.Selectable = true
+		l.Wrapping = fyne.TextWrapBreak
+		return l
+	}
+	body := container.NewVBox()
+	if s := taskSummary(t); s != "" {
+		sum := label(sentence(s))
+		sum.TextStyle.Bold = true
+		body.Add(sum)
+	}
+	body.Add(label(whereText(t)))
+	if tech := taskTechnical(t); tech != "" {
+		more := widget.NewAccordion(widget.NewAccordionItem(lang.L("Technical details"), label(tech)))
+		body.Add(more)
+	}
 	var copyB *widget.Button
 	copyB = widget.NewButtonWithIcon(lang.L("Copy details"), theme.ContentCopyIcon(), func() {
 		w.app.Clipboard().SetContent(text)
@@ -128,7 +182,7 @@ func (w *Window) showErrorDetails(t transfer.TaskSnapshot) {
 		title = lang.L("Upload: {{.Name}}", map[string]any{"Name": displayName(t)})
 	}
 	d := dialog.NewCustom(title, lang.L("Close"), content, w.win)
-	d.Resize(fyne.NewSize(620, 340))
+	d.Resize(fyne.NewSize(620, 380))
 	d.Show()
 }
 

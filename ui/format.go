@@ -5,19 +5,73 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
 	"github.com/dustin/go-humanize"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-// size renders a byte count the way file managers do ("4.2 MB").
+// Every number, size, speed, duration and date the window shows is written
+// here, in the conventions of the language the window speaks: digits grouped
+// by golang.org/x/text for that language, unit words and date order from the
+// translation files.
+
+// numberFormat is how the window's language writes numbers.
+type numberFormat struct {
+	tag  language.Tag
+	p    *message.Printer
+	mark string // the decimal mark
+}
+
+var numberFormats sync.Map // the translation's language tag → *numberFormat
+
+// numbers is the number format of the language the window speaks, as its
+// translation file names it; looked up once per language.
+func numbers() *numberFormat {
+	name := lang.L("BCP 47 language tag of this translation")
+	if f, ok := numberFormats.Load(name); ok {
+		return f.(*numberFormat)
+	}
+	tag, err := language.Parse(name)
+	if err != nil {
+		tag = language.English
+	}
+	f := &numberFormat{tag: tag, p: message.NewPrinter(tag), mark: "."}
+	if s := f.p.Sprint(number.Decimal(1.5, number.Scale(1))); len(s) == 3 {
+		f.mark = s[1:2]
+	}
+	v, _ := numberFormats.LoadOrStore(name, f)
+	return v.(*numberFormat)
+}
+
+// uiTag is the language the window speaks.
+func uiTag() language.Tag { return numbers().tag }
+
+// formatInt writes a count with the language's digit grouping ("12,345").
+func formatInt(n int64) string {
+	return numbers().p.Sprint(number.Decimal(n))
+}
+
+// count is formatInt for counts, as the translations' {{.Count}} takes them.
+func count(n int) string { return formatInt(int64(n)) }
+
+// size renders a byte count the way file managers do ("4.2 MB"), with the
+// language's decimal mark.
 func size(n int64) string {
 	if n < 0 {
 		n = 0
 	}
-	return humanize.Bytes(uint64(n))
+	s := humanize.Bytes(uint64(n))
+	if m := numbers().mark; m != "." {
+		s = strings.Replace(s, ".", m, 1)
+	}
+	return s
 }
 
 // rate renders bytes per second; zero or unknown speeds render empty so a row
@@ -26,7 +80,7 @@ func rate(bps float64) string {
 	if bps < 1 {
 		return ""
 	}
-	return humanize.Bytes(uint64(bps)) + "/s"
+	return lang.L("{{.Size}}/s", map[string]any{"Size": size(int64(bps))})
 }
 
 // eta renders a remaining duration compactly: "8s", "2m 05s", "1h 02m".
@@ -41,15 +95,16 @@ func eta(d time.Duration) string {
 	h := int(d / time.Hour)
 	m := int(d % time.Hour / time.Minute)
 	s := int(d % time.Minute / time.Second)
+	two := func(n int) string { return fmt.Sprintf("%02d", n) }
 	switch {
 	case h > 99:
-		return fmt.Sprintf("%dd %02dh", h/24, h%24)
+		return lang.L("{{.Days}}d {{.Hours}}h", map[string]any{"Days": count(h / 24), "Hours": two(h % 24)})
 	case h > 0:
-		return fmt.Sprintf("%dh %02dm", h, m)
+		return lang.L("{{.Hours}}h {{.Minutes}}m", map[string]any{"Hours": h, "Minutes": two(m)})
 	case m > 0:
-		return fmt.Sprintf("%dm %02ds", m, s)
+		return lang.L("{{.Minutes}}m {{.Seconds}}s", map[string]any{"Minutes": m, "Seconds": two(s)})
 	default:
-		return fmt.Sprintf("%ds", s)
+		return lang.L("{{.Seconds}}s", map[string]any{"Seconds": s})
 	}
 }
 
@@ -58,11 +113,37 @@ func elapsed(t transfer.TaskSnapshot) string {
 	if t.StartedAt.IsZero() || t.EndedAt.IsZero() || !t.EndedAt.After(t.StartedAt) {
 		return ""
 	}
-	d := t.EndedAt.Sub(t.StartedAt)
+	return took(t.EndedAt.Sub(t.StartedAt))
+}
+
+// took renders a finished operation's duration: milliseconds under a second.
+func took(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
 	if d < time.Second {
-		return fmt.Sprintf("%d ms", d.Milliseconds())
+		return lang.L("{{.Milliseconds}} ms", map[string]any{"Milliseconds": d.Milliseconds()})
 	}
 	return eta(d)
+}
+
+// roughDuration renders how long until something happens, to the minute
+// past the first minute: "45 s", "4 min", "2 h 5 min".
+func roughDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return lang.L("{{.Seconds}} s", map[string]any{"Seconds": max(int(d.Seconds()), 0)})
+	case d < time.Hour:
+		return lang.L("{{.Minutes}} min", map[string]any{"Minutes": int(d.Round(time.Minute).Minutes())})
+	}
+	d = d.Round(time.Minute)
+	return lang.L("{{.Hours}} h {{.Minutes}} min", map[string]any{"Hours": count(int(d.Hours())), "Minutes": int(d.Minutes()) % 60})
+}
+
+// dateTime renders a moment to the minute in the language's order
+// ("2026-11-30 14:05", "2026年11月30日 14:05") in zone.
+func dateTime(t time.Time, zone *time.Location) string {
+	return t.In(zone).Format(lang.L("2006-01-02 15:04"))
 }
 
 // join puts the non-empty parts together with a middle dot.
@@ -91,18 +172,11 @@ func percent(f float64) string {
 	return fmt.Sprintf("%d%%", int(f*100))
 }
 
-// reason is the plain-language explanation carried by a task's error. The
-// technical details (OSS code, HTTP status, RequestId) are in the details
-// dialog, one click away.
-func reason(e *transfer.TaskError) string {
-	if e == nil {
-		return ""
-	}
-	msg := e.Message
-	if msg == "" && e.Err != nil {
-		msg = e.Err.Error()
-	}
-	return msg
+// reason is the plain-language explanation of a task's error in the window's
+// language (taskSummary). The engine's exact text (file, OSS code, HTTP
+// status, RequestId) is in the details dialog, one click away.
+func reason(t transfer.TaskSnapshot) string {
+	return taskSummary(t)
 }
 
 // statusText is the second line of a row: what the task is doing, or why it
@@ -127,7 +201,7 @@ func statusText(t transfer.TaskSnapshot, st liveStats) string {
 		}
 		s = join(percent(fraction(t)), progressText(t), speed, left)
 	case transfer.Retrying:
-		why := orUnknown(reason(t.Err))
+		why := orUnknown(reason(t))
 		head := lang.L("Retrying — {{.Reason}}", map[string]any{"Reason": why})
 		if st.RetryIn > 0 {
 			secs := int((st.RetryIn + time.Second - 1) / time.Second)
@@ -145,7 +219,7 @@ func statusText(t transfer.TaskSnapshot, st liveStats) string {
 		}
 		s = join(lang.L("Done"), size(t.Size), took, resumedText(t))
 	case transfer.Failed:
-		s = lang.L("Failed: {{.Reason}}", map[string]any{"Reason": orUnknown(reason(t.Err))})
+		s = lang.L("Failed: {{.Reason}}", map[string]any{"Reason": orUnknown(reason(t))})
 	case transfer.Paused:
 		s = join(lang.L("Paused"), progressText(t), pauseReason(t))
 	case transfer.Canceled:
@@ -159,7 +233,7 @@ func statusText(t transfer.TaskSnapshot, st liveStats) string {
 		s = t.State.String()
 	}
 	if t.Note != "" {
-		s = join(s, t.Note)
+		s = join(s, noteText(t))
 	}
 	return s
 }
@@ -171,7 +245,7 @@ func pauseReason(t transfer.TaskSnapshot) string {
 	if t.Err == nil || t.Err.Code == "" {
 		return ""
 	}
-	return reason(t.Err)
+	return reason(t)
 }
 
 func resumedText(t transfer.TaskSnapshot) string {
@@ -224,7 +298,7 @@ func batchText(b batchTotals) string {
 	if b.Files == 0 {
 		return lang.L("No uploads yet")
 	}
-	files := lang.N("{{.Done}} of {{.Count}} files", b.Files, map[string]any{"Done": b.Finished, "Count": b.Files})
+	files := lang.N("{{.Done}} of {{.Count}} files", b.Files, map[string]any{"Done": count(b.Finished), "Count": count(b.Files)})
 	bytes := lang.L("{{.Sent}} of {{.Size}}", map[string]any{"Sent": size(b.Sent), "Size": size(b.Bytes)})
 	var speed, left string
 	if b.Running {
@@ -240,10 +314,10 @@ func batchText(b batchTotals) string {
 	}
 	var failed, paused string
 	if b.Failed > 0 {
-		failed = lang.N("{{.Count}} failed", b.Failed, map[string]any{"Count": b.Failed})
+		failed = lang.N("{{.Count}} failed", b.Failed, map[string]any{"Count": count(b.Failed)})
 	}
 	if b.Paused > 0 {
-		paused = lang.N("{{.Count}} paused", b.Paused, map[string]any{"Count": b.Paused})
+		paused = lang.N("{{.Count}} paused", b.Paused, map[string]any{"Count": count(b.Paused)})
 	}
 	return join(files, percent(b.Fraction()), bytes, speed, left, failed, paused)
 }

@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -82,6 +83,19 @@ func historyStateLabel(s string) string {
 	return s
 }
 
+// historyErrorText is an entry's error in the window's language when its OSS
+// code says what it was; otherwise the engine's exact text, as recorded.
+func historyErrorText(e *history.Entry) string {
+	if e.ErrorCode == "" {
+		return e.Error
+	}
+	s := ossSummary(e.ErrorCode, 0, e.Bucket)
+	if strings.Contains(s, e.ErrorCode) {
+		return s
+	}
+	return s + " (" + e.ErrorCode + ")"
+}
+
 // newHistoryView builds the view over entries already loaded.
 func newHistoryView(src HistorySource, entries []history.Entry, win fyne.Window) *historyView {
 	v := &historyView{src: src, win: win, selected: -1, idx: history.NewIndex(entries)}
@@ -151,9 +165,9 @@ func (v *historyView) filter() {
 	v.list.ScrollToTop()
 	n := len(v.shown)
 	if n == v.idx.Len() {
-		v.count.SetText(lang.N("{{.Count}} upload", n, map[string]any{"Count": n}))
+		v.count.SetText(lang.N("{{.Count}} upload", n, map[string]any{"Count": count(n)}))
 	} else {
-		v.count.SetText(lang.N("{{.Count}} of {{.Total}} uploads match", n, map[string]any{"Count": n, "Total": v.idx.Len()}))
+		v.count.SetText(lang.N("{{.Count}} of {{.Total}} uploads match", n, map[string]any{"Count": count(n), "Total": count(v.idx.Len())}))
 	}
 	v.updateActions()
 }
@@ -187,7 +201,7 @@ func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	}
 	e := v.idx.Entry(v.shown[id])
 	r.name.SetText(e.Name())
-	st := historyStateLabel(e.State) + " · " + size(e.Size) + " · " + e.When.In(historyTimeZone).Format("2006-01-02 15:04")
+	st := join(historyStateLabel(e.State), size(e.Size), dateTime(e.When, historyTimeZone))
 	r.state.SetText(st)
 	switch e.State {
 	case history.StateFailed:
@@ -206,7 +220,7 @@ func (v *historyView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		detail = e.Profile + " · " + detail
 	}
 	if e.Error != "" {
-		detail += " · " + e.Error
+		detail += " · " + historyErrorText(e)
 	}
 	r.detail.SetText(detail)
 }
@@ -484,7 +498,7 @@ func (h *windowHistory) addLinkFor(t transfer.TaskSnapshot, l history.Link) erro
 // UploadAgain queues the file into the key's folder at the current destination.
 func (h *windowHistory) UploadAgain(e history.Entry) error {
 	if _, err := os.Stat(e.Path); err != nil {
-		return errors.New(lang.L("Cannot upload {{.Path}} again: {{.Reason}}", map[string]any{"Path": e.Path, "Reason": err.Error()}))
+		return errors.New(lang.L("Cannot upload {{.Path}} again: {{.Reason}}", map[string]any{"Path": e.Path, "Reason": errorText(err)}))
 	}
 	prefix := path.Dir(e.Key)
 	if prefix == "." {
@@ -500,7 +514,7 @@ func (h *windowHistory) Reveal(p string) error { return revealFile(p) }
 
 var revealFile = func(p string) error {
 	if _, err := os.Stat(p); err != nil {
-		return errors.New(lang.L("Cannot show {{.Path}}: {{.Reason}}", map[string]any{"Path": p, "Reason": err.Error()}))
+		return errors.New(lang.L("Cannot show {{.Path}}: {{.Reason}}", map[string]any{"Path": p, "Reason": errorText(err)}))
 	}
 	var cmd *exec.Cmd
 	switch runtime.GOOS {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"embed"
+	"encoding/json"
 	"os"
 	"runtime"
 	"strings"
@@ -133,8 +134,40 @@ func languageOf(s *widget.Select) string {
 // change takes effect.
 func languageFormItem(s fyne.CanvasObject) *widget.FormItem {
 	it := widget.NewFormItem(lang.L("Language"), s)
-	it.HintText = lang.L("Applied the next time ossdrop starts")
+	it.HintText = nextLaunchHint()
 	return it
+}
+
+// nextLaunchHint says that a language change waits for the next launch, in
+// the window's language and, for whoever is about to switch, in the other
+// one: Fyne 2.8 picks the translation once, and the widgets already built
+// keep their texts, so the language does not change live.
+func nextLaunchHint() string {
+	const key = "Applied the next time ossdrop starts"
+	here := lang.L("Applied the next time ossdrop starts")
+	other := LanguageSimplifiedChinese
+	if chineseUI() {
+		other = LanguageEnglish
+	}
+	if there := textIn(other, key); there != "" && there != here {
+		return here + " · " + there
+	}
+	return here
+}
+
+// textIn is key's translation in the file of language choice, whatever the
+// window speaks; "" when the file lacks it.
+func textIn(choice, key string) string {
+	data, err := translations.ReadFile("translations/" + choice + ".json")
+	if err != nil {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(data, &m) != nil {
+		return ""
+	}
+	s, _ := m[key].(string)
+	return s
 }
 
 // resumeLabel is how the settings show a resume policy, in the window's language.

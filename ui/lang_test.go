@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,6 +136,10 @@ func TestTranslationsComplete(t *testing.T) {
 				t.Errorf("%s: %q is neither a text nor plural forms", file, k)
 			}
 		}
+		checkPlaceholders(t, file, m)
+		if tag, _ := m["BCP 47 language tag of this translation"].(string); tag+".json" != filepath.Base(file) {
+			t.Errorf("%s says its language is %q: numbers and dates would be formatted for another one", file, tag)
+		}
 		missing := map[string]string{}
 		for _, u := range uses {
 			v, ok := m[u.key]
@@ -153,6 +158,53 @@ func TestTranslationsComplete(t *testing.T) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			t.Errorf("%s lacks %q (used at %s)", file, k, missing[k])
+		}
+	}
+}
+
+var placeholder = regexp.MustCompile(`{{\s*\.(\w+)\s*}}`)
+
+// placeholders is the set of {{.Name}} fields in s.
+func placeholders(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+		out[m[1]] = true
+	}
+	return out
+}
+
+// checkPlaceholders fails for a translation that names a field its key does
+// not give (it would print "<no value>") or, for a plain text, drops one (the
+// file name or count would silently vanish from the sentence). A plural's
+// "one" form may leave out the count.
+func checkPlaceholders(t *testing.T, file string, m map[string]any) {
+	t.Helper()
+	for k, v := range m {
+		want := placeholders(k)
+		forms := map[string]string{}
+		switch v := v.(type) {
+		case string:
+			forms[""] = v
+		case map[string]any:
+			for f, s := range v {
+				forms[f], _ = s.(string)
+			}
+		}
+		for form, s := range forms {
+			got := placeholders(s)
+			for f := range got {
+				if !want[f] {
+					t.Errorf("%s: %q (%s) uses {{.%s}}, which the key does not give", file, k, form, f)
+				}
+			}
+			if form == "one" {
+				continue
+			}
+			for f := range want {
+				if !got[f] {
+					t.Errorf("%s: %q (%s) drops {{.%s}}", file, k, form, f)
+				}
+			}
 		}
 	}
 }

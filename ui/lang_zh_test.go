@@ -100,12 +100,14 @@ func TestUseLanguage(t *testing.T) {
 // TestOverlayLanguage is how a choice applies on Windows and macOS, where the
 // locale does not come from the environment.
 func TestOverlayLanguage(t *testing.T) {
+	// Registered before the Setenv calls, so it runs after they restore the
+	// environment and picks the language of the environment again.
+	t.Cleanup(func() { lang.AddTranslationsFS(translations, "translations") })
 	for _, v := range []string{"LANGUAGE", "LC_ALL", "LC_MESSAGES"} {
 		t.Setenv(v, "")
 		os.Unsetenv(v)
 	}
 	t.Setenv("LANG", "de_AT.UTF-8") // a system we have no translation for
-	defer lang.AddTranslationsFS(translations, "translations")
 	overlayLanguage(LanguageSimplifiedChinese, lang.SystemLocale())
 	if got := lang.L("Upload history"); got != "上传历史" {
 		t.Fatalf("zh-Hans over de-AT: %q", got)

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -61,7 +60,7 @@ func (s *settingsDialog) showImport() {
 func (im *importDialog) choose() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
-			im.fail(fmt.Errorf("choose the ossutil config: %w", err))
+			im.fail(problem(lang.L("Cannot choose the ossutil config"), err))
 			return
 		}
 		if r == nil {
@@ -75,7 +74,7 @@ func (im *importDialog) choose() {
 }
 
 func (im *importDialog) fail(err error) {
-	im.result.SetText(lang.L("Not imported: {{.Reason}}", map[string]any{"Reason": err.Error()}))
+	im.result.SetText(lang.L("Not imported: {{.Reason}}", map[string]any{"Reason": problemText(err)}))
 	im.result.Show()
 }
 
@@ -110,7 +109,7 @@ func (s *settingsDialog) importOssutil(path, name, bucket string, done func([]st
 			s.w.cfg = cfg
 			s.w.profile.Options = profileNames(cfg)
 			s.w.profile.Refresh()
-			s.which.Options = append(profileNames(cfg), newProfileChoice)
+			s.which.Options = append(profileNames(cfg), newProfileChoice())
 			s.which.SetSelected(names[0])
 			done(names, nil)
 		}

@@ -2,9 +2,9 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -29,7 +29,7 @@ func (w *Window) profileChosen(name string) {
 	}
 	p, ok := w.cfg.Profile(name)
 	if !ok {
-		w.showError(fmt.Errorf("profile %q is not in the settings any more", name))
+		w.showError(problem(lang.L("Profile {{.Name}} is not in the settings any more", map[string]any{"Name": name}), nil))
 		return
 	}
 	w.useProfile(p, nil)
@@ -48,7 +48,7 @@ func (w *Window) useProfile(p settings.Profile, done func(error)) {
 			w.profile.Enable()
 			if err != nil {
 				w.profile.SetSelected(w.target.Profile)
-				w.showError(fmt.Errorf("use profile %q: %w", p.Name, err))
+				w.showError(problem(lang.L("Cannot use profile {{.Name}}", map[string]any{"Name": p.Name}), err))
 			} else {
 				w.switchTarget(p, t)
 			}
@@ -65,7 +65,7 @@ func (w *Window) switchTarget(p settings.Profile, t transfer.Target) {
 	w.target = t
 	w.be.SetTarget(t)
 	if err := w.be.SetOptions(p.Options()); err != nil {
-		w.showError(fmt.Errorf("profile %q transfer options: %w", p.Name, err))
+		w.showError(problem(lang.L("The transfer settings of profile {{.Name}} cannot be applied", map[string]any{"Name": p.Name}), err))
 	}
 	w.setSelectedQuietly(p.Name)
 	w.bucket.SetText(t.Bucket)

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,7 +34,7 @@ func (w *Window) OfferResume(items []transfer.Unfinished, policy settings.Resume
 	if policy == settings.ResumeAlways {
 		w.be.ResumeUnfinished(good)
 		if len(bad) > 0 {
-			w.showError(errors.New(lang.N("{{.Count}} unfinished uploads could not be resumed:", len(bad), map[string]any{"Count": len(bad)}) + "\n" + badText(bad)))
+			w.showError(problemWithDetails(lang.N("{{.Count}} unfinished uploads could not be resumed:", len(bad), map[string]any{"Count": count(len(bad))})+"\n"+badText(bad), badTechnical(bad)))
 		}
 		return
 	}
@@ -61,20 +60,44 @@ func splitUnfinished(items []transfer.Unfinished) (good, bad []transfer.Unfinish
 	return good, bad
 }
 
+// badText names the first unreadable records and why, in the window's
+// language.
 func badText(bad []transfer.Unfinished) string {
 	var b strings.Builder
 	for i, u := range bad {
 		if i == 10 {
-			fmt.Fprintf(&b, "… and %d more\n", len(bad)-i)
+			b.WriteString(lang.L("… and {{.Count}} more", map[string]any{"Count": count(len(bad) - i)}) + "\n")
 			break
 		}
-		what := u.Path
-		if what == "" {
-			what = u.CheckpointFile
-		}
-		fmt.Fprintf(&b, "%s: %v\n", what, u.Err)
+		b.WriteString(labelled(unfinishedName(u), unfinishedWhy(u)) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// badTechnical is every unreadable record's exact error, for the technical
+// details.
+func badTechnical(bad []transfer.Unfinished) string {
+	var b strings.Builder
+	for _, u := range bad {
+		fmt.Fprintf(&b, "%s: %v\n", unfinishedName(u), u.Err)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// unfinishedName is the file a record is about, or its checkpoint.
+func unfinishedName(u transfer.Unfinished) string {
+	if u.Path == "" {
+		return u.CheckpointFile
+	}
+	return u.Path
+}
+
+// unfinishedWhy is why a record cannot be resumed, in plain words.
+func unfinishedWhy(u transfer.Unfinished) string {
+	if u.Err == nil {
+		return lang.L("the record names no file")
+	}
+	return errorText(u.Err)
 }
 
 // unfinishedSummary is the dialog's first line: how many, how much is left,
@@ -108,17 +131,13 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 
 func unfinishedLine(u transfer.Unfinished) string {
 	if u.Err != nil {
-		what := u.Path
-		if what == "" {
-			what = u.CheckpointFile
-		}
-		return fmt.Sprintf("%s — %v", what, u.Err)
+		return lang.L("{{.What}} — {{.Why}}", map[string]any{"What": unfinishedName(u), "Why": unfinishedWhy(u)})
 	}
 	prog := size(u.Size)
 	if u.Done > 0 {
-		prog = size(u.Done) + " of " + size(u.Size)
+		prog = lang.L("{{.Sent}} of {{.Size}}", map[string]any{"Sent": size(u.Done), "Size": size(u.Size)})
 	}
-	return fmt.Sprintf("%s  to  %s · %s", u.Path, destination(u.Bucket, u.Key), prog)
+	return lang.L("{{.Path}}  to  {{.Object}} · {{.Progress}}", map[string]any{"Path": u.Path, "Object": destination(u.Bucket, u.Key), "Progress": prog})
 }
 
 // askResume shows the resume-on-launch dialog.
@@ -227,7 +246,7 @@ func (w *Window) confirmDiscard(items []transfer.Unfinished) {
 			if err == nil {
 				return nil
 			}
-			return func() { w.showError(fmt.Errorf("discard unfinished uploads: %w", err)) }
+			return func() { w.showError(problem(lang.L("Cannot discard the unfinished uploads"), err)) }
 		})
 	}, w.win)
 	w.resumeDialog = d

@@ -42,7 +42,7 @@ func Run(ctx context.Context, l app.Launch) int {
 	win.Show()
 	if l.Core != nil {
 		if err := l.Core.LoadError(); err != nil {
-			w.ShowProblem(fmt.Errorf("%w\nossdrop started with default settings; the broken file is kept until you save", err))
+			w.ShowProblem(settingsLoadProblem(err))
 		}
 	}
 	w.OfferResume(l.Unfinished, l.Resume)

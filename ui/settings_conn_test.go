@@ -23,8 +23,12 @@ func TestConnectionTestSaysEachThingOnce(t *testing.T) {
 	if strings.Contains(plain, "RID1") || strings.Contains(plain, "AccessDenied") || !strings.HasSuffix(plain, "RAM policy.") {
 		t.Fatalf("plain message %q", plain)
 	}
+	if got := connSummary(denied, "b"); strings.Contains(got, "RID1") || !strings.Contains(got, "RAM policy") {
+		t.Fatalf("summary %q", got)
+	}
 	d := connDetails(denied)
-	if strings.Count(d, "RID1") != 1 || !strings.Contains(d, "OSS code: AccessDenied") || !strings.Contains(d, "HTTP status: 403") {
+	if strings.Count(d, "RID1") != 1 || !strings.Contains(d, "OSS code: AccessDenied") || !strings.Contains(d, "HTTP status: 403") ||
+		!strings.Contains(d, "Message: "+plain) {
 		t.Fatalf("details %q", d)
 	}
 

@@ -20,7 +20,8 @@ import (
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
-const newProfileChoice = "New profile…"
+// newProfileChoice is the profile picker's entry that starts a new profile.
+func newProfileChoice() string { return lang.L("New profile…") }
 
 // settingsDialog edits the settings file: one profile at a time (with its
 // credentials, transfer options, metadata and callback) and the app-wide
@@ -75,7 +76,7 @@ type settingsDialog struct {
 // ShowSettings opens the settings dialog.
 func (w *Window) ShowSettings() {
 	if w.core == nil {
-		w.showError(errors.New("settings are not available: this window was opened with a fixed --endpoint/--bucket target"))
+		w.showError(problem(lang.L("Settings are not available: this window was opened with a fixed --endpoint/--bucket target"), nil))
 		return
 	}
 	s := &settingsDialog{w: w, cfg: w.cfg}
@@ -331,7 +332,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	}
 	check := func(label string, changed func(bool)) *escCheck { return newEscCheck(label, changed, s.escape) }
 	choice := func(opts []string) *escSelect { return newEscSelect(opts, nil, s.escape) }
-	s.which = newEscSelect(append(profileNames(s.cfg), newProfileChoice), s.pick, s.escape)
+	s.which = newEscSelect(append(profileNames(s.cfg), newProfileChoice()), s.pick, s.escape)
 	s.name = entry(lang.L("e.g. work"))
 	s.endpoint = entry(lang.L("cn-hangzhou or https://oss-cn-hangzhou.aliyuncs.com"))
 	s.region = entry(lang.L("derived from the endpoint when empty"))
@@ -396,14 +397,14 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 		widget.NewFormItem(lang.L("If the object exists"), s.onExists),
 	))
 
-	s.acl = choice([]string{"(bucket default)", "private", "public-read", "public-read-write", "default"})
-	s.storageClass = choice([]string{"(bucket default)", "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"})
+	s.acl = choice([]string{bucketDefault(), "private", "public-read", "public-read-write", "default"})
+	s.storageClass = choice([]string{bucketDefault(), "Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive"})
 	s.cbURL = entry(lang.L("https://example.com/uploaded (up to 5, separated by ;)"))
 	s.cbHost = entry(lang.L("optional Host header"))
 	s.cbBody = entry("bucket=${bucket}&object=${object}&size=${size}")
 	s.cbType = choice([]string{"application/x-www-form-urlencoded", "application/json"})
 	metaTab := container.NewVScroll(widget.NewForm(
-		widget.NewFormItem("ACL", s.acl),
+		widget.NewFormItem(lang.L("ACL"), s.acl),
 		widget.NewFormItem(lang.L("Storage class"), s.storageClass),
 		widget.NewFormItem(lang.L("Callback URL"), s.cbURL),
 		widget.NewFormItem(lang.L("Callback host"), s.cbHost),
@@ -422,7 +423,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	s.proxy = entry(lang.L("http://proxy:3128; empty: HTTPS_PROXY/HTTP_PROXY/NO_PROXY"))
 	s.proxy.SetText(s.cfg.App.Proxy)
 	st := s.w.core.SecretState()
-	s.secretsState = widget.NewLabel(st.Message())
+	s.secretsState = widget.NewLabel(secretStateText(st))
 	s.secretsState.Wrapping = fyne.TextWrapWord
 	// Why no keyring answered is developer text: one click away.
 	s.secretsWhy = widget.NewLabel(st.Reason)
@@ -482,7 +483,7 @@ func (s *settingsDialog) build() fyne.CanvasObject {
 	if current != "" {
 		s.which.SetSelected(current)
 	} else {
-		s.which.SetSelected(newProfileChoice)
+		s.which.SetSelected(newProfileChoice())
 	}
 	return container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewHBox(s.unsaved, save), s.saveResult), nil, nil, s.tabs)
 }
@@ -537,7 +538,7 @@ func (s *settingsDialog) load(name string) {
 	case p.Local:
 		s.secretNote.SetText(lang.L("The Local bucket is served by ossdrop itself on this computer, with keys it generates; nothing to enter here."))
 	case s.orig != "":
-		s.secretNote.SetText(st.Message())
+		s.secretNote.SetText(secretStateText(st))
 		// Whether a secret is stored is a keyring question: ask it off the UI goroutine.
 		name, core := p.Name, s.w.core
 		s.w.goAsync(func() func() {
@@ -547,17 +548,15 @@ func (s *settingsDialog) load(name string) {
 					return
 				}
 				s.secret.SetPlaceHolder(lang.L("stored — leave empty to keep it"))
-				note := st.Message()
-				if es := p.ExpiryStatus(time.Now(), expiryWarning); es.State == settings.Valid {
-					note += " The temporary credentials expire at " + es.Expiry.Local().Format(expiryLayout) + "."
-				} else if m := es.Message(); m != "" {
+				note := secretStateText(st)
+				if m := expiryText(p.ExpiryStatus(time.Now(), expiryWarning)); m != "" {
 					note += " " + m
 				}
 				s.secretNote.SetText(note)
 			}
 		})
 	default:
-		s.secretNote.SetText(st.Message())
+		s.secretNote.SetText(secretStateText(st))
 	}
 
 	d := p.Transfer
@@ -569,8 +568,8 @@ func (s *settingsDialog) load(name string) {
 	s.checkpoint.SetChecked(d.Checkpoint)
 	s.cpDir.SetText(d.CheckpointDir)
 	s.onExists.SetSelected(orDefault(d.OnExists, transfer.Ask.String()))
-	s.acl.SetSelected(orDefault(p.ACL, "(bucket default)"))
-	s.storageClass.SetSelected(orDefault(p.StorageClass, "(bucket default)"))
+	s.acl.SetSelected(orDefault(p.ACL, bucketDefault()))
+	s.storageClass.SetSelected(orDefault(p.StorageClass, bucketDefault()))
 	cb := settings.Callback{}
 	if p.Callback != nil {
 		cb = *p.Callback
@@ -606,7 +605,7 @@ func parseBytes(field, s string) (int64, error) {
 	}
 	n, err := humanize.ParseBytes(s)
 	if err != nil || n > 1<<62 {
-		return 0, &settings.FieldError{Field: field, Value: s, Reason: "not a size (try 8MiB or 5MB)"}
+		return 0, &settings.FieldError{Field: field, Value: s, Reason: lang.L("not a size (try 8MiB or 5MB)")}
 	}
 	return int64(n), nil
 }
@@ -618,7 +617,7 @@ func parseInt(field, s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, &settings.FieldError{Field: field, Value: s, Reason: "not a whole number"}
+		return 0, &settings.FieldError{Field: field, Value: s, Reason: lang.L("not a whole number")}
 	}
 	return n, nil
 }
@@ -660,8 +659,8 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 	d.Checkpoint = s.checkpoint.Checked
 	d.CheckpointDir = strings.TrimSpace(s.cpDir.Text)
 	d.OnExists = s.onExists.Selected
-	p.ACL = strings.TrimPrefix(s.acl.Selected, "(bucket default)")
-	p.StorageClass = strings.TrimPrefix(s.storageClass.Selected, "(bucket default)")
+	p.ACL = strings.TrimPrefix(s.acl.Selected, bucketDefault())
+	p.StorageClass = strings.TrimPrefix(s.storageClass.Selected, bucketDefault())
 	p.Callback = nil
 	if u := strings.TrimSpace(s.cbURL.Text); u != "" {
 		p.Callback = &settings.Callback{URL: u, Host: strings.TrimSpace(s.cbHost.Text), Body: s.cbBody.Text, BodyType: s.cbType.Selected}
@@ -680,9 +679,9 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 	if s.secret.Text == "" {
 		switch {
 		case token != "":
-			return p, nil, &settings.FieldError{Profile: p.Name, Field: "AccessKey secret", Reason: "enter it together with the STS token: temporary credentials come as a set"}
+			return p, nil, &settings.FieldError{Profile: p.Name, Field: "AccessKey secret", Reason: lang.L("enter it together with the STS token: temporary credentials come as a set")}
 		case expText != s.expiryLoaded:
-			return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: "enter the AccessKey secret and STS token again to change when they expire"}
+			return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: lang.L("enter the AccessKey secret and STS token again to change when they expire")}
 		}
 		return p, nil, nil
 	}
@@ -693,7 +692,7 @@ func (s *settingsDialog) profile() (settings.Profile, *settings.Credentials, err
 		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: err.Error()}
 	}
 	if token == "" && !creds.Expiry.IsZero() {
-		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: "only temporary credentials with an STS token expire; enter the token or clear the expiry"}
+		return p, nil, &settings.FieldError{Profile: p.Name, Field: "STS expiry", Reason: lang.L("only temporary credentials with an STS token expire; enter the token or clear the expiry")}
 	}
 	return p, creds, nil
 }
@@ -750,7 +749,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 			s.savedProfile, s.savedApp = profileState, appState
 			s.showUnsaved()
 			s.w.settingsSaved(cfg, saved, prov)
-			s.which.Options = append(profileNames(cfg), newProfileChoice)
+			s.which.Options = append(profileNames(cfg), newProfileChoice())
 			s.selectQuietly(p.Name)
 			s.shown = p.Name
 			s.saveResult.Importance = widget.SuccessImportance
@@ -764,7 +763,7 @@ func (s *settingsDialog) saveThen(then func(settings.Profile)) {
 
 func (s *settingsDialog) saveFailed(err error) {
 	s.saveResult.Importance = widget.DangerImportance
-	s.saveResult.SetText(lang.L("Not saved: ") + err.Error())
+	s.saveResult.SetText(lang.L("Not saved: ") + problemText(err))
 }
 
 // settingsSaved applies saved settings to the window and the Manager.
@@ -780,7 +779,7 @@ func (w *Window) settingsSaved(cfg settings.Config, p settings.Profile, prov *se
 	// The profile in use changed: new options apply to later tasks, and
 	// Jobs and the bandwidth limit to running ones too.
 	if err := w.be.SetOptions(p.Options()); err != nil {
-		w.showError(fmt.Errorf("apply transfer options: %w", err))
+		w.showError(problem(lang.L("The transfer settings cannot be applied"), err))
 	}
 	w.prefixE.SetText(p.Prefix)
 	if prov != nil {
@@ -798,7 +797,8 @@ func (w *Window) settingsSaved(cfg settings.Config, p settings.Profile, prov *se
 func (s *settingsDialog) testConnection() {
 	p, creds, err := s.profile()
 	if err != nil {
-		s.showTest(false, err.Error())
+		s.showTest(false, errorText(err))
+		s.setTestDetails(errorTechnical(err))
 		return
 	}
 	s.testButton.Disable()
@@ -815,7 +815,7 @@ func (s *settingsDialog) testConnection() {
 				s.showTest(true, connectedText(t.Bucket, res))
 				return
 			}
-			s.showTest(false, plainConnMessage(res))
+			s.showTest(false, connSummary(res, p.Bucket))
 			s.setTestDetails(connDetails(res))
 		}
 	})
@@ -850,6 +850,8 @@ func plainConnMessage(res settings.ConnResult) string {
 // support ticket.
 func connDetails(res settings.ConnResult) string {
 	var b strings.Builder
+	// The test's own account in English, exactly, below the window's summary.
+	fmt.Fprintf(&b, "%s: %s\n", lang.L("Message"), plainConnMessage(res))
 	if res.Code != "" {
 		fmt.Fprintf(&b, "%s: %s\n", lang.L("OSS code"), res.Code)
 	}
@@ -949,12 +951,12 @@ func (s *settingsDialog) deleteProfile() {
 			return func() {
 				if _, still := cfg.Profile(name); still {
 					s.saveResult.Importance = widget.DangerImportance
-					s.saveResult.SetText(lang.L("Not deleted: ") + err.Error())
+					s.saveResult.SetText(lang.L("Not deleted: ") + problemText(err))
 					return
 				}
 				if err != nil {
 					s.saveResult.Importance = widget.WarningImportance
-					s.saveResult.SetText(err.Error())
+					s.saveResult.SetText(problemText(err))
 				}
 				s.profileRemoved(cfg)
 			}
@@ -968,11 +970,11 @@ func (s *settingsDialog) profileRemoved(cfg settings.Config) {
 	s.w.cfg = cfg
 	s.w.profile.Options = profileNames(cfg)
 	s.w.profile.Refresh()
-	s.which.Options = append(profileNames(cfg), newProfileChoice)
+	s.which.Options = append(profileNames(cfg), newProfileChoice())
 	// The profile shown is gone, and with it any edit to it.
 	name := s.w.target.Profile
 	if _, ok := cfg.Profile(name); !ok {
-		name = newProfileChoice
+		name = newProfileChoice()
 	}
 	s.selectQuietly(name)
 	s.load(name)
@@ -995,7 +997,7 @@ func (s *settingsDialog) scanOrphans() {
 			switch {
 			case err != nil:
 				s.orphanResult.Importance = widget.DangerImportance
-				s.orphanResult.SetText(lang.L("Scan failed: {{.Reason}}", map[string]any{"Reason": err.Error()}))
+				s.orphanResult.SetText(lang.L("Scan failed: {{.Reason}}", map[string]any{"Reason": problemText(err)}))
 			case len(o) == 0:
 				s.orphanResult.Importance = widget.SuccessImportance
 				s.orphanResult.SetText(lang.L("No incomplete uploads in {{.Bucket}}.", map[string]any{"Bucket": s.w.target.Bucket}))
@@ -1015,7 +1017,7 @@ func orphanText(bucket string, o []transfer.Orphan) string {
 			b.WriteString(lang.L("… and {{.Count}} more", map[string]any{"Count": len(o) - i}))
 			break
 		}
-		fmt.Fprintf(&b, "%s (started %s)\n", x.Key, humanize.Time(x.Initiated))
+		b.WriteString(lang.L("{{.Key}} (started {{.When}})", map[string]any{"Key": x.Key, "When": dateTime(x.Initiated, time.Local)}) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -1035,7 +1037,7 @@ func (s *settingsDialog) abortOrphans() {
 			s.orphanScan.Enable()
 			if err != nil {
 				s.orphanResult.Importance = widget.DangerImportance
-				s.orphanResult.SetText(lang.L("Abort failed: {{.Reason}}", map[string]any{"Reason": err.Error()}))
+				s.orphanResult.SetText(lang.L("Abort failed: {{.Reason}}", map[string]any{"Reason": problemText(err)}))
 				s.orphanAbort.Enable()
 				return
 			}

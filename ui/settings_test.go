@@ -104,7 +104,7 @@ func TestSettingsDialogEditsTestsAndSavesProfile(t *testing.T) {
 	test.AssertRendersToImage(t, "settings_local.png", r.w.win.Canvas())
 
 	// A new profile, typed in, tested against the server, saved.
-	s.which.SetSelected(newProfileChoice)
+	s.which.SetSelected(newProfileChoice())
 	test.Type(s.name, "backup")
 	test.Type(s.endpoint, r.srv.URL)
 	test.Type(s.bucket, r.srv.Bucket())

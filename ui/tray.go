@@ -72,11 +72,11 @@ func trayText(t transfer.Totals) string {
 		}
 		return s
 	case t.Failed > 0:
-		return lang.N("{{.Count}} files uploaded, {{.Failed}} failed", t.Done, map[string]any{"Count": t.Done, "Failed": t.Failed})
+		return lang.N("{{.Count}} files uploaded, {{.Failed}} failed", t.Done, map[string]any{"Count": count(t.Done), "Failed": count(t.Failed)})
 	case t.Paused > 0:
-		return lang.N("{{.Count}} paused", t.Paused, map[string]any{"Count": t.Paused})
+		return lang.N("{{.Count}} paused", t.Paused, map[string]any{"Count": count(t.Paused)})
 	default:
-		return lang.N("{{.Count}} files uploaded", t.Done, map[string]any{"Count": t.Done})
+		return lang.N("{{.Count}} files uploaded", t.Done, map[string]any{"Count": count(t.Done)})
 	}
 }
 

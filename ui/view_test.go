@@ -76,13 +76,13 @@ func TestEveryStateRenders(t *testing.T) {
 	}{
 		{"Queued · 2.0 kB", []string{"pause", "cancel"}},
 		{"41% · 302 MB of 734 MB · 13 MB/s · 35s left", []string{"pause", "cancel"}},
-		{"Retrying in 12 s — connection reset by server · 48 kB", []string{"pause", "details", "cancel"}},
+		{"Retrying in 12 s — the connection to the server failed · 48 kB", []string{"pause", "details", "cancel"}},
 		{"Verifying CRC-64 · 30 MB", []string{"cancel"}},
 		{"Done · 4.2 MB · in 3s", []string{"link", "remove"}},
-		{"Failed: the AccessKey secret does not match", []string{"retry", "details", "remove"}},
+		{"Failed: the AccessKey secret is wrong", []string{"retry", "details", "remove"}},
 		{"Paused · 500 MB of 2.0 GB", []string{"resume", "cancel", "remove"}},
 		{"Canceled", []string{"retry", "remove"}},
-		{"Skipped · identical object exists", []string{"link", "remove"}},
+		{"Skipped · an identical object already exists; skipped", []string{"link", "remove"}},
 	} {
 		r := w.list.visible[i]
 		if r == nil {

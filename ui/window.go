@@ -5,7 +5,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"image/color"
 	"log/slog"
 	"strings"
@@ -343,8 +342,8 @@ func (w *Window) Dropped(_ fyne.Position, uris []fyne.URI) {
 	}
 	w.AddPaths(paths)
 	if len(rejected) > 0 {
-		w.showError(fmt.Errorf("cannot upload %s: only local files and folders can be dropped",
-			strings.Join(rejected, ", ")))
+		w.showError(problem(lang.L("Cannot upload {{.Names}}: only local files and folders can be dropped",
+			map[string]any{"Names": strings.Join(rejected, ", ")}), nil))
 	}
 }
 
@@ -354,7 +353,7 @@ func (w *Window) AddPaths(paths []string) {
 		return
 	}
 	if w.target.Bucket == "" {
-		w.showError(fmt.Errorf("choose a bucket before adding files"))
+		w.showError(problem(lang.L("Choose a bucket before adding files"), nil))
 		return
 	}
 	w.log.Info("queue dropped paths", "count", len(paths), "bucket", w.target.Bucket, "prefix", w.prefix)
@@ -365,7 +364,7 @@ func (w *Window) AddPaths(paths []string) {
 func (w *Window) AddFilesDialog() {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
-			w.showError(fmt.Errorf("choose a file: %w", err))
+			w.showError(problem(lang.L("Cannot choose a file"), err))
 			return
 		}
 		if r == nil {
@@ -383,7 +382,7 @@ func (w *Window) AddFilesDialog() {
 func (w *Window) AddFolderDialog() {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
-			w.showError(fmt.Errorf("choose a folder: %w", err))
+			w.showError(problem(lang.L("Cannot choose a folder"), err))
 			return
 		}
 		if u == nil {
@@ -597,13 +596,13 @@ func (w *Window) removeTask(id transfer.TaskID) { w.act("remove", id, w.be.Remov
 
 func (w *Window) act(what string, id transfer.TaskID, f func(transfer.TaskID) error) {
 	if err := f(id); err != nil {
-		w.showError(fmt.Errorf("%s upload: %w", what, err))
+		w.showError(problem(actionFailed(what), err))
 	}
 }
 
 func (w *Window) showError(err error) {
 	w.log.Warn("window error", "err", err)
-	dialog.ShowError(err, w.win)
+	problemDialog(err, w.win).Show()
 }
 
 // noticeBatch sends a desktop notification when a run of uploads ends. A
@@ -625,12 +624,12 @@ func (w *Window) noticeBatch(t transfer.Totals) {
 		return
 	}
 	n := &fyne.Notification{Title: lang.L("Uploads finished")}
-	n.Content = lang.N("{{.Count}} files uploaded to {{.Bucket}}", done, map[string]any{"Count": done, "Bucket": w.target.Bucket})
+	n.Content = lang.N("{{.Count}} files uploaded to {{.Bucket}}", done, map[string]any{"Count": count(done), "Bucket": w.target.Bucket})
 	if failed > 0 {
 		n.Title = lang.L("Uploads failed")
 		n.Content = lang.L("{{.Failed}} failed, {{.Done}} uploaded", map[string]any{
-			"Failed": lang.N("{{.Count}} files", failed, map[string]any{"Count": failed}),
-			"Done":   lang.N("{{.Count}} files", done, map[string]any{"Count": done})})
+			"Failed": lang.N("{{.Count}} files", failed, map[string]any{"Count": count(failed)}),
+			"Done":   lang.N("{{.Count}} files", done, map[string]any{"Count": count(done)})})
 	}
 	if w.notifications {
 		w.notify(n)
