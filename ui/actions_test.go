@@ -65,7 +65,10 @@ func TestAddFolderShowsWhatItUploadsAndAsks(t *testing.T) {
 }
 
 func TestExistingObjectAsksWithApplyToAll(t *testing.T) {
-	r := newRig(t, func(o *transfer.Options) { o.OnExists = transfer.Ask; o.Jobs = 1 })
+	// One file at a time, so the question is about a.txt first: small files
+	// would otherwise all go at once (the adaptive window), and a threshold of
+	// one byte sends even these through the Jobs-limited path.
+	r := newRig(t, func(o *transfer.Options) { o.OnExists = transfer.Ask; o.Jobs = 1; o.MultipartThreshold = 1 })
 	dir := t.TempDir()
 	var paths []string
 	for i, n := range []string{"a.txt", "b.txt", "c.txt"} {
