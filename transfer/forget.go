@@ -8,25 +8,8 @@ func (m *Manager) forgetLocked(t *task) {
 		return
 	}
 	t.gone = true
-	g := &m.gone
-	g.Files++
-	g.Bytes += t.size
-	switch t.state {
-	case Done:
-		g.Done++
-		g.BytesDone += t.size
-		g.BytesSent += t.size
-	case Failed:
-		g.Failed++
-		g.BytesDone += t.done
-		g.BytesSent += t.done
-	case Skipped:
-		g.Skipped++
-		g.BytesDone += t.done
-		g.BytesSent += t.done
-	case Canceled:
-		g.Canceled++
-	}
+	m.gone.Files++
+	m.gone.count(t)
 	if m.byID[t.id] == t {
 		delete(m.byID, t.id)
 	}

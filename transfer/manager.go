@@ -909,35 +909,10 @@ func (m *Manager) Totals() Totals {
 		if t.gone {
 			continue
 		}
-		tt.Bytes += t.size
-		switch t.state {
-		case Done:
-			tt.Done++
-			tt.BytesDone += t.size
-			tt.BytesSent += t.size
-			continue
-		case Failed:
-			tt.Failed++
-		case Skipped:
-			tt.Skipped++
-		case Canceled:
-			tt.Canceled++
-		case Queued:
-			tt.Queued++
-		case Paused:
-			tt.Paused++
-		default:
-			if t.state.Active() {
-				tt.Active++
-			}
-		}
-		tt.BytesDone += t.done
-		sent := t.done
+		sent := tt.count(t)
 		if t.rt != nil {
-			sent = max(sent, t.rt.sent.Load())
 			tt.Speed += t.rt.speed
 		}
-		tt.BytesSent += sent
 		if t.state == Queued || t.state.Active() {
 			remaining += t.size - sent
 		}
@@ -946,6 +921,40 @@ func (m *Manager) Totals() Totals {
 		tt.ETA = time.Duration(float64(remaining) / tt.Speed * float64(time.Second))
 	}
 	return tt
+}
+
+// count adds one task to tt: the rule Totals and forgotten tasks share. It
+// returns the bytes sent of the task. Caller holds the Manager's lock.
+func (tt *Totals) count(t *task) (sent int64) {
+	tt.Bytes += t.size
+	switch t.state {
+	case Done:
+		tt.Done++
+		tt.BytesDone += t.size
+		tt.BytesSent += t.size
+		return t.size
+	case Failed:
+		tt.Failed++
+	case Skipped:
+		tt.Skipped++
+	case Canceled:
+		tt.Canceled++
+	case Queued:
+		tt.Queued++
+	case Paused:
+		tt.Paused++
+	default:
+		if t.state.Active() {
+			tt.Active++
+		}
+	}
+	tt.BytesDone += t.done
+	sent = t.done
+	if t.rt != nil {
+		sent = max(sent, t.rt.sent.Load())
+	}
+	tt.BytesSent += sent
+	return sent
 }
 
 func (m *Manager) get(id TaskID) (*task, error) {
