@@ -56,13 +56,29 @@ func (e *env) startWM() {
 			e.t.Fatalf("OSSDROP_E2E=1 but %s is missing (Debian openbox, wmctrl): %v", tool, err)
 		}
 	}
-	wm := exec.Command("openbox", "--sm-disable")
-	wm.Env = e.environ()
-	if err := wm.Start(); err != nil {
+	// --replace takes over from a window manager an earlier test left behind
+	// on the shared display (its X client may outlive the kill for a moment);
+	// one that exits at once is started again until the deadline.
+	out, err := os.CreateTemp(e.t.TempDir(), "openbox-*.log")
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Cleanup(func() { wm.Process.Kill(); wm.Wait() })
-	deadline := time.Now().Add(20 * time.Second)
+	defer out.Close()
+	var wm *exec.Cmd
+	exited := make(chan struct{})
+	start := func() {
+		wm = exec.Command("openbox", "--sm-disable", "--replace")
+		wm.Env = e.environ()
+		wm.Stdout, wm.Stderr = out, out
+		if err := wm.Start(); err != nil {
+			e.t.Fatal(err)
+		}
+		exited = make(chan struct{})
+		go func(c *exec.Cmd, done chan struct{}) { c.Wait(); close(done) }(wm, exited)
+	}
+	start()
+	e.t.Cleanup(func() { wm.Process.Kill(); <-exited })
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c := exec.Command("wmctrl", "-m")
 		c.Env = e.environ()
@@ -70,9 +86,14 @@ func (e *env) startWM() {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatal("openbox did not come up")
+			log, _ := os.ReadFile(out.Name())
+			e.t.Fatalf("openbox did not come up:\n%s", log)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-exited:
+			start()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
