@@ -471,6 +471,8 @@ func noteText(t transfer.TaskSnapshot) string {
 	return join(parts...)
 }
 
+// noteKindText words one kind of note. A note that explains a skip does not
+// say "skipped" again: it follows the row's state, which already says so.
 func noteKindText(k transfer.NoteKind, t transfer.TaskSnapshot) string {
 	switch k {
 	case transfer.NoteRestarted:
@@ -480,13 +482,13 @@ func noteKindText(k transfer.NoteKind, t transfer.TaskSnapshot) string {
 	case transfer.NoteAlreadyUploaded:
 		return lang.L("already uploaded by an earlier run; nothing sent")
 	case transfer.NoteExistsSkipped:
-		return lang.L("an object with this key already exists; skipped")
+		return lang.L("an object with this key already exists")
 	case transfer.NoteIdenticalSkipped:
-		return lang.L("an identical object already exists; skipped")
+		return lang.L("an identical object already exists")
 	case transfer.NoteRenamed:
 		return lang.L("uploaded as {{.Name}}", map[string]any{"Name": path.Base(t.Key)})
 	case transfer.NoteKeyTakenSkipped:
-		return lang.L("another file in the queue has this key; skipped")
+		return lang.L("another file in the queue has this key")
 	case transfer.NoteCallbackFailed:
 		return lang.L("the object is stored, but the upload callback failed")
 	case transfer.NotePartsResent:
