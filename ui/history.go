@@ -172,8 +172,8 @@ func (v *historyView) build() fyne.CanvasObject {
 	top := container.NewBorder(nil, nil, nil, v.state, v.search)
 	bottom := container.NewVBox(
 		widget.NewSeparator(),
-		container.NewHBox(copyURL, copyLink, v.expiry, openB, reveal, again, v.details),
-		container.NewBorder(nil, nil, nil, export, v.count),
+		container.NewHBox(copyURL, copyLink, v.expiry, openB, reveal, again),
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.details, export), v.count),
 	)
 	v.filter()
 	return container.NewBorder(top, bottom, nil, nil, v.list)
