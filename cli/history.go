@@ -32,7 +32,7 @@ func runHistory(_ context.Context, env *Env, args []string) int {
 	search := fs.String("search", "", "only entries whose file name, key or bucket contain every word of this text")
 	stateDir := fs.String("state-dir", "", "state directory (default $OSSDROP_STATE_DIR, else $XDG_STATE_HOME/ossdrop)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: ossdrop history [--json | --format table|jsonl|json] [--limit N] [--state S] [--search TEXT]\n\nLists finished uploads recorded in the state directory, oldest first. JSON fields: id, path,\nprofile, bucket, key, size, crc64 (decimal string), state, when (RFC 3339), duration (ns),\nretries, error, error_code, request_id, links (url without query, presigned, issued, expires).\n\nFlags:")
+		fmt.Fprintln(env.Stderr, "Usage: ossdrop history [--json | --format table|jsonl|json] [--limit N] [--state S] [--search TEXT]\n\nLists finished uploads recorded in the state directory, oldest first. JSON fields: id, path,\nprofile, bucket, key, size, crc64 (decimal string), state, when (RFC 3339), duration (ns),\nretries, error (exact English text), error_code, error_kind (a stable name of the failure),\nerror_status, request_id, links (url without query, presigned, issued, expires).\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

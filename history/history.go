@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/transfer"
 )
 
@@ -82,10 +83,15 @@ type Entry struct {
 	When      time.Time     `json:"when"`     // when it finished
 	Duration  time.Duration `json:"duration"` // nanoseconds from start to end
 	Retries   int           `json:"retries,omitempty"`
-	Error     string        `json:"error,omitempty"`
+	Error     string        `json:"error,omitempty"`      // the engine's exact message, in English
 	ErrorCode string        `json:"error_code,omitempty"` // OSS error code
-	RequestID string        `json:"request_id,omitempty"` // what OSS support asks for
-	Links     []Link        `json:"links,omitempty"`
+	// ErrorKind names the failure in words that stay the same across
+	// releases (package errkind), so it can be explained in the reader's
+	// language; entries written before kinds were stored have none.
+	ErrorKind   string `json:"error_kind,omitempty"`
+	ErrorStatus int    `json:"error_status,omitempty"` // the HTTP status of an OSS reply
+	RequestID   string `json:"request_id,omitempty"`   // what OSS support asks for
+	Links       []Link `json:"links,omitempty"`
 }
 
 // Name is the file's base name.
@@ -106,6 +112,7 @@ func FromSnapshot(s transfer.TaskSnapshot) Entry {
 	}
 	if s.Err != nil {
 		e.Error, e.ErrorCode, e.RequestID = s.Err.Error(), s.Err.Code, s.Err.RequestID
+		e.ErrorKind, e.ErrorStatus = string(errkind.OfTask(s)), s.Err.Status
 	}
 	return e
 }

@@ -379,3 +379,46 @@ func TestCompactKeepsLoadRules(t *testing.T) {
 		}
 	}
 }
+
+// TestEntryStoresErrorKind: a finished task's entry keeps its error's kind
+// and HTTP status next to the exact message, through the file and back; an
+// entry written before kinds were stored still loads.
+func TestEntryStoresErrorKind(t *testing.T) {
+	dir := t.TempDir()
+	r := open(t, dir, Options{})
+	denied := transfer.TaskSnapshot{Path: "/home/李/数据/a.txt", Bucket: "b", Key: "a.txt", State: transfer.Failed,
+		Err: &transfer.TaskError{Op: "open", Message: "cannot read /home/李/数据/a.txt", Err: fs.ErrPermission}}
+	refused := transfer.TaskSnapshot{Path: "/b.txt", Bucket: "b", Key: "b.txt", State: transfer.Failed,
+		Err: &transfer.TaskError{Op: "upload", Message: "refused", Code: "AccessDenied", Status: 403, RequestID: "R1"}}
+	r.RecordTask(denied)
+	r.RecordTask(refused)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old := `{"id":"x","path":"/c.txt","bucket":"b","key":"c.txt","size":1,"state":"failed","when":"2026-01-01T00:00:00Z","duration":0,"error":"boom"}` + "\n"
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(old); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	es := load(t, dir)
+	if len(es) != 3 {
+		t.Fatalf("%d entries: %+v", len(es), es)
+	}
+	byKey := map[string]Entry{}
+	for _, e := range es {
+		byKey[e.Key] = e
+	}
+	if e := byKey["a.txt"]; e.ErrorKind != "no-permission" || !strings.Contains(e.Error, "/home/李/数据/a.txt") {
+		t.Errorf("permission entry: %+v", e)
+	}
+	if e := byKey["b.txt"]; e.ErrorKind != "oss" || e.ErrorCode != "AccessDenied" || e.ErrorStatus != 403 || e.RequestID != "R1" {
+		t.Errorf("OSS entry: %+v", e)
+	}
+	if e := byKey["c.txt"]; e.ErrorKind != "" || e.Error != "boom" {
+		t.Errorf("old entry: %+v", e)
+	}
+}

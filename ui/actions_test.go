@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -99,6 +100,23 @@ func TestExistingObjectAsksWithApplyToAll(t *testing.T) {
 		t.Fatalf("question says %q", txt)
 	}
 	r.w.sync()
+	// The upload waits for the answer: the row and the overall bar say so,
+	// not "stalled", and the tracker counts the time as the user's.
+	if got := r.w.summary.Text; !strings.Contains(got, "waiting for your answer") {
+		t.Errorf("overall bar says %q while the question is open", got)
+	}
+	var askedID transfer.TaskID
+	for _, row := range r.w.list.visible {
+		if row != nil && row.task.Key == "in/a.txt" {
+			askedID = row.task.ID
+			if !strings.Contains(row.status.Text, "waiting for your answer") {
+				t.Errorf("asked row says %q", row.status.Text)
+			}
+		}
+	}
+	if !r.w.prog.waits.waiting(askedID) {
+		t.Errorf("task %d is not counted as waiting for the user", askedID)
+	}
 	test.AssertRendersToImage(t, "exists_ask.png", r.w.win.Canvas())
 	var all *widget.Check
 	for _, c := range findChecks(r.w.win.Canvas()) {
@@ -115,6 +133,9 @@ func TestExistingObjectAsksWithApplyToAll(t *testing.T) {
 	settle(r.w)
 	if r.w.exists.open != nil {
 		t.Fatal("asked again after apply to all")
+	}
+	if r.w.prog.waits.any() || r.w.prog.waits.since(askedID, time.Time{}, time.Now()) <= 0 {
+		t.Error("the question's time was not recorded once answered")
 	}
 	for i, n := range []string{"a", "b", "c"} {
 		r.assertObject(t, "in/"+n+" (1).txt", randBytes(100, uint64(10+i)))

@@ -2,12 +2,7 @@ package ui
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"io/fs"
-	"net"
-	"net/http"
 	"path"
 	"strings"
 	"time"
@@ -17,11 +12,10 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
-	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
-	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
 
 // The engine and the settings package explain errors in English sentences
@@ -34,47 +28,45 @@ import (
 // taskSummary is the plain-language reason a task failed, retries or waits,
 // in the window's language; "" when it has no error.
 func taskSummary(t transfer.TaskSnapshot) string {
-	e := t.Err
-	if e == nil {
+	if t.Err == nil {
 		return ""
 	}
-	if s := sentinelSummary(e); s != "" {
-		return s
-	}
-	if e.Code != "" || e.Status != 0 {
-		return ossSummary(e.Code, e.Status, t.Bucket)
-	}
-	if s := causeSummary(e.Err); s != "" {
-		return s
-	}
-	if t.State == transfer.Retrying {
-		// The engine retries only what the network or the server may fix.
-		return lang.L("the connection to the server failed")
-	}
-	return stepSummary(e.Op, t.KeyConflict)
+	return kindSummary(errkind.OfTask(t), t.Err.Code, t.Err.Status, t.Bucket)
 }
 
-// sentinelSummary explains the engine's own typed errors.
-func sentinelSummary(e *transfer.TaskError) string {
-	switch {
-	case errors.Is(e, transfer.ErrCredentialsExpired):
-		return lang.L("the temporary (STS) credentials have expired; the upload waits for new ones")
-	case errors.Is(e, transfer.ErrWaitingForCredentials):
-		return lang.L("waiting for the credentials of this upload's profile")
-	case errors.Is(e, transfer.ErrDestinationRemoved):
-		return lang.L("the profile this upload was going to has been removed")
-	case errors.Is(e, transfer.ErrNoResolver):
-		return lang.L("this upload's destination cannot be reached from this window")
-	case errors.Is(e, transfer.ErrInUse):
-		return lang.L("another ossdrop is uploading this file to the same place")
-	case errors.Is(e, transfer.ErrFileChanged):
-		return lang.L("the file changed while it was being uploaded")
-	case errors.Is(e, transfer.ErrCRCMismatch):
-		return lang.L("the stored object does not match the file (CRC-64 differs); it was not marked done")
-	case errors.Is(e, transfer.ErrNoCRC):
-		return lang.L("the server reported no CRC-64, so the upload cannot be verified")
+// kindSummary explains a kind of failure (package errkind names it, for live
+// tasks and history entries alike); an OSS reply by its code and status.
+// A kind this version does not know (a newer one wrote it) gives "".
+func kindSummary(k errkind.Kind, code string, status int, bucket string) string {
+	if op, ok := k.StepOp(); ok {
+		return stepSummary(op)
 	}
-	return ""
+	switch k {
+	case errkind.CredentialsExpired:
+		return lang.L("the temporary (STS) credentials have expired; the upload waits for new ones")
+	case errkind.WaitingCredentials:
+		return lang.L("waiting for the credentials of this upload's profile")
+	case errkind.DestinationRemoved:
+		return lang.L("the profile this upload was going to has been removed")
+	case errkind.NoResolver:
+		return lang.L("this upload's destination cannot be reached from this window")
+	case errkind.InUse:
+		return lang.L("another ossdrop is uploading this file to the same place")
+	case errkind.FileChanged:
+		return lang.L("the file changed while it was being uploaded")
+	case errkind.CRCMismatch:
+		return lang.L("the stored object does not match the file (CRC-64 differs); it was not marked done")
+	case errkind.NoCRC:
+		return lang.L("the server reported no CRC-64, so the upload cannot be verified")
+	case errkind.OSS:
+		return ossSummary(code, status, bucket)
+	case errkind.ConnectionFailed:
+		// The engine retries only what the network or the server may fix.
+		return lang.L("the connection to the server failed")
+	case errkind.KeyConflict:
+		return lang.L("another file in the queue has the same object key")
+	}
+	return causeKindSummary(k)
 }
 
 // ossSummary explains an OSS error reply by its code and HTTP status, read
@@ -108,59 +100,40 @@ func ossSummary(code string, status int, bucket string) string {
 }
 
 // causeSummary explains local and network failures by the error's type.
-func causeSummary(err error) string {
-	if err == nil {
-		return ""
-	}
-	var rhe tls.RecordHeaderError
-	var ue x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ci x509.CertificateInvalidError
-	var ve *tls.CertificateVerificationError
-	var ce oss.CRCCheckError
-	var cpe *checkpoint.CorruptError
-	var qle *transfer.QueueLineError
-	var dns *net.DNSError
-	var ne net.Error
-	switch {
-	case errors.Is(err, context.Canceled):
+func causeSummary(err error) string { return causeKindSummary(errkind.Cause(err)) }
+
+func causeKindSummary(k errkind.Kind) string {
+	switch k {
+	case errkind.Stopped:
 		return lang.L("stopped")
-	case errors.As(err, &cpe):
+	case errkind.CheckpointDamaged:
 		return lang.L("the saved progress (checkpoint) is damaged")
-	case errors.As(err, &qle):
+	case errkind.QueueLineDamaged:
 		return lang.L("a line of the upload queue is damaged")
-	case errors.Is(err, fs.ErrNotExist):
+	case errkind.FileMissing:
 		return lang.L("the file no longer exists")
-	case errors.Is(err, fs.ErrPermission):
+	case errkind.NoPermission:
 		return lang.L("no permission to read the file")
-	case errors.Is(err, http.ErrSchemeMismatch), errors.As(err, &rhe):
+	case errkind.NotHTTPS:
 		return lang.L("the endpoint does not speak HTTPS; use its http:// address or HTTPS port")
-	case errors.As(err, &ue), errors.As(err, &he), errors.As(err, &ci), errors.As(err, &ve):
+	case errkind.TLSUntrusted:
 		return lang.L("the server's TLS certificate is not trusted")
-	case errors.As(err, &ce):
+	case errkind.CorruptedInTransit:
 		return lang.L("data was corrupted in transit (CRC-64 mismatch); resending")
-	case errors.As(err, &dns):
+	case errkind.HostNotFound:
 		return lang.L("the endpoint's host name cannot be found")
-	case errors.As(err, &ne) && ne.Timeout():
+	case errkind.Timeout:
 		return lang.L("the server did not answer in time")
-	case isNetwork(err):
+	case errkind.Network:
 		return lang.L("network error")
 	}
 	return ""
 }
 
-func isNetwork(err error) bool {
-	var oe *net.OpError
-	var ne net.Error
-	return errors.As(err, &oe) || errors.As(err, &ne)
-}
-
 // stepSummary explains a failure by the step it happened in, for the engine's
 // local checks, which carry no error type of their own.
-func stepSummary(op string, keyConflict bool) string {
+func stepSummary(op string) string {
 	switch {
-	case keyConflict || op == "key":
-		return lang.L("another file in the queue has the same object key")
 	case op == "open", op == "checksum", op == "check":
 		return lang.L("the file cannot be read")
 	case op == "read folder":
@@ -471,6 +444,8 @@ func noteText(t transfer.TaskSnapshot) string {
 	return join(parts...)
 }
 
+// noteKindText words one kind of note. A note that explains a skip does not
+// say "skipped" again: it follows the row's state, which already says so.
 func noteKindText(k transfer.NoteKind, t transfer.TaskSnapshot) string {
 	switch k {
 	case transfer.NoteRestarted:
@@ -480,13 +455,13 @@ func noteKindText(k transfer.NoteKind, t transfer.TaskSnapshot) string {
 	case transfer.NoteAlreadyUploaded:
 		return lang.L("already uploaded by an earlier run; nothing sent")
 	case transfer.NoteExistsSkipped:
-		return lang.L("an object with this key already exists; skipped")
+		return lang.L("an object with this key already exists")
 	case transfer.NoteIdenticalSkipped:
-		return lang.L("an identical object already exists; skipped")
+		return lang.L("an identical object already exists")
 	case transfer.NoteRenamed:
 		return lang.L("uploaded as {{.Name}}", map[string]any{"Name": path.Base(t.Key)})
 	case transfer.NoteKeyTakenSkipped:
-		return lang.L("another file in the queue has this key; skipped")
+		return lang.L("another file in the queue has this key")
 	case transfer.NoteCallbackFailed:
 		return lang.L("the object is stored, but the upload callback failed")
 	case transfer.NotePartsResent:

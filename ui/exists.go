@@ -39,15 +39,20 @@ func (a *existsAsker) newBatch() {
 // askExists is the window's transfer.AskFunc.
 func (w *Window) askExists(ctx context.Context, t transfer.TaskSnapshot) (transfer.OnExists, error) {
 	a := &w.exists
-	a.one.Lock()
-	defer a.one.Unlock()
-	a.mu.Lock()
-	if a.all {
-		which := a.which
-		a.mu.Unlock()
+	if which, ok := a.answered(); ok {
 		return which, nil
 	}
-	a.mu.Unlock()
+	// From here the task waits for the user, even while another question is
+	// on screen: that time is the user's, not the upload's, so the tracker
+	// neither calls it a stall nor counts it in the row's time.
+	waits := &w.prog.waits
+	waits.begin(t.ID, w.now())
+	defer func() { waits.end(t.ID, w.now()) }()
+	a.one.Lock()
+	defer a.one.Unlock()
+	if which, ok := a.answered(); ok {
+		return which, nil
+	}
 
 	answer := make(chan transfer.OnExists, 1)
 	var d dialog.Dialog
@@ -63,6 +68,13 @@ func (w *Window) askExists(ctx context.Context, t transfer.TaskSnapshot) (transf
 		})
 		return 0, ctx.Err()
 	}
+}
+
+// answered is the answer "apply to all" gave for the rest of the batch.
+func (a *existsAsker) answered() (transfer.OnExists, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.which, a.all
 }
 
 // showExists puts the question on screen; it runs on the UI goroutine.

@@ -189,7 +189,7 @@ func sampleTasks() []transfer.TaskSnapshot {
 		RequestID: "5F1A2B3C4D5E6F7A8B9C0D1E", Status: 403}
 	paused := mk(7, "album.zip", transfer.Paused, 2_000_000_000, 500_000_000)
 	skipped := mk(9, "readme.md", transfer.Skipped, 1_000, 0)
-	skipped.Note = "an identical object (same size and CRC64) already exists; skipped"
+	skipped.Note = "an identical object (same size and CRC64) already exists"
 	skipped.NoteKinds = transfer.NotesOf(transfer.NoteIdenticalSkipped)
 	return []transfer.TaskSnapshot{
 		mk(1, "queued.png", transfer.Queued, 2_048, 0),

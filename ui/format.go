@@ -109,11 +109,11 @@ func eta(d time.Duration) string {
 }
 
 // elapsed renders how long a finished upload took; empty when unknown.
-func elapsed(t transfer.TaskSnapshot) string {
+func elapsed(t transfer.TaskSnapshot, asked time.Duration) string {
 	if t.StartedAt.IsZero() || t.EndedAt.IsZero() || !t.EndedAt.After(t.StartedAt) {
 		return ""
 	}
-	return took(t.EndedAt.Sub(t.StartedAt))
+	return took(t.EndedAt.Sub(t.StartedAt) - asked)
 }
 
 // took renders a finished operation's duration: milliseconds under a second.
@@ -190,13 +190,15 @@ func statusText(t transfer.TaskSnapshot, st liveStats) string {
 	case transfer.Uploading:
 		left := ""
 		switch {
+		case st.Asking:
+			left = lang.L("waiting for your answer")
 		case st.Stalled:
 			left = lang.L("stalled — nothing sent for a while")
 		case st.ETA > 0:
 			left = lang.L("{{.Time}} left", map[string]any{"Time": eta(st.ETA)})
 		}
 		var speed string
-		if !st.Stalled {
+		if !st.Stalled && !st.Asking {
 			speed = rate(st.Speed)
 		}
 		s = join(percent(fraction(t)), progressText(t), speed, left)
@@ -213,7 +215,7 @@ func statusText(t transfer.TaskSnapshot, st liveStats) string {
 	case transfer.Verifying:
 		s = join(lang.L("Verifying CRC-64"), size(t.Size))
 	case transfer.Done:
-		took := elapsed(t)
+		took := elapsed(t, st.AskWait)
 		if took != "" {
 			took = lang.L("in {{.Time}}", map[string]any{"Time": took})
 		}
@@ -305,6 +307,10 @@ func batchText(b batchTotals) string {
 		switch {
 		case b.Stats.Stalled:
 			left = lang.L("stalled")
+		case b.Stats.Asking:
+			// Other files may still be moving: their speed stays.
+			speed = rate(b.Stats.Speed)
+			left = lang.L("waiting for your answer")
 		default:
 			speed = rate(b.Stats.Speed)
 			if b.Stats.ETA > 0 {

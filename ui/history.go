@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -58,6 +59,8 @@ type historyView struct {
 	count   *widget.Label
 	expiry  *widget.Select
 	actions []*widget.Button
+	details *widget.Button // the selected entry's error, summary and exact text
+	errDlg  dialog.Dialog  // the error dialog last shown, for tests
 }
 
 // historyTimeZone is where History shows times; tests fix it.
@@ -83,17 +86,40 @@ func historyStateLabel(s string) string {
 	return s
 }
 
-// historyErrorText is an entry's error in the window's language when its OSS
-// code says what it was; otherwise the engine's exact text, as recorded.
+// historyErrorText is an entry's error in the window's language, chosen by
+// the kind the entry stored (an entry from before kinds were stored has only
+// its OSS code, if any); the engine's exact text when neither says more.
 func historyErrorText(e *history.Entry) string {
-	if e.ErrorCode == "" {
+	k := errkind.Kind(e.ErrorKind)
+	if k == "" && e.ErrorCode != "" {
+		k = errkind.OSS
+	}
+	s := kindSummary(k, e.ErrorCode, e.ErrorStatus, e.Bucket)
+	switch {
+	case s == "":
 		return e.Error
+	case k == errkind.OSS && e.ErrorCode != "" && !strings.Contains(s, e.ErrorCode):
+		return s + " (" + e.ErrorCode + ")"
 	}
-	s := ossSummary(e.ErrorCode, 0, e.Bucket)
-	if strings.Contains(s, e.ErrorCode) {
-		return s
+	return s
+}
+
+// historyTechnical is what an entry stored about its error, exactly: the
+// engine's message (file names as given), OSS code, HTTP status, RequestId.
+func historyTechnical(e *history.Entry) string {
+	var lines []string
+	line := func(label, v string) {
+		if v != "" {
+			lines = append(lines, labelled(label, v))
+		}
 	}
-	return s + " (" + e.ErrorCode + ")"
+	line(lang.L("Message"), e.Error)
+	line(lang.L("OSS code"), e.ErrorCode)
+	if e.ErrorStatus != 0 {
+		line(lang.L("HTTP status"), formatInt(int64(e.ErrorStatus)))
+	}
+	line("RequestId", e.RequestID)
+	return strings.Join(lines, "\n")
 }
 
 // newHistoryView builds the view over entries already loaded.
@@ -140,13 +166,14 @@ func (v *historyView) build() fyne.CanvasObject {
 	reveal := widget.NewButtonWithIcon(lang.L("Show in folder"), theme.FolderOpenIcon(), v.reveal)
 	again := widget.NewButtonWithIcon(lang.L("Upload again"), theme.UploadIcon(), v.uploadAgain)
 	v.actions = []*widget.Button{copyURL, copyLink, openB, reveal, again}
+	v.details = widget.NewButtonWithIcon(lang.L("Error details"), theme.InfoIcon(), v.showDetails)
 	export := widget.NewButtonWithIcon(lang.L("Export CSV…"), theme.DocumentSaveIcon(), v.exportDialog)
 
 	top := container.NewBorder(nil, nil, nil, v.state, v.search)
 	bottom := container.NewVBox(
 		widget.NewSeparator(),
 		container.NewHBox(copyURL, copyLink, v.expiry, openB, reveal, again),
-		container.NewBorder(nil, nil, nil, export, v.count),
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.details, export), v.count),
 	)
 	v.filter()
 	return container.NewBorder(top, bottom, nil, nil, v.list)
@@ -238,6 +265,20 @@ func (v *historyView) updateActions() {
 		}
 		enable(b, on)
 	}
+	if v.details != nil {
+		enable(v.details, e != nil && e.Error != "")
+	}
+}
+
+// showDetails explains the selected entry's error in the window's language,
+// with what was stored exactly under "Technical details".
+func (v *historyView) showDetails() {
+	e, ok := v.current()
+	if !ok || e.Error == "" {
+		return
+	}
+	v.errDlg = problemDialog(problemWithDetails(sentence(historyErrorText(e)), historyTechnical(e)), v.win)
+	v.errDlg.Show()
 }
 
 func (v *historyView) current() (*history.Entry, bool) {

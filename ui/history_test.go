@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/history"
 
 	"github.com/ossdrop/ossdrop/internal/testkit"
@@ -193,4 +194,51 @@ func BenchmarkHistorySearch10k(b *testing.B) {
 	}
 	// The machine is shared: CPU time per keystroke is the figure to hold to 50 ms.
 	b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
+// TestHistoryErrorKindInChinese: an entry names its error's kind, so History
+// explains it in the window's language even without an OSS code, and keeps
+// the stored message, exactly, under the technical details. Entries from
+// before kinds were stored still read.
+func TestHistoryErrorKindInChinese(t *testing.T) {
+	useChinese(t)
+	msg := "cannot read /home/李/数据/季度报告.pdf: open /home/李/数据/季度报告.pdf: permission denied"
+	e := history.Entry{ID: "1", Path: "/home/李/数据/季度报告.pdf", Bucket: "docs", Key: "季度报告.pdf", Size: 10,
+		State: history.StateFailed, When: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC), Error: msg, ErrorKind: string(errkind.NoPermission)}
+	if got := historyErrorText(&e); got != "没有读取该文件的权限" {
+		t.Fatalf("entry with a kind reads %q", got)
+	}
+	for _, c := range []struct {
+		e    history.Entry
+		want string
+	}{
+		{history.Entry{Error: msg}, msg}, // written before kinds: the stored text
+		{history.Entry{Error: "refused (InvalidObjectName, RequestId R)", ErrorCode: "InvalidObjectName"}, "OSS 拒绝了请求（InvalidObjectName）"},
+		{history.Entry{Error: msg, ErrorKind: "a-kind-of-a-later-version"}, msg},
+		{history.Entry{Error: "x", ErrorKind: string(errkind.OSS), ErrorCode: "SignatureDoesNotMatch", ErrorStatus: 403}, "AccessKey Secret 不正确 (SignatureDoesNotMatch)"},
+	} {
+		if got := historyErrorText(&c.e); got != c.want {
+			t.Errorf("%+v reads %q, want %q", c.e, got, c.want)
+		}
+	}
+
+	_, v, _ := newHistoryTestView(t, []history.Entry{e})
+	if !v.details.Disabled() {
+		t.Fatal("error details enabled with nothing selected")
+	}
+	v.list.Select(0)
+	if v.details.Disabled() {
+		t.Fatal("error details disabled for a failed entry")
+	}
+	test.Tap(v.details)
+	if v.errDlg == nil {
+		t.Fatal("no error dialog")
+	}
+	var text string
+	for _, o := range v.win.Canvas().Overlays().List() {
+		text += overlayTextOf(o)
+	}
+	if !strings.Contains(text, "没有读取该文件的权限") || !strings.Contains(text, msg) {
+		t.Fatalf("error dialog says:\n%s", text)
+	}
 }

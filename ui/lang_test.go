@@ -97,7 +97,8 @@ func langUses(t *testing.T, root string) []langUse {
 }
 
 // TestTranslationsComplete fails when code uses a text that a translation file
-// lacks, or when a translation is empty: every language must be complete.
+// lacks, when a file keeps a text no code uses, or when a translation is
+// empty: every language must be complete and nothing in it dead.
 func TestTranslationsComplete(t *testing.T) {
 	uses := langUses(t, "..")
 	if len(uses) == 0 {
@@ -150,6 +151,20 @@ func TestTranslationsComplete(t *testing.T) {
 			if _, isPlural := v.(map[string]any); u.plural && !isPlural && strings.HasPrefix(filepath.Base(file), "en") {
 				t.Errorf("%s: %q is used with lang.N at %s but has no plural forms", file, u.key, u.pos)
 			}
+		}
+		used := make(map[string]bool, len(uses))
+		for _, u := range uses {
+			used[u.key] = true
+		}
+		var unused []string
+		for k := range m {
+			if !used[k] {
+				unused = append(unused, k)
+			}
+		}
+		sort.Strings(unused)
+		for _, k := range unused {
+			t.Errorf("%s has %q, which no code uses: remove it so dead texts do not pile up", file, k)
 		}
 		keys := make([]string, 0, len(missing))
 		for k := range missing {

@@ -2,11 +2,14 @@ package ui
 
 import (
 	"os"
+	"regexp"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/ossdrop/ossdrop/transfer"
 )
 
 // useChinese switches the translations to Simplified Chinese as the setting
@@ -152,4 +155,32 @@ func TestChineseSnapshots(t *testing.T) {
 		v.list.Select(1)
 		test.AssertRendersToImage(t, "zh_history.png", w.histWin.Canvas())
 	})
+}
+
+// TestSkippedSaysItOnce: a skipped row's state already says "Skipped"; the
+// note that explains why must not say it again, in any language.
+func TestSkippedSaysItOnce(t *testing.T) {
+	t.Cleanup(func() { lang.AddTranslationsFS(translations, "translations") })
+	for _, v := range []string{"LANGUAGE", "LC_MESSAGES", "LANG"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	for _, l := range []struct {
+		locale, skipped string
+	}{{"en_US.UTF-8", "kipped"}, {"zh_CN.UTF-8", "跳过|略过"}, {"zh_TW.UTF-8", "跳過|略過"}} {
+		word := regexp.MustCompile(l.skipped)
+		t.Setenv("LC_ALL", l.locale)
+		lang.AddTranslationsFS(translations, "translations")
+		for _, k := range []transfer.NoteKind{transfer.NoteExistsSkipped, transfer.NoteIdenticalSkipped, transfer.NoteKeyTakenSkipped} {
+			task := transfer.TaskSnapshot{State: transfer.Skipped, Key: "a/b.txt", Note: "skipped", NoteKinds: transfer.NotesOf(k)}
+			s := statusText(task, liveStats{})
+			if n := len(word.FindAllString(s, -1)); n != 1 {
+				t.Errorf("%s, note kind %d: %q says %q %d times", l.locale, k, s, l.skipped, n)
+			}
+		}
+		// Without a note the state says why on its own.
+		if s := statusText(transfer.TaskSnapshot{State: transfer.Skipped}, liveStats{}); len(word.FindAllString(s, -1)) != 1 {
+			t.Errorf("%s: %q", l.locale, s)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sync"
 	"time"
 
 	"github.com/ossdrop/ossdrop/transfer"
@@ -109,6 +110,85 @@ type liveStats struct {
 	ETA     time.Duration // 0 when unknown or stalled
 	Stalled bool          // uploading, but nothing was sent for stallAfter
 	RetryIn time.Duration // waiting to retry: time until the next attempt
+	// Asking: the task waits for the user to answer a question (the object
+	// already exists); nothing is sent, yet nothing is stuck either.
+	Asking bool
+	// AskWait is how long the task's questions stayed on screen since it
+	// started: time spent with the user, not uploading.
+	AskWait time.Duration
+}
+
+// userWaits measures how long tasks wait for the user's answer. The engine
+// does not tell a question's time apart from the upload's, so the window
+// measures it where it shows the question. Questions are asked from worker
+// goroutines and read on the UI goroutine, hence the lock; it is never held
+// across anything but the maps.
+type userWaits struct {
+	mu     sync.Mutex
+	asking map[transfer.TaskID]time.Time     // question on screen since
+	spent  map[transfer.TaskID][]askInterval // answered questions; one entry per click, so it stays small
+}
+
+type askInterval struct {
+	from time.Time
+	d    time.Duration
+}
+
+// begin notes that a question about id went on screen at now.
+func (u *userWaits) begin(id transfer.TaskID, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.asking == nil {
+		u.asking = map[transfer.TaskID]time.Time{}
+	}
+	u.asking[id] = now
+}
+
+// end notes that the question about id was answered (or withdrawn) at now.
+func (u *userWaits) end(id transfer.TaskID, now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	from, ok := u.asking[id]
+	if !ok {
+		return
+	}
+	delete(u.asking, id)
+	if u.spent == nil {
+		u.spent = map[transfer.TaskID][]askInterval{}
+	}
+	u.spent[id] = append(u.spent[id], askInterval{from, max(now.Sub(from), 0)})
+}
+
+// any reports whether some question is on screen.
+func (u *userWaits) any() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.asking) > 0
+}
+
+// waiting reports whether a question about id is on screen.
+func (u *userWaits) waiting(id transfer.TaskID) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, ok := u.asking[id]
+	return ok
+}
+
+// since is how long id's questions were on screen from start on (a retried
+// task starts again; its earlier questions belong to the earlier run).
+func (u *userWaits) since(id transfer.TaskID, start, now time.Time) time.Duration {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var d time.Duration
+	for _, iv := range u.spent[id] {
+		if !iv.from.Before(start) {
+			d += iv.d
+		}
+	}
+	if from, ok := u.asking[id]; ok && !from.Before(start) {
+		d += max(now.Sub(from), 0)
+	}
+	return d
 }
 
 // batchTotals sums the current batch: everything queued since the queue
@@ -145,6 +225,9 @@ type progressTracker struct {
 	meters map[transfer.TaskID]*meter
 	total  meter
 	gen    uint64
+	// waits are the questions put to the user; their time is neither
+	// movement nor a stall.
+	waits userWaits
 
 	busy   bool
 	totals batchTotals
@@ -200,6 +283,9 @@ func (p *progressTracker) update(m *rowModel, changed []transfer.TaskSnapshot, r
 				p.meters[t.ID] = mt
 			}
 			mt.observe(now, max(t.Sent, t.Done))
+			if p.waits.waiting(t.ID) {
+				mt.moved = now // the stall clock starts when the answer is given
+			}
 			mt.seen = p.gen
 		}
 	}
@@ -216,8 +302,11 @@ func (p *progressTracker) update(m *rowModel, changed []transfer.TaskSnapshot, r
 	b.Stats = liveStats{}
 	if busy {
 		p.total.observe(now, b.Sent)
+		if b.Stats.Asking = p.waits.any(); b.Stats.Asking {
+			p.total.moved = now
+		}
 		b.Stats.Speed = p.total.rate(now)
-		b.Stats.Stalled = p.total.stalledFor(now) >= stallAfter
+		b.Stats.Stalled = !b.Stats.Asking && p.total.stalledFor(now) >= stallAfter
 		b.Stats.ETA = etaFor(b.Bytes-b.Sent, b.Stats)
 	}
 	p.totals = b
@@ -231,12 +320,16 @@ func (p *progressTracker) stats(t transfer.TaskSnapshot) liveStats {
 	if t.State == transfer.Retrying && !t.RetryAt.IsZero() {
 		s.RetryIn = max(t.RetryAt.Sub(now), 0)
 	}
+	if t.State == transfer.Done && !t.StartedAt.IsZero() {
+		s.AskWait = p.waits.since(t.ID, t.StartedAt, now)
+	}
 	m := p.meters[t.ID]
 	if m == nil || !t.State.Active() {
 		return s
 	}
+	s.Asking = p.waits.waiting(t.ID)
 	s.Speed = m.rate(now)
-	s.Stalled = t.State == transfer.Uploading && m.stalledFor(now) >= stallAfter
+	s.Stalled = !s.Asking && t.State == transfer.Uploading && m.stalledFor(now) >= stallAfter
 	s.ETA = etaFor(t.Size-max(t.Sent, t.Done), s)
 	return s
 }
@@ -244,7 +337,7 @@ func (p *progressTracker) stats(t transfer.TaskSnapshot) liveStats {
 // etaFor is the time to send left bytes at the measured speed; 0 (shown as
 // nothing) when stalled, unknown or too far away to mean anything.
 func etaFor(left int64, s liveStats) time.Duration {
-	if s.Stalled || s.Speed < 1 || left <= 0 {
+	if s.Stalled || s.Asking || s.Speed < 1 || left <= 0 {
 		return 0
 	}
 	d := time.Duration(float64(left) / s.Speed * float64(time.Second))

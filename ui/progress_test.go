@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -257,5 +258,65 @@ func BenchmarkTrackerTick20000(b *testing.B) {
 		rows := p.m.apply(&chg)
 		p.progressTracker.update(&p.m, chg.Tasks, rows)
 		v.build(&p.m)
+	}
+}
+
+// TestWaitingForTheUserIsNotAStall: while the exists question is on screen
+// the row and the overall bar say so instead of "stalled", the stall clock
+// starts again only when the answer is given, and the time the question
+// waited is not part of the row's "in 8s".
+func TestWaitingForTheUserIsNotAStall(t *testing.T) {
+	c := newFakeClock()
+	p := newTracker(c.now)
+	task := up(1, 1000, 0)
+	task.StartedAt = c.now()
+	p.update([]transfer.TaskSnapshot{task})
+	c.add(2 * time.Second)
+	p.waits.begin(task.ID, c.now())
+	c.add(30 * time.Second)
+	b := p.update([]transfer.TaskSnapshot{task})
+	s := p.stats(task)
+	if s.Stalled || !s.Asking || b.Stats.Stalled || !b.Stats.Asking {
+		t.Fatalf("30 s into the question: row %+v, batch %+v", s, b.Stats)
+	}
+	if got := statusText(task, s); !strings.Contains(got, "waiting for your answer") || strings.Contains(got, "stalled") {
+		t.Fatalf("row says %q while the question waits", got)
+	}
+	if got := batchText(b); !strings.Contains(got, "waiting for your answer") || strings.Contains(got, "stalled") {
+		t.Fatalf("overall bar says %q while the question waits", got)
+	}
+	if stateColor(task, s) != colorWarn {
+		t.Fatal("a row waiting for the user does not stand out")
+	}
+
+	// Answered: the stall clock starts now, not when the question went up.
+	p.waits.end(task.ID, c.now())
+	c.add(stallAfter - time.Second)
+	b = p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); s.Stalled || s.Asking || b.Stats.Stalled || b.Stats.Asking {
+		t.Fatalf("%s after the answer: row %+v, batch %+v", stallAfter-time.Second, s, b.Stats)
+	}
+	c.add(2 * time.Second)
+	b = p.update([]transfer.TaskSnapshot{task})
+	if s := p.stats(task); !s.Stalled || !b.Stats.Stalled || !strings.Contains(batchText(b), "stalled") {
+		t.Fatalf("%s after the answer with nothing sent: row %+v, batch %+v", stallAfter+time.Second, s, b.Stats)
+	}
+
+	// Done 8 s of work after it started, besides the 30 s question.
+	task.State, task.Sent, task.Done = transfer.Done, 1000, 1000
+	task.EndedAt = task.StartedAt.Add(38 * time.Second)
+	p.update([]transfer.TaskSnapshot{task})
+	s = p.stats(task)
+	if s.AskWait != 30*time.Second {
+		t.Fatalf("question's wait %s, want 30s", s.AskWait)
+	}
+	if got := statusText(task, s); got != "Done · 1.0 kB · in 8s" {
+		t.Fatalf("done row says %q", got)
+	}
+	// A retried task starts again: its earlier question is not its time.
+	task.StartedAt = task.EndedAt
+	task.EndedAt = task.StartedAt.Add(5 * time.Second)
+	if s := p.stats(task); s.AskWait != 0 || statusText(task, s) != "Done · 1.0 kB · in 5s" {
+		t.Fatalf("retried run: %+v %q", s, statusText(task, s))
 	}
 }

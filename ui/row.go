@@ -231,7 +231,7 @@ func stateColor(t transfer.TaskSnapshot, st liveStats) fyne.ThemeColorName {
 	case transfer.Canceled, transfer.Skipped, transfer.Queued:
 		return colorSubtle
 	case transfer.Uploading:
-		if st.Stalled {
+		if st.Stalled || st.Asking {
 			return colorWarn
 		}
 	}

@@ -82,7 +82,7 @@ func TestEveryStateRenders(t *testing.T) {
 		{"Failed: the AccessKey secret is wrong", []string{"retry", "details", "remove"}},
 		{"Paused · 500 MB of 2.0 GB", []string{"resume", "cancel", "remove"}},
 		{"Canceled", []string{"retry", "remove"}},
-		{"Skipped · an identical object already exists; skipped", []string{"link", "remove"}},
+		{"Skipped · an identical object already exists", []string{"link", "remove"}},
 	} {
 		r := w.list.visible[i]
 		if r == nil {
