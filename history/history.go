@@ -32,8 +32,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/transfer"
+	"github.com/ossdrop/ossdrop/transfer/errkind"
 )
 
 // FileName is the history file inside the state directory.

@@ -13,9 +13,9 @@ import (
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/settings"
 	"github.com/ossdrop/ossdrop/transfer"
+	"github.com/ossdrop/ossdrop/transfer/errkind"
 )
 
 // The engine and the settings package explain errors in English sentences

@@ -21,9 +21,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/history"
 	"github.com/ossdrop/ossdrop/transfer"
+	"github.com/ossdrop/ossdrop/transfer/errkind"
 )
 
 // HistorySource is what the History view reads and asks of the rest of the

@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/ossdrop/ossdrop/errkind"
 	"github.com/ossdrop/ossdrop/history"
+	"github.com/ossdrop/ossdrop/transfer/errkind"
 
 	"github.com/ossdrop/ossdrop/internal/testkit"
 )
