@@ -10,9 +10,6 @@ func (m *Manager) forgetLocked(t *task) {
 	t.gone = true
 	m.gone.Files++
 	m.gone.count(t)
-	if m.byID[t.id] == t {
-		delete(m.byID, t.id)
-	}
 	if m.byQID[t.qid] == t {
 		delete(m.byQID, t.qid)
 	}

@@ -71,6 +71,31 @@ type taskCold struct {
 	callback string
 	ownKey   string // set when ownKeyed: a key not derived from the folder
 	qid      string // an identity that is not a qid (qidKey then holds its hash)
+	err      *TaskError
+	retries  int32 // transient failures retried, over the task's life
+}
+
+// retried is how many transient failures the task has retried.
+func (t *task) retried() int {
+	if t.cold == nil {
+		return 0
+	}
+	return int(t.cold.retries)
+}
+
+// failure is the task's last error, nil for none.
+func (t *task) failure() *TaskError {
+	if t.cold == nil {
+		return nil
+	}
+	return t.cold.err
+}
+
+// setErr records the task's last error; nil clears it.
+func (t *task) setErr(te *TaskError) {
+	if te != nil || t.cold != nil {
+		t.coldPart().err = te
+	}
 }
 
 // path is the file's absolute path.
@@ -111,7 +136,7 @@ func (t *task) cpDir() string { return t.dir.cpDir }
 
 // qidStr is the task's identity in the durable queue and its checkpoint's name.
 func (t *task) qidStr() string {
-	if !t.hasQID {
+	if !t.has(bitQID) {
 		return ""
 	}
 	if t.cold != nil && t.cold.qid != "" {
@@ -121,8 +146,8 @@ func (t *task) qidStr() string {
 }
 
 func (t *task) setQID(qid string) {
-	t.hasQID = qid != ""
-	if !t.hasQID {
+	t.set(bitQID, qid != "")
+	if qid == "" {
 		return
 	}
 	k, ok := qkey(qid)
