@@ -101,7 +101,7 @@ type Manager struct {
 	active   int
 	small    smallSlots              // one-request uploads among active ones (adaptive.go)
 	runSet   map[TaskID]*task        // tasks with a worker
-	byQID    map[qidKey]*task        // latest task per destination+file, to refuse duplicates
+	byQID    qidTable                // latest task per destination+file, to refuse duplicates
 	byKey    map[keyRef]*task        // the task that holds each destination key: one key, one source
 	dirs     map[taskDirKey]*taskDir // folders of the tasks, shared
 	busy     int                     // folder walks and background aborts in progress
@@ -224,7 +224,6 @@ func NewManager(cfg Config) (*Manager, error) {
 		ctx:     ctx, cancel: cancel,
 		opts:    opts,
 		targets: map[targetKey]*target{},
-		byQID:   map[qidKey]*task{},
 		byKey:   map[keyRef]*task{},
 	}
 	m.room = sync.NewCond(&m.mu)
@@ -528,7 +527,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		if tgt == nil {
 			t.rec = rec
 		}
-		m.byQID[t.qid] = t
+		m.byQID.put(t)
 		return t
 	}
 	other := m.keyHolderLocked(d, key)
@@ -638,7 +637,7 @@ func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, size int6
 	m.placeLocked(t, path, key, cpDir)
 	t.setQID(qid)
 	if tgt != nil {
-		m.byQID[t.qid] = t
+		m.byQID.put(t)
 	}
 	m.tasks = append(m.tasks, t) // ids increase, so m.tasks stays sorted by id
 	m.queued++
@@ -1138,9 +1137,7 @@ func (m *Manager) Remove(id TaskID) error {
 		return err
 	}
 	m.cancelLocked(t)
-	if m.byQID[t.qid] == t {
-		delete(m.byQID, t.qid)
-	}
+	m.byQID.del(t)
 	if r := t.keyRef(); m.byKey[r] == t {
 		delete(m.byKey, r)
 	}
@@ -1191,9 +1188,7 @@ func (m *Manager) ClearFinished() {
 			continue
 		}
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
-			if m.byQID[t.qid] == t {
-				delete(m.byQID, t.qid)
-			}
+			m.byQID.del(t)
 			if r := t.keyRef(); m.byKey[r] == t {
 				delete(m.byKey, r)
 			}

@@ -257,5 +257,5 @@ func (m *Manager) unplaceLocked(t *task) {
 // byQIDLocked is the latest task of identity qid, if any.
 func (m *Manager) byQIDLocked(qid string) *task {
 	k, _ := qkey(qid)
-	return m.byQID[k]
+	return m.byQID.get(k)
 }
