@@ -10,12 +10,7 @@ func (m *Manager) forgetLocked(t *task) {
 	t.gone = true
 	m.gone.Files++
 	m.gone.count(t)
-	if m.byID[t.id] == t {
-		delete(m.byID, t.id)
-	}
-	if m.byQID[t.qid] == t {
-		delete(m.byQID, t.qid)
-	}
+	m.byQID.del(t)
 	if t.tgt != nil || t.rec != nil {
 		if r := t.keyRef(); m.byKey[r] == t {
 			delete(m.byKey, r)

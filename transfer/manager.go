@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,15 +94,14 @@ type Manager struct {
 	tgt      *target // nil when tgtSpec is incomplete; Add then fails tasks with tgtErr
 	tgtErr   error
 	targets  map[targetKey]*target
-	tasks    []*task
-	byID     map[TaskID]*task
+	tasks    []*task // in add order, so by increasing id: taskLocked searches it
 	pending  []*task // FIFO of tasks to start; stale entries are skipped
 	pendHead int
 	nextID   TaskID
 	active   int
 	small    smallSlots              // one-request uploads among active ones (adaptive.go)
 	runSet   map[TaskID]*task        // tasks with a worker
-	byQID    map[qidKey]*task        // latest task per destination+file, to refuse duplicates
+	byQID    qidTable                // latest task per destination+file, to refuse duplicates
 	byKey    map[keyRef]*task        // the task that holds each destination key: one key, one source
 	dirs     map[taskDirKey]*taskDir // folders of the tasks, shared
 	busy     int                     // folder walks and background aborts in progress
@@ -122,33 +122,50 @@ type Manager struct {
 }
 
 // task is one file. Keep it small: half a million of them may sit in the queue
-// (see task.go for how its path, key and identity are kept).
+// (see task.go for how its path, key and identity are kept). Its fields are
+// ordered so that it fills a 128-byte size class exactly: a field more needs a
+// field less (TestTaskSize).
 type task struct {
 	id       TaskID
 	dir      *taskDir // the file's folder, shared with its siblings
 	name     string   // the file's name in dir
 	qid      qidKey   // identity in the durable queue and checkpoint name (see qidStr)
+	version  uint32   // bumped on every change a view shows; views compare 32 bits
 	tgt      *target
 	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
-	cold     *taskCold    // rarely set: notes, callbacks, own keys
-	err      *TaskError
+	cold     *taskCold    // rarely set: notes, callbacks, own keys, the last error
 	rt       *running
 	size     int64
 	done     int64
-	version  uint64
 	crc      uint64 // the stored object's verified CRC64, once done
 	started  stamp
 	ended    stamp
 	state    State
-	retries  int32 // transient failures retried, over the task's life
-	hasQID   bool
-	ownKeyed bool // the key is cold.ownKey, not derived from dir and name
+	bits     taskBits // rarely read yes/no facts
+	ownKeyed bool     // the key is cold.ownKey, not derived from dir and name
 	resumed  bool
-	inQueue  bool // present in m.pending
 	credWait bool // paused for expired credentials
-	conflict bool // skipped or refused: another source holds the key
 	pinned   bool // kept in memory under Config.ForgetFinished (its key may be contested)
 	gone     bool // dropped under Config.ForgetFinished; removed from m.tasks soon
+}
+
+// taskBits packs a task's rarely read yes/no facts into one byte.
+type taskBits uint8
+
+const (
+	bitQID      taskBits = 1 << iota // qid holds an identity
+	bitInQueue                       // present in m.pending
+	bitConflict                      // skipped or refused: another source holds the key
+)
+
+func (t *task) has(b taskBits) bool { return t.bits&b != 0 }
+
+func (t *task) set(b taskBits, on bool) {
+	if on {
+		t.bits |= b
+	} else {
+		t.bits &^= b
+	}
 }
 
 // running is the part of a task that exists only while it uploads.
@@ -207,8 +224,6 @@ func NewManager(cfg Config) (*Manager, error) {
 		ctx:     ctx, cancel: cancel,
 		opts:    opts,
 		targets: map[targetKey]*target{},
-		byID:    map[TaskID]*task{},
-		byQID:   map[qidKey]*task{},
 		byKey:   map[keyRef]*task{},
 	}
 	m.room = sync.NewCond(&m.mu)
@@ -462,7 +477,7 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 		t.pinned = true // exact keys: any later file may contest them
 		ids[it.i] = t.id
 		if t.state == Failed {
-			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.err.Message))
+			errs = append(errs, fmt.Errorf("add %s: %s", f.Path, t.failure().Message))
 		}
 	}
 	m.mu.Unlock()
@@ -478,7 +493,7 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 // failed, canceled or removed task lets go of its key.
 func (m *Manager) keyHolderLocked(d Destination, key string) *task {
 	o, ok := m.byKey[refOf(d, key)]
-	if !ok || m.byID[o.id] != o || o.state == Failed || o.state == Canceled {
+	if !ok || !m.listedLocked(o) || o.state == Failed || o.state == Canceled {
 		return nil
 	}
 	return o
@@ -512,7 +527,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		if tgt == nil {
 			t.rec = rec
 		}
-		m.byQID[t.qid] = t
+		m.byQID.put(t)
 		return t
 	}
 	other := m.keyHolderLocked(d, key)
@@ -547,7 +562,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		m.queued--
 		t.state = Skipped
 		t.setNote(fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path()), NotesOf(NoteKeyTakenSkipped))
-		t.conflict = true
+		t.set(bitConflict, true)
 		t.pinned = true
 		t.ended = stampOf(time.Now())
 		m.finishedLocked(t)
@@ -558,8 +573,8 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 	t := newTask(key, qid, "")
 	m.queued--
 	t.state = Failed
-	t.err = te
-	t.conflict = true
+	t.setErr(te)
+	t.set(bitConflict, true)
 	t.pinned = true
 	t.ended = stampOf(time.Now())
 	m.finishedLocked(t)
@@ -601,7 +616,7 @@ func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
 	if tgt == nil {
 		return nil
 	}
-	if d := m.byQIDLocked(qidFor(tgt, key, path)); d != nil && m.byID[d.id] == d && !d.state.Finished() {
+	if d := m.byQIDLocked(qidFor(tgt, key, path)); d != nil && m.listedLocked(d) && !d.state.Finished() {
 		return d
 	}
 	return nil
@@ -622,10 +637,9 @@ func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, size int6
 	m.placeLocked(t, path, key, cpDir)
 	t.setQID(qid)
 	if tgt != nil {
-		m.byQID[t.qid] = t
+		m.byQID.put(t)
 	}
-	m.tasks = append(m.tasks, t)
-	m.byID[t.id] = t
+	m.tasks = append(m.tasks, t) // ids increase, so m.tasks stays sorted by id
 	m.queued++
 	return t
 }
@@ -636,14 +650,14 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	t := m.newTaskLocked(path, key, tgt, 0, "")
 	m.queued--
 	t.state = Failed
-	t.err = te
+	t.setErr(te)
 	t.ended = stampOf(time.Now())
 	m.finishedLocked(t)
 }
 
 func (m *Manager) enqueueLocked(t *task) {
-	if !t.inQueue {
-		t.inQueue = true
+	if !t.has(bitInQueue) {
+		t.set(bitInQueue, true)
 		m.pending = append(m.pending, t)
 	}
 	m.markBusyLocked()
@@ -677,7 +691,7 @@ func (m *Manager) scheduleLocked() {
 		}
 		m.pending[m.pendHead] = nil
 		m.pendHead++
-		t.inQueue = false
+		t.set(bitInQueue, false)
 		if t.state != Queued {
 			continue
 		}
@@ -699,7 +713,7 @@ func (m *Manager) startLocked(t *task, small bool) {
 	}
 	t.rt.sent.Store(t.done)
 	m.setStateLocked(t, Uploading)
-	t.err = nil
+	t.setErr(nil)
 	if t.started == 0 {
 		t.started = stampOf(time.Now())
 	}
@@ -770,7 +784,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		m.setStateLocked(t, Paused)
 		// A user pause is not a failure: drop whatever the stopped requests reported.
 		// Only pauses for expired credentials (below) keep their explanation.
-		t.err = nil
+		t.setErr(nil)
 		t.credWait = false
 		if t.cpDir() == "" {
 			t.done = 0
@@ -779,7 +793,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		m.setStateLocked(t, Queued)
 	default:
 		m.setStateLocked(t, res.state)
-		t.err = res.err
+		t.setErr(res.err)
 		if res.note != "" {
 			t.setNote(res.note, res.noteKind)
 		}
@@ -795,8 +809,8 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		t.ended = stampOf(time.Now())
 		m.finishedLocked(t)
 	}
-	if t.state == Failed && t.err != nil {
-		m.log.Warn("upload failed", "path", t.path(), "key", t.key(), "op", t.err.Op, "code", t.err.Code, "request_id", t.err.RequestID, "err", t.err.Error())
+	if te := t.failure(); t.state == Failed && te != nil {
+		m.log.Warn("upload failed", "path", t.path(), "key", t.key(), "op", te.Op, "code", te.Code, "request_id", te.RequestID, "err", te.Error())
 	} else if t.state == Done {
 		// The history records every upload; the log only big ones, unless
 		// debugging: a line per small file would cost more than its upload.
@@ -852,14 +866,14 @@ func (m *Manager) Len() int {
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path(), Key: t.key(), Size: t.size, Done: t.done, Sent: t.done, State: t.state,
-		Err: t.err, Note: t.note(), NoteKinds: t.noteKinds(), Callback: t.callback(), Resumed: t.resumed, Version: t.version, KeyConflict: t.conflict,
+		Err: t.failure(), Note: t.note(), NoteKinds: t.noteKinds(), Callback: t.callback(), Resumed: t.resumed, Version: uint64(t.version), KeyConflict: t.has(bitConflict),
 		StartedAt: t.started.time(), EndedAt: t.ended.time()}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
 	} else if t.rec != nil {
 		s.Bucket, s.Profile = t.rec.Bucket, t.rec.Profile
 	}
-	s.CRC64, s.Retries = t.crc, int(t.retries)
+	s.CRC64, s.Retries = t.crc, t.retried()
 	if t.state == Done {
 		s.Sent = t.size
 	}
@@ -891,8 +905,8 @@ func (m *Manager) Snapshot(dst []TaskSnapshot) []TaskSnapshot {
 func (m *Manager) Task(id TaskID) (TaskSnapshot, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t, ok := m.byID[id]
-	if !ok {
+	t := m.taskLocked(id)
+	if t == nil {
 		return TaskSnapshot{}, false
 	}
 	return m.snapshotLocked(t), true
@@ -957,12 +971,32 @@ func (tt *Totals) count(t *task) (sent int64) {
 	return sent
 }
 
+// indexLocked finds the task of id in m.tasks, which is in add order and so
+// sorted by id: a search there costs no map entry per task. Forgotten tasks
+// awaiting compaction are found too. Caller holds m.mu.
+func (m *Manager) indexLocked(id TaskID) (int, bool) {
+	return slices.BinarySearchFunc(m.tasks, id, func(t *task, id TaskID) int { return cmp.Compare(t.id, id) })
+}
+
+// taskLocked is the listed task of id, nil if there is none (never added,
+// removed, or forgotten). Caller holds m.mu.
+func (m *Manager) taskLocked(id TaskID) *task {
+	if i, ok := m.indexLocked(id); ok && !m.tasks[i].gone {
+		return m.tasks[i]
+	}
+	return nil
+}
+
+// listedLocked reports whether t is still in the list: not removed, cleared
+// or forgotten. Caller holds m.mu.
+func (m *Manager) listedLocked(t *task) bool { return !t.gone && m.taskLocked(t.id) == t }
+
 func (m *Manager) get(id TaskID) (*task, error) {
 	if m.closed {
 		return nil, ErrClosed
 	}
-	t, ok := m.byID[id]
-	if !ok {
+	t := m.taskLocked(id)
+	if t == nil {
 		return nil, fmt.Errorf("task %d: %w", id, ErrNoTask)
 	}
 	return t, nil
@@ -1082,9 +1116,9 @@ func (m *Manager) retryLocked(t *task) error {
 		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
 	}
 	if t.tgt == nil && t.rec == nil {
-		return fmt.Errorf("task %d has no destination: %v", t.id, t.err)
+		return fmt.Errorf("task %d has no destination: %v", t.id, t.failure())
 	}
-	t.err = nil
+	t.setErr(nil)
 	t.ended = 0
 	m.setStateLocked(t, Queued)
 	m.queue.add(queueEntryFor(t))
@@ -1103,19 +1137,13 @@ func (m *Manager) Remove(id TaskID) error {
 		return err
 	}
 	m.cancelLocked(t)
-	delete(m.byID, id)
-	if m.byQID[t.qid] == t {
-		delete(m.byQID, t.qid)
-	}
+	m.byQID.del(t)
 	if r := t.keyRef(); m.byKey[r] == t {
 		delete(m.byKey, r)
 	}
-	for i, x := range m.tasks {
-		if x == t {
-			m.tasks = append(m.tasks[:i], m.tasks[i+1:]...)
-			m.unplaceLocked(t)
-			break
-		}
+	if i, ok := m.indexLocked(id); ok {
+		m.tasks = slices.Delete(m.tasks, i, i+1)
+		m.unplaceLocked(t)
 	}
 	m.notify()
 	return nil
@@ -1160,10 +1188,7 @@ func (m *Manager) ClearFinished() {
 			continue
 		}
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
-			delete(m.byID, t.id)
-			if m.byQID[t.qid] == t {
-				delete(m.byQID, t.qid)
-			}
+			m.byQID.del(t)
 			if r := t.keyRef(); m.byKey[r] == t {
 				delete(m.byKey, r)
 			}

@@ -94,7 +94,7 @@ func BenchmarkCommandLineHeap(b *testing.B) {
 
 // BenchmarkQueuedHeap walks a folder into the queue of a window-style Manager
 // (every task kept) whose uploads never get an answer, and reports the heap per
-// queued file.
+// queued file. OSSDROP_BENCH_QUEUED="100000,500000" sets the two sizes.
 func BenchmarkQueuedHeap(b *testing.B) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -118,6 +118,11 @@ func BenchmarkQueuedHeap(b *testing.B) {
 	}()
 	tg := Target{Endpoint: "http://" + ln.Addr().String(), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
 	sizes := [2]int{20_000, 100_000}
+	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
+			b.Fatalf("OSSDROP_BENCH_QUEUED=%q: want two sizes, the smaller first, as 100000,500000", v)
+		}
+	}
 	var heaps [2]float64
 	for i, n := range sizes {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"strings"
@@ -31,9 +32,10 @@ func qkey(qid string) (k qidKey, ok bool) {
 }
 
 // keyRef names a key at a destination (its identity and bucket): the rule "one
-// key, one source" is kept per destination, resolved or not. It is a hash, so
-// holding it costs no copy of the key.
-type keyRef [12]byte
+// key, one source" is kept per destination, resolved or not. It is 64 bits of
+// a SHA-256, so holding it costs no copy of the key and a map entry stays
+// small; two of a million keys share one with odds of about 1 in 4·10^7.
+type keyRef uint64
 
 // refOf is the keyRef of key at destination d.
 func refOf(d Destination, key string) keyRef {
@@ -46,9 +48,8 @@ func refOf(d Destination, key string) keyRef {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	var r keyRef
-	copy(r[:], h.Sum(nil))
-	return r
+	var sum [sha256.Size]byte
+	return keyRef(binary.LittleEndian.Uint64(h.Sum(sum[:0])))
 }
 
 // keyRef is the key t holds.
@@ -71,6 +72,31 @@ type taskCold struct {
 	callback string
 	ownKey   string // set when ownKeyed: a key not derived from the folder
 	qid      string // an identity that is not a qid (qidKey then holds its hash)
+	err      *TaskError
+	retries  int32 // transient failures retried, over the task's life
+}
+
+// retried is how many transient failures the task has retried.
+func (t *task) retried() int {
+	if t.cold == nil {
+		return 0
+	}
+	return int(t.cold.retries)
+}
+
+// failure is the task's last error, nil for none.
+func (t *task) failure() *TaskError {
+	if t.cold == nil {
+		return nil
+	}
+	return t.cold.err
+}
+
+// setErr records the task's last error; nil clears it.
+func (t *task) setErr(te *TaskError) {
+	if te != nil || t.cold != nil {
+		t.coldPart().err = te
+	}
 }
 
 // path is the file's absolute path.
@@ -111,7 +137,7 @@ func (t *task) cpDir() string { return t.dir.cpDir }
 
 // qidStr is the task's identity in the durable queue and its checkpoint's name.
 func (t *task) qidStr() string {
-	if !t.hasQID {
+	if !t.has(bitQID) {
 		return ""
 	}
 	if t.cold != nil && t.cold.qid != "" {
@@ -121,8 +147,8 @@ func (t *task) qidStr() string {
 }
 
 func (t *task) setQID(qid string) {
-	t.hasQID = qid != ""
-	if !t.hasQID {
+	t.set(bitQID, qid != "")
+	if qid == "" {
 		return
 	}
 	k, ok := qkey(qid)
@@ -232,5 +258,5 @@ func (m *Manager) unplaceLocked(t *task) {
 // byQIDLocked is the latest task of identity qid, if any.
 func (m *Manager) byQIDLocked(qid string) *task {
 	k, _ := qkey(qid)
-	return m.byQID[k]
+	return m.byQID.get(k)
 }

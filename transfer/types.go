@@ -10,7 +10,7 @@ import (
 )
 
 // State is where a task is in its life.
-type State int
+type State int8
 
 // Task states, in the order a task usually passes through them.
 const (

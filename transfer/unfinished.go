@@ -161,7 +161,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 		if qid == "" {
 			qid = qidOf(d, u.Key, u.Path)
 		}
-		if x := m.byQIDLocked(qid); x != nil && m.byID[x.id] == x && !x.state.Finished() {
+		if x := m.byQIDLocked(qid); x != nil && m.listedLocked(x) && !x.state.Finished() {
 			continue
 		}
 		cpDir := u.cpDir

@@ -340,7 +340,7 @@ func (j *job) setPhase(s State) {
 	if j.t.state != s {
 		j.m.setStateLocked(j.t, s)
 	}
-	j.t.err = nil
+	j.t.setErr(nil)
 	j.m.mu.Unlock()
 	j.m.notify()
 }
@@ -356,7 +356,7 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 				j.m.mu.Lock()
 				if j.t.state == Retrying {
 					j.m.setStateLocked(j.t, j.phase)
-					j.t.err = nil
+					j.t.setErr(nil)
 				}
 				j.m.mu.Unlock()
 				j.m.notify()
@@ -383,11 +383,11 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			if j.t.state != Retrying {
 				j.m.setStateLocked(j.t, Retrying)
 			}
-			j.t.err = te
+			j.t.setErr(te)
 			wait := backoff(p, attempt)
 			j.t.rt.retryAt = time.Now().Add(wait)
 			j.t.version++
-			j.t.retries++
+			j.t.coldPart().retries++
 			j.m.mu.Unlock()
 			j.m.notify()
 			j.m.log.Info("retrying", "path", j.t.path(), "op", op, "attempt", attempt, "err", err)

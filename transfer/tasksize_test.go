@@ -1,0 +1,16 @@
+package transfer
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestTaskSize keeps a task within the 128-byte size class: half a million
+// queued files each hold one, and the next class up costs 16 bytes per file.
+func TestTaskSize(t *testing.T) {
+	if s := unsafe.Sizeof(task{}); s > 128 {
+		t.Errorf("a task is %d bytes, over the 128-byte size class", s)
+	} else {
+		t.Logf("a task is %d bytes", s)
+	}
+}
