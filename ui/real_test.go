@@ -119,6 +119,10 @@ func (r *rig) waitTask(t *testing.T, what string, id transfer.TaskID, cond func(
 		}
 		return false
 	})
+	// The condition was read from the engine, which may be ahead of the last
+	// refresh; one more refresh makes the rows show at least that state.
+	settle(r.w)
+	r.w.sync()
 	return last
 }
 
