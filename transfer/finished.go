@@ -64,7 +64,7 @@ func (f *finisher) wait() { f.wg.Wait() }
 // setCRC records the CRC64 of the stored object once it has been verified.
 func (j *job) setCRC(crc uint64) {
 	j.m.mu.Lock()
-	j.t.crc = crc
+	j.t.spanned().crc = crc
 	j.m.mu.Unlock()
 }
 

@@ -137,9 +137,7 @@ type task struct {
 	rt       *running
 	size     int64
 	done     int64
-	crc      uint64 // the stored object's verified CRC64, once done
-	started  stamp
-	ended    stamp
+	span     *taskSpan // when it started and ended, and the verified CRC64; nil while it never ran nor finished
 	state    State
 	bits     taskBits // rarely read yes/no facts
 	ownKeyed bool     // the key is cold.ownKey, not derived from dir and name
@@ -564,7 +562,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		t.setNote(fmt.Sprintf("skipped: %s is already the key of %s in this queue", key, other.path()), NotesOf(NoteKeyTakenSkipped))
 		t.set(bitConflict, true)
 		t.pinned = true
-		t.ended = stampOf(time.Now())
+		t.setEnded(stampOf(time.Now()))
 		m.finishedLocked(t)
 		return t
 	}
@@ -576,7 +574,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 	t.setErr(te)
 	t.set(bitConflict, true)
 	t.pinned = true
-	t.ended = stampOf(time.Now())
+	t.setEnded(stampOf(time.Now()))
 	m.finishedLocked(t)
 	return t
 }
@@ -651,7 +649,7 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	m.queued--
 	t.state = Failed
 	t.setErr(te)
-	t.ended = stampOf(time.Now())
+	t.setEnded(stampOf(time.Now()))
 	m.finishedLocked(t)
 }
 
@@ -714,8 +712,8 @@ func (m *Manager) startLocked(t *task, small bool) {
 	t.rt.sent.Store(t.done)
 	m.setStateLocked(t, Uploading)
 	t.setErr(nil)
-	if t.started == 0 {
-		t.started = stampOf(time.Now())
+	if t.span == nil || t.span.started == 0 {
+		t.spanned().started = stampOf(time.Now())
 	}
 	m.active++
 	if m.runSet == nil {
@@ -806,7 +804,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		}
 	}
 	if t.state.Finished() {
-		t.ended = stampOf(time.Now())
+		t.setEnded(stampOf(time.Now()))
 		m.finishedLocked(t)
 	}
 	if te := t.failure(); t.state == Failed && te != nil {
@@ -867,13 +865,13 @@ func (m *Manager) Len() int {
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
 	s := TaskSnapshot{ID: t.id, Path: t.path(), Key: t.key(), Size: t.size, Done: t.done, Sent: t.done, State: t.state,
 		Err: t.failure(), Note: t.note(), NoteKinds: t.noteKinds(), Callback: t.callback(), Resumed: t.resumed, Version: uint64(t.version), KeyConflict: t.has(bitConflict),
-		StartedAt: t.started.time(), EndedAt: t.ended.time()}
+		StartedAt: t.startedAt().time(), EndedAt: t.endedAt().time()}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
 	} else if t.rec != nil {
 		s.Bucket, s.Profile = t.rec.Bucket, t.rec.Profile
 	}
-	s.CRC64, s.Retries = t.crc, t.retried()
+	s.CRC64, s.Retries = t.crc(), t.retried()
 	if t.state == Done {
 		s.Sent = t.size
 	}
@@ -1050,7 +1048,7 @@ func (m *Manager) cancelLocked(t *task) {
 		return
 	}
 	m.setStateLocked(t, Canceled)
-	t.ended = stampOf(time.Now())
+	t.setEnded(stampOf(time.Now()))
 	m.finishedLocked(t)
 	m.queue.del(t.qidStr())
 	m.discardRecordLocked(t)
@@ -1119,7 +1117,7 @@ func (m *Manager) retryLocked(t *task) error {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.failure())
 	}
 	t.setErr(nil)
-	t.ended = 0
+	t.setEnded(0)
 	m.setStateLocked(t, Queued)
 	m.queue.add(queueEntryFor(t))
 	m.enqueueLocked(t)

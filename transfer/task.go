@@ -203,6 +203,52 @@ func (t *task) setCallback(s string) {
 // stamp is a time kept in a task: Unix nanoseconds, 0 for none.
 type stamp int64
 
+// taskSpan is the part of a task that only a task that ran or finished needs:
+// a queued file never holds one, which keeps a task in the 112-byte size class.
+type taskSpan struct {
+	started stamp
+	ended   stamp
+	crc     uint64 // the stored object's verified CRC64, once done
+}
+
+// spanned returns t's span, making it on first use. Caller holds m.mu.
+func (t *task) spanned() *taskSpan {
+	if t.span == nil {
+		t.span = new(taskSpan)
+	}
+	return t.span
+}
+
+// setEnded records when t finished; 0 clears it (a task queued again) without
+// making a span for a task that has none.
+func (t *task) setEnded(s stamp) {
+	if s == 0 && t.span == nil {
+		return
+	}
+	t.spanned().ended = s
+}
+
+func (t *task) startedAt() stamp {
+	if t.span == nil {
+		return 0
+	}
+	return t.span.started
+}
+
+func (t *task) endedAt() stamp {
+	if t.span == nil {
+		return 0
+	}
+	return t.span.ended
+}
+
+func (t *task) crc() uint64 {
+	if t.span == nil {
+		return 0
+	}
+	return t.span.crc
+}
+
 func stampOf(t time.Time) stamp { return stamp(t.UnixNano()) }
 
 func (s stamp) time() time.Time {

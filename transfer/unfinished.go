@@ -153,7 +153,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			m.queued--
 			t.state = Skipped
 			t.setNote("not resumed: "+inUseMessage(u), NotesOf(NoteInUseNotResumed))
-			t.ended = stampOf(time.Now())
+			t.setEnded(stampOf(time.Now()))
 			continue
 		}
 		d := u.Destination()
