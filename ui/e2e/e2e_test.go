@@ -181,8 +181,11 @@ func (e *env) xdotool(args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// waitWindow waits until an ossdrop window is mapped.
-func (e *env) waitWindow(a *app) {
+// waitWindow waits until an ossdrop window is mapped. It reports false when
+// the program exited because the X server would not take a connection then
+// (GLFW's PlatformUnavailable), which launchPlain retries: the shared Xvfb
+// sometimes refuses one right after a client was killed.
+func (e *env) waitWindow(a *app) bool {
 	e.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -190,15 +193,19 @@ func (e *env) waitWindow(a *app) {
 		cmd.Env = e.environ()
 		if out, err := cmd.Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
 			time.Sleep(700 * time.Millisecond) // first frames
-			return
+			return true
 		}
 		select {
 		case err := <-a.done:
+			if strings.Contains(a.log.String(), "PlatformUnavailable") {
+				return false
+			}
 			e.t.Fatalf("ossdrop exited before showing its window: %v\n%s", err, a.log)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	e.t.Fatalf("no ossdrop window after 60s\n%s", a.log)
+	return false
 }
 
 func (e *env) screenshot(name string) string {

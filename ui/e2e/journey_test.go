@@ -22,25 +22,33 @@ import (
 // waits for its window.
 func (e *env) launchPlain(extraEnv []string, args ...string) *app {
 	e.t.Helper()
-	a := &app{log: &bytes.Buffer{}, done: make(chan error, 1)}
-	a.cmd = exec.Command(e.bin, args...)
-	a.cmd.Env = e.environ(extraEnv...)
-	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
-	if err := a.cmd.Start(); err != nil {
-		e.t.Fatal(err)
+	for attempt := 1; ; attempt++ {
+		a := &app{log: &bytes.Buffer{}, done: make(chan error, 1)}
+		a.cmd = exec.Command(e.bin, args...)
+		a.cmd.Env = e.environ(extraEnv...)
+		a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+		if err := a.cmd.Start(); err != nil {
+			e.t.Fatal(err)
+		}
+		go func() { a.done <- a.cmd.Wait() }()
+		e.t.Cleanup(func() {
+			if a.cmd.ProcessState == nil {
+				a.cmd.Process.Kill()
+				<-a.done
+			}
+			if e.t.Failed() {
+				e.t.Logf("ossdrop %v output:\n%s", args, a.log)
+			}
+		})
+		if e.waitWindow(a) {
+			return a
+		}
+		if attempt == 3 {
+			e.t.Fatalf("the X server refused ossdrop's window %d times:\n%s", attempt, a.log)
+		}
+		e.t.Logf("the X server refused ossdrop's window (GLFW PlatformUnavailable); launching again")
+		time.Sleep(time.Second)
 	}
-	go func() { a.done <- a.cmd.Wait() }()
-	e.t.Cleanup(func() {
-		if a.cmd.ProcessState == nil {
-			a.cmd.Process.Kill()
-			<-a.done
-		}
-		if e.t.Failed() {
-			e.t.Logf("ossdrop %v output:\n%s", args, a.log)
-		}
-	})
-	e.waitWindow(a)
-	return a
 }
 
 // noEnvCreds keeps the test server's keys out of the environment, so
