@@ -19,29 +19,7 @@ func topButton(t *testing.T, w *Window, label string) *widget.Button {
 	if top == nil {
 		t.Fatalf("no dialog open to press %q in", label)
 	}
-	var found *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
-		}
-		if b, ok := o.(*widget.Button); ok && b.Text == label {
-			found = b
-			return
-		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, ch := range c.Objects {
-				walk(ch)
-			}
-			return
-		}
-		if wid, ok := o.(fyne.Widget); ok {
-			for _, ch := range test.WidgetRenderer(wid).Objects() {
-				walk(ch)
-			}
-		}
-	}
-	walk(top)
+	found := buttonIn(label, top)
 	if found == nil {
 		t.Fatalf("no button %q in the top dialog, which says %q", label, overlayTextOf(top))
 	}

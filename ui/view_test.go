@@ -151,6 +151,15 @@ func TestErrorDetailsAreCopyable(t *testing.T) {
 // findButton finds a button by label among the window's content and overlays.
 func findButton(t *testing.T, c fyne.Canvas, label string) *widget.Button {
 	t.Helper()
+	found := buttonIn(label, append(c.Overlays().List(), c.Content())...)
+	if found == nil {
+		t.Fatalf("no visible button %q", label)
+	}
+	return found
+}
+
+// buttonIn is the first visible button labelled label under roots, in order.
+func buttonIn(label string, roots ...fyne.CanvasObject) *widget.Button {
 	var found *widget.Button
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
@@ -173,12 +182,8 @@ func findButton(t *testing.T, c fyne.Canvas, label string) *widget.Button {
 			}
 		}
 	}
-	for _, o := range c.Overlays().List() {
-		walk(o)
-	}
-	walk(c.Content())
-	if found == nil {
-		t.Fatalf("no visible button %q", label)
+	for _, r := range roots {
+		walk(r)
 	}
 	return found
 }
