@@ -161,6 +161,15 @@ func (m *rowModel) nameOf(r *row) []byte {
 // apply merges changes from the Backend. It returns, for each of c.Tasks,
 // the index of its row (valid until the next apply).
 func (m *rowModel) apply(c *transfer.Changes) []int32 {
+	m.begin(c)
+	m.putAll(c.Tasks)
+	return m.end()
+}
+
+// begin starts merging c: it forgets what a reset or removals take away.
+// The tasks follow in pieces through putAll, then end; between the pieces
+// the model is whole (every row consistent, counts kept), only behind.
+func (m *rowModel) begin(c *transfer.Changes) {
 	if c.Reset {
 		m.clear()
 	}
@@ -168,9 +177,18 @@ func (m *rowModel) apply(c *transfer.Changes) []int32 {
 		m.remove(c.Removed)
 	}
 	m.touched = m.touched[:0]
-	for i := range c.Tasks {
-		m.touched = append(m.touched, int32(m.put(&c.Tasks[i])))
+}
+
+// putAll merges tasks, the next piece of the Changes begun.
+func (m *rowModel) putAll(tasks []transfer.TaskSnapshot) {
+	for i := range tasks {
+		m.touched = append(m.touched, int32(m.put(&tasks[i])))
 	}
+}
+
+// end finishes the Changes begun and returns, for each task merged since
+// begin, the index of its row (valid until the next begin).
+func (m *rowModel) end() []int32 {
 	m.compactText()
 	return m.touched
 }

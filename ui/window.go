@@ -85,13 +85,16 @@ type Window struct {
 	retryF   *tipButton
 	clearF   *tipButton
 
-	tips   *tipLayer
-	prog   *progressTracker
-	view   *rowView
-	vbar   viewBar
-	model  rowModel // every task, compact; the list shows a view of it
-	batchT batchTotals
-	now    func() time.Time // tests pin the clock
+	tips  *tipLayer
+	prog  *progressTracker
+	view  *rowView
+	vbar  viewBar
+	model rowModel // every task, compact; the list shows a view of it
+	// listGen is the model's textGen when the list's view was built: row
+	// indices have not moved since while they are equal.
+	listGen uint64
+	batchT  batchTotals
+	now     func() time.Time // tests pin the clock
 
 	totals       transfer.Totals
 	batch        batchState
@@ -456,10 +459,19 @@ func (w *Window) Stop() {
 	w.pending.Wait()
 }
 
-// changesPerApply bounds the snapshots read and applied at once, so a drop
-// of 500,000 files is listed in pieces, each a short pause of the UI
-// goroutine, one after another without waiting for the ticker.
+// changesPerApply bounds the snapshots read from the Backend at once, so a
+// drop of 500,000 files is read in pieces, one after another without
+// waiting for the ticker. Each read passes once over every task under the
+// Manager's lock, so the pieces are not small.
 const changesPerApply = 10_000
+
+// rowsPerSlice bounds the rows one UI callback merges: a piece read is
+// applied in slices, each its own fyne.Do, so input and frames run between
+// them and no callback holds the UI goroutine for long. One row costs about
+// a microsecond; 2,000 keep a slice near 2 ms, and the chained callbacks run
+// back to back (the main loop drains fyne.Do as it comes), so listing is
+// not slowed by frames.
+const rowsPerSlice = 2_000
 
 // refreshLoop reads the Backend at most once per period, and only after it
 // signalled a change. It reads only what changed since the last read. The
@@ -498,16 +510,30 @@ func (w *Window) refreshLoop(ctx context.Context) {
 		more = w.chg.More
 		if !more || !haveTotals {
 			// While a large drop is listed piece by piece, the sums (one
-			// more pass over every task) wait for the last piece.
+			// more pass over every task) wait for the last piece; the
+			// summary counts the rows from the model meanwhile.
 			totals, haveTotals = w.be.Totals(), true
 		}
-		w.do(func() { w.apply(&w.chg, totals); back <- struct{}{} })
+		totals := totals
+		w.do(func() { w.applySlices(&w.chg, totals, 0, back) })
 		select {
 		case <-back:
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// applySlices applies c from task from on, one slice now and the rest in
+// further UI callbacks; done hears when the last slice ran.
+func (w *Window) applySlices(c *transfer.Changes, totals transfer.Totals, from int, done chan<- struct{}) {
+	to := min(from+rowsPerSlice, len(c.Tasks))
+	w.applySlice(c, totals, from, to)
+	if to < len(c.Tasks) {
+		w.do(func() { w.applySlices(c, totals, to, done) })
+		return
+	}
+	done <- struct{}{}
 }
 
 // sync reads the Backend and applies it at once, on the caller's goroutine;
@@ -522,16 +548,44 @@ func (w *Window) sync() {
 	}
 }
 
-// apply shows what changed; it runs on the UI goroutine.
+// apply shows what changed, all at once; it runs on the UI goroutine.
 func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
-	rows := w.model.apply(c)
-	w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
+	for from := 0; ; from += rowsPerSlice {
+		to := min(from+rowsPerSlice, len(c.Tasks))
+		w.applySlice(c, totals, from, to)
+		if to == len(c.Tasks) {
+			return
+		}
+	}
+}
+
+// applySlice merges c.Tasks[from:to] into the model; the first slice also
+// takes the removals, the last one finishes the Changes (batch, tabs, view,
+// totals). Slices in between show the rows added so far when that costs
+// nothing (the list shows every row in add order, or row indices moved and
+// the view must follow them), so the count climbs while a large drop is
+// listed and a sorted or filtered view is rebuilt once per piece read, not
+// once per slice.
+func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from, to int) {
+	if from == 0 {
+		w.model.begin(c)
+	}
+	w.model.putAll(c.Tasks[from:to])
+	last := to == len(c.Tasks)
+	if !last && !w.view.spec.identity() && w.model.textGen == w.listGen {
+		return
+	}
+	if last {
+		rows := w.model.end()
+		w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
+	}
 	view, counts := w.view.build(&w.model)
 	if counts != w.vbar.counts {
 		w.vbar.counts = counts
 		w.paintTabs()
 	}
-	w.list.apply(view, c.Tasks)
+	w.list.apply(view, c.Tasks[:to])
+	w.listGen = w.model.textGen
 	empty := w.model.len() == 0
 	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
 		if empty {
@@ -542,8 +596,10 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 			w.list.Show()
 		}
 	}
-	w.applyTotals(totals)
-	w.noticeCredentials(w.model.cred, w.model.credMissing())
+	if last {
+		w.applyTotals(totals)
+		w.noticeCredentials(w.model.cred, w.model.credMissing())
+	}
 }
 
 func (w *Window) applyTotals(t transfer.Totals) {
