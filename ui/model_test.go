@@ -60,7 +60,8 @@ func TestRowModelFollowsTheTasks(t *testing.T) {
 		if m.len() != len(tasks) {
 			t.Fatalf("%s: %d rows for %d tasks", step, m.len(), len(tasks))
 		}
-		for _, q := range []string{"", "t", "tr", "trip/", "trip/3", "trip/3/", "img", "straße", "ça", "media/trip", "renamed", "1).pdf"} {
+		for _, q := range []string{"", "t", "tr", "trip/", "trip/3", "trip/3/", "img", "straße", "ça", "media/trip", "renamed", "1).pdf",
+			"3/img", "a/b", "/a/", "ia/t", "/" + strings.Repeat("x", 70), "9/" + strings.Repeat("x", 70)} {
 			v.spec.query = q
 			for f := filterAll; f < nFilters; f++ {
 				v.spec.filter = f
@@ -142,6 +143,10 @@ func TestRowModelFollowsTheTasks(t *testing.T) {
 	// 660 kB of texts were written for one row; old ones are dropped.
 	if m.used > 3*textBlock || len(m.text) > 3 {
 		t.Fatalf("texts not compacted: %d bytes in %d blocks, %d unused", m.used, len(m.text), m.dead)
+	}
+	// Each rename went to a new folder; the table keeps those rows use.
+	if len(m.dirs) > 1100 {
+		t.Fatalf("folders not compacted: %d kept, %d unused", len(m.dirs), m.deadDirs)
 	}
 	check("compacted")
 	tasks = tasks[:2]
