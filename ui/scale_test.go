@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
@@ -253,24 +252,14 @@ func BenchmarkWindowHeap(b *testing.B) {
 // durable queue; the window cannot list faster), and the window's share
 // apart: its UI callbacks (longest, CPU per file) and its reads of the
 // Manager (CPU per file, off the UI goroutine but under the Manager's
-// lock). n comes from OSSDROP_BENCH_FILES (default 100000).
+// lock). n comes from OSSDROP_BENCH_FILES (default 100000); the tree is
+// made as testkit.PhotoTree says.
 func BenchmarkManagerWindowHeap(b *testing.B) {
 	n := 100_000
 	if s := os.Getenv("OSSDROP_BENCH_FILES"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	dir := b.TempDir()
-	for i := range n {
-		sub := filepath.Join(dir, fmt.Sprintf("d%03d", i/1000))
-		if i%1000 == 0 {
-			if err := os.MkdirAll(sub, 0o755); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("IMG_%06d.jpg", i)), []byte("x"), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	dir := testkit.PhotoTree(b, n)
 	for range b.N {
 		srv := newServer(b)
 		m := newManager(b, serverTarget(srv), b.TempDir(), func(o *transfer.Options) { o.LimitRate = 1 })
