@@ -373,18 +373,6 @@ func (v *rowView) sortState(m *rowModel, in []int32) []int32 {
 	return out
 }
 
-// rowFraction is how far a row is, as fraction() says for a snapshot.
-func rowFraction(r *row) float64 {
-	s := r.st()
-	if s == transfer.Done || s == transfer.Skipped {
-		return 1
-	}
-	if r.size <= 0 {
-		return 0
-	}
-	return min(max(float64(r.sent)/float64(r.size), 0), 1)
-}
-
 // sortProgress orders rows by progress, most first, keeping add order among
 // equals. Most rows are finished (1) or untouched (0), so only the few in
 // between are compared.
@@ -392,21 +380,21 @@ func (v *rowView) sortProgress(m *rowModel, in []int32) []int32 {
 	out := v.spare[:0]
 	var mid int
 	for _, i := range in {
-		if rowFraction(m.at(int(i))) >= 1 {
+		if m.fraction(m.at(int(i))) >= 1 {
 			out = append(out, i)
 		}
 	}
 	mid = len(out)
 	for _, i := range in {
-		if f := rowFraction(m.at(int(i))); f > 0 && f < 1 {
+		if f := m.fraction(m.at(int(i))); f > 0 && f < 1 {
 			out = append(out, i)
 		}
 	}
 	slices.SortStableFunc(out[mid:], func(a, b int32) int {
-		return cmp.Compare(rowFraction(m.at(int(b))), rowFraction(m.at(int(a))))
+		return cmp.Compare(m.fraction(m.at(int(b))), m.fraction(m.at(int(a))))
 	})
 	for _, i := range in {
-		if rowFraction(m.at(int(i))) <= 0 {
+		if m.fraction(m.at(int(i))) <= 0 {
 			out = append(out, i)
 		}
 	}

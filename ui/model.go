@@ -18,11 +18,12 @@ import (
 // cost 40 bytes each plus their folded file name: the folder part of the
 // destination ("bucket/photos/2026/") is kept once per folder.
 
-// row is one task in the window's model.
+// row is one task in the window's model: 32 bytes. The bytes it has on the
+// wire (max(Sent, Done)) are kept apart, for the few rows part way (see
+// model.sentOf): a queued file has sent nothing, a finished one all.
 type row struct {
 	id    transfer.TaskID
 	size  int64
-	sent  int64  // bytes on the wire, max(Sent, Done)
 	off   uint32 // folded text: model.text[off : off+tlen]
 	dir   uint32 // folded folder of the destination: model.dirs[dir]
 	tlen  uint16
@@ -35,6 +36,7 @@ const (
 	rowMember    uint8 = 1 << iota // counted in the current batch
 	rowNameApart                   // text is "name\x00base"; else the name is the text's suffix
 	rowCred                        // paused waiting for credentials
+	rowPart                        // sent some bytes, not finished: model.part holds how many
 )
 
 func (r *row) st() transfer.State { return transfer.State(r.state) }
@@ -70,6 +72,9 @@ type rowModel struct {
 	// credProfile is the profile whose secret each waiting task needs, for
 	// the few tasks that wait for one.
 	credProfile map[transfer.TaskID]string
+	// part is the bytes sent by each row with rowPart: the running ones and
+	// those paused, failed or canceled part way.
+	part map[transfer.TaskID]int64
 
 	// dirs are the folded folders of the destinations ("bucket/dir/", up
 	// to the key's last slash), each kept once however many rows it holds;
@@ -225,6 +230,7 @@ func (m *rowModel) clear() {
 	m.dirGen++
 	m.states, m.batch, m.cred = [transfer.Skipped + 1]int{}, batchTotals{}, 0
 	clear(m.credProfile)
+	m.part = nil
 	m.textGen++
 	m.shapeGen++
 }
@@ -258,11 +264,12 @@ func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	if r.st() != t.State {
 		m.shapeGen++
 	}
-	sent := max(t.Sent, t.Done)
-	if sent != r.sent {
+	was := m.sentOf(r)
+	r.size, r.state = t.Size, uint8(t.State)
+	m.setSent(r, max(t.Sent, t.Done))
+	if m.sentOf(r) != was {
 		m.progGen++
 	}
-	r.size, r.sent, r.state = t.Size, sent, uint8(t.State)
 	r.flags &^= rowCred
 	if credWaiting(t) {
 		r.flags |= rowCred
@@ -275,6 +282,46 @@ func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	}
 	m.enter(r)
 	return i
+}
+
+// sentOf is the bytes row r has on the wire: all of them once finished.
+func (m *rowModel) sentOf(r *row) int64 {
+	switch {
+	case r.st() == transfer.Done || r.st() == transfer.Skipped:
+		return r.size
+	case r.flags&rowPart != 0:
+		return m.part[r.id]
+	}
+	return 0
+}
+
+// setSent records sent for r, whose state is set; finished rows and rows
+// that sent nothing keep nothing.
+func (m *rowModel) setSent(r *row, sent int64) {
+	if sent == 0 || r.st() == transfer.Done || r.st() == transfer.Skipped {
+		if r.flags&rowPart != 0 {
+			delete(m.part, r.id)
+			r.flags &^= rowPart
+		}
+		return
+	}
+	if m.part == nil {
+		m.part = map[transfer.TaskID]int64{}
+	}
+	m.part[r.id] = sent
+	r.flags |= rowPart
+}
+
+// fraction is how far a row is, as fraction() says for a snapshot.
+func (m *rowModel) fraction(r *row) float64 {
+	s := r.st()
+	if s == transfer.Done || s == transfer.Skipped {
+		return 1
+	}
+	if r.size <= 0 {
+		return 0
+	}
+	return min(max(float64(m.sentOf(r))/float64(r.size), 0), 1)
 }
 
 func cmpID(a, b transfer.TaskID) int {
@@ -294,7 +341,7 @@ func (m *rowModel) enter(r *row) {
 		m.cred++
 	}
 	if r.flags&rowMember != 0 {
-		m.batch.add(r, 1)
+		m.batch.add(r, m.sentOf(r), 1)
 	}
 }
 
@@ -305,13 +352,14 @@ func (m *rowModel) leave(r *row) {
 		delete(m.credProfile, r.id)
 	}
 	if r.flags&rowMember != 0 {
-		m.batch.add(r, -1)
+		m.batch.add(r, m.sentOf(r), -1)
 	}
 }
 
-// add counts (sign 1) or uncounts (-1) a member row in the batch: a
-// canceled file leaves the batch, a failed one never counts as sent.
-func (b *batchTotals) add(r *row, sign int) {
+// add counts (sign 1) or uncounts (-1) a member row, which sent sent
+// bytes, in the batch: a canceled file leaves the batch, a failed one never
+// counts as sent.
+func (b *batchTotals) add(r *row, sent int64, sign int) {
 	s := r.st()
 	if s == transfer.Canceled {
 		return
@@ -326,9 +374,9 @@ func (b *batchTotals) add(r *row, sign int) {
 		b.Failed += sign
 	case transfer.Paused:
 		b.Paused += sign
-		b.Sent += int64(sign) * r.sent
+		b.Sent += int64(sign) * sent
 	default:
-		b.Sent += int64(sign) * r.sent
+		b.Sent += int64(sign) * sent
 	}
 }
 
@@ -337,7 +385,7 @@ func (m *rowModel) join(i int) {
 	r := m.at(i)
 	if r.flags&rowMember == 0 {
 		r.flags |= rowMember
-		m.batch.add(r, 1)
+		m.batch.add(r, m.sentOf(r), 1)
 	}
 }
 
@@ -349,7 +397,7 @@ func (m *rowModel) newBatch() {
 		r.flags &^= rowMember
 		if running(r.st()) {
 			r.flags |= rowMember
-			m.batch.add(r, 1)
+			m.batch.add(r, m.sentOf(r), 1)
 		}
 	}
 }
@@ -363,6 +411,9 @@ func (m *rowModel) remove(ids []transfer.TaskID) {
 			m.leave(r)
 			m.dead += int(r.tlen)
 			m.unref(r.dir)
+			if r.flags&rowPart != 0 {
+				delete(m.part, r.id)
+			}
 			r.id = 0 // marked; IDs start at 1
 			gone++
 		}

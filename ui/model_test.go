@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -186,12 +187,20 @@ func TestRowModelBatchAndCounts(t *testing.T) {
 	b = step()
 	var want batchTotals
 	for i := range m.len() {
-		want.add(m.at(i), 1)
+		want.add(m.at(i), m.sentOf(m.at(i)), 1)
 	}
 	if b.Files != want.Files || b.Sent != want.Sent || b.Finished != want.Finished || b.Bytes != want.Bytes {
 		t.Fatalf("kept %+v, summed %+v", b, want)
 	}
 	if c := m.counts(); c[filterAll] != 50 || c[filterDone] != 13 || c[filterFailed] != 12 || c[filterActive] != 25 {
 		t.Fatalf("counts %v", c)
+	}
+}
+
+// TestRowSize keeps a row at 32 bytes: at 500,000 files each byte more is
+// half a megabyte.
+func TestRowSize(t *testing.T) {
+	if s := unsafe.Sizeof(row{}); s != 32 {
+		t.Fatalf("a row is %d bytes, want 32", s)
 	}
 }
