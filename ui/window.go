@@ -527,9 +527,7 @@ func (w *Window) refreshLoop(ctx context.Context) {
 // applySlices applies c from task from on, one slice now and the rest in
 // further UI callbacks; done hears when the last slice ran.
 func (w *Window) applySlices(c *transfer.Changes, totals transfer.Totals, from int, done chan<- struct{}) {
-	to := min(from+rowsPerSlice, len(c.Tasks))
-	w.applySlice(c, totals, from, to)
-	if to < len(c.Tasks) {
+	if to := w.applySlice(c, totals, from); to >= 0 {
 		w.do(func() { w.applySlices(c, totals, to, done) })
 		return
 	}
@@ -550,30 +548,29 @@ func (w *Window) sync() {
 
 // apply shows what changed, all at once; it runs on the UI goroutine.
 func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
-	for from := 0; ; from += rowsPerSlice {
-		to := min(from+rowsPerSlice, len(c.Tasks))
-		w.applySlice(c, totals, from, to)
-		if to == len(c.Tasks) {
-			return
-		}
+	for from := 0; from >= 0; {
+		from = w.applySlice(c, totals, from)
 	}
 }
 
-// applySlice merges c.Tasks[from:to] into the model; the first slice also
+// applySlice merges the next slice of c.Tasks, from task from on, into the
+// model and returns where the next slice starts, -1 after the last one
+// (which may release c's snapshots). The first slice also
 // takes the removals, the last one finishes the Changes (batch, tabs, view,
 // totals). Slices in between show the rows added so far when that costs
 // nothing (the list shows every row in add order, or row indices moved and
 // the view must follow them), so the count climbs while a large drop is
 // listed and a sorted or filtered view is rebuilt once per piece read, not
 // once per slice.
-func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from, to int) {
+func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from int) (next int) {
+	to := min(from+rowsPerSlice, len(c.Tasks))
 	if from == 0 {
 		w.model.begin(c)
 	}
 	w.model.putAll(c.Tasks[from:to])
 	last := to == len(c.Tasks)
 	if !last && !w.view.spec.identity() && w.model.textGen == w.listGen {
-		return
+		return to
 	}
 	if last {
 		rows := w.model.end()
@@ -599,7 +596,23 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from, t
 	if last {
 		w.applyTotals(totals)
 		w.noticeCredentials(w.model.cred, w.model.credMissing())
+		if !c.More {
+			releaseSnapshots(c)
+		}
+		return -1
 	}
+	return to
+}
+
+// releaseSnapshots lets go of what a read held once the window caught up:
+// the snapshots' strings, and the whole buffer after a large drop (10,000
+// snapshots are ~3 MB; a refresh tick reads a handful).
+func releaseSnapshots(c *transfer.Changes) {
+	if cap(c.Tasks) > 1024 {
+		c.Tasks = nil
+		return
+	}
+	clear(c.Tasks)
 }
 
 func (w *Window) applyTotals(t transfer.Totals) {
