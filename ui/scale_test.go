@@ -100,12 +100,17 @@ func heapNow() uint64 {
 
 // TestLargeDropIsListedInSlices follows one large read from the Backend
 // through the UI callbacks the refresh loop posts: each merges at most
-// rowsPerSlice rows, the list and the All tab grow with every slice while
-// the view is every row in add order, and a searched and sorted view is
-// rebuilt once, at the last slice, showing what an all-at-once apply shows.
+// rowsPerSlice rows; the list (the rows it laid out) and the All tab
+// follow the slices at most every listEvery while the view is every row in
+// add order; a searched and sorted view is rebuilt once, at the last slice,
+// showing what an all-at-once apply shows.
 func TestLargeDropIsListedInSlices(t *testing.T) {
 	const n = 3*rowsPerSlice + 500
-	slices := func(w *Window) (counts []int) {
+	// slices runs the callbacks of one read, the window's clock moving
+	// step before each.
+	slices := func(w *Window, step time.Duration) (counts []int) {
+		at := time.Now()
+		w.now = func() time.Time { return at }
 		w.be.Changes(&w.cur, &w.chg, changesPerApply)
 		if len(w.chg.Tasks) != n || w.chg.More {
 			t.Fatalf("read %d tasks (more %v), want all %d at once", len(w.chg.Tasks), w.chg.More, n)
@@ -119,12 +124,13 @@ func TestLargeDropIsListedInSlices(t *testing.T) {
 			if f == nil {
 				t.Fatal("the slices stopped before the last one")
 			}
+			at = at.Add(step)
 			f()
 			if got := w.model.len() - prev; got > rowsPerSlice {
 				t.Fatalf("one callback merged %d rows, want at most %d", got, rowsPerSlice)
 			}
 			prev = w.model.len()
-			counts = append(counts, w.list.count())
+			counts = append(counts, w.list.shown)
 		}
 		if f := l.pop(); f != nil {
 			t.Fatal("a callback was posted after the last slice")
@@ -132,14 +138,20 @@ func TestLargeDropIsListedInSlices(t *testing.T) {
 		return counts
 	}
 
-	w, _ := newScaleWindow(t, n)
-	got := slices(w)
-	want := []int{rowsPerSlice, 2 * rowsPerSlice, 3 * rowsPerSlice, n}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("rows listed after each callback %v, want %v", got, want)
-	}
-	if c := w.vbar.counts[filterAll]; c != n {
-		t.Fatalf("All tab counts %d, want %d", c, n)
+	for _, c := range []struct {
+		step time.Duration
+		want []int
+	}{
+		{listEvery, []int{rowsPerSlice, 2 * rowsPerSlice, 3 * rowsPerSlice, n}},
+		{listEvery / 3, []int{rowsPerSlice, rowsPerSlice, rowsPerSlice, n}},
+	} {
+		w, _ := newScaleWindow(t, n)
+		if got := slices(w, c.step); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Fatalf("%s between slices: rows listed after each callback %v, want %v", c.step, got, c.want)
+		}
+		if c := w.vbar.counts[filterAll]; c != n {
+			t.Fatalf("All tab counts %d, want %d", c, n)
+		}
 	}
 
 	// The same drop with a search and an order chosen first, against a
@@ -157,7 +169,7 @@ func TestLargeDropIsListedInSlices(t *testing.T) {
 	}
 	sliced, _ := newScaleWindow(t, n)
 	pick(sliced)
-	got = slices(sliced)
+	got := slices(sliced, listEvery)
 	if fmt.Sprint(got) != fmt.Sprint([]int{0, 0, 0, len(ids(sliced))}) {
 		t.Fatalf("searched list after each callback %v, want it rebuilt at the last only", got)
 	}

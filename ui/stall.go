@@ -22,6 +22,10 @@ type StallStats struct {
 	// when it was posted: a delay at launch (the window's first frames) can
 	// be told from one while rows arrive.
 	Longest []Delay
+	// Applies is how many UI callbacks merged rows into the list, and
+	// ApplyMax the longest of them: the window's own share of the delays.
+	Applies  int
+	ApplyMax time.Duration
 }
 
 // Delay is one probe's wait: posted After the probe started, it ran Took later.
@@ -38,7 +42,8 @@ type RowsAt struct {
 
 // ProbeStalls posts a no-op to the UI goroutine every period until ctx ends
 // and measures how long each waited. The returned function stops the probe
-// and reports; call it after ctx ended or the app quit.
+// and reports; call it after the app quit (it then reads the window's own
+// counters, which belong to the UI goroutine).
 func (w *Window) ProbeStalls(ctx context.Context, period time.Duration) func() StallStats {
 	start := time.Now()
 	out := make(chan StallStats, 1)
@@ -80,5 +85,10 @@ func (w *Window) ProbeStalls(ctx context.Context, period time.Duration) func() S
 		}
 		out <- s
 	}()
-	return func() StallStats { return <-out }
+	return func() StallStats {
+		s := <-out
+		// The UI loop has stopped: its counters can be read here.
+		s.Applies, s.ApplyMax = w.applies, w.applyMax
+		return s
+	}
 }

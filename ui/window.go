@@ -93,6 +93,7 @@ type Window struct {
 	// listGen is the model's textGen when the list's view was built: row
 	// indices have not moved since while they are equal.
 	listGen uint64
+	listAt  time.Time // when the list last followed the model
 	batchT  batchTotals
 	now     func() time.Time // tests pin the clock
 
@@ -128,6 +129,11 @@ type Window struct {
 	// the calling goroutine, so tests queue the work and run it on their own
 	// goroutine, as the real main loop would.
 	doFn func(func())
+
+	// applies counts the UI callbacks that merged rows, applyMax is the
+	// longest, for the stall probe.
+	applies  int
+	applyMax time.Duration
 
 	pending sync.WaitGroup // the refresh loop
 	bg      sync.WaitGroup // other background work (tests wait on it)
@@ -473,6 +479,12 @@ const changesPerApply = 10_000
 // not slowed by frames.
 const rowsPerSlice = 2_000
 
+// listEvery is how often the list and the tabs follow the rows while a
+// large drop is still arriving: each refresh of the list re-lays out and
+// repaints it, which costs more than merging a slice, and the eye sees the
+// count climb as well at ten steps a second.
+const listEvery = 100 * time.Millisecond
+
 // refreshLoop reads the Backend at most once per period, and only after it
 // signalled a change. It reads only what changed since the last read. The
 // next read is taken only when the UI goroutine has applied the previous one,
@@ -527,6 +539,8 @@ func (w *Window) refreshLoop(ctx context.Context) {
 // applySlices applies c from task from on, one slice now and the rest in
 // further UI callbacks; done hears when the last slice ran.
 func (w *Window) applySlices(c *transfer.Changes, totals transfer.Totals, from int, done chan<- struct{}) {
+	start := time.Now()
+	defer func() { w.applies, w.applyMax = w.applies+1, max(w.applyMax, time.Since(start)) }()
 	if to := w.applySlice(c, totals, from); to >= 0 {
 		w.do(func() { w.applySlices(c, totals, to, done) })
 		return
@@ -557,11 +571,12 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 // model and returns where the next slice starts, -1 after the last one
 // (which may release c's snapshots). The first slice also
 // takes the removals, the last one finishes the Changes (batch, tabs, view,
-// totals). Slices in between show the rows added so far when that costs
-// nothing (the list shows every row in add order, or row indices moved and
-// the view must follow them), so the count climbs while a large drop is
-// listed and a sorted or filtered view is rebuilt once per piece read, not
-// once per slice.
+// totals). While more is to come (later slices, or a read cut at its
+// limit) the list and tabs follow at most every listEvery, so the count
+// climbs while a large drop is listed without the list being re-laid out
+// and repainted for every slice; a sorted or filtered view is rebuilt then
+// too, at most once per read. Row indices that moved (rows removed or
+// added before others) are followed at once.
 func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from int) (next int) {
 	to := min(from+rowsPerSlice, len(c.Tasks))
 	if from == 0 {
@@ -569,13 +584,20 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from in
 	}
 	w.model.putAll(c.Tasks[from:to])
 	last := to == len(c.Tasks)
-	if !last && !w.view.spec.identity() && w.model.textGen == w.listGen {
-		return to
-	}
 	if last {
 		rows := w.model.end()
 		w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
 	}
+	now := w.now()
+	if (!last || c.More) && w.model.textGen == w.listGen &&
+		(now.Sub(w.listAt) < listEvery || !last && !w.view.spec.identity()) {
+		if last {
+			w.applyTotals(totals)
+			return -1
+		}
+		return to
+	}
+	w.listAt = now
 	view, counts := w.view.build(&w.model)
 	if counts != w.vbar.counts {
 		w.vbar.counts = counts
