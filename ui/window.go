@@ -627,10 +627,12 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from in
 }
 
 // releaseSnapshots lets go of what a read held once the window caught up:
-// the snapshots' strings, and the whole buffer after a large drop (10,000
-// snapshots are ~3 MB; a refresh tick reads a handful).
+// the snapshots' strings, and the whole buffer once a quiet read follows a
+// large drop (10,000 snapshots are ~3 MB; a quiet tick reads a handful).
+// While a drop is still being walked every read brings new tasks, and the
+// buffer is kept rather than grown again from nothing.
 func releaseSnapshots(c *transfer.Changes) {
-	if cap(c.Tasks) > 1024 {
+	if cap(c.Tasks) > 1024 && len(c.Tasks) <= 64 {
 		c.Tasks = nil
 		return
 	}
