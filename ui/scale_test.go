@@ -101,9 +101,10 @@ func heapNow() uint64 {
 // TestLargeDropIsListedInSlices follows one large read from the Backend
 // through the UI callbacks the refresh loop posts: each merges at most
 // rowsPerSlice rows; the list (the rows it laid out) and the All tab
-// follow the slices at most every listEvery while the view is every row in
-// add order; a searched and sorted view is rebuilt once, at the last slice,
-// showing what an all-at-once apply shows.
+// follow the slices once the read ran listEvery, then at most every
+// listEvery, while the view is every row in add order; a searched and
+// sorted view is rebuilt once, at the last slice, showing what an
+// all-at-once apply shows.
 func TestLargeDropIsListedInSlices(t *testing.T) {
 	const n = 3*rowsPerSlice + 500
 	// slices runs the callbacks of one read, the window's clock moving
@@ -142,8 +143,9 @@ func TestLargeDropIsListedInSlices(t *testing.T) {
 		step time.Duration
 		want []int
 	}{
-		{listEvery, []int{rowsPerSlice, 2 * rowsPerSlice, 3 * rowsPerSlice, n}},
-		{listEvery / 3, []int{rowsPerSlice, rowsPerSlice, rowsPerSlice, n}},
+		{listEvery, []int{0, 2 * rowsPerSlice, 3 * rowsPerSlice, n}},
+		{listEvery * 2 / 3, []int{0, 0, 3 * rowsPerSlice, n}},
+		{listEvery / 10, []int{0, 0, 0, n}},
 	} {
 		w, _ := newScaleWindow(t, n)
 		if got := slices(w, c.step); fmt.Sprint(got) != fmt.Sprint(c.want) {

@@ -94,6 +94,7 @@ type Window struct {
 	// indices have not moved since while they are equal.
 	listGen uint64
 	listAt  time.Time // when the list last followed the model
+	readAt  time.Time // when the read being applied began
 	batchT  batchTotals
 	now     func() time.Time // tests pin the clock
 
@@ -572,15 +573,18 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 // (which may release c's snapshots). The first slice also
 // takes the removals, the last one finishes the Changes (batch, tabs, view,
 // totals). While more is to come (later slices, or a read cut at its
-// limit) the list and tabs follow at most every listEvery, so the count
-// climbs while a large drop is listed without the list being re-laid out
-// and repainted for every slice; a sorted or filtered view is rebuilt then
-// too, at most once per read. Row indices that moved (rows removed or
-// added before others) are followed at once.
+// limit) the list and tabs follow at most every listEvery, and inside a
+// read only once it ran that long, so the count climbs while a large drop is
+// listed without the list being re-laid out and repainted for every slice
+// (a read of a few slices repaints once, at its end); a sorted or filtered
+// view is rebuilt at most once per read. Row indices that moved (rows
+// removed or added before others) are followed at once.
 func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from int) (next int) {
 	to := min(from+rowsPerSlice, len(c.Tasks))
+	now := w.now()
 	if from == 0 {
 		w.model.begin(c)
+		w.readAt = now
 	}
 	w.model.putAll(c.Tasks[from:to])
 	last := to == len(c.Tasks)
@@ -588,9 +592,16 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from in
 		rows := w.model.end()
 		w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
 	}
-	now := w.now()
-	if (!last || c.More) && w.model.textGen == w.listGen &&
-		(now.Sub(w.listAt) < listEvery || !last && !w.view.spec.identity()) {
+	due := true
+	switch {
+	case w.model.textGen != w.listGen: // row indices moved: the view follows now
+	case last && !c.More: // caught up
+	case last: // a read cut at its limit; the next one follows at once
+		due = now.Sub(w.listAt) >= listEvery
+	default: // inside a read: only a long one shows its progress
+		due = w.view.spec.identity() && now.Sub(later(w.listAt, w.readAt)) >= listEvery
+	}
+	if !due {
 		if last {
 			w.applyTotals(totals)
 			return -1
@@ -624,6 +635,13 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from in
 		return -1
 	}
 	return to
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // releaseSnapshots lets go of what a read held once the window caught up:
