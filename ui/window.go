@@ -570,9 +570,8 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 
 // applySlice merges the next slice of c.Tasks, from task from on, into the
 // model and returns where the next slice starts, -1 after the last one
-// (which may release c's snapshots). The first slice also
-// takes the removals, the last one finishes the Changes (batch, tabs, view,
-// totals). While more is to come (later slices, or a read cut at its
+// (which may release c's snapshots). The first slice also takes the
+// removals, the last one finishes the Changes (batch, tabs, view, totals). While more is to come (later slices, or a read cut at its
 // limit) the list and tabs follow at most every listEvery, and inside a
 // read only once it ran that long, so the count climbs while a large drop is
 // listed without the list being re-laid out and repainted for every slice
