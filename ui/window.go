@@ -486,8 +486,17 @@ const rowsPerSlice = 2_000
 // count climb as well at ten steps a second.
 const listEvery = 100 * time.Millisecond
 
+// readShare bounds the share of time the refresh loop spends reading the
+// Backend: after a read that took d, the next waits at least readShare×d,
+// but never more than maxReadGap.
+const (
+	readShare  = 20
+	maxReadGap = 2 * time.Second
+)
+
 // refreshLoop reads the Backend at most once per period, and only after it
-// signalled a change. It reads only what changed since the last read. The
+// signalled a change, and then only once the last read's readShare has
+// passed. It reads only what changed since the last read. The
 // next read is taken only when the UI goroutine has applied the previous one,
 // so a busy UI slows the refresh instead of queueing work behind it.
 func (w *Window) refreshLoop(ctx context.Context) {
@@ -501,6 +510,7 @@ func (w *Window) refreshLoop(ctx context.Context) {
 	// The expiry warning counts down while nothing else changes.
 	expiryEvery := max(int(expiryCheck/w.period), 1)
 	ticks := 0
+	var notBefore time.Time
 	for {
 		if !more {
 			select {
@@ -514,11 +524,12 @@ func (w *Window) refreshLoop(ctx context.Context) {
 			if ticks++; ticks%expiryEvery == 0 {
 				w.do(w.updateCredBanner)
 			}
-			if !dirty {
+			if !dirty || time.Now().Before(notBefore) {
 				continue
 			}
 		}
 		dirty = false
+		t0 := time.Now()
 		w.be.Changes(&w.cur, &w.chg, changesPerApply)
 		more = w.chg.More
 		if !more || !haveTotals {
@@ -527,6 +538,12 @@ func (w *Window) refreshLoop(ctx context.Context) {
 			// summary counts the rows from the model meanwhile.
 			totals, haveTotals = w.be.Totals(), true
 		}
+		// Each read passes over every task under the Backend's lock: with
+		// hundreds of thousands of tasks changing all the time, reading
+		// every tick would cost a tenth of a core. Reads take at most
+		// 1/readShare of the time; pieces of a large drop still follow
+		// one another at once.
+		notBefore = t0.Add(min(readShare*time.Since(t0), maxReadGap))
 		totals := totals
 		w.do(func() { w.applySlices(&w.chg, totals, 0, back) })
 		select {
