@@ -127,3 +127,36 @@ func (s *HeapSampler) Stop() uint64 {
 	s.done.Wait()
 	return s.peak
 }
+
+// PhotoTree is a folder of n one-byte files named like a camera's
+// (d000/IMG_000000.jpg, 1,000 per subfolder), for benchmarks of large
+// drops. It is made in a temporary folder, or in OSSDROP_BENCH_TREE when
+// set, where a tree of the same size is reused: making 500,000 files takes
+// minutes.
+func PhotoTree(tb testing.TB, n int) string {
+	tb.Helper()
+	root := os.Getenv("OSSDROP_BENCH_TREE")
+	if root == "" {
+		root = tb.TempDir()
+	}
+	dir := filepath.Join(root, fmt.Sprintf("photos-%d", n))
+	complete := dir + ".complete"
+	if _, err := os.Stat(complete); err == nil {
+		return dir
+	}
+	for i := range n {
+		sub := filepath.Join(dir, fmt.Sprintf("d%03d", i/1000))
+		if i%1000 == 0 {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("IMG_%06d.jpg", i)), []byte("x"), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(complete, nil, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
