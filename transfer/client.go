@@ -151,9 +151,21 @@ func (c *idleConn) Read(p []byte) (int, error) {
 	return c.Conn.Read(p)
 }
 
+// Write fails only when the peer takes none of p for a whole timeout: a write
+// that timed out after some bytes went goes on with a fresh deadline, so a
+// copyChunk write over a slow link is not mistaken for a dead one (a stall
+// that starts mid-write is noticed within two timeouts).
 func (c *idleConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Write(p)
+	var done int
+	for {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+		n, err := c.Conn.Write(p[done:])
+		done += n
+		if err != nil && n > 0 && done < len(p) && errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		return done, err
+	}
 }
 
 // ReadFrom is where net/http's copy of a request body lands on a plain

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -150,5 +151,67 @@ func TestPartBodyCrossesConnectionInChunks(t *testing.T) {
 	// One read fills the rest of the 64 KiB header buffer, then copyChunk steps.
 	if max := int64(len(data)/copyChunk + 3); cr.reads.Load() > max {
 		t.Fatalf("%d reads for %d bytes; want at most %d", cr.reads.Load(), len(data), max)
+	}
+}
+
+// A write of a whole chunk to a peer that reads slowly but steadily goes on
+// past the idle timeout; one to a peer that stops reading fails, within two
+// timeouts, as a timeout (a "no reply" to the engine).
+func TestIdleConnWriteTimesOutOnlyWithoutProgress(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stopReading, finished := make(chan struct{}), make(chan struct{})
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 256<<10)
+		for {
+			select {
+			case <-stopReading:
+				<-finished
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(finished); <-served }()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	const timeout = 300 * time.Millisecond
+	c := &idleConn{Conn: raw, timeout: timeout}
+	// About 12 MiB/s taken: 12 MiB need several timeouts' worth of time.
+	big := make([]byte, 12<<20)
+	start := time.Now()
+	if n, err := c.Write(big); err != nil || n != len(big) {
+		t.Fatalf("slow but steady peer: wrote %d of %d: %v", n, len(big), err)
+	}
+	if d := time.Since(start); d < 2*timeout {
+		t.Skipf("the peer took 12 MiB in %v; the socket buffers hid the slowness", d)
+	}
+	close(stopReading)
+	start = time.Now()
+	_, err = c.Write(big)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("peer stopped reading: want a timeout, got %v", err)
+	}
+	if d := time.Since(start); d > 2*timeout+time.Second {
+		t.Fatalf("stall noticed after %v; timeout %v", d, timeout)
 	}
 }
