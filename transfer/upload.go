@@ -779,8 +779,8 @@ func (j *job) finalOptions() []oss.Option {
 	return opts
 }
 
-// progress feeds the SDK's byte events into the task's sent counter.
-// sending is the body of one request as the connection reads it: it counts the
+// sending is the body of a single-request upload (PutObject; a part's body is
+// a partBody) as the connection reads it: it counts the
 // bytes handed over (the row's progress moves with them) and computes their
 // CRC64, once per byte. The SDK's own CRC is off (see NewOSSClient), so this is
 // the CRC compared with the server's. The transport reads on a goroutine of its
