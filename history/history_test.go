@@ -422,3 +422,72 @@ func TestEntryStoresErrorKind(t *testing.T) {
 		t.Errorf("old entry: %+v", e)
 	}
 }
+
+// A Recorder compacts without parsing again the lines it wrote itself, yet
+// what other processes did to the file in between counts as ever: an entry
+// updated by another process keeps its place with the update, a line that
+// does not parse goes, and a file replaced by another process is read anew.
+func TestCompactAfterOthersWrote(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{MaxEntries: 20})
+	ids := make([]string, 0, 60)
+	for i := range 25 { // past 22 entries: a compaction makes the head known
+		ids = append(ids, a.Record(sample(i)))
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Another process adds a link to an entry a wrote, and a line is damaged.
+	b := open(t, dir, Options{})
+	e := sample(10)
+	e.ID = ids[10]
+	b.AddLink(e, Link{URL: "https://b.example.com/k/10", Issued: time.Unix(1700000000, 0).UTC()})
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("not json\n")
+	f.Close()
+	for i := 25; i < 30; i++ {
+		a.Record(sample(i))
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	got := load(t, dir)
+	if len(got) != 20 || got[len(got)-1].Key != "k/29" {
+		t.Fatalf("%d entries, last %q; want the newest 20", len(got), got[len(got)-1].Key)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if bytes.Contains(raw, []byte("not json")) {
+		t.Fatal("a line that does not parse survived compaction")
+	}
+	if got[0].Key != "k/10" || len(got[0].Links) != 1 {
+		t.Fatalf("the updated entry lost its place or its link: %+v", got[0])
+	}
+
+	// Another process replaces the file (its own compaction): a reads it anew.
+	c := open(t, dir, Options{MaxEntries: 5})
+	if err := c.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 30; i < 50; i++ {
+		a.Record(sample(i))
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	got = load(t, dir)
+	if len(got) != 20 || got[0].Key != "k/30" || got[len(got)-1].Key != "k/49" {
+		t.Fatalf("after another process compacted: %d entries, %q..%q", len(got), got[0].Key, got[len(got)-1].Key)
+	}
+}
