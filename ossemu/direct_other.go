@@ -2,10 +2,14 @@
 
 package ossemu
 
-import "os"
+import (
+	"os"
+
+	"github.com/ossdrop/ossdrop/internal/fileio"
+)
 
 func createBlobFile(path string) (*os.File, bool, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	f, err := fileio.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	return f, false, err
 }
 

@@ -21,6 +21,7 @@ import (
 	"unsafe"
 
 	"github.com/ossdrop/ossdrop/internal/crc64ecma"
+	"github.com/ossdrop/ossdrop/internal/fileio"
 )
 
 // On-disk layout, per bucket under Dir/buckets/<name>/:
@@ -158,7 +159,7 @@ func randomHex(n int) string {
 // syncDir makes a rename in dir durable; errors are ignored because some
 // platforms cannot fsync a directory and the rename itself already happened.
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := fileio.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
@@ -177,7 +178,7 @@ func writeTempJSON(path string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	f, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return "", err
 	}
@@ -272,11 +273,36 @@ func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 	return res, nil
 }
 
-// pipeline copies r to f while computing MD5 and CRC64. MD5 runs in its own
-// goroutine, CRC64 and the write in another, and the caller's goroutine
-// reads the next chunk meanwhile, so one upload uses more than one core and
-// disk latency overlaps with hashing.
+// pipeline copies r to f while computing MD5 and CRC64. A body that fits in
+// one buffer (most objects are small) is hashed and written by the caller's
+// goroutine: handing a few hundred bytes to two goroutines cost more than
+// hashing them. A bigger one is streamed: MD5 runs in its own goroutine,
+// CRC64 and the write in another, and the caller's goroutine reads the next
+// chunk meanwhile, so one upload uses more than one core and disk latency
+// overlaps with hashing.
 func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, size int64, err error) {
+	first := bufPool.Get().(*[]byte)
+	n, rerr := io.ReadFull(r, *first)
+	if rerr != nil {
+		defer bufPool.Put(first)
+		if rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			return sum, 0, int64(n), rerr
+		}
+		data := (*first)[:n]
+		sum, crc = md5.Sum(data), crc64ecma.Update(0, data)
+		if n > 0 {
+			if e := writeChunk(f, data, direct); e != nil {
+				err = fmt.Errorf("write blob: %w", e)
+			}
+		}
+		return sum, crc, int64(n), err
+	}
+	return stream(r, f, direct, first, n)
+}
+
+// stream is pipeline for a body longer than one buffer; first holds its first
+// n bytes.
+func stream(r io.Reader, f *os.File, direct *bool, first *[]byte, firstN int) (sum [16]byte, crc uint64, size int64, err error) {
 	const nbuf = 3
 	type chunk struct {
 		bp   *[]byte
@@ -284,7 +310,7 @@ func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, 
 		refs *atomic.Int32
 	}
 	free := make(chan *[]byte, nbuf)
-	for range nbuf {
+	for range nbuf - 1 {
 		free <- bufPool.Get().(*[]byte)
 	}
 	release := func(c chunk) {
@@ -318,8 +344,15 @@ func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, 
 		}
 	})
 	for !failed.Load() {
-		bp := <-free
-		n, rerr := io.ReadFull(r, *bp)
+		var bp *[]byte
+		var n int
+		var rerr error
+		if first != nil {
+			bp, n, first = first, firstN, nil
+		} else {
+			bp = <-free
+			n, rerr = io.ReadFull(r, *bp)
+		}
 		if n > 0 {
 			refs := new(atomic.Int32)
 			refs.Store(2)
@@ -604,7 +637,7 @@ func (r *blobsReader) Read(p []byte) (int, error) {
 			r.cur.Close()
 			r.cur = nil
 		}
-		f, err := os.Open(r.b.blobPath(r.blobs[ix].ID))
+		f, err := fileio.Open(r.b.blobPath(r.blobs[ix].ID))
 		if err != nil {
 			return 0, fmt.Errorf("open blob: %w", err)
 		}
