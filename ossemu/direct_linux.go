@@ -12,9 +12,11 @@ import (
 // createBlobFile opens a new blob for writing with O_DIRECT when the file
 // system allows it: buffered writes through the page cache cost several
 // times more CPU than hashing on small VMs, and blobs are written once and
-// fsynced anyway. direct reports whether O_DIRECT is on.
-func createBlobFile(path string) (f *os.File, direct bool, err error) {
-	if !directRefused.Load() {
+// fsynced anyway. direct reports whether O_DIRECT is on. A body known to be
+// shorter than one aligned block (want, -1 when unknown) is all unaligned
+// tail, written without O_DIRECT anyway: it is opened without it.
+func createBlobFile(path string, want int64) (f *os.File, direct bool, err error) {
+	if !directRefused.Load() && (want < 0 || want >= alignment) {
 		f, err = fileio.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_DIRECT, 0o600)
 		if err == nil {
 			return f, true, nil

@@ -241,7 +241,7 @@ type blobResult struct {
 func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 	id := randomHex(16)
 	path := b.blobPath(id)
-	f, direct, err := createBlobFile(path)
+	f, direct, err := createBlobFile(path, want)
 	if err != nil {
 		return blobResult{}, fmt.Errorf("create blob: %w", err)
 	}
@@ -467,13 +467,15 @@ func unchanged(prev *objMeta) func(*objMeta) error {
 func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error {
 	path := b.metaPath(m.Key)
 	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); err != nil {
+	tmp, err := writeTempJSON(path, m)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The first object in this directory: make it (durably), then write.
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
 		syncDir(filepath.Dir(dir))
+		tmp, err = writeTempJSON(path, m)
 	}
-	tmp, err := writeTempJSON(path, m)
 	if err != nil {
 		return fmt.Errorf("write object metadata: %w", err)
 	}
