@@ -753,6 +753,9 @@ func scrub(e Entry, secrets []string) Entry {
 				s = strings.ReplaceAll(s, sec, masked)
 			}
 		}
+		if strings.IndexByte(s, '=') < 0 {
+			return s // credentialParam needs a '=': most paths and keys skip the regexp
+		}
 		return credentialParam.ReplaceAllString(s, "${1}"+masked)
 	}
 	e.Path, e.Profile, e.Bucket, e.Key = clean(e.Path), clean(e.Profile), clean(e.Bucket), clean(e.Key)
