@@ -289,7 +289,12 @@ func TestHelperRecorder(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process only")
 	}
-	r, err := Open(dir, Options{})
+	unflushed := os.Getenv("OSSDROP_HISTORY_UNFLUSHED") != ""
+	o := Options{}
+	if unflushed {
+		o.MaxEntries = 100 // compacts every few batches
+	}
+	r, err := Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +303,12 @@ func TestHelperRecorder(t *testing.T) {
 		e.Size, e.Profile = int64(i), "round"+os.Getenv("OSSDROP_HISTORY_ROUND")
 		e.Error = strings.Repeat("x", 2000) // long lines make a torn write likely
 		r.Record(e)
+		if unflushed {
+			if i%100 == 99 {
+				time.Sleep(time.Millisecond) // a pace the disk keeps up with
+			}
+			continue
+		}
 		if i%50 == 49 {
 			if err := r.Flush(); err != nil {
 				t.Fatal(err)
@@ -489,5 +500,63 @@ func TestCompactAfterOthersWrote(t *testing.T) {
 	got = load(t, dir)
 	if len(got) != 20 || got[0].Key != "k/30" || got[len(got)-1].Key != "k/49" {
 		t.Fatalf("after another process compacted: %d entries, %q..%q", len(got), got[0].Key, got[len(got)-1].Key)
+	}
+}
+
+// TestKill9GroupCommitAndCompaction kills a process that records without ever
+// calling Flush while its history is compacted every few batches: what the
+// group commit put on disk survives, and the file always holds the newest
+// entries in order, with none missing between them.
+func TestKill9GroupCommitAndCompaction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	for round := range 3 {
+		cmd := exec.Command(exe, "-test.run=^TestHelperRecorder$")
+		cmd.Env = append(os.Environ(), "OSSDROP_HISTORY_HELPER="+dir, "OSSDROP_HISTORY_ROUND="+strconv.Itoa(round), "OSSDROP_HISTORY_UNFLUSHED=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mine := func() []Entry {
+			var out []Entry
+			for _, e := range load(t, dir) {
+				if e.Profile == "round"+strconv.Itoa(round) {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+		// Wait until batches written without a Flush went through many
+		// compactions, note the newest entry on disk, then kill.
+		var seen int64 = -1
+		for deadline := time.Now().Add(time.Minute); seen < 2000; {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("round %d: after a minute the newest entry on disk is %d; the group commit does not write", round, seen)
+			}
+			if m := mine(); len(m) > 0 {
+				seen = m[len(m)-1].Size
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		m := mine()
+		if len(m) == 0 || m[len(m)-1].Size < seen {
+			t.Fatalf("round %d: entry %d was on disk before the kill and is gone (%d entries left)", round, seen, len(m))
+		}
+		if m[0].Size == 0 {
+			// A kill between a batch and its compaction leaves the batch beyond
+			// the cap, but the oldest entries must have been compacted away.
+			t.Fatalf("round %d: %d entries kept from the first on: no compaction ran", round, len(m))
+		}
+		for i := 1; i < len(m); i++ {
+			if m[i].Size != m[i-1].Size+1 {
+				t.Fatalf("round %d: entry %d follows %d", round, m[i].Size, m[i-1].Size)
+			}
+		}
 	}
 }
