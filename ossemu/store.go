@@ -121,6 +121,105 @@ type bucket struct {
 	objects map[string]*object
 	sorted  []string // sorted keys of objects; nil when stale
 	uploads map[string]*upload
+
+	// syncs syncs the directories every object writes into (data/ and
+	// objects/xx/); other directories go through syncDir.
+	syncs dirSyncers
+}
+
+// dirSyncers make the directory syncs on the path of every object cheap. Each
+// directory stays open, so a sync is one fsync instead of an open, an fsync
+// and a close, and requests that need the same directory synced at the same
+// time share one fsync (group commit): a sync that starts after a request's
+// file was created or renamed covers it, so no request returns before a
+// directory fsync that began after its change has ended. Only directories
+// that live as long as the bucket go through here (not an upload's).
+type dirSyncers struct {
+	mu     sync.Mutex
+	dirs   map[string]*dirSyncer
+	closed bool
+}
+
+type dirSyncer struct {
+	dir     string
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File // the open directory; nil until first used or after an error
+	reqs    uint64   // syncs asked for
+	done    uint64   // syncs asked for up to this one are covered
+	running bool     // an fsync is under way (mu is not held during it)
+}
+
+// sync makes every change made in dir before the call durable.
+func (d *dirSyncers) sync(dir string) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		syncDir(dir)
+		return
+	}
+	s := d.dirs[dir]
+	if s == nil {
+		s = &dirSyncer{dir: dir}
+		s.cond = sync.NewCond(&s.mu)
+		if d.dirs == nil {
+			d.dirs = map[string]*dirSyncer{}
+		}
+		d.dirs[dir] = s
+	}
+	d.mu.Unlock()
+	s.sync()
+}
+
+func (s *dirSyncer) sync() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs++
+	mine := s.reqs
+	for s.done < mine {
+		if s.running {
+			s.cond.Wait() // its fsync may have started before this change
+			continue
+		}
+		s.running = true
+		upto := s.reqs // every change asked for so far is made: this fsync covers them
+		f := s.f
+		s.mu.Unlock()
+		if f == nil {
+			f, _ = fileio.Open(s.dir)
+		}
+		if f != nil && f.Sync() != nil {
+			// errors are ignored as in syncDir; the next sync opens it again
+			f.Close()
+			f = nil
+		}
+		if dirSynced != nil {
+			dirSynced(s.dir)
+		}
+		s.mu.Lock()
+		s.f, s.running, s.done = f, false, upto
+		s.cond.Broadcast()
+	}
+}
+
+// close closes the open directories; later syncs open and close their own.
+func (d *dirSyncers) close() {
+	d.mu.Lock()
+	d.closed = true
+	dirs := d.dirs
+	d.dirs = nil
+	d.mu.Unlock()
+	for _, s := range dirs {
+		s.mu.Lock()
+		for s.running {
+			s.cond.Wait()
+		}
+		if s.f != nil {
+			s.f.Close()
+			s.f = nil
+		}
+		s.mu.Unlock()
+	}
 }
 
 var (
@@ -267,7 +366,7 @@ func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 		return blobResult{}, fmt.Errorf("close blob: %w", err)
 	}
 	// the new directory entry must be durable before metadata points at it
-	syncDir(filepath.Dir(path))
+	b.syncs.sync(filepath.Dir(path))
 	res.MD5 = sum
 	res.CRC64 = crc
 	return res, nil
@@ -518,7 +617,7 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 		}
 	}
 	b.mu.Unlock()
-	syncDir(dir)
+	b.syncs.sync(dir)
 	b.removeBlobs(garbage...)
 	return nil
 }
