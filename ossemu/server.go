@@ -375,6 +375,15 @@ func (s *Server) stop(grace time.Duration) error {
 		}
 		<-s.served
 		s.active.Wait()
+		s.mu.RLock()
+		bs := make([]*bucket, 0, len(s.buckets))
+		for _, b := range s.buckets {
+			bs = append(bs, b)
+		}
+		s.mu.RUnlock()
+		for _, b := range bs { // their open directories
+			b.syncs.close()
+		}
 		s.cbClient.CloseIdleConnections()
 		s.unlock()
 		if s.tempDir {

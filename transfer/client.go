@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -107,13 +108,14 @@ func newHTTPClientTimeout(proxy func(*http.Request) (*url.URL, error), ioTimeout
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: ioTimeout,
 		ExpectContinueTimeout: time.Second,
-		// A small file's headers and body leave in one write instead of the
-		// default 4 KiB ones, for 64 KiB per connection (a part's body goes on
-		// in bigger steps, see idleConn.ReadFrom).
+		// A small file's headers and body leave in one write (with
+		// smallBodies) instead of the default 4 KiB ones, for 64 KiB per
+		// connection; a part's body goes on in bigger steps (see
+		// idleConn.ReadFrom).
 		WriteBufferSize: 64 << 10,
 	}
 	return &http.Client{
-		Transport:     tr,
+		Transport:     &smallBodies{tr},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
@@ -137,6 +139,36 @@ func NewOSSClient(t Target, hc *http.Client) (*oss.Client, error) {
 		return nil, fmt.Errorf("endpoint %q: %w", t.Endpoint, err)
 	}
 	return c, nil
+}
+
+// smallBodies sends a small request body in the same write as the headers.
+// net/http flushes the headers in a write of their own unless the body is an
+// in-memory reader it knows (bytes.Reader, strings.Reader, bytes.Buffer), and
+// the SDK hands it a wrapper of its own: every small file cost two writes on
+// this side, two reads and a wake-up more on the server's. A body of at most
+// smallBodyMax bytes is read first into a buffer of its own (the request's
+// counters and checksums see its bytes as ever) and sent from a bytes.Reader.
+// The buffer is not pooled: net/http may go on reading a body after the reply.
+type smallBodies struct{ *http.Transport }
+
+// smallBodyMax is the largest body read ahead: with its headers it fills
+// about one write buffer (WriteBufferSize).
+const smallBodyMax = 64 << 10
+
+func (t *smallBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength <= 0 || req.ContentLength > smallBodyMax {
+		return t.Transport.RoundTrip(req)
+	}
+	buf := make([]byte, req.ContentLength)
+	_, err := io.ReadFull(req.Body, buf)
+	req.Body.Close() // RoundTrip closes the body, on errors too
+	if err != nil {
+		return nil, err
+	}
+	r := *req // RoundTrip must not change the caller's request
+	r.Body = io.NopCloser(bytes.NewReader(buf))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+	return t.Transport.RoundTrip(&r)
 }
 
 // idleConn fails a read or write that makes no progress for ioTimeout, so a stalled

@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossdrop/ossdrop/internal/crc64ecma"
+	"github.com/ossdrop/ossdrop/internal/fileio"
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
 
@@ -236,7 +237,7 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	if t.tgt == nil {
 		return 0, localErr("start", "no destination bucket is configured", nil)
 	}
-	f, err := os.Open(t.path())
+	f, err := fileio.Open(t.path())
 	if err != nil {
 		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path(), unwrapPath(err)), err)
 	}
