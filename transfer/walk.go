@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -61,15 +62,16 @@ func (w *walker) add(p, prefix string) {
 		w.walkDir(abs, prefix+toSlash(name)+"/", []os.FileInfo{st})
 		return
 	}
-	w.file(filepath.Dir(abs), name, prefix, st)
+	w.file(filepath.Dir(abs), name, prefix, st.Mode(), st.Size())
 }
 
 func toSlash(s string) string { return strings.ReplaceAll(filepath.ToSlash(s), "\\", "/") }
 
-func (w *walker) file(dir, name, keyPrefix string, st os.FileInfo) {
-	path, key := filepath.Join(dir, name), keyPrefix+toSlash(name)
-	if !st.Mode().IsRegular() {
-		w.fail(path, key, "open", fmt.Sprintf("%s is not a regular file (%s)", path, st.Mode().Type()))
+// file queues dir/name, whose (followed) mode and size the caller read.
+func (w *walker) file(dir, name, keyPrefix string, mode os.FileMode, size int64) {
+	path, key := joinPath(dir, name), keyPrefix+toSlash(name)
+	if !mode.IsRegular() {
+		w.fail(path, key, "open", fmt.Sprintf("%s is not a regular file (%s)", path, mode.Type()))
 		return
 	}
 	if !utf8.ValidString(key) {
@@ -80,8 +82,21 @@ func (w *walker) file(dir, name, keyPrefix string, st os.FileInfo) {
 		w.fail(path, key, "name", err.Error())
 		return
 	}
-	w.push(walkItem{path: path, key: key, dir: dir, dirKey: keyPrefix, name: name, size: st.Size()})
+	w.push(walkItem{path: path, key: key, dir: dir, dirKey: keyPrefix, name: name, size: size})
 }
+
+// joinPath is filepath.Join for a clean dir and a plain entry name, without
+// Join's Clean pass: a walk joins once per file.
+func joinPath(dir, name string) string {
+	if dir == "" || os.IsPathSeparator(dir[len(dir)-1]) {
+		return dir + name
+	}
+	return dir + string(filepath.Separator) + name
+}
+
+// portableWalk, when set, makes walks use the portable os.ReadDir path even
+// where walkDirAt has a faster one, so tests cover both on one system.
+var portableWalk atomic.Bool
 
 // readDirBatch is how many entries a walk reads from a folder at a time: a folder
 // of half a million files is never listed in memory at once, and its first files
@@ -95,6 +110,9 @@ const readDirBatch = 512
 // the file system lists them.
 func (w *walker) walkDir(dir, keyPrefix string, ancestors []os.FileInfo) {
 	if w.stopped() {
+		return
+	}
+	if !portableWalk.Load() && w.walkDirAt(dir, keyPrefix, ancestors) {
 		return
 	}
 	f, err := os.Open(dir)
@@ -122,7 +140,7 @@ func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries
 		if w.skipHidden && IsHidden(e.Name()) {
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
+		p := joinPath(dir, e.Name())
 		key := keyPrefix + toSlash(e.Name())
 		var st os.FileInfo
 		if e.Type()&os.ModeSymlink != 0 {
@@ -139,22 +157,23 @@ func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries
 			}
 		}
 		if st.IsDir() {
-			loop := false
-			for _, a := range ancestors {
-				if os.SameFile(a, st) {
-					loop = true
-					break
-				}
-			}
-			if loop {
-				w.fail(p, key+"/", "read folder", fmt.Sprintf("symbolic link loop: %s leads back to a folder already being uploaded", p))
-				continue
-			}
-			w.walkDir(p, key+"/", append(ancestors[:len(ancestors):len(ancestors)], st))
+			w.subfolder(p, key, ancestors, st)
 			continue
 		}
-		w.file(dir, e.Name(), keyPrefix, st)
+		w.file(dir, e.Name(), keyPrefix, st.Mode(), st.Size())
 	}
+}
+
+// subfolder walks the folder p (st, links followed) unless it is one of its
+// own ancestors, which a symbolic link can make it.
+func (w *walker) subfolder(p, key string, ancestors []os.FileInfo, st os.FileInfo) {
+	for _, a := range ancestors {
+		if os.SameFile(a, st) {
+			w.fail(p, key+"/", "read folder", fmt.Sprintf("symbolic link loop: %s leads back to a folder already being uploaded", p))
+			return
+		}
+	}
+	w.walkDir(p, key+"/", append(ancestors[:len(ancestors):len(ancestors)], st))
 }
 
 // stopped reports whether the walk should end: its own context (Survey) or
