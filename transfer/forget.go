@@ -11,7 +11,7 @@ func (m *Manager) forgetLocked(t *task) {
 	m.gone.Files++
 	m.gone.count(t)
 	m.byQID.del(t)
-	if t.tgt != nil || t.rec != nil {
+	if t.tgt != nil || t.rec() != nil {
 		if r := t.keyRef(); m.byKey[r] == t {
 			delete(m.byKey, r)
 		}
