@@ -88,28 +88,34 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	opts     Options
-	tgtSpec  Target
-	tgt      *target // nil when tgtSpec is incomplete; Add then fails tasks with tgtErr
-	tgtErr   error
-	targets  map[targetKey]*target
-	tasks    []*task // in add order, so by increasing id: taskLocked searches it
-	pending  []*task // FIFO of tasks to start; stale entries are skipped
-	pendHead int
-	nextID   TaskID
-	active   int
-	small    smallSlots              // one-request uploads among active ones (adaptive.go)
-	runSet   map[TaskID]*task        // tasks with a worker
-	byQID    qidTable                // latest task per destination+file, to refuse duplicates
-	byKey    map[keyRef]*task        // the task that holds each destination key: one key, one source
-	dirs     map[taskDirKey]*taskDir // folders of the tasks, shared
-	busy     int                     // folder walks and background aborts in progress
-	queued   int                     // tasks in state Queued
-	idle     chan struct{}
-	closed   bool
-	fin      finisher
-	slab     taskSlab // where tasks come from unless Config.ForgetFinished
+	mu      sync.Mutex
+	opts    Options
+	tgtSpec Target
+	tgt     *target // nil when tgtSpec is incomplete; Add then fails tasks with tgtErr
+	tgtErr  error
+	targets map[targetKey]*target
+	tasks   []*task // in add order, so by increasing id: taskLocked searches it
+	// Tasks start in the order they were queued (scheduleLocked). A task
+	// queued as it is added (nearly every one) waits in m.tasks itself,
+	// marked bitFresh, so half a million queued files need no second list:
+	// m.tasks holds none before id freshFrom (at index freshAt, a hint). A
+	// task queued again later waits in pending. Stale entries are skipped.
+	pending   taskFIFO
+	freshFrom TaskID
+	freshAt   int
+	nextID    TaskID
+	active    int
+	small     smallSlots              // one-request uploads among active ones (adaptive.go)
+	runSet    map[TaskID]*task        // tasks with a worker
+	byQID     qidTable                // latest task per destination+file, to refuse duplicates
+	byKey     map[keyRef]*task        // the task that holds each destination key: one key, one source
+	dirs      map[taskDirKey]*taskDir // folders of the tasks, shared
+	busy      int                     // folder walks and background aborts in progress
+	queued    int                     // tasks in state Queued
+	idle      chan struct{}
+	closed    bool
+	fin       finisher
+	slab      taskSlab // where tasks come from unless Config.ForgetFinished
 
 	// gone tallies tasks dropped by Config.ForgetFinished; goneN of m.tasks are
 	// such tasks awaiting removal (compactTasksLocked).
@@ -154,6 +160,7 @@ type taskBits uint8
 const (
 	bitQID      taskBits = 1 << iota // qid holds an identity
 	bitInQueue                       // present in m.pending
+	bitFresh                         // queued when added and not started since (see Manager.freshFrom)
 	bitConflict                      // skipped or refused: another source holds the key
 )
 
@@ -540,7 +547,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		if setup != nil {
 			setup(t)
 		}
-		m.enqueueLocked(t)
+		m.enqueueNewLocked(t)
 		return t
 	}
 	// The durable record (if any) of this file under the contested key goes.
@@ -555,7 +562,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		t.setNote(fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path(), cand), NotesOf(NoteRenamed))
 		m.byKey[refOf(d, cand)] = t
 		m.queue.addTask(queueEntryFor(t), &t.journaled) // a new upload: a recorded one's progress was for key
-		m.enqueueLocked(t)
+		m.enqueueNewLocked(t)
 		return t
 	case Skip, SkipIdentical:
 		t := newTask(key, qid, "")
@@ -662,13 +669,61 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	m.finishedLocked(t)
 }
 
+// enqueueLocked queues t to start after every task queued before it.
 func (m *Manager) enqueueLocked(t *task) {
-	if !t.has(bitInQueue) {
+	if !t.has(bitInQueue) && !t.has(bitFresh) {
 		t.set(bitInQueue, true)
-		m.pending = append(m.pending, t)
+		m.pending.push(requeued{t, m.nextID})
 	}
 	m.markBusyLocked()
 	m.scheduleLocked()
+}
+
+// enqueueNewLocked is enqueueLocked for t as it is added: the last task given
+// an id, so it waits in m.tasks where it is.
+func (m *Manager) enqueueNewLocked(t *task) {
+	t.set(bitFresh, true)
+	m.markBusyLocked()
+	m.scheduleLocked()
+}
+
+// nextQueuedLocked is the task to start next, whichever was queued first: the
+// first task queued when added that has not started (fresh), or the first
+// task queued again.
+func (m *Manager) nextQueuedLocked() (t *task, fresh bool) {
+	f := m.firstFreshLocked()
+	if e, ok := m.pending.peek(); ok && (f == nil || e.after < f.id) {
+		return e.t, false
+	}
+	return f, f != nil
+}
+
+// unqueueLocked takes t, which nextQueuedLocked returned, off the queue.
+func (m *Manager) unqueueLocked(t *task, fresh bool) {
+	if fresh {
+		t.set(bitFresh, false)
+	} else {
+		m.pending.pop()
+		t.set(bitInQueue, false)
+	}
+}
+
+// firstFreshLocked is the first task in m.tasks still marked bitFresh,
+// moving freshFrom up to it.
+func (m *Manager) firstFreshLocked() *task {
+	i := m.freshAt
+	if i > len(m.tasks) || (i < len(m.tasks) && m.tasks[i].id < m.freshFrom) || (i > 0 && m.tasks[i-1].id >= m.freshFrom) {
+		// Tasks before the hint were removed (or it is stale): search.
+		i, _ = slices.BinarySearchFunc(m.tasks, m.freshFrom, func(t *task, id TaskID) int { return cmp.Compare(t.id, id) })
+	}
+	for ; i < len(m.tasks); i++ {
+		if t := m.tasks[i]; t.has(bitFresh) {
+			m.freshFrom, m.freshAt = t.id, i
+			return t
+		}
+	}
+	m.freshFrom, m.freshAt = m.nextID+1, len(m.tasks)
+	return nil
 }
 
 // markBusyLocked opens a new idle channel for Wait when the Manager goes from idle to busy.
@@ -690,23 +745,20 @@ func (m *Manager) checkIdleLocked() {
 // and byte budget allow (smallSlots). The first task that may not start yet
 // holds the rest back, so files start in the order they were added.
 func (m *Manager) scheduleLocked() {
-	for !m.closed && m.pendHead < len(m.pending) {
-		t := m.pending[m.pendHead]
+	for !m.closed {
+		t, fresh := m.nextQueuedLocked()
+		if t == nil {
+			break
+		}
 		small := t.state == Queued && m.small.isSmall(t, m.opts)
 		if t.state == Queued && !m.small.mayStart(t, small, m.active, m.opts) {
 			break
 		}
-		m.pending[m.pendHead] = nil
-		m.pendHead++
-		t.set(bitInQueue, false)
+		m.unqueueLocked(t, fresh)
 		if t.state != Queued {
 			continue
 		}
 		m.startLocked(t, small)
-	}
-	if m.pendHead > 1024 && m.pendHead*2 > len(m.pending) {
-		m.pending = append([]*task(nil), m.pending[m.pendHead:]...)
-		m.pendHead = 0
 	}
 }
 

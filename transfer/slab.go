@@ -11,9 +11,10 @@ import "unsafe"
 // does; a Manager that forgets finished tasks (the command line's) allocates
 // each alone, so the few it keeps do not hold their dead neighbours.
 
-// taskBlockLen tasks make a block: 128 of 96 bytes fill the 12,288-byte size
-// class exactly.
-const taskBlockLen = 128
+// taskBlockLen tasks make a block: 256 of 96 bytes fill the 24,576-byte size
+// class exactly, whose spans hold one object each, so no other object (the
+// walk's garbage) keeps part of a block's span in use once freed.
+const taskBlockLen = 256
 
 // taskSlab hands out tasks from blocks. Guarded by Manager.mu.
 type taskSlab struct {
@@ -49,4 +50,51 @@ func (d *taskDir) intern(name string) string {
 	off := len(d.names)
 	d.names = append(d.names, name...)
 	return unsafe.String(&d.names[off], len(name))
+}
+
+// fifoBlock entries make a block of the start queue: 16 KiB, a size class
+// whose spans hold one object each.
+const fifoBlock = 1024
+
+// requeued is a task queued again (resumed, retried) and when: after is the
+// last task id given out then, so every task added up to it starts first.
+type requeued struct {
+	t     *task
+	after TaskID
+}
+
+// taskFIFO is the queue of tasks queued again, in blocks: it grows a block at
+// a time, with no spare capacity beyond the last block and no copy of what it
+// holds, and lets go of each block once every task in it has started.
+// Guarded by Manager.mu.
+type taskFIFO struct {
+	blocks [][]requeued // blocks[0][head:] come first
+	head   int
+}
+
+func (q *taskFIFO) push(e requeued) {
+	if n := len(q.blocks); n == 0 || len(q.blocks[n-1]) == fifoBlock {
+		q.blocks = append(q.blocks, make([]requeued, 0, fifoBlock))
+	}
+	last := &q.blocks[len(q.blocks)-1]
+	*last = append(*last, e)
+}
+
+// peek is the first entry; ok is false when the queue is empty.
+func (q *taskFIFO) peek() (e requeued, ok bool) {
+	if len(q.blocks) == 0 || q.head == len(q.blocks[0]) {
+		return requeued{}, false
+	}
+	return q.blocks[0][q.head], true
+}
+
+// pop drops the first entry; the queue must not be empty.
+func (q *taskFIFO) pop() {
+	q.blocks[0][q.head] = requeued{}
+	q.head++
+	if q.head == fifoBlock {
+		q.blocks[0] = nil
+		q.blocks = q.blocks[1:]
+		q.head = 0
+	}
 }
