@@ -317,12 +317,8 @@ func (q *durableQueue) commit() error {
 // finished multipart upload calls it before deleting its checkpoint: were the
 // checkpoint gone while the "del" still sat in the buffer, a crash would leave an
 // "add" with no checkpoint and the next launch would upload the file again from zero.
-func (q *durableQueue) finish(id, uploadID string) error {
-	return q.finishTask(id, uploadID, nil)
-}
-
-// finishTask is finish for a task; mark is its journaled mark.
-func (q *durableQueue) finishTask(id, uploadID string, mark *bool) error {
+// mark is the task's journaled mark.
+func (q *durableQueue) finish(id, uploadID string, mark *bool) error {
 	if id == "" {
 		return nil
 	}

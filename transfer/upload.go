@@ -526,7 +526,7 @@ func (j *job) completedEarlier(ctx context.Context, key string) (bool, error) {
 
 // finishEarlierDone records a file found complete on the server as finished.
 func (j *job) finishEarlierDone() State {
-	if err := j.m.queue.finishTask(j.t.qidStr(), "", &j.t.journaled); err != nil {
+	if err := j.m.queue.finish(j.t.qidStr(), "", &j.t.journaled); err != nil {
 		j.m.log.Warn("durable queue write failed", "err", err)
 	}
 	j.queueDone = true
@@ -1331,7 +1331,7 @@ func (j *job) complete(ctx context.Context) (State, error) {
 		// Queue first, checkpoint second: a crash between the two then leaves a
 		// finished record (and at worst a stale checkpoint), never an "add" without a
 		// checkpoint that the next launch would upload again from zero.
-		if err := j.m.queue.finishTask(j.t.qidStr(), uploadID, &j.t.journaled); err != nil {
+		if err := j.m.queue.finish(j.t.qidStr(), uploadID, &j.t.journaled); err != nil {
 			j.m.log.Warn("durable queue write failed", "err", err)
 		}
 		j.queueDone = true
