@@ -12,9 +12,7 @@ func (m *Manager) forgetLocked(t *task) {
 	m.gone.count(t)
 	m.byQID.del(t)
 	if t.tgt != nil || t.rec() != nil {
-		if r := t.keyRef(); m.byKey[r] == t {
-			delete(m.byKey, r)
-		}
+		m.byKey.delIf(t.keyRef(), t)
 	}
 	m.unplaceLocked(t)
 	m.goneN++

@@ -108,7 +108,7 @@ type Manager struct {
 	small     smallSlots              // one-request uploads among active ones (adaptive.go)
 	runSet    map[TaskID]*task        // tasks with a worker
 	byQID     qidTable                // latest task per destination+file, to refuse duplicates
-	byKey     map[keyRef]*task        // the task that holds each destination key: one key, one source
+	byKey     keyTable                // the task that holds each destination key: one key, one source
 	dirs      map[taskDirKey]*taskDir // folders of the tasks, shared
 	busy      int                     // folder walks and background aborts in progress
 	queued    int                     // tasks in state Queued
@@ -230,7 +230,6 @@ func NewManager(cfg Config) (*Manager, error) {
 		ctx:     ctx, cancel: cancel,
 		opts:    opts,
 		targets: map[targetKey]*target{},
-		byKey:   map[keyRef]*task{},
 	}
 	m.room = sync.NewCond(&m.mu)
 	m.ask.f = cfg.OnExistsAsk
@@ -498,8 +497,8 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 // keyHolderLocked returns the task that holds key at d, if one still does: a
 // failed, canceled or removed task lets go of its key.
 func (m *Manager) keyHolderLocked(d Destination, key string) *task {
-	o, ok := m.byKey[refOf(d, key)]
-	if !ok || !m.listedLocked(o) || o.state == Failed || o.state == Canceled {
+	o := m.byKey.get(refOf(d, key))
+	if o == nil || !m.listedLocked(o) || o.state == Failed || o.state == Canceled {
 		return nil
 	}
 	return o
@@ -540,7 +539,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 	other := m.keyHolderLocked(d, key)
 	if other == nil || other.path() == path {
 		t := newTask(key, qid, cpDir)
-		m.byKey[refOf(d, key)] = t
+		m.byKey.put(refOf(d, key), t)
 		if !recorded {
 			m.queue.addTask(queueEntryFor(t), &t.journaled)
 		}
@@ -560,7 +559,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		}
 		t := newTask(cand, "", cpDir)
 		t.setNote(fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path(), cand), NotesOf(NoteRenamed))
-		m.byKey[refOf(d, cand)] = t
+		m.byKey.put(refOf(d, cand), t)
 		m.queue.addTask(queueEntryFor(t), &t.journaled) // a new upload: a recorded one's progress was for key
 		m.enqueueNewLocked(t)
 		return t
@@ -1197,9 +1196,7 @@ func (m *Manager) Remove(id TaskID) error {
 	}
 	m.cancelLocked(t)
 	m.byQID.del(t)
-	if r := t.keyRef(); m.byKey[r] == t {
-		delete(m.byKey, r)
-	}
+	m.byKey.delIf(t.keyRef(), t)
 	if i, ok := m.indexLocked(id); ok {
 		m.tasks = slices.Delete(m.tasks, i, i+1)
 		m.unplaceLocked(t)
@@ -1248,9 +1245,7 @@ func (m *Manager) ClearFinished() {
 		}
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
 			m.byQID.del(t)
-			if r := t.keyRef(); m.byKey[r] == t {
-				delete(m.byKey, r)
-			}
+			m.byKey.delIf(t.keyRef(), t)
 			m.unplaceLocked(t)
 			continue
 		}
