@@ -28,7 +28,7 @@ TEST_PKGS := $(RUN_PKGS) xvfb xdotool imagemagick python3-gi gir1.2-gtk-3.0 \
 TEST_PKGS += nodejs
 ALIOSS_DIR := ossemu/testdata/alioss
 
-.PHONY: run build test deps test-deps lint unit e2e windows bench clean
+.PHONY: run build test deps test-deps lint unit e2e windows bench bench-cli clean
 
 run: deps build
 	./$(BINARY)
@@ -88,7 +88,12 @@ bench:
 	  $$($(GO) list ./... | grep -v -e /internal/benchcmp -e /internal/crc64ecma)
 	$(GO) test -run '^$$' -bench . -benchtime 500ms ./internal/crc64ecma/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 150m ./internal/benchcmp/
+	./internal/benchcmp/cli-small-files.sh
 	@uptime
+
+# The real command line on 100,000 files of 256 B to serve-local (FILES, SIZE, REPS override).
+bench-cli:
+	@./internal/benchcmp/cli-small-files.sh
 
 clean:
 	rm -f $(BINARY) $(BINARY).exe $(WINDOW) $(WINDOW).exe

@@ -273,6 +273,12 @@ func TestRemovedProfileNeverGetsOtherCredentials(t *testing.T) {
 	var asked []string
 	m2, _ := c2.NewManager(tb, slowOptions())
 	us, _ := transfer.ListUnfinished(c2.StateDir())
+	// The first run's cancelled parts may still be arriving at the server.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	before := srv.BytesReceived(ossemu.OpUploadPart)
 	m2.ResumeUnfinished(us)
 	m2.Wait(context.Background())

@@ -289,7 +289,12 @@ func TestHelperRecorder(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process only")
 	}
-	r, err := Open(dir, Options{})
+	unflushed := os.Getenv("OSSDROP_HISTORY_UNFLUSHED") != ""
+	o := Options{}
+	if unflushed {
+		o.MaxEntries = 100 // compacts every few batches
+	}
+	r, err := Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,6 +303,12 @@ func TestHelperRecorder(t *testing.T) {
 		e.Size, e.Profile = int64(i), "round"+os.Getenv("OSSDROP_HISTORY_ROUND")
 		e.Error = strings.Repeat("x", 2000) // long lines make a torn write likely
 		r.Record(e)
+		if unflushed {
+			if i%100 == 99 {
+				time.Sleep(time.Millisecond) // a pace the disk keeps up with
+			}
+			continue
+		}
 		if i%50 == 49 {
 			if err := r.Flush(); err != nil {
 				t.Fatal(err)
@@ -420,5 +431,132 @@ func TestEntryStoresErrorKind(t *testing.T) {
 	}
 	if e := byKey["c.txt"]; e.ErrorKind != "" || e.Error != "boom" {
 		t.Errorf("old entry: %+v", e)
+	}
+}
+
+// A Recorder compacts without parsing again the lines it wrote itself, yet
+// what other processes did to the file in between counts as ever: an entry
+// updated by another process keeps its place with the update, a line that
+// does not parse goes, and a file replaced by another process is read anew.
+func TestCompactAfterOthersWrote(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, Options{MaxEntries: 20})
+	ids := make([]string, 0, 60)
+	for i := range 25 { // past 22 entries: a compaction makes the head known
+		ids = append(ids, a.Record(sample(i)))
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Another process adds a link to an entry a wrote, and a line is damaged.
+	b := open(t, dir, Options{})
+	e := sample(10)
+	e.ID = ids[10]
+	b.AddLink(e, Link{URL: "https://b.example.com/k/10", Issued: time.Unix(1700000000, 0).UTC()})
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("not json\n")
+	f.Close()
+	for i := 25; i < 30; i++ {
+		a.Record(sample(i))
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	got := load(t, dir)
+	if len(got) != 20 || got[len(got)-1].Key != "k/29" {
+		t.Fatalf("%d entries, last %q; want the newest 20", len(got), got[len(got)-1].Key)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if bytes.Contains(raw, []byte("not json")) {
+		t.Fatal("a line that does not parse survived compaction")
+	}
+	if got[0].Key != "k/10" || len(got[0].Links) != 1 {
+		t.Fatalf("the updated entry lost its place or its link: %+v", got[0])
+	}
+
+	// Another process replaces the file (its own compaction): a reads it anew.
+	c := open(t, dir, Options{MaxEntries: 5})
+	if err := c.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 30; i < 50; i++ {
+		a.Record(sample(i))
+	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	got = load(t, dir)
+	if len(got) != 20 || got[0].Key != "k/30" || got[len(got)-1].Key != "k/49" {
+		t.Fatalf("after another process compacted: %d entries, %q..%q", len(got), got[0].Key, got[len(got)-1].Key)
+	}
+}
+
+// TestKill9GroupCommitAndCompaction kills a process that records without ever
+// calling Flush while its history is compacted every few batches: what the
+// group commit put on disk survives, and the file always holds the newest
+// entries in order, with none missing between them.
+func TestKill9GroupCommitAndCompaction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	for round := range 3 {
+		cmd := exec.Command(exe, "-test.run=^TestHelperRecorder$")
+		cmd.Env = append(os.Environ(), "OSSDROP_HISTORY_HELPER="+dir, "OSSDROP_HISTORY_ROUND="+strconv.Itoa(round), "OSSDROP_HISTORY_UNFLUSHED=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mine := func() []Entry {
+			var out []Entry
+			for _, e := range load(t, dir) {
+				if e.Profile == "round"+strconv.Itoa(round) {
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+		// Wait until batches written without a Flush went through many
+		// compactions, note the newest entry on disk, then kill.
+		var seen int64 = -1
+		for deadline := time.Now().Add(time.Minute); seen < 2000; {
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("round %d: after a minute the newest entry on disk is %d; the group commit does not write", round, seen)
+			}
+			if m := mine(); len(m) > 0 {
+				seen = m[len(m)-1].Size
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		m := mine()
+		if len(m) == 0 || m[len(m)-1].Size < seen {
+			t.Fatalf("round %d: entry %d was on disk before the kill and is gone (%d entries left)", round, seen, len(m))
+		}
+		if m[0].Size == 0 {
+			// A kill between a batch and its compaction leaves the batch beyond
+			// the cap, but the oldest entries must have been compacted away.
+			t.Fatalf("round %d: %d entries kept from the first on: no compaction ran", round, len(m))
+		}
+		for i := 1; i < len(m); i++ {
+			if m[i].Size != m[i-1].Size+1 {
+				t.Fatalf("round %d: entry %d follows %d", round, m[i].Size, m[i-1].Size)
+			}
+		}
 	}
 }

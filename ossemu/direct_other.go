@@ -2,10 +2,14 @@
 
 package ossemu
 
-import "os"
+import (
+	"os"
 
-func createBlobFile(path string) (*os.File, bool, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	"github.com/ossdrop/ossdrop/internal/fileio"
+)
+
+func createBlobFile(path string, _ int64) (*os.File, bool, error) {
+	f, err := fileio.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	return f, false, err
 }
 

@@ -266,6 +266,8 @@ func classify(rq *request) string {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	defer s.active.Done()
+	s.busy.Add(1)
+	defer s.busy.Add(-1)
 	rq := &request{r: r, w: w, id: randomHex(12), q: parseQuery(r.URL.RawQuery)}
 	h := w.Header()
 	h.Set("x-oss-request-id", rq.id)

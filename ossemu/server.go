@@ -75,6 +75,10 @@ type Server struct {
 
 	stats  stats
 	active sync.WaitGroup // running handlers
+	// open counts connections not yet closed and busy counts running
+	// handlers, for WaitIdle (a WaitGroup cannot be waited on while new
+	// requests may still start).
+	open, busy atomic.Int64
 
 	cbClient     *http.Client
 	drainTimeout time.Duration // how long an unauthenticated body may take to drain
@@ -202,6 +206,14 @@ func NewServer(opts Options) (*Server, error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       30 * time.Second, // idle keep-alive connections are cheap, but not free
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			switch st {
+			case http.StateNew:
+				s.open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				s.open.Add(-1)
+			}
+		},
 	}
 	go func() {
 		defer close(s.served)
@@ -324,6 +336,25 @@ func randomAlnum(n int) string {
 // removed. Calling it again returns the first result.
 func (s *Server) Close() error { return s.stop(2 * time.Second) }
 
+// WaitIdle returns once no connection is open and no request is being
+// handled, so that counters read afterwards (BytesReceived, Requests) hold
+// every byte clients sent before they went away: a client that cancels a
+// request leaves its last bytes in the socket for the server to read later.
+// Clients keeping idle connections must close them first; ctx bounds the wait.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for s.open.Load() > 0 || s.busy.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ossemu: waiting for %d connections and %d requests to end: %w",
+				s.open.Load(), s.busy.Load(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
 // Kill stops the server at once, cutting every connection mid-request, as a
 // crash or a network outage would; what was committed stays on disk. A new
 // server on the same Dir (and Addr) then plays the restarted one.
@@ -344,6 +375,15 @@ func (s *Server) stop(grace time.Duration) error {
 		}
 		<-s.served
 		s.active.Wait()
+		s.mu.RLock()
+		bs := make([]*bucket, 0, len(s.buckets))
+		for _, b := range s.buckets {
+			bs = append(bs, b)
+		}
+		s.mu.RUnlock()
+		for _, b := range bs { // their open directories
+			b.syncs.close()
+		}
 		s.cbClient.CloseIdleConnections()
 		s.unlock()
 		if s.tempDir {

@@ -21,6 +21,7 @@ import (
 	"unsafe"
 
 	"github.com/ossdrop/ossdrop/internal/crc64ecma"
+	"github.com/ossdrop/ossdrop/internal/fileio"
 )
 
 // On-disk layout, per bucket under Dir/buckets/<name>/:
@@ -120,6 +121,105 @@ type bucket struct {
 	objects map[string]*object
 	sorted  []string // sorted keys of objects; nil when stale
 	uploads map[string]*upload
+
+	// syncs syncs the directories every object writes into (data/ and
+	// objects/xx/); other directories go through syncDir.
+	syncs dirSyncers
+}
+
+// dirSyncers make the directory syncs on the path of every object cheap. Each
+// directory stays open, so a sync is one fsync instead of an open, an fsync
+// and a close, and requests that need the same directory synced at the same
+// time share one fsync (group commit): a sync that starts after a request's
+// file was created or renamed covers it, so no request returns before a
+// directory fsync that began after its change has ended. Only directories
+// that live as long as the bucket go through here (not an upload's).
+type dirSyncers struct {
+	mu     sync.Mutex
+	dirs   map[string]*dirSyncer
+	closed bool
+}
+
+type dirSyncer struct {
+	dir     string
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File // the open directory; nil until first used or after an error
+	reqs    uint64   // syncs asked for
+	done    uint64   // syncs asked for up to this one are covered
+	running bool     // an fsync is under way (mu is not held during it)
+}
+
+// sync makes every change made in dir before the call durable.
+func (d *dirSyncers) sync(dir string) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		syncDir(dir)
+		return
+	}
+	s := d.dirs[dir]
+	if s == nil {
+		s = &dirSyncer{dir: dir}
+		s.cond = sync.NewCond(&s.mu)
+		if d.dirs == nil {
+			d.dirs = map[string]*dirSyncer{}
+		}
+		d.dirs[dir] = s
+	}
+	d.mu.Unlock()
+	s.sync()
+}
+
+func (s *dirSyncer) sync() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs++
+	mine := s.reqs
+	for s.done < mine {
+		if s.running {
+			s.cond.Wait() // its fsync may have started before this change
+			continue
+		}
+		s.running = true
+		upto := s.reqs // every change asked for so far is made: this fsync covers them
+		f := s.f
+		s.mu.Unlock()
+		if f == nil {
+			f, _ = fileio.Open(s.dir)
+		}
+		if f != nil && f.Sync() != nil {
+			// errors are ignored as in syncDir; the next sync opens it again
+			f.Close()
+			f = nil
+		}
+		if dirSynced != nil {
+			dirSynced(s.dir)
+		}
+		s.mu.Lock()
+		s.f, s.running, s.done = f, false, upto
+		s.cond.Broadcast()
+	}
+}
+
+// close closes the open directories; later syncs open and close their own.
+func (d *dirSyncers) close() {
+	d.mu.Lock()
+	d.closed = true
+	dirs := d.dirs
+	d.dirs = nil
+	d.mu.Unlock()
+	for _, s := range dirs {
+		s.mu.Lock()
+		for s.running {
+			s.cond.Wait()
+		}
+		if s.f != nil {
+			s.f.Close()
+			s.f = nil
+		}
+		s.mu.Unlock()
+	}
 }
 
 var (
@@ -158,7 +258,7 @@ func randomHex(n int) string {
 // syncDir makes a rename in dir durable; errors are ignored because some
 // platforms cannot fsync a directory and the rename itself already happened.
 func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
+	if d, err := fileio.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
 	}
@@ -177,7 +277,7 @@ func writeTempJSON(path string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	f, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return "", err
 	}
@@ -240,7 +340,7 @@ type blobResult struct {
 func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 	id := randomHex(16)
 	path := b.blobPath(id)
-	f, direct, err := createBlobFile(path)
+	f, direct, err := createBlobFile(path, want)
 	if err != nil {
 		return blobResult{}, fmt.Errorf("create blob: %w", err)
 	}
@@ -266,17 +366,42 @@ func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 		return blobResult{}, fmt.Errorf("close blob: %w", err)
 	}
 	// the new directory entry must be durable before metadata points at it
-	syncDir(filepath.Dir(path))
+	b.syncs.sync(filepath.Dir(path))
 	res.MD5 = sum
 	res.CRC64 = crc
 	return res, nil
 }
 
-// pipeline copies r to f while computing MD5 and CRC64. MD5 runs in its own
-// goroutine, CRC64 and the write in another, and the caller's goroutine
-// reads the next chunk meanwhile, so one upload uses more than one core and
-// disk latency overlaps with hashing.
+// pipeline copies r to f while computing MD5 and CRC64. A body that fits in
+// one buffer (most objects are small) is hashed and written by the caller's
+// goroutine: handing a few hundred bytes to two goroutines cost more than
+// hashing them. A bigger one is streamed: MD5 runs in its own goroutine,
+// CRC64 and the write in another, and the caller's goroutine reads the next
+// chunk meanwhile, so one upload uses more than one core and disk latency
+// overlaps with hashing.
 func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, size int64, err error) {
+	first := bufPool.Get().(*[]byte)
+	n, rerr := io.ReadFull(r, *first)
+	if rerr != nil {
+		defer bufPool.Put(first)
+		if rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			return sum, 0, int64(n), rerr
+		}
+		data := (*first)[:n]
+		sum, crc = md5.Sum(data), crc64ecma.Update(0, data)
+		if n > 0 {
+			if e := writeChunk(f, data, direct); e != nil {
+				err = fmt.Errorf("write blob: %w", e)
+			}
+		}
+		return sum, crc, int64(n), err
+	}
+	return stream(r, f, direct, first, n)
+}
+
+// stream is pipeline for a body longer than one buffer; first holds its first
+// n bytes.
+func stream(r io.Reader, f *os.File, direct *bool, first *[]byte, firstN int) (sum [16]byte, crc uint64, size int64, err error) {
 	const nbuf = 3
 	type chunk struct {
 		bp   *[]byte
@@ -284,7 +409,7 @@ func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, 
 		refs *atomic.Int32
 	}
 	free := make(chan *[]byte, nbuf)
-	for range nbuf {
+	for range nbuf - 1 {
 		free <- bufPool.Get().(*[]byte)
 	}
 	release := func(c chunk) {
@@ -318,8 +443,15 @@ func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, 
 		}
 	})
 	for !failed.Load() {
-		bp := <-free
-		n, rerr := io.ReadFull(r, *bp)
+		var bp *[]byte
+		var n int
+		var rerr error
+		if first != nil {
+			bp, n, first = first, firstN, nil
+		} else {
+			bp = <-free
+			n, rerr = io.ReadFull(r, *bp)
+		}
 		if n > 0 {
 			refs := new(atomic.Int32)
 			refs.Store(2)
@@ -434,13 +566,15 @@ func unchanged(prev *objMeta) func(*objMeta) error {
 func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error {
 	path := b.metaPath(m.Key)
 	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); err != nil {
+	tmp, err := writeTempJSON(path, m)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The first object in this directory: make it (durably), then write.
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
 		syncDir(filepath.Dir(dir))
+		tmp, err = writeTempJSON(path, m)
 	}
-	tmp, err := writeTempJSON(path, m)
 	if err != nil {
 		return fmt.Errorf("write object metadata: %w", err)
 	}
@@ -483,7 +617,7 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 		}
 	}
 	b.mu.Unlock()
-	syncDir(dir)
+	b.syncs.sync(dir)
 	b.removeBlobs(garbage...)
 	return nil
 }
@@ -604,7 +738,7 @@ func (r *blobsReader) Read(p []byte) (int, error) {
 			r.cur.Close()
 			r.cur = nil
 		}
-		f, err := os.Open(r.b.blobPath(r.blobs[ix].ID))
+		f, err := fileio.Open(r.b.blobPath(r.blobs[ix].ID))
 		if err != nil {
 			return 0, fmt.Errorf("open blob: %w", err)
 		}

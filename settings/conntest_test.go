@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossdrop/ossdrop/internal/testkit"
 	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -215,20 +216,7 @@ func TestCheckConnectionThroughProxy(t *testing.T) {
 			return
 		}
 		proxied.Add(1)
-		out := r.Clone(r.Context())
-		out.RequestURI = ""
-		out.URL.Host = emuAddr // the bucket host name stays in out.Host
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		testkit.Forward(w, r, emuAddr, nil) // the bucket host name stays in the Host header
 	}))
 	defer proxy.Close()
 	tg := emuTarget(s, s.AccessKeyID, s.AccessKeySecret)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/ossdrop/ossdrop/internal/testkit"
 	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
@@ -244,26 +245,19 @@ func dropReplyProxy(t *testing.T, s *ossemu.Server) string {
 	}
 	var dropped atomic.Bool
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		out := r.Clone(r.Context())
-		out.RequestURI = ""
-		out.URL.Scheme, out.URL.Host = "http", strings.TrimPrefix(s.URL, "http://")
-		resp, err := http.DefaultTransport.RoundTrip(out)
+		resp, err := testkit.Resend(r, strings.TrimPrefix(s.URL, "http://"), nil)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
-		defer resp.Body.Close()
 		isComplete := r.Method == http.MethodPost && r.URL.Query().Has("uploadId")
 		if isComplete && resp.StatusCode == 200 && dropped.CompareAndSwap(false, true) {
+			resp.Body.Close()
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
 			return
 		}
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		testkit.Reply(w, resp)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -334,21 +328,7 @@ func corruptingProxy(t *testing.T, s *ossemu.Server) (string, *atomic.Int32) {
 			body[len(body)/2] ^= 0x40
 			corrupted.Add(1)
 		}
-		out := r.Clone(r.Context())
-		out.RequestURI = ""
-		out.URL.Scheme, out.URL.Host = "http", strings.TrimPrefix(s.URL, "http://")
-		out.Body = io.NopCloser(bytes.NewReader(body))
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
+		testkit.Forward(w, r, strings.TrimPrefix(s.URL, "http://"), bytes.NewReader(body))
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })

@@ -36,6 +36,13 @@ func interrupted(t *testing.T, s *ossemu.Server, afterParts int64) (file string,
 	if ts.State == Done {
 		t.Fatal("finished before it could be interrupted")
 	}
+	// The server may still be reading what the cancelled parts had put in
+	// the socket; wait so byte counts taken next belong to the next run.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	return file, data, state
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossdrop/ossdrop/internal/crc64ecma"
+	"github.com/ossdrop/ossdrop/internal/fileio"
 	"github.com/ossdrop/ossdrop/transfer/checkpoint"
 )
 
@@ -236,7 +237,7 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	if t.tgt == nil {
 		return 0, localErr("start", "no destination bucket is configured", nil)
 	}
-	f, err := os.Open(t.path())
+	f, err := fileio.Open(t.path())
 	if err != nil {
 		return 0, localErr("open", fmt.Sprintf("cannot read %s: %v", t.path(), unwrapPath(err)), err)
 	}
@@ -780,8 +781,8 @@ func (j *job) finalOptions() []oss.Option {
 	return opts
 }
 
-// progress feeds the SDK's byte events into the task's sent counter.
-// sending is the body of one request as the connection reads it: it counts the
+// sending is the body of a single-request upload (PutObject; a part's body is
+// a partBody) as the connection reads it: it counts the
 // bytes handed over (the row's progress moves with them) and computes their
 // CRC64, once per byte. The SDK's own CRC is off (see NewOSSClient), so this is
 // the CRC compared with the server's. The transport reads on a goroutine of its
@@ -813,13 +814,18 @@ func (s *sending) rollback() { s.rt.sent.Add(-s.n.Swap(0)) }
 // for what it stored: a mismatch is corruption in transit, and the request is sent
 // again.
 func (s *sending) checkCRC(op string, hdr http.Header) error {
+	return checkCRC(op, hdr, s.crc.Load())
+}
+
+// checkCRC compares crc, that of the bytes sent, with the CRC64 in the reply.
+func checkCRC(op string, hdr http.Header, crc uint64) error {
 	v := hdr.Get(oss.HTTPHeaderOssCRC64)
 	if v == "" {
 		return nil // no CRC from the server; the whole-object check decides
 	}
 	server, err := strconv.ParseUint(v, 10, 64)
-	if err != nil || server != s.crc.Load() {
-		return &crcMismatchError{op: op, client: s.crc.Load(), server: v, requestID: hdr.Get(oss.HTTPHeaderOssRequestID)}
+	if err != nil || server != crc {
+		return &crcMismatchError{op: op, client: crc, server: v, requestID: hdr.Get(oss.HTTPHeaderOssRequestID)}
 	}
 	return nil
 }
@@ -1243,16 +1249,17 @@ func (j *job) uploadPart(ctx context.Context, n int) error {
 			return err
 		}
 		defer j.m.sem.release()
-		body := &sending{r: j.m.limiter.Reader(ctx, j.section(off, size)), rt: j.t.rt}
+		body := j.partBody(ctx, off, size)
 		up, err := j.tgt.bkt.UploadPart(j.imur, body, size, n, oss.WithContext(ctx), oss.GetResponseHeader(&hdr))
+		sum := body.release()
 		if err == nil {
-			err = body.checkCRC(op, hdr)
+			err = checkCRC(op, hdr, sum)
 		}
 		if err != nil {
 			body.rollback()
 			return err
 		}
-		etag, crc = up.ETag, body.crc.Load()
+		etag, crc = up.ETag, sum
 		return nil
 	})
 	if err != nil {

@@ -72,6 +72,14 @@ func (cur *Cursor) Diff(all []TaskSnapshot, c *Changes, limit int) {
 func (cur *Cursor) advance(n int, mark func(int) taskMark, snap func(int) TaskSnapshot, c *Changes, limit int) {
 	c.Reset, c.More = false, false
 	c.Tasks, c.Removed = c.Tasks[:0], c.Removed[:0]
+	if fresh := n - len(cur.ids); fresh > cap(c.Tasks) {
+		// At least this many tasks are new: make room once rather than
+		// doubling a large buffer of snapshots as they come.
+		if limit > 0 {
+			fresh = min(fresh, limit)
+		}
+		c.Tasks = make([]TaskSnapshot, 0, fresh+16)
+	}
 	oldIDs, oldVers := cur.ids, cur.vers
 	j, k := 0, 0 // read and write positions in the old list
 	var prev TaskID

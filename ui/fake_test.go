@@ -234,6 +234,24 @@ func useLoop(w *Window) {
 
 var loops sync.Map // *Window → *uiLoop
 
+// loopOf is the loop useLoop gave w.
+func loopOf(w *Window) *uiLoop {
+	v, _ := loops.Load(w)
+	return v.(*uiLoop)
+}
+
+// pop takes the oldest callback posted, nil when none is.
+func (l *uiLoop) pop() func() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.q) == 0 {
+		return nil
+	}
+	f := l.q[0]
+	l.q = l.q[1:]
+	return f
+}
+
 // settle waits for the window's background work and runs what it posted.
 func settle(w *Window) {
 	v, ok := loops.Load(w)

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"cmp"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -99,6 +100,14 @@ type rowView struct {
 	match   []int32
 	matchOK bool
 	hit     []uint64 // bit set of match, for sorted views
+	// What q says of each folder (see prepare), valid for the model's
+	// dirGen, covering folders [0, dirN).
+	dirBits []uint64
+	dirQ    []byte
+	dirGen  uint64
+	dirN    int
+	dirOK   bool
+	joined  []byte // a folder and a base, for queries too long for dirBits
 
 	bufs  [2][]int32 // alternated, so the list's old view is never overwritten
 	which int
@@ -200,12 +209,13 @@ func (v *rowView) compute(m *rowModel) (rowsView, tabCounts) {
 // and a query that extends the previous one only narrows its matches.
 func (v *rowView) matches(m *rowModel, q string) {
 	qb := []byte(q)
+	v.prepare(m, qb)
 	switch {
 	case v.matchOK && v.qGen == m.textGen && bytes.Equal(v.q, qb):
 	case v.matchOK && v.qGen == m.textGen && len(v.q) > 0 && bytes.Contains(qb, v.q):
 		kept := v.match[:0]
 		for _, i := range v.match {
-			if bytes.Contains(m.textOf(m.at(int(i))), qb) {
+			if v.hits(m, m.at(int(i)), qb) {
 				kept = append(kept, i)
 			}
 		}
@@ -214,11 +224,65 @@ func (v *rowView) matches(m *rowModel, q string) {
 		v.match, v.qN = v.match[:0], 0
 	}
 	for i := v.qN; i < m.len(); i++ {
-		if bytes.Contains(m.textOf(m.at(i)), qb) {
+		if v.hits(m, m.at(i), qb) {
 			v.match = append(v.match, int32(i))
 		}
 	}
 	v.q, v.qGen, v.qN, v.matchOK = append(v.q[:0], qb...), m.textGen, m.len(), true
+}
+
+// maxSplit is the longest query dirBits describes; longer ones join each
+// row's folder and base to search them.
+const maxSplit = 63
+
+// prepare works out, once per folder, what q says of the rows in it: bit 0
+// of dirBits[d] says the folder alone contains q (every row in it matches),
+// bit j (0 < j < len(q)) says it ends with q[:j] (a row matches when its
+// base starts with q[j:]). Rows then never join folder and base to search.
+func (v *rowView) prepare(m *rowModel, q []byte) {
+	if len(q) > maxSplit {
+		return
+	}
+	if !v.dirOK || v.dirGen != m.dirGen || !bytes.Equal(v.dirQ, q) || v.dirN > len(m.dirs) {
+		v.dirBits, v.dirN = v.dirBits[:0], 0
+	}
+	qs := string(q)
+	for _, f := range m.dirs[v.dirN:] {
+		var b uint64
+		if strings.Contains(f, qs) {
+			b = 1
+		}
+		for j := 1; j < len(qs); j++ {
+			if strings.HasSuffix(f, qs[:j]) {
+				b |= 1 << j
+			}
+		}
+		v.dirBits = append(v.dirBits, b)
+	}
+	v.dirQ, v.dirGen, v.dirN, v.dirOK = append(v.dirQ[:0], q...), m.dirGen, len(m.dirs), true
+}
+
+// hits says whether row r matches q: its name, or its destination (folder
+// and base). prepare(m, q) ran first.
+func (v *rowView) hits(m *rowModel, r *row, q []byte) bool {
+	if r.flags&rowNameApart != 0 && bytes.Contains(m.textOf(r)[:r.nlen], q) {
+		return true
+	}
+	base := m.baseOf(r)
+	if len(q) > maxSplit {
+		v.joined = append(append(v.joined[:0], m.dirs[r.dir]...), base...)
+		return bytes.Contains(v.joined, q)
+	}
+	b := v.dirBits[r.dir]
+	if b&1 != 0 || bytes.Contains(base, q) {
+		return true
+	}
+	for b &^= 1; b != 0; b &= b - 1 {
+		if bytes.HasPrefix(base, q[bits.TrailingZeros64(b):]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *rowView) markHits(n int) {
@@ -309,18 +373,6 @@ func (v *rowView) sortState(m *rowModel, in []int32) []int32 {
 	return out
 }
 
-// rowFraction is how far a row is, as fraction() says for a snapshot.
-func rowFraction(r *row) float64 {
-	s := r.st()
-	if s == transfer.Done || s == transfer.Skipped {
-		return 1
-	}
-	if r.size <= 0 {
-		return 0
-	}
-	return min(max(float64(r.sent)/float64(r.size), 0), 1)
-}
-
 // sortProgress orders rows by progress, most first, keeping add order among
 // equals. Most rows are finished (1) or untouched (0), so only the few in
 // between are compared.
@@ -328,21 +380,21 @@ func (v *rowView) sortProgress(m *rowModel, in []int32) []int32 {
 	out := v.spare[:0]
 	var mid int
 	for _, i := range in {
-		if rowFraction(m.at(int(i))) >= 1 {
+		if m.fraction(m.at(int(i))) >= 1 {
 			out = append(out, i)
 		}
 	}
 	mid = len(out)
 	for _, i := range in {
-		if f := rowFraction(m.at(int(i))); f > 0 && f < 1 {
+		if f := m.fraction(m.at(int(i))); f > 0 && f < 1 {
 			out = append(out, i)
 		}
 	}
 	slices.SortStableFunc(out[mid:], func(a, b int32) int {
-		return cmp.Compare(rowFraction(m.at(int(b))), rowFraction(m.at(int(a))))
+		return cmp.Compare(m.fraction(m.at(int(b))), m.fraction(m.at(int(a))))
 	})
 	for _, i := range in {
-		if rowFraction(m.at(int(i))) <= 0 {
+		if m.fraction(m.at(int(i))) <= 0 {
 			out = append(out, i)
 		}
 	}

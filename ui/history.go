@@ -454,7 +454,14 @@ type windowHistory struct {
 	rec *history.Recorder
 }
 
-func (h *windowHistory) Load() ([]history.Entry, error) { return history.Load(h.dir) }
+// Load reads the history once entries still gathering for the next write
+// (up to 50 ms of them) are on disk, so uploads that just ended are listed.
+func (h *windowHistory) Load() ([]history.Entry, error) {
+	if err := h.rec.Flush(); err != nil {
+		h.w.log.Warn("upload history", "err", err)
+	}
+	return history.Load(h.dir)
+}
 
 func (h *windowHistory) Link(e history.Entry, expires time.Duration) (string, history.Entry, error) {
 	t, err := h.targetFor(e)

@@ -15,24 +15,28 @@ import (
 // and overall bar need, and nothing else. A full snapshot exists only for
 // the rows on screen (the row widgets hold them) and for dialogs, which ask
 // the Backend for the one task they show. At 500,000 queued files the rows
-// cost ~40 bytes each plus their folded search text.
+// cost 40 bytes each plus their folded file name: the folder part of the
+// destination ("bucket/photos/2026/") is kept once per folder.
 
-// row is one task in the window's model.
+// row is one task in the window's model: 32 bytes. The bytes it has on the
+// wire (max(Sent, Done)) are kept apart, for the few rows part way (see
+// model.sentOf): a queued file has sent nothing, a finished one all.
 type row struct {
 	id    transfer.TaskID
 	size  int64
-	sent  int64  // bytes on the wire, max(Sent, Done)
-	off   uint32 // folded search text: model.text[off : off+tlen]
+	off   uint32 // folded text: model.text[off : off+tlen]
+	dir   uint32 // folded folder of the destination: model.dirs[dir]
 	tlen  uint16
-	nlen  uint16 // the name's length inside the text (see name)
+	nlen  uint16 // the name's length inside the text (see nameOf)
 	state uint8  // transfer.State
 	flags uint8
 }
 
 const (
 	rowMember    uint8 = 1 << iota // counted in the current batch
-	rowNameApart                   // text is "name\x00bucket/key"; else the name is the text's suffix
+	rowNameApart                   // text is "name\x00base"; else the name is the text's suffix
 	rowCred                        // paused waiting for credentials
+	rowPart                        // sent some bytes, not finished: model.part holds how many
 )
 
 func (r *row) st() transfer.State { return transfer.State(r.state) }
@@ -68,9 +72,24 @@ type rowModel struct {
 	// credProfile is the profile whose secret each waiting task needs, for
 	// the few tasks that wait for one.
 	credProfile map[transfer.TaskID]string
+	// part is the bytes sent by each row with rowPart: the running ones and
+	// those paused, failed or canceled part way.
+	part map[transfer.TaskID]int64
 
-	scratch []byte
-	touched []int32 // row of each entry of the last apply's changes
+	// dirs are the folded folders of the destinations ("bucket/dir/", up
+	// to the key's last slash), each kept once however many rows it holds;
+	// a row's destination is dirs[row.dir] followed by its base (the key
+	// after that slash). dirOf finds a folder's number, dirRefs counts the
+	// rows in each, deadDirs the folders no row uses any more. dirGen bumps
+	// when folders are renumbered.
+	dirs     []string
+	dirOf    map[string]uint32
+	dirRefs  []uint32
+	deadDirs int
+	dirGen   uint64
+
+	raw, scratch []byte
+	touched      []int32 // row of each entry of the last apply's changes
 }
 
 const (
@@ -143,10 +162,21 @@ func (m *rowModel) search(id transfer.TaskID) int {
 	return sort.Search(m.n, func(i int) bool { return m.at(i).id >= id })
 }
 
-// textOf is a row's folded search text: its name and destination, lower case.
+// textOf is a row's own folded text: the base of its destination, after
+// the file's name when the base does not end with it.
 func (m *rowModel) textOf(r *row) []byte {
 	o := r.off & textInBlock
 	return m.text[r.off>>textShift][o : o+uint32(r.tlen)]
+}
+
+// baseOf is the folded base of a row's destination (the key after its last
+// slash): dirs[r.dir] + baseOf is the whole destination.
+func (m *rowModel) baseOf(r *row) []byte {
+	t := m.textOf(r)
+	if r.flags&rowNameApart != 0 {
+		return t[min(int(r.nlen)+1, len(t)):]
+	}
+	return t
 }
 
 // nameOf is a row's folded name, for sorting by name.
@@ -161,6 +191,15 @@ func (m *rowModel) nameOf(r *row) []byte {
 // apply merges changes from the Backend. It returns, for each of c.Tasks,
 // the index of its row (valid until the next apply).
 func (m *rowModel) apply(c *transfer.Changes) []int32 {
+	m.begin(c)
+	m.putAll(c.Tasks)
+	return m.end()
+}
+
+// begin starts merging c: it forgets what a reset or removals take away.
+// The tasks follow in pieces through putAll, then end; between the pieces
+// the model is whole (every row consistent, counts kept), only behind.
+func (m *rowModel) begin(c *transfer.Changes) {
 	if c.Reset {
 		m.clear()
 	}
@@ -168,9 +207,18 @@ func (m *rowModel) apply(c *transfer.Changes) []int32 {
 		m.remove(c.Removed)
 	}
 	m.touched = m.touched[:0]
-	for i := range c.Tasks {
-		m.touched = append(m.touched, int32(m.put(&c.Tasks[i])))
+}
+
+// putAll merges tasks, the next piece of the Changes begun.
+func (m *rowModel) putAll(tasks []transfer.TaskSnapshot) {
+	for i := range tasks {
+		m.touched = append(m.touched, int32(m.put(&tasks[i])))
 	}
+}
+
+// end finishes the Changes begun and returns, for each task merged since
+// begin, the index of its row (valid until the next begin).
+func (m *rowModel) end() []int32 {
 	m.compactText()
 	return m.touched
 }
@@ -178,8 +226,11 @@ func (m *rowModel) apply(c *transfer.Changes) []int32 {
 func (m *rowModel) clear() {
 	m.truncate(0)
 	m.text, m.used, m.dead = nil, 0, 0
+	m.dirs, m.dirOf, m.dirRefs, m.deadDirs = nil, nil, nil, 0
+	m.dirGen++
 	m.states, m.batch, m.cred = [transfer.Skipped + 1]int{}, batchTotals{}, 0
 	clear(m.credProfile)
+	m.part = nil
 	m.textGen++
 	m.shapeGen++
 }
@@ -213,11 +264,12 @@ func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	if r.st() != t.State {
 		m.shapeGen++
 	}
-	sent := max(t.Sent, t.Done)
-	if sent != r.sent {
+	was := m.sentOf(r)
+	r.size, r.state = t.Size, uint8(t.State)
+	m.setSent(r, max(t.Sent, t.Done))
+	if m.sentOf(r) != was {
 		m.progGen++
 	}
-	r.size, r.sent, r.state = t.Size, sent, uint8(t.State)
 	r.flags &^= rowCred
 	if credWaiting(t) {
 		r.flags |= rowCred
@@ -230,6 +282,46 @@ func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	}
 	m.enter(r)
 	return i
+}
+
+// sentOf is the bytes row r has on the wire: all of them once finished.
+func (m *rowModel) sentOf(r *row) int64 {
+	switch {
+	case r.st() == transfer.Done || r.st() == transfer.Skipped:
+		return r.size
+	case r.flags&rowPart != 0:
+		return m.part[r.id]
+	}
+	return 0
+}
+
+// setSent records sent for r, whose state is set; finished rows and rows
+// that sent nothing keep nothing.
+func (m *rowModel) setSent(r *row, sent int64) {
+	if sent == 0 || r.st() == transfer.Done || r.st() == transfer.Skipped {
+		if r.flags&rowPart != 0 {
+			delete(m.part, r.id)
+			r.flags &^= rowPart
+		}
+		return
+	}
+	if m.part == nil {
+		m.part = map[transfer.TaskID]int64{}
+	}
+	m.part[r.id] = sent
+	r.flags |= rowPart
+}
+
+// fraction is how far a row is, as fraction() says for a snapshot.
+func (m *rowModel) fraction(r *row) float64 {
+	s := r.st()
+	if s == transfer.Done || s == transfer.Skipped {
+		return 1
+	}
+	if r.size <= 0 {
+		return 0
+	}
+	return min(max(float64(m.sentOf(r))/float64(r.size), 0), 1)
 }
 
 func cmpID(a, b transfer.TaskID) int {
@@ -249,7 +341,7 @@ func (m *rowModel) enter(r *row) {
 		m.cred++
 	}
 	if r.flags&rowMember != 0 {
-		m.batch.add(r, 1)
+		m.batch.add(r, m.sentOf(r), 1)
 	}
 }
 
@@ -260,13 +352,14 @@ func (m *rowModel) leave(r *row) {
 		delete(m.credProfile, r.id)
 	}
 	if r.flags&rowMember != 0 {
-		m.batch.add(r, -1)
+		m.batch.add(r, m.sentOf(r), -1)
 	}
 }
 
-// add counts (sign 1) or uncounts (-1) a member row in the batch: a
-// canceled file leaves the batch, a failed one never counts as sent.
-func (b *batchTotals) add(r *row, sign int) {
+// add counts (sign 1) or uncounts (-1) a member row, which sent sent
+// bytes, in the batch: a canceled file leaves the batch, a failed one never
+// counts as sent.
+func (b *batchTotals) add(r *row, sent int64, sign int) {
 	s := r.st()
 	if s == transfer.Canceled {
 		return
@@ -281,9 +374,9 @@ func (b *batchTotals) add(r *row, sign int) {
 		b.Failed += sign
 	case transfer.Paused:
 		b.Paused += sign
-		b.Sent += int64(sign) * r.sent
+		b.Sent += int64(sign) * sent
 	default:
-		b.Sent += int64(sign) * r.sent
+		b.Sent += int64(sign) * sent
 	}
 }
 
@@ -292,7 +385,7 @@ func (m *rowModel) join(i int) {
 	r := m.at(i)
 	if r.flags&rowMember == 0 {
 		r.flags |= rowMember
-		m.batch.add(r, 1)
+		m.batch.add(r, m.sentOf(r), 1)
 	}
 }
 
@@ -304,7 +397,7 @@ func (m *rowModel) newBatch() {
 		r.flags &^= rowMember
 		if running(r.st()) {
 			r.flags |= rowMember
-			m.batch.add(r, 1)
+			m.batch.add(r, m.sentOf(r), 1)
 		}
 	}
 }
@@ -317,6 +410,10 @@ func (m *rowModel) remove(ids []transfer.TaskID) {
 			r := m.at(i)
 			m.leave(r)
 			m.dead += int(r.tlen)
+			m.unref(r.dir)
+			if r.flags&rowPart != 0 {
+				delete(m.part, r.id)
+			}
 			r.id = 0 // marked; IDs start at 1
 			gone++
 		}
@@ -336,42 +433,85 @@ func (m *rowModel) remove(ids []transfer.TaskID) {
 	m.shapeGen++
 }
 
-// fold stores t's search text for r.
+// fold stores t's text and folder for r.
 func (m *rowModel) fold(r *row, t *transfer.TaskSnapshot) {
-	apart, nlen := m.shape(t)
-	m.place(r, m.store(m.scratch), apart, nlen)
+	apart, nlen, dir := m.shape(t)
+	m.ref(dir)
+	m.place(r, m.store(m.scratch), apart, nlen, dir)
 }
 
-// refold folds t's text again and keeps the row's old text when it is the
-// same (the usual case: only the state moved). It reports a change.
+// refold folds t again and keeps the row's old text when it is the same
+// (the usual case: only the state moved). It reports a change.
 func (m *rowModel) refold(r *row, t *transfer.TaskSnapshot) bool {
-	apart, nlen := m.shape(t)
-	if bytes.Equal(m.scratch, m.textOf(r)) && apart == (r.flags&rowNameApart != 0) && nlen == int(r.nlen) {
+	apart, nlen, dir := m.shape(t)
+	if dir == r.dir && bytes.Equal(m.scratch, m.textOf(r)) && apart == (r.flags&rowNameApart != 0) && nlen == int(r.nlen) {
 		return false
 	}
+	m.ref(dir)
+	m.unref(r.dir)
 	m.dead += int(r.tlen)
-	m.place(r, m.store(m.scratch), apart, nlen)
+	m.place(r, m.store(m.scratch), apart, nlen, dir)
 	return true
 }
 
-// shape folds t into m.scratch as a row keeps it: "bucket/key" alone when
-// it already ends with the file's name (most files, so most rows store
-// their name once), else "name\x00bucket/key"; cut at maxText.
-func (m *rowModel) shape(t *transfer.TaskSnapshot) (apart bool, nlen int) {
-	b := appendFolded(m.scratch[:0], t)
-	sep := bytes.IndexByte(b, 0)
-	name, dest := b[:sep], b[sep+1:]
+// shape folds t as a row keeps it: its folder ("bucket/dir/") by number,
+// and in m.scratch the base of the destination alone when it ends with the
+// file's name (most files, so most rows store their name once), else
+// "name\x00base"; cut at maxText.
+func (m *rowModel) shape(t *transfer.TaskSnapshot) (apart bool, nlen int, dir uint32) {
+	m.raw = appendFolded(m.raw[:0], t)
+	sep := bytes.IndexByte(m.raw, 0)
+	name, dest := m.raw[:sep], m.raw[sep+1:]
+	cut := bytes.LastIndexByte(dest, '/') + 1
+	dir = m.intern(dest[:cut])
+	base := dest[cut:]
 	nlen = len(name)
-	if bytes.HasSuffix(dest, name) {
-		b = b[:copy(b, dest)]
+	b := m.scratch[:0]
+	if bytes.HasSuffix(base, name) {
+		b = append(b, base...)
 	} else {
 		apart = true
+		b = append(append(append(b, name...), 0), base...)
 	}
 	if len(b) > maxText {
 		b = b[:maxText]
 	}
 	m.scratch = b
-	return apart, min(nlen, len(b))
+	return apart, min(nlen, len(b)), dir
+}
+
+// intern is the number of folder f, added when new. Rows arrive folder by
+// folder, so the last folder is tried first.
+func (m *rowModel) intern(f []byte) uint32 {
+	if k := len(m.dirs) - 1; k >= 0 && m.dirs[k] == string(f) {
+		return uint32(k)
+	}
+	if d, ok := m.dirOf[string(f)]; ok {
+		return d
+	}
+	if m.dirOf == nil {
+		m.dirOf = map[string]uint32{}
+	}
+	d := uint32(len(m.dirs))
+	fs := string(f)
+	m.dirs, m.dirRefs = append(m.dirs, fs), append(m.dirRefs, 0)
+	m.dirOf[fs] = d
+	m.deadDirs++ // no row yet
+	return d
+}
+
+// ref and unref count a row in folder d, or take it out.
+func (m *rowModel) ref(d uint32) {
+	if m.dirRefs[d] == 0 {
+		m.deadDirs--
+	}
+	m.dirRefs[d]++
+}
+
+func (m *rowModel) unref(d uint32) {
+	if m.dirRefs[d]--; m.dirRefs[d] == 0 {
+		m.deadDirs++
+	}
 }
 
 // store copies a text into the text blocks and returns where it starts.
@@ -392,18 +532,20 @@ func (m *rowModel) store(b []byte) uint32 {
 	return off
 }
 
-func (m *rowModel) place(r *row, off uint32, apart bool, nlen int) {
+func (m *rowModel) place(r *row, off uint32, apart bool, nlen int, dir uint32) {
 	r.flags &^= rowNameApart
 	if apart {
 		r.flags |= rowNameApart
 	}
-	r.off = off
+	r.off, r.dir = off, dir
 	r.tlen = uint16(len(m.scratch))
 	r.nlen = uint16(nlen)
 }
 
-// compactText rewrites the texts once most of the space is unused.
+// compactText rewrites the texts once most of the space is unused, and
+// the folder table once most of its folders are.
 func (m *rowModel) compactText() {
+	m.compactDirs()
 	if m.dead < textBlock || m.dead < m.used/2 {
 		return
 	}
@@ -414,6 +556,33 @@ func (m *rowModel) compactText() {
 		o := r.off & textInBlock
 		r.off = m.store(old[r.off>>textShift][o : o+uint32(r.tlen)])
 	}
+}
+
+// compactDirs renumbers the folders rows use, dropping the others, once
+// they are most of the table.
+func (m *rowModel) compactDirs() {
+	if m.deadDirs < 1024 || m.deadDirs < len(m.dirs)/2 {
+		return
+	}
+	renum := make([]uint32, len(m.dirs))
+	var dirs []string
+	var refs []uint32
+	for d, n := range m.dirRefs {
+		if n > 0 {
+			renum[d] = uint32(len(dirs))
+			dirs, refs = append(dirs, m.dirs[d]), append(refs, n)
+		}
+	}
+	for i := range m.n {
+		r := m.at(i)
+		r.dir = renum[r.dir]
+	}
+	m.dirs, m.dirRefs, m.deadDirs = dirs, refs, 0
+	m.dirOf = make(map[string]uint32, len(dirs))
+	for d, f := range dirs {
+		m.dirOf[f] = uint32(d)
+	}
+	m.dirGen++
 }
 
 // appendFolded appends "name\x00bucket/key" in lower case, as the search

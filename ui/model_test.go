@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/ossdrop/ossdrop/transfer"
 )
@@ -60,7 +61,8 @@ func TestRowModelFollowsTheTasks(t *testing.T) {
 		if m.len() != len(tasks) {
 			t.Fatalf("%s: %d rows for %d tasks", step, m.len(), len(tasks))
 		}
-		for _, q := range []string{"", "t", "tr", "trip/", "trip/3", "trip/3/", "img", "straße", "ça", "media/trip", "renamed", "1).pdf"} {
+		for _, q := range []string{"", "t", "tr", "trip/", "trip/3", "trip/3/", "img", "straße", "ça", "media/trip", "renamed", "1).pdf",
+			"3/img", "a/b", "/a/", "ia/t", "/" + strings.Repeat("x", 70), "9/" + strings.Repeat("x", 70)} {
 			v.spec.query = q
 			for f := filterAll; f < nFilters; f++ {
 				v.spec.filter = f
@@ -143,6 +145,10 @@ func TestRowModelFollowsTheTasks(t *testing.T) {
 	if m.used > 3*textBlock || len(m.text) > 3 {
 		t.Fatalf("texts not compacted: %d bytes in %d blocks, %d unused", m.used, len(m.text), m.dead)
 	}
+	// Each rename went to a new folder; the table keeps those rows use.
+	if len(m.dirs) > 1100 {
+		t.Fatalf("folders not compacted: %d kept, %d unused", len(m.dirs), m.deadDirs)
+	}
 	check("compacted")
 	tasks = tasks[:2]
 	apply()
@@ -181,12 +187,20 @@ func TestRowModelBatchAndCounts(t *testing.T) {
 	b = step()
 	var want batchTotals
 	for i := range m.len() {
-		want.add(m.at(i), 1)
+		want.add(m.at(i), m.sentOf(m.at(i)), 1)
 	}
 	if b.Files != want.Files || b.Sent != want.Sent || b.Finished != want.Finished || b.Bytes != want.Bytes {
 		t.Fatalf("kept %+v, summed %+v", b, want)
 	}
 	if c := m.counts(); c[filterAll] != 50 || c[filterDone] != 13 || c[filterFailed] != 12 || c[filterActive] != 25 {
 		t.Fatalf("counts %v", c)
+	}
+}
+
+// TestRowSize keeps a row at 32 bytes: at 500,000 files each byte more is
+// half a megabyte.
+func TestRowSize(t *testing.T) {
+	if s := unsafe.Sizeof(row{}); s != 32 {
+		t.Fatalf("a row is %d bytes, want 32", s)
 	}
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"testing"
@@ -81,8 +80,8 @@ func (g *genBackend) Task(id transfer.TaskID) (transfer.TaskSnapshot, bool) {
 
 func (g *genBackend) Totals() transfer.Totals { return transfer.Totals{Files: g.next, Queued: g.next} }
 
-// newScaleWindow is a window over n generated tasks, all listed.
-func newScaleWindow(b *testing.B, n int) (*Window, *genBackend) {
+// newScaleWindow is a window over n generated tasks, none listed yet.
+func newScaleWindow(b testing.TB, n int) (*Window, *genBackend) {
 	g := newGenBackend(n)
 	a := test.NewTempApp(b)
 	w := New(a, Config{Backend: g, Target: transfer.Target{Bucket: "media"}})
@@ -99,13 +98,139 @@ func heapNow() uint64 {
 	return ms.HeapAlloc
 }
 
+// TestLargeDropIsListedInSlices follows one large read from the Backend
+// through the UI callbacks the refresh loop posts: each merges at most
+// rowsPerSlice rows; the list (the rows it laid out) and the All tab
+// follow the slices once the read ran listEvery, then at most every
+// listEvery, while the view is every row in add order; a searched and
+// sorted view is rebuilt once, at the last slice, showing what an
+// all-at-once apply shows.
+func TestLargeDropIsListedInSlices(t *testing.T) {
+	const n = 3*rowsPerSlice + 500
+	// slices runs the callbacks of one read, the window's clock moving
+	// step before each.
+	slices := func(w *Window, step time.Duration) (counts []int) {
+		at := time.Now()
+		w.now = func() time.Time { return at }
+		w.be.Changes(&w.cur, &w.chg, changesPerApply)
+		if len(w.chg.Tasks) != n || w.chg.More {
+			t.Fatalf("read %d tasks (more %v), want all %d at once", len(w.chg.Tasks), w.chg.More, n)
+		}
+		done := make(chan struct{}, 1)
+		w.do(func() { w.applySlices(&w.chg, transfer.Totals{}, 0, done) })
+		l := loopOf(w)
+		prev := w.model.len()
+		for len(done) == 0 {
+			f := l.pop()
+			if f == nil {
+				t.Fatal("the slices stopped before the last one")
+			}
+			at = at.Add(step)
+			f()
+			if got := w.model.len() - prev; got > rowsPerSlice {
+				t.Fatalf("one callback merged %d rows, want at most %d", got, rowsPerSlice)
+			}
+			prev = w.model.len()
+			counts = append(counts, w.list.shown)
+		}
+		if f := l.pop(); f != nil {
+			t.Fatal("a callback was posted after the last slice")
+		}
+		return counts
+	}
+
+	for _, c := range []struct {
+		step time.Duration
+		want []int
+	}{
+		{listEvery, []int{0, 2 * rowsPerSlice, 3 * rowsPerSlice, n}},
+		{listEvery * 2 / 3, []int{0, 0, 3 * rowsPerSlice, n}},
+		{listEvery / 10, []int{0, 0, 0, n}},
+	} {
+		w, _ := newScaleWindow(t, n)
+		if got := slices(w, c.step); fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Fatalf("%s between slices: rows listed after each callback %v, want %v", c.step, got, c.want)
+		}
+		if c := w.vbar.counts[filterAll]; c != n {
+			t.Fatalf("All tab counts %d, want %d", c, n)
+		}
+	}
+
+	// The same drop with a search and an order chosen first, against a
+	// window that applies it at once.
+	ids := func(w *Window) []transfer.TaskID {
+		out := make([]transfer.TaskID, w.list.count())
+		for i := range out {
+			out[i] = w.list.idAt(i)
+		}
+		return out
+	}
+	pick := func(w *Window) {
+		w.vbar.sort.SetSelected(sortLabels()[sortName])
+		w.vbar.search.SetText("_0001")
+	}
+	sliced, _ := newScaleWindow(t, n)
+	pick(sliced)
+	got := slices(sliced, listEvery)
+	if fmt.Sprint(got) != fmt.Sprint([]int{0, 0, 0, len(ids(sliced))}) {
+		t.Fatalf("searched list after each callback %v, want it rebuilt at the last only", got)
+	}
+	whole, _ := newScaleWindow(t, n)
+	pick(whole)
+	whole.sync()
+	if a, b := ids(sliced), ids(whole); len(a) == 0 || fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("sliced apply shows %v, all at once %v", a, b)
+	}
+	if sliced.vbar.counts != whole.vbar.counts {
+		t.Fatalf("tabs %v, all at once %v", sliced.vbar.counts, whole.vbar.counts)
+	}
+}
+
+// uiCosts are the UI goroutine's callbacks while rows are listed.
+type uiCosts struct {
+	calls         int
+	worst, sum    time.Duration // wall time of one callback, of all
+	worstCPU, cpu time.Duration // CPU time of one callback, of all
+	read          time.Duration // CPU time reading the Backend (off the UI goroutine)
+}
+
+// step reads one piece from the Backend and applies it as the refresh loop
+// does, slice by slice, running each callback the window posts (it posts
+// the next slice itself) and timing it. The caller locks its OS thread.
+func (u *uiCosts) step(w *Window, changes func(), totals transfer.Totals) {
+	c0 := threadCPU()
+	changes()
+	u.read += threadCPU() - c0
+	done := make(chan struct{}, 1)
+	w.do(func() { w.applySlices(&w.chg, totals, 0, done) })
+	l := loopOf(w)
+	for len(done) == 0 {
+		f := l.pop()
+		t0, c0 := time.Now(), threadCPU()
+		f()
+		d, c := time.Since(t0), threadCPU()-c0
+		u.calls++
+		u.worst, u.sum = max(u.worst, d), u.sum+d
+		u.worstCPU, u.cpu = max(u.worstCPU, c), u.cpu+c
+	}
+}
+
+func (u *uiCosts) report(b *testing.B, n int) {
+	b.ReportMetric(float64(u.worst.Microseconds())/1000, "ms-callback-max")
+	b.ReportMetric(float64(u.worstCPU.Microseconds())/1000, "cpu-ms-callback-max")
+	b.ReportMetric(float64(u.sum.Microseconds())/1000/float64(max(u.calls, 1)), "ms-callback-mean")
+	b.ReportMetric(float64(u.cpu.Nanoseconds())/float64(n), "cpu-ns-ui/file")
+	b.ReportMetric(float64(u.read.Nanoseconds())/float64(n), "cpu-ns-read/file")
+}
+
 // BenchmarkWindowHeap lists n queued files in a window and reports the heap
 // the window holds for them, per file, beyond what the empty window holds
 // (the engine's own memory is left out: the tasks come from a formula), the
-// longest and mean single apply (the UI goroutine's pauses while listing;
-// the heap sampler's stop-the-world reads add to the longest) and the time
-// to list them all. Compare the per-file figure at both sizes: it should
-// not grow.
+// longest and mean UI callback while listing (each a slice of rows; the heap
+// sampler's stop-the-world reads add to the longest), the UI goroutine's CPU
+// time per file (the window's own share; reading the formula backend is
+// reported apart) and the time to list them all. Compare the per-file
+// figures at both sizes: they should not grow.
 func BenchmarkWindowHeap(b *testing.B) {
 	for _, n := range []int{100_000, 500_000} {
 		b.Run("files="+strconv.Itoa(n), func(b *testing.B) {
@@ -114,26 +239,20 @@ func BenchmarkWindowHeap(b *testing.B) {
 				before := heapNow() // the empty window's own heap is not per file
 				peak := testkit.StartHeapSampler(20 * time.Millisecond)
 				start := time.Now()
-				var worst, sum, worstCPU time.Duration
-				applies := 0
+				var u uiCosts
 				runtime.LockOSThread()
 				for w.list.count() < n {
-					w.be.Changes(&w.cur, &w.chg, changesPerApply)
-					t0, c0 := time.Now(), threadCPU()
-					w.apply(&w.chg, g.Totals())
-					d := time.Since(t0)
-					worst, sum, applies = max(worst, d), sum+d, applies+1
-					worstCPU = max(worstCPU, threadCPU()-c0)
+					u.step(w, func() { w.be.Changes(&w.cur, &w.chg, changesPerApply) }, g.Totals())
 				}
-				runtime.UnlockOSThread()
 				listed := time.Since(start)
+				// The next tick, which finds the drop listed.
+				u.step(w, func() { w.be.Changes(&w.cur, &w.chg, changesPerApply) }, g.Totals())
+				runtime.UnlockOSThread()
 				top := peak.Stop()
 				live := heapNow()
 				b.ReportMetric(float64(live-min(before, live))/float64(n), "B/file-live")
 				b.ReportMetric(float64(top-min(before, top))/float64(n), "B/file-peak")
-				b.ReportMetric(float64(worst.Microseconds())/1000, "ms-apply-max")
-				b.ReportMetric(float64(sum.Microseconds())/1000/float64(applies), "ms-apply-mean")
-				b.ReportMetric(float64(worstCPU.Microseconds())/1000, "ms-apply-cpu-max")
+				u.report(b, n)
 				b.ReportMetric(listed.Seconds(), "s-to-list")
 				runtime.KeepAlive(w)
 			}
@@ -146,24 +265,17 @@ func BenchmarkWindowHeap(b *testing.B) {
 // bandwidth limit, so nearly all stay queued. It reports the heap per file
 // of engine and window together once every row is listed, the time from the
 // drop until then and until the engine held every task (the walk and the
-// durable queue; the window cannot list faster). n comes from OSSDROP_BENCH_FILES (default 100000).
+// durable queue; the window cannot list faster), and the window's share
+// apart: its UI callbacks (longest, CPU per file) and its reads of the
+// Manager (CPU per file, off the UI goroutine but under the Manager's
+// lock). n comes from OSSDROP_BENCH_FILES (default 100000); the tree is
+// made as testkit.PhotoTree says.
 func BenchmarkManagerWindowHeap(b *testing.B) {
 	n := 100_000
 	if s := os.Getenv("OSSDROP_BENCH_FILES"); s != "" {
 		n, _ = strconv.Atoi(s)
 	}
-	dir := b.TempDir()
-	for i := range n {
-		sub := filepath.Join(dir, fmt.Sprintf("d%03d", i/1000))
-		if i%1000 == 0 {
-			if err := os.MkdirAll(sub, 0o755); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("IMG_%06d.jpg", i)), []byte("x"), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	dir := testkit.PhotoTree(b, n)
 	for range b.N {
 		srv := newServer(b)
 		m := newManager(b, serverTarget(srv), b.TempDir(), func(o *transfer.Options) { o.LimitRate = 1 })
@@ -175,18 +287,19 @@ func BenchmarkManagerWindowHeap(b *testing.B) {
 		peak := testkit.StartHeapSampler(20 * time.Millisecond)
 		start := time.Now()
 		w.AddPaths([]string{dir})
-		var worst, worstCPU, engine time.Duration
+		var engine time.Duration
+		var u uiCosts
 		runtime.LockOSThread()
-		for w.list.count() < n {
+		read := func() {
+			// The read that lists the last row starts once the engine
+			// holds every task.
 			if engine == 0 && m.Len() >= n {
 				engine = time.Since(start)
 			}
 			m.Changes(&w.cur, &w.chg, changesPerApply)
-			tot := m.Totals()
-			t0, c0 := time.Now(), threadCPU()
-			w.apply(&w.chg, tot)
-			worst = max(worst, time.Since(t0))
-			worstCPU = max(worstCPU, threadCPU()-c0)
+		}
+		for w.list.count() < n {
+			u.step(w, read, m.Totals())
 			if !w.chg.More {
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -194,8 +307,9 @@ func BenchmarkManagerWindowHeap(b *testing.B) {
 				b.Fatalf("only %d of %d rows after 5 minutes", w.list.count(), n)
 			}
 		}
-		runtime.UnlockOSThread()
 		listed := time.Since(start)
+		// The next tick, which finds the drop listed.
+		u.step(w, func() { m.Changes(&w.cur, &w.chg, changesPerApply) }, m.Totals())
 		top := peak.Stop()
 		live := heapNow()
 		// A refresh tick's reads once all is listed (off the UI goroutine,
@@ -214,8 +328,7 @@ func BenchmarkManagerWindowHeap(b *testing.B) {
 		runtime.UnlockOSThread()
 		b.ReportMetric(float64(live-min(before, live))/float64(n), "B/file-live")
 		b.ReportMetric(float64(top-min(before, top))/float64(n), "B/file-peak")
-		b.ReportMetric(float64(worst.Microseconds())/1000, "ms-apply-max")
-		b.ReportMetric(float64(worstCPU.Microseconds())/1000, "ms-apply-cpu-max")
+		u.report(b, n)
 		b.ReportMetric(listed.Seconds(), "s-to-list")
 		b.ReportMetric(engine.Seconds(), "s-engine-holds-all")
 		b.ReportMetric(float64(changes.Microseconds())/1000/ticks, "cpu-ms-changes-per-tick")

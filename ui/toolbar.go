@@ -84,6 +84,7 @@ func (w *Window) reapplyView() {
 	w.vbar.counts = counts
 	w.paintTabs()
 	w.list.apply(view, nil)
+	w.listGen = w.model.textGen
 	w.list.ScrollToTop()
 }
 

@@ -85,13 +85,18 @@ type Window struct {
 	retryF   *tipButton
 	clearF   *tipButton
 
-	tips   *tipLayer
-	prog   *progressTracker
-	view   *rowView
-	vbar   viewBar
-	model  rowModel // every task, compact; the list shows a view of it
-	batchT batchTotals
-	now    func() time.Time // tests pin the clock
+	tips  *tipLayer
+	prog  *progressTracker
+	view  *rowView
+	vbar  viewBar
+	model rowModel // every task, compact; the list shows a view of it
+	// listGen is the model's textGen when the list's view was built: row
+	// indices have not moved since while they are equal.
+	listGen uint64
+	listAt  time.Time // when the list last followed the model
+	readAt  time.Time // when the read being applied began
+	batchT  batchTotals
+	now     func() time.Time // tests pin the clock
 
 	totals       transfer.Totals
 	batch        batchState
@@ -125,6 +130,11 @@ type Window struct {
 	// the calling goroutine, so tests queue the work and run it on their own
 	// goroutine, as the real main loop would.
 	doFn func(func())
+
+	// applies counts the UI callbacks that merged rows, applyMax is the
+	// longest, for the stall probe.
+	applies  int
+	applyMax time.Duration
 
 	pending sync.WaitGroup // the refresh loop
 	bg      sync.WaitGroup // other background work (tests wait on it)
@@ -456,13 +466,37 @@ func (w *Window) Stop() {
 	w.pending.Wait()
 }
 
-// changesPerApply bounds the snapshots read and applied at once, so a drop
-// of 500,000 files is listed in pieces, each a short pause of the UI
-// goroutine, one after another without waiting for the ticker.
+// changesPerApply bounds the snapshots read from the Backend at once, so a
+// drop of 500,000 files is read in pieces, one after another without
+// waiting for the ticker. Each read passes once over every task under the
+// Manager's lock, so the pieces are not small.
 const changesPerApply = 10_000
 
+// rowsPerSlice bounds the rows one UI callback merges: a piece read is
+// applied in slices, each its own fyne.Do, so input and frames run between
+// them and no callback holds the UI goroutine for long. One row costs about
+// a microsecond; 2,000 keep a slice near 2 ms, and the chained callbacks run
+// back to back (the main loop drains fyne.Do as it comes), so listing is
+// not slowed by frames.
+const rowsPerSlice = 2_000
+
+// listEvery is how often the list and the tabs follow the rows while a
+// large drop is still arriving: each refresh of the list re-lays out and
+// repaints it, which costs more than merging a slice, and the eye sees the
+// count climb as well at ten steps a second.
+const listEvery = 100 * time.Millisecond
+
+// readShare bounds the share of time the refresh loop spends reading the
+// Backend: after a read that took d, the next waits at least readShare×d,
+// but never more than maxReadGap.
+const (
+	readShare  = 20
+	maxReadGap = 2 * time.Second
+)
+
 // refreshLoop reads the Backend at most once per period, and only after it
-// signalled a change. It reads only what changed since the last read. The
+// signalled a change, and then only once the last read's readShare has
+// passed. It reads only what changed since the last read. The
 // next read is taken only when the UI goroutine has applied the previous one,
 // so a busy UI slows the refresh instead of queueing work behind it.
 func (w *Window) refreshLoop(ctx context.Context) {
@@ -476,6 +510,7 @@ func (w *Window) refreshLoop(ctx context.Context) {
 	// The expiry warning counts down while nothing else changes.
 	expiryEvery := max(int(expiryCheck/w.period), 1)
 	ticks := 0
+	var notBefore time.Time
 	for {
 		if !more {
 			select {
@@ -489,25 +524,46 @@ func (w *Window) refreshLoop(ctx context.Context) {
 			if ticks++; ticks%expiryEvery == 0 {
 				w.do(w.updateCredBanner)
 			}
-			if !dirty {
+			if !dirty || time.Now().Before(notBefore) {
 				continue
 			}
 		}
 		dirty = false
+		t0 := time.Now()
 		w.be.Changes(&w.cur, &w.chg, changesPerApply)
 		more = w.chg.More
 		if !more || !haveTotals {
 			// While a large drop is listed piece by piece, the sums (one
-			// more pass over every task) wait for the last piece.
+			// more pass over every task) wait for the last piece; the
+			// summary counts the rows from the model meanwhile.
 			totals, haveTotals = w.be.Totals(), true
 		}
-		w.do(func() { w.apply(&w.chg, totals); back <- struct{}{} })
+		// Each read passes over every task under the Backend's lock: with
+		// hundreds of thousands of tasks changing all the time, reading
+		// every tick would cost a tenth of a core. Reads take at most
+		// 1/readShare of the time; pieces of a large drop still follow
+		// one another at once.
+		notBefore = t0.Add(min(readShare*time.Since(t0), maxReadGap))
+		totals := totals
+		w.do(func() { w.applySlices(&w.chg, totals, 0, back) })
 		select {
 		case <-back:
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// applySlices applies c from task from on, one slice now and the rest in
+// further UI callbacks; done hears when the last slice ran.
+func (w *Window) applySlices(c *transfer.Changes, totals transfer.Totals, from int, done chan<- struct{}) {
+	start := time.Now()
+	defer func() { w.applies, w.applyMax = w.applies+1, max(w.applyMax, time.Since(start)) }()
+	if to := w.applySlice(c, totals, from); to >= 0 {
+		w.do(func() { w.applySlices(c, totals, to, done) })
+		return
+	}
+	done <- struct{}{}
 }
 
 // sync reads the Backend and applies it at once, on the caller's goroutine;
@@ -522,16 +578,60 @@ func (w *Window) sync() {
 	}
 }
 
-// apply shows what changed; it runs on the UI goroutine.
+// apply shows what changed, all at once; it runs on the UI goroutine.
 func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
-	rows := w.model.apply(c)
-	w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
+	for from := 0; from >= 0; {
+		from = w.applySlice(c, totals, from)
+	}
+}
+
+// applySlice merges the next slice of c.Tasks, from task from on, into the
+// model and returns where the next slice starts, -1 after the last one
+// (which may release c's snapshots). The first slice also takes the
+// removals, the last one finishes the Changes (batch, tabs, view, totals). While more is to come (later slices, or a read cut at its
+// limit) the list and tabs follow at most every listEvery, and inside a
+// read only once it ran that long, so the count climbs while a large drop is
+// listed without the list being re-laid out and repainted for every slice
+// (a read of a few slices repaints once, at its end); a sorted or filtered
+// view is rebuilt at most once per read. Row indices that moved (rows
+// removed or added before others) are followed at once.
+func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from int) (next int) {
+	to := min(from+rowsPerSlice, len(c.Tasks))
+	now := w.now()
+	if from == 0 {
+		w.model.begin(c)
+		w.readAt = now
+	}
+	w.model.putAll(c.Tasks[from:to])
+	last := to == len(c.Tasks)
+	if last {
+		rows := w.model.end()
+		w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
+	}
+	due := true
+	switch {
+	case w.model.textGen != w.listGen: // row indices moved: the view follows now
+	case last && !c.More: // caught up
+	case last: // a read cut at its limit; the next one follows at once
+		due = now.Sub(w.listAt) >= listEvery
+	default: // inside a read: only a long one shows its progress
+		due = w.view.spec.identity() && now.Sub(later(w.listAt, w.readAt)) >= listEvery
+	}
+	if !due {
+		if last {
+			w.applyTotals(totals)
+			return -1
+		}
+		return to
+	}
+	w.listAt = now
 	view, counts := w.view.build(&w.model)
 	if counts != w.vbar.counts {
 		w.vbar.counts = counts
 		w.paintTabs()
 	}
-	w.list.apply(view, c.Tasks)
+	w.list.apply(view, c.Tasks[:to])
+	w.listGen = w.model.textGen
 	empty := w.model.len() == 0
 	if empty != w.dropZone.Visible() || empty == w.list.Visible() {
 		if empty {
@@ -542,8 +642,35 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 			w.list.Show()
 		}
 	}
-	w.applyTotals(totals)
-	w.noticeCredentials(w.model.cred, w.model.credMissing())
+	if last {
+		w.applyTotals(totals)
+		w.noticeCredentials(w.model.cred, w.model.credMissing())
+		if !c.More {
+			releaseSnapshots(c)
+		}
+		return -1
+	}
+	return to
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// releaseSnapshots lets go of what a read held once the window caught up:
+// the snapshots' strings, and the whole buffer once a quiet read follows a
+// large drop (10,000 snapshots are ~3 MB; a quiet tick reads a handful).
+// While a drop is still being walked every read brings new tasks, and the
+// buffer is kept rather than grown again from nothing.
+func releaseSnapshots(c *transfer.Changes) {
+	if cap(c.Tasks) > 1024 && len(c.Tasks) <= 64 {
+		c.Tasks = nil
+		return
+	}
+	clear(c.Tasks)
 }
 
 func (w *Window) applyTotals(t transfer.Totals) {

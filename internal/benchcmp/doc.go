@@ -8,4 +8,8 @@
 // OSSDROP_BENCH_REPS sets the repetitions of every scenario;
 // OSSDROP_BENCH_TOOLS=ossdrop,sdk2-Uploader runs only those tools;
 // OSSDROP_BENCHCMP_CPUPROFILE=dir writes each client's CPU profile there.
+//
+// cli-small-files.sh beside it (`make bench-cli`) measures the real command
+// line instead of the engine: `ossdrop upload` of 100,000 files of 256 B to
+// `ossdrop serve-local`, with wall time, CPU and peak RSS of both processes.
 package benchcmp

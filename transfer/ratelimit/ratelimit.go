@@ -83,6 +83,21 @@ func (l *Limiter) Wait(ctx context.Context, n int) error {
 	return nil
 }
 
+// Step is how many bytes a sender should move before calling Wait: at most max,
+// and no more than one burst while a limit is set, so the wait after each step
+// stays short and a changed limit takes effect within a step.
+func (l *Limiter) Step(max int) int {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.bytes == 0 {
+		return max
+	}
+	if b := l.lim.Burst(); b > 0 && b < max {
+		return b
+	}
+	return max
+}
+
 // Reader wraps r so its reads are paced by l and fail once ctx is done.
 func (l *Limiter) Reader(ctx context.Context, r io.Reader) io.Reader {
 	return &reader{ctx: ctx, l: l, r: r}

@@ -63,3 +63,21 @@ func TestLiveChange(t *testing.T) {
 		t.Fatal("limit not cleared")
 	}
 }
+
+func TestStepIsOneBurstUnderALimit(t *testing.T) {
+	l := New(0)
+	if s := l.Step(1 << 20); s != 1<<20 {
+		t.Fatalf("unlimited: step %d", s)
+	}
+	l.Set(2 << 20)
+	if s := l.Step(1 << 20); s != burstFor(2<<20) {
+		t.Fatalf("2 MiB/s: step %d, want the burst %d", s, burstFor(2<<20))
+	}
+	if s := l.Step(1 << 10); s != 1<<10 {
+		t.Fatalf("small max: step %d", s)
+	}
+	l.Set(0)
+	if s := l.Step(1 << 20); s != 1<<20 {
+		t.Fatalf("limit lifted: step %d", s)
+	}
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossdrop/ossdrop/internal/testkit"
+	"github.com/ossdrop/ossdrop/ossemu"
 	"github.com/ossdrop/ossdrop/ui"
 )
 
@@ -102,4 +105,107 @@ func rss(pid int) int64 {
 		}
 	}
 	return -1
+}
+
+// BenchmarkRealWindowListing opens the real window with a folder of n files
+// queued (OSSDROP_BENCH_FILES, default 500,000; OSSDROP_BENCH_TREE keeps the
+// tree between runs, see testkit.PhotoTree) against a server that holds every
+// upload, so the files stay queued, and reports: seconds from the drop (the
+// window queues the folder as it opens, as a drop does) until every row is
+// in the list, the longest and 99th-percentile delay of the UI loop from
+// then back to the drop (a no-op posted through fyne.Do every 5 ms; the
+// window's first frames come before the drop and are left out), the
+// process's CPU seconds and resident memory once all rows are listed.
+func BenchmarkRealWindowListing(b *testing.B) {
+	n := 500_000
+	if s := os.Getenv("OSSDROP_BENCH_FILES"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	e := setupWindow(b)
+	dir := testkit.PhotoTree(b, n)
+	// Every upload waits at the server: the queue stays as dropped.
+	defer e.srv.Inject(ossemu.Fault{Match: ossemu.MatchOp("PutObject", "InitiateMultipartUpload"), Delay: time.Hour})()
+	for i := 0; i < b.N; i++ {
+		probe := filepath.Join(b.TempDir(), "stalls.json")
+		a := e.launchEnv([]string{"OSSDROP_STALL_PROBE=" + probe}, "--prefix", fmt.Sprintf("list%d/", i), "--resume", "never", dir)
+		pid := a.cmd.Process.Pid
+		// ossdrop execs the window program, so the pid is the window's.
+		// Nothing outside says when every row is listed: wait until its CPU
+		// time stays flat (walk, queue and rows done), then read when the
+		// rows arrived from the probe's report.
+		var cpu time.Duration
+		var rssAll int64
+		deadline := time.Now().Add(10 * time.Minute)
+		for last := time.Duration(-1); ; {
+			time.Sleep(2 * time.Second)
+			cpu, rssAll = procCPU(pid), rss(pid)
+			if cpu-last < 200*time.Millisecond {
+				break
+			}
+			last = cpu
+			if time.Now().After(deadline) {
+				b.Fatalf("the window was still busy after 10 minutes")
+			}
+		}
+		e.screenshot(fmt.Sprintf("listing-%d.png", i))
+		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-a.done:
+		case <-time.After(60 * time.Second):
+			b.Fatal("ossdrop did not quit on SIGTERM")
+		}
+		data, err := os.ReadFile(probe)
+		if err != nil {
+			b.Fatalf("no stall report: %v\n%s", err, a.log)
+		}
+		var s ui.StallStats
+		if err := json.Unmarshal(data, &s); err != nil {
+			b.Fatal(err)
+		}
+		listed := time.Duration(-1)
+		for _, r := range s.Rows {
+			if r.Rows >= n {
+				listed = r.After
+				break
+			}
+		}
+		if listed < 0 {
+			b.Fatalf("the list never showed %d rows: %+v", n, s.Rows)
+		}
+		// The longest delay posted while rows arrived (the first sample
+		// waits for the window's first frames, before the drop is read).
+		var worst time.Duration
+		for _, d := range s.Longest {
+			if d.After > 0 && d.After <= listed {
+				worst = max(worst, d.Took)
+			}
+		}
+		b.ReportMetric(listed.Seconds(), "s-drop-to-all-rows")
+		b.ReportMetric(float64(worst.Microseconds())/1000, "ms-max-stall-listing")
+		b.ReportMetric(float64(s.Max.Microseconds())/1000, "ms-max-stall-all")
+		b.ReportMetric(float64(s.P99.Microseconds())/1000, "ms-p99-stall")
+		b.ReportMetric(float64(s.ApplyMax.Microseconds())/1000, "ms-window-callback-max")
+		b.ReportMetric(cpu.Seconds(), "cpu-s-process")
+		b.ReportMetric(float64(rssAll)/(1<<20), "MiB-rss")
+		b.Logf("%d rows %s after the drop; UI loop: longest delay while listing %s, overall %s (p99 %s, %d samples); longest: %+v; the window's %d row callbacks took at most %s; process CPU %s, RSS %d MiB",
+			n, listed, worst, s.Max, s.P99, s.Samples, s.Longest[:min(5, len(s.Longest))], s.Applies, s.ApplyMax, cpu, rssAll>>20)
+	}
+}
+
+// procCPU is a process's user and system CPU time, from /proc.
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name (which may hold spaces) start at ")".
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
