@@ -111,8 +111,8 @@ func (t *task) destination() Destination {
 	if t.tgt != nil {
 		return t.tgt.destination()
 	}
-	if t.rec != nil {
-		return *t.rec
+	if t.rec() != nil {
+		return *t.rec()
 	}
 	return Destination{}
 }

@@ -11,10 +11,8 @@ func (m *Manager) forgetLocked(t *task) {
 	m.gone.Files++
 	m.gone.count(t)
 	m.byQID.del(t)
-	if t.tgt != nil || t.rec != nil {
-		if r := t.keyRef(); m.byKey[r] == t {
-			delete(m.byKey, r)
-		}
+	if t.tgt != nil || t.rec() != nil {
+		m.byKey.delIf(t.keyRef(), t)
 	}
 	m.unplaceLocked(t)
 	m.goneN++

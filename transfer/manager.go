@@ -88,27 +88,34 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	opts     Options
-	tgtSpec  Target
-	tgt      *target // nil when tgtSpec is incomplete; Add then fails tasks with tgtErr
-	tgtErr   error
-	targets  map[targetKey]*target
-	tasks    []*task // in add order, so by increasing id: taskLocked searches it
-	pending  []*task // FIFO of tasks to start; stale entries are skipped
-	pendHead int
-	nextID   TaskID
-	active   int
-	small    smallSlots              // one-request uploads among active ones (adaptive.go)
-	runSet   map[TaskID]*task        // tasks with a worker
-	byQID    qidTable                // latest task per destination+file, to refuse duplicates
-	byKey    map[keyRef]*task        // the task that holds each destination key: one key, one source
-	dirs     map[taskDirKey]*taskDir // folders of the tasks, shared
-	busy     int                     // folder walks and background aborts in progress
-	queued   int                     // tasks in state Queued
-	idle     chan struct{}
-	closed   bool
-	fin      finisher
+	mu      sync.Mutex
+	opts    Options
+	tgtSpec Target
+	tgt     *target // nil when tgtSpec is incomplete; Add then fails tasks with tgtErr
+	tgtErr  error
+	targets map[targetKey]*target
+	tasks   []*task // in add order, so by increasing id: taskLocked searches it
+	// Tasks start in the order they were queued (scheduleLocked). A task
+	// queued as it is added (nearly every one) waits in m.tasks itself,
+	// marked bitFresh, so half a million queued files need no second list:
+	// m.tasks holds none before id freshFrom (at index freshAt, a hint). A
+	// task queued again later waits in pending. Stale entries are skipped.
+	pending   taskFIFO
+	freshFrom TaskID
+	freshAt   int
+	nextID    TaskID
+	active    int
+	small     smallSlots              // one-request uploads among active ones (adaptive.go)
+	runSet    map[TaskID]*task        // tasks with a worker
+	byQID     qidTable                // latest task per destination+file, to refuse duplicates
+	byKey     keyTable                // the task that holds each destination key: one key, one source
+	dirs      map[taskDirKey]*taskDir // folders of the tasks, shared
+	busy      int                     // folder walks and background aborts in progress
+	queued    int                     // tasks in state Queued
+	idle      chan struct{}
+	closed    bool
+	fin       finisher
+	slab      taskSlab // where tasks come from unless Config.ForgetFinished
 
 	// gone tallies tasks dropped by Config.ForgetFinished; goneN of m.tasks are
 	// such tasks awaiting removal (compactTasksLocked).
@@ -122,22 +129,19 @@ type Manager struct {
 }
 
 // task is one file. Keep it small: half a million of them may sit in the queue
-// (see task.go for how its path, key and identity are kept). Its fields are
-// ordered so that it fills a 128-byte size class exactly: a field more needs a
-// field less (TestTaskSize).
+// (see task.go for how its path, key and identity are kept). It fills the
+// 96-byte size class: a field more needs a field less (TestTaskSize).
 type task struct {
 	id       TaskID
-	dir      *taskDir // the file's folder, shared with its siblings
-	name     string   // the file's name in dir
-	qid      qidKey   // identity in the durable queue and checkpoint name (see qidStr)
-	version  uint32   // bumped on every change a view shows; views compare 32 bits
-	tgt      *target
-	rec      *Destination // recorded destination, resolved when the task starts (tgt nil until then)
-	cold     *taskCold    // rarely set: notes, callbacks, own keys, the last error
+	dir      *taskDir  // the file's folder, shared with its siblings
+	name     string    // the file's name in dir
+	qid      qidKey    // identity in the durable queue and checkpoint name (see qidStr)
+	version  uint32    // bumped on every change a view shows; views compare 32 bits
+	tgt      *target   // nil until a task recorded by an earlier run starts (see rec)
+	cold     *taskCold // rarely set: notes, callbacks, own keys, the last error
 	rt       *running
 	size     int64
-	done     int64
-	span     *taskSpan // when it started and ended, and the verified CRC64; nil while it never ran nor finished
+	span     *taskSpan // bytes done, when it started and ended, the verified CRC64; nil while it never ran nor finished
 	state    State
 	bits     taskBits // rarely read yes/no facts
 	ownKeyed bool     // the key is cold.ownKey, not derived from dir and name
@@ -145,6 +149,9 @@ type task struct {
 	credWait bool // paused for expired credentials
 	pinned   bool // kept in memory under Config.ForgetFinished (its key may be contested)
 	gone     bool // dropped under Config.ForgetFinished; removed from m.tasks soon
+	// journaled marks the task's add record open in this Manager's journal;
+	// guarded by the durable queue's lock, not m.mu (see durableQueue.nOpen).
+	journaled bool
 }
 
 // taskBits packs a task's rarely read yes/no facts into one byte.
@@ -153,6 +160,7 @@ type taskBits uint8
 const (
 	bitQID      taskBits = 1 << iota // qid holds an identity
 	bitInQueue                       // present in m.pending
+	bitFresh                         // queued when added and not started since (see Manager.freshFrom)
 	bitConflict                      // skipped or refused: another source holds the key
 )
 
@@ -222,7 +230,6 @@ func NewManager(cfg Config) (*Manager, error) {
 		ctx:     ctx, cancel: cancel,
 		opts:    opts,
 		targets: map[targetKey]*target{},
-		byKey:   map[keyRef]*task{},
 	}
 	m.room = sync.NewCond(&m.mu)
 	m.ask.f = cfg.OnExistsAsk
@@ -490,8 +497,8 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 // keyHolderLocked returns the task that holds key at d, if one still does: a
 // failed, canceled or removed task lets go of its key.
 func (m *Manager) keyHolderLocked(d Destination, key string) *task {
-	o, ok := m.byKey[refOf(d, key)]
-	if !ok || !m.listedLocked(o) || o.state == Failed || o.state == Canceled {
+	o := m.byKey.get(refOf(d, key))
+	if o == nil || !m.listedLocked(o) || o.state == Failed || o.state == Canceled {
 		return nil
 	}
 	return o
@@ -521,24 +528,25 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		if qid == "" {
 			qid = qidOf(d, key, path)
 		}
-		t := m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
+		var r *Destination
 		if tgt == nil {
-			t.rec = rec
+			r = rec
 		}
+		t := m.newTaskQIDLocked(path, key, qid, tgt, r, size, cpDir)
 		m.byQID.put(t)
 		return t
 	}
 	other := m.keyHolderLocked(d, key)
 	if other == nil || other.path() == path {
 		t := newTask(key, qid, cpDir)
-		m.byKey[refOf(d, key)] = t
+		m.byKey.put(refOf(d, key), t)
 		if !recorded {
-			m.queue.add(queueEntryFor(t))
+			m.queue.addTask(queueEntryFor(t), &t.journaled)
 		}
 		if setup != nil {
 			setup(t)
 		}
-		m.enqueueLocked(t)
+		m.enqueueNewLocked(t)
 		return t
 	}
 	// The durable record (if any) of this file under the contested key goes.
@@ -551,9 +559,9 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		}
 		t := newTask(cand, "", cpDir)
 		t.setNote(fmt.Sprintf("%s is also the key of %s; uploaded as %s", key, other.path(), cand), NotesOf(NoteRenamed))
-		m.byKey[refOf(d, cand)] = t
-		m.queue.add(queueEntryFor(t)) // a new upload: a recorded one's progress was for key
-		m.enqueueLocked(t)
+		m.byKey.put(refOf(d, cand), t)
+		m.queue.addTask(queueEntryFor(t), &t.journaled) // a new upload: a recorded one's progress was for key
+		m.enqueueNewLocked(t)
 		return t
 	case Skip, SkipIdentical:
 		t := newTask(key, qid, "")
@@ -625,14 +633,21 @@ func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir
 	if tgt != nil {
 		qid = qidFor(tgt, key, path)
 	}
-	return m.newTaskQIDLocked(path, key, qid, tgt, size, cpDir)
+	return m.newTaskQIDLocked(path, key, qid, tgt, nil, size, cpDir)
 }
 
-// newTaskQIDLocked is newTaskLocked with the identity already worked out.
-func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, size int64, cpDir string) *task {
+// newTaskQIDLocked is newTaskLocked with the identity already worked out and,
+// for a task recorded by an earlier run (tgt nil), its recorded destination rec.
+func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string) *task {
 	m.nextID++
-	t := &task{id: m.nextID, tgt: tgt, size: size, state: Queued}
-	m.placeLocked(t, path, key, cpDir)
+	var t *task
+	if m.cfg.ForgetFinished {
+		t = new(task)
+	} else {
+		t = m.slab.new()
+	}
+	t.id, t.tgt, t.size, t.state = m.nextID, tgt, size, Queued
+	m.placeLocked(t, path, key, cpDir, rec)
 	t.setQID(qid)
 	if tgt != nil {
 		m.byQID.put(t)
@@ -653,13 +668,61 @@ func (m *Manager) failedTaskLocked(path, key string, tgt *target, te *TaskError)
 	m.finishedLocked(t)
 }
 
+// enqueueLocked queues t to start after every task queued before it.
 func (m *Manager) enqueueLocked(t *task) {
-	if !t.has(bitInQueue) {
+	if !t.has(bitInQueue) && !t.has(bitFresh) {
 		t.set(bitInQueue, true)
-		m.pending = append(m.pending, t)
+		m.pending.push(requeued{t, m.nextID})
 	}
 	m.markBusyLocked()
 	m.scheduleLocked()
+}
+
+// enqueueNewLocked is enqueueLocked for t as it is added: the last task given
+// an id, so it waits in m.tasks where it is.
+func (m *Manager) enqueueNewLocked(t *task) {
+	t.set(bitFresh, true)
+	m.markBusyLocked()
+	m.scheduleLocked()
+}
+
+// nextQueuedLocked is the task to start next, whichever was queued first: the
+// first task queued when added that has not started (fresh), or the first
+// task queued again.
+func (m *Manager) nextQueuedLocked() (t *task, fresh bool) {
+	f := m.firstFreshLocked()
+	if e, ok := m.pending.peek(); ok && (f == nil || e.after < f.id) {
+		return e.t, false
+	}
+	return f, f != nil
+}
+
+// unqueueLocked takes t, which nextQueuedLocked returned, off the queue.
+func (m *Manager) unqueueLocked(t *task, fresh bool) {
+	if fresh {
+		t.set(bitFresh, false)
+	} else {
+		m.pending.pop()
+		t.set(bitInQueue, false)
+	}
+}
+
+// firstFreshLocked is the first task in m.tasks still marked bitFresh,
+// moving freshFrom up to it.
+func (m *Manager) firstFreshLocked() *task {
+	i := m.freshAt
+	if i > len(m.tasks) || (i < len(m.tasks) && m.tasks[i].id < m.freshFrom) || (i > 0 && m.tasks[i-1].id >= m.freshFrom) {
+		// Tasks before the hint were removed (or it is stale): search.
+		i, _ = slices.BinarySearchFunc(m.tasks, m.freshFrom, func(t *task, id TaskID) int { return cmp.Compare(t.id, id) })
+	}
+	for ; i < len(m.tasks); i++ {
+		if t := m.tasks[i]; t.has(bitFresh) {
+			m.freshFrom, m.freshAt = t.id, i
+			return t
+		}
+	}
+	m.freshFrom, m.freshAt = m.nextID+1, len(m.tasks)
+	return nil
 }
 
 // markBusyLocked opens a new idle channel for Wait when the Manager goes from idle to busy.
@@ -681,23 +744,20 @@ func (m *Manager) checkIdleLocked() {
 // and byte budget allow (smallSlots). The first task that may not start yet
 // holds the rest back, so files start in the order they were added.
 func (m *Manager) scheduleLocked() {
-	for !m.closed && m.pendHead < len(m.pending) {
-		t := m.pending[m.pendHead]
+	for !m.closed {
+		t, fresh := m.nextQueuedLocked()
+		if t == nil {
+			break
+		}
 		small := t.state == Queued && m.small.isSmall(t, m.opts)
 		if t.state == Queued && !m.small.mayStart(t, small, m.active, m.opts) {
 			break
 		}
-		m.pending[m.pendHead] = nil
-		m.pendHead++
-		t.set(bitInQueue, false)
+		m.unqueueLocked(t, fresh)
 		if t.state != Queued {
 			continue
 		}
 		m.startLocked(t, small)
-	}
-	if m.pendHead > 1024 && m.pendHead*2 > len(m.pending) {
-		m.pending = append([]*task(nil), m.pending[m.pendHead:]...)
-		m.pendHead = 0
 	}
 }
 
@@ -709,7 +769,7 @@ func (m *Manager) startLocked(t *task, small bool) {
 	if small {
 		m.small.start(t)
 	}
-	t.rt.sent.Store(t.done)
+	t.rt.sent.Store(t.doneBytes())
 	m.setStateLocked(t, Uploading)
 	t.setErr(nil)
 	if t.span == nil || t.span.started == 0 {
@@ -776,8 +836,8 @@ func (m *Manager) run(ctx context.Context, t *task) {
 	switch {
 	case cause == errCancel:
 		m.setStateLocked(t, Canceled)
-		t.done = 0
-		m.queue.del(t.qidStr())
+		t.setDone(0)
+		m.queue.delTask(t.qidStr(), &t.journaled)
 	case cause == errPause:
 		m.setStateLocked(t, Paused)
 		// A user pause is not a failure: drop whatever the stopped requests reported.
@@ -785,7 +845,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		t.setErr(nil)
 		t.credWait = false
 		if t.cpDir() == "" {
-			t.done = 0
+			t.setDone(0)
 		}
 	case cause == errClose || m.closed:
 		m.setStateLocked(t, Queued)
@@ -800,7 +860,7 @@ func (m *Manager) run(ctx context.Context, t *task) {
 		}
 		// A file that cannot be read will not get better by offering it again next launch.
 		if !res.queueDone && (res.state == Done || res.state == Skipped || (res.state == Failed && res.err != nil && res.err.Op == "open")) {
-			m.queue.del(t.qidStr())
+			m.queue.delTask(t.qidStr(), &t.journaled)
 		}
 	}
 	if t.state.Finished() {
@@ -863,20 +923,20 @@ func (m *Manager) Len() int {
 }
 
 func (m *Manager) snapshotLocked(t *task) TaskSnapshot {
-	s := TaskSnapshot{ID: t.id, Path: t.path(), Key: t.key(), Size: t.size, Done: t.done, Sent: t.done, State: t.state,
+	s := TaskSnapshot{ID: t.id, Path: t.path(), Key: t.key(), Size: t.size, Done: t.doneBytes(), Sent: t.doneBytes(), State: t.state,
 		Err: t.failure(), Note: t.note(), NoteKinds: t.noteKinds(), Callback: t.callback(), Resumed: t.resumed, Version: uint64(t.version), KeyConflict: t.has(bitConflict),
 		StartedAt: t.startedAt().time(), EndedAt: t.endedAt().time()}
 	if t.tgt != nil {
 		s.Bucket, s.Profile = t.tgt.bucket, t.tgt.profile
-	} else if t.rec != nil {
-		s.Bucket, s.Profile = t.rec.Bucket, t.rec.Profile
+	} else if t.rec() != nil {
+		s.Bucket, s.Profile = t.rec().Bucket, t.rec().Profile
 	}
 	s.CRC64, s.Retries = t.crc(), t.retried()
 	if t.state == Done {
 		s.Sent = t.size
 	}
 	if rt := t.rt; rt != nil {
-		s.Sent = max(rt.sent.Load(), t.done)
+		s.Sent = max(rt.sent.Load(), t.doneBytes())
 		s.Speed = rt.speed
 		s.RetryAt = rt.retryAt
 		if rt.speed > 1 && t.size > s.Sent {
@@ -960,8 +1020,8 @@ func (tt *Totals) count(t *task) (sent int64) {
 			tt.Active++
 		}
 	}
-	tt.BytesDone += t.done
-	sent = t.done
+	tt.BytesDone += t.doneBytes()
+	sent = t.doneBytes()
 	if t.rt != nil {
 		sent = max(sent, t.rt.sent.Load())
 	}
@@ -1025,7 +1085,7 @@ func (m *Manager) resumeLocked(t *task) {
 	if t.state != Paused || t.rt != nil {
 		return
 	}
-	if t.credWait && t.rec != nil {
+	if t.credWait && t.rec() != nil {
 		t.tgt = nil // recorded: find its destination and credentials again when it starts
 	}
 	t.credWait = false
@@ -1050,7 +1110,7 @@ func (m *Manager) cancelLocked(t *task) {
 	m.setStateLocked(t, Canceled)
 	t.setEnded(stampOf(time.Now()))
 	m.finishedLocked(t)
-	m.queue.del(t.qidStr())
+	m.queue.delTask(t.qidStr(), &t.journaled)
 	m.discardRecordLocked(t)
 	m.checkIdleLocked()
 	m.notify()
@@ -1058,7 +1118,7 @@ func (m *Manager) cancelLocked(t *task) {
 
 // discardRecordLocked aborts the upload recorded in t's checkpoint, if any, in the background.
 func (m *Manager) discardRecordLocked(t *task) {
-	if t.cpDir() == "" || (t.tgt == nil && t.rec == nil) {
+	if t.cpDir() == "" || (t.tgt == nil && t.rec() == nil) {
 		return
 	}
 	cp := filepath.Join(t.cpDir(), t.qidStr()+checkpoint.Ext)
@@ -1090,7 +1150,7 @@ func (m *Manager) discardRecordLocked(t *task) {
 		m.busy--
 		m.checkIdleLocked()
 		m.mu.Unlock()
-	}(t.tgt, t.rec, t.key())
+	}(t.tgt, t.rec(), t.key())
 }
 
 // Retry requeues a failed or canceled task.
@@ -1113,13 +1173,13 @@ func (m *Manager) retryLocked(t *task) error {
 	if t.state != Failed && t.state != Canceled {
 		return fmt.Errorf("task %d is %s; only failed or canceled tasks can be retried", t.id, t.state)
 	}
-	if t.tgt == nil && t.rec == nil {
+	if t.tgt == nil && t.rec() == nil {
 		return fmt.Errorf("task %d has no destination: %v", t.id, t.failure())
 	}
 	t.setErr(nil)
 	t.setEnded(0)
 	m.setStateLocked(t, Queued)
-	m.queue.add(queueEntryFor(t))
+	m.queue.addTask(queueEntryFor(t), &t.journaled)
 	m.enqueueLocked(t)
 	m.notify()
 	return nil
@@ -1136,9 +1196,7 @@ func (m *Manager) Remove(id TaskID) error {
 	}
 	m.cancelLocked(t)
 	m.byQID.del(t)
-	if r := t.keyRef(); m.byKey[r] == t {
-		delete(m.byKey, r)
-	}
+	m.byKey.delIf(t.keyRef(), t)
 	if i, ok := m.indexLocked(id); ok {
 		m.tasks = slices.Delete(m.tasks, i, i+1)
 		m.unplaceLocked(t)
@@ -1170,7 +1228,7 @@ func (m *Manager) RetryFailed() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range m.tasks {
-		if t.state == Failed && !t.gone && (t.tgt != nil || t.rec != nil) {
+		if t.state == Failed && !t.gone && (t.tgt != nil || t.rec() != nil) {
 			m.retryLocked(t)
 		}
 	}
@@ -1187,9 +1245,7 @@ func (m *Manager) ClearFinished() {
 		}
 		if t.state == Done || t.state == Skipped || t.state == Canceled {
 			m.byQID.del(t)
-			if r := t.keyRef(); m.byKey[r] == t {
-				delete(m.byKey, r)
-			}
+			m.byKey.delIf(t.keyRef(), t)
 			m.unplaceLocked(t)
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,6 +44,19 @@ func heapInuse() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse
+}
+
+// writeHeapProfile writes the heap in use to name, for
+// go tool pprof -sample_index=inuse_space (OSSDROP_BENCH_HEAPPROFILE=prefix).
+func writeHeapProfile(b *testing.B, name string) {
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // slope reports the heap bytes per file between the two sizes measured.
@@ -94,7 +108,9 @@ func BenchmarkCommandLineHeap(b *testing.B) {
 
 // BenchmarkQueuedHeap walks a folder into the queue of a window-style Manager
 // (every task kept) whose uploads never get an answer, and reports the heap per
-// queued file. OSSDROP_BENCH_QUEUED="100000,500000" sets the two sizes.
+// queued file. OSSDROP_BENCH_QUEUED="100000,500000" sets the two sizes;
+// OSSDROP_BENCH_HEAPPROFILE=prefix writes the heap in use at each size to
+// prefix.<files> (run with -memprofilerate 512 for a finer profile).
 func BenchmarkQueuedHeap(b *testing.B) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -144,6 +160,9 @@ func BenchmarkQueuedHeap(b *testing.B) {
 					time.Sleep(10 * time.Millisecond)
 				}
 				used := float64(heapInuse()) - float64(base)
+				if p := os.Getenv("OSSDROP_BENCH_HEAPPROFILE"); p != "" {
+					writeHeapProfile(b, fmt.Sprintf("%s.%d", p, n))
+				}
 				if tt := m.Totals(); tt.Files != n {
 					b.Fatalf("%d files listed, want %d", tt.Files, n)
 				}

@@ -77,8 +77,18 @@ type durableQueue struct {
 	// records all cancel out without reading it back: identities added and not
 	// yet finished, walks not yet ended, and whether it finished identities that
 	// other journals added (then those need compacting too).
-	open    map[[12]byte]struct{}
-	openStr map[string]struct{} // identities that are not a hex qid (walks, old records)
+	//
+	// A task's own records are tracked by the task, not by a set here (half a
+	// million queued files would cost ~20 bytes each): its mark (task.journaled)
+	// says its add record is here and open, and nOpen counts open records of
+	// tasks, marked or not yet (files a walk recorded count from then on and
+	// their tasks are marked once listed). nOpen may count records that a
+	// mark-less path closed and a mark-less close counts as foreign: either
+	// only makes closing compact instead of drop, never drop what is open.
+	// Guarded by mu, marks included.
+	nOpen   int
+	open    map[[12]byte]struct{} // identities added by other paths (walks, tests)
+	openStr map[string]struct{}   // identities that are not a hex qid (walks, old records)
 	foreign bool
 	// spare is the buffer being written by the last flush, reused by the next.
 	spare []byte
@@ -144,6 +154,25 @@ func (q *durableQueue) closed(id string) {
 	q.foreign = true
 }
 
+// markLocked marks a task's add record open here. Caller holds q.mu.
+func (q *durableQueue) markLocked(mark *bool) {
+	if !*mark {
+		*mark = true
+		q.nOpen++
+	}
+}
+
+// closedMarked is closed for a task whose mark says whether its add record is
+// open here. Caller holds q.mu.
+func (q *durableQueue) closedMarked(id string, mark *bool) {
+	if mark != nil && *mark {
+		*mark = false
+		q.nOpen--
+		return
+	}
+	q.closed(id)
+}
+
 func queueEntryFor(t *task) queueRec {
 	return queueRecFor(t.destination(), t.qidStr(), t.path(), t.key(), t.size, t.cpDir())
 }
@@ -185,6 +214,45 @@ func (q *durableQueue) add(r queueRec) {
 	q.seq++
 }
 
+// addTask is add for a task's record; mark is the task's journaled mark.
+func (q *durableQueue) addTask(r queueRec, mark *bool) {
+	if r.ID == "" {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enc.endDels(q.stamp)
+	r.TS = q.stamp()
+	q.enc.object(r)
+	q.markLocked(mark)
+	q.seq++
+}
+
+// addUnlisted is add for a file whose task is listed (and marked) later, as
+// with addFiles.
+func (q *durableQueue) addUnlisted(r queueRec) {
+	if r.ID == "" {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enc.endDels(q.stamp)
+	r.TS = q.stamp()
+	q.enc.object(r)
+	q.nOpen++
+	q.seq++
+}
+
+// listed marks the tasks of files addFiles or addUnlisted recorded (counted
+// open then), once they are listed.
+func (q *durableQueue) listed(marks []*bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, m := range marks {
+		*m = true
+	}
+}
+
 // queueFile is a file of one folder for addFiles; id must be
 // qidOf(d, keyPrefix+toSlash(name), filepath.Join(dir, name)).
 type queueFile struct {
@@ -202,9 +270,7 @@ func (q *durableQueue) addFiles(d Destination, cpDir, dir, keyPrefix string, fil
 	defer q.mu.Unlock()
 	q.enc.endDels(q.stamp)
 	q.enc.files(q.stamp(), d, cpDir, dir, keyPrefix, files)
-	for _, f := range files {
-		q.opened(f.id)
-	}
+	q.nOpen += len(files) // their tasks' marks follow (listed)
 	q.seq++
 }
 
@@ -217,6 +283,18 @@ func (q *durableQueue) del(id string) {
 	defer q.mu.Unlock()
 	q.enc.del(id)
 	q.closed(id)
+	q.seq++
+}
+
+// delTask is del for a task; mark is its journaled mark.
+func (q *durableQueue) delTask(id string, mark *bool) {
+	if id == "" {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enc.del(id)
+	q.closedMarked(id, mark)
 	q.seq++
 }
 
@@ -239,7 +317,8 @@ func (q *durableQueue) commit() error {
 // finished multipart upload calls it before deleting its checkpoint: were the
 // checkpoint gone while the "del" still sat in the buffer, a crash would leave an
 // "add" with no checkpoint and the next launch would upload the file again from zero.
-func (q *durableQueue) finish(id, uploadID string) error {
+// mark is the task's journaled mark.
+func (q *durableQueue) finish(id, uploadID string, mark *bool) error {
 	if id == "" {
 		return nil
 	}
@@ -250,7 +329,7 @@ func (q *durableQueue) finish(id, uploadID string) error {
 		q.enc.endDels(q.stamp)
 		q.enc.object(queueRec{TS: q.stamp(), Op: opDel, ID: id, UploadID: uploadID})
 	}
-	q.closed(id)
+	q.closedMarked(id, mark)
 	q.seq++
 	q.mu.Unlock()
 	return q.commit()
@@ -316,7 +395,7 @@ func (q *durableQueue) close() error {
 		q.f.Close()
 		q.f = nil
 	}
-	open := len(q.open) + len(q.openStr)
+	open := q.nOpen + len(q.open) + len(q.openStr)
 	foreign := q.foreign
 	q.mu.Unlock()
 	q.syncMu.Unlock()

@@ -28,7 +28,7 @@ func multipartThreshold(o Options) int64 {
 // isSmall says t will most likely go up in one request: below the threshold
 // and with no parts sent yet (a resumed multipart upload is not small).
 func (s *smallSlots) isSmall(t *task, o Options) bool {
-	return t.size < multipartThreshold(o) && t.done == 0
+	return t.size < multipartThreshold(o) && t.doneBytes() == 0
 }
 
 // mayStart says whether t may start now, with active tasks running in all.

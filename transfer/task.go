@@ -57,13 +57,39 @@ func (t *task) keyRef() keyRef { return refOf(t.destination(), t.key()) }
 
 // taskDir is a folder of tasks' files. keyPrefix is what keys of its files
 // start with (keys that do not follow have their own), cpDir where their
-// checkpoints go.
+// checkpoints go, rec the destination an earlier run recorded for them (nil
+// for files added in this run, which have their target from the start).
 type taskDir struct {
 	path, keyPrefix, cpDir string
-	refs                   int // tasks in it; the Manager forgets it at 0
+	rec                    *Destination
+	refs                   int    // tasks in it; the Manager forgets it at 0
+	names                  []byte // the block its files' names are packed into (intern)
 }
 
-type taskDirKey struct{ path, keyPrefix, cpDir string }
+// taskDirKey tells folders apart; tasks recorded for the same destination
+// share one, and so one copy of the destination.
+type taskDirKey struct {
+	path, keyPrefix, cpDir string
+	rec                    Destination
+	recorded               bool
+}
+
+func (d *taskDir) key() taskDirKey {
+	k := taskDirKey{path: d.path, keyPrefix: d.keyPrefix, cpDir: d.cpDir}
+	if d.rec != nil {
+		k.rec, k.recorded = *d.rec, true
+	}
+	return k
+}
+
+// rec is the destination an earlier run recorded for t, resolved when t
+// starts (t.tgt is nil until then); nil for a task added in this run.
+func (t *task) rec() *Destination {
+	if t.dir == nil {
+		return nil
+	}
+	return t.dir.rec
+}
 
 // taskCold holds what only a few tasks have.
 type taskCold struct {
@@ -203,12 +229,31 @@ func (t *task) setCallback(s string) {
 // stamp is a time kept in a task: Unix nanoseconds, 0 for none.
 type stamp int64
 
-// taskSpan is the part of a task that only a task that ran or finished needs:
-// a queued file never holds one, which keeps a task in the 112-byte size class.
+// taskSpan is the part of a task that only a task that ran, finished or
+// resumes an earlier run's upload needs: a queued file never holds one, which
+// keeps a task in the 96-byte size class.
 type taskSpan struct {
+	done    int64 // bytes confirmed uploaded
 	started stamp
 	ended   stamp
 	crc     uint64 // the stored object's verified CRC64, once done
+}
+
+// doneBytes is how many of t's bytes are confirmed uploaded.
+func (t *task) doneBytes() int64 {
+	if t.span == nil {
+		return 0
+	}
+	return t.span.done
+}
+
+// setDone records how many of t's bytes are confirmed uploaded; 0 makes no
+// span for a task that has none. Caller holds m.mu.
+func (t *task) setDone(n int64) {
+	if n == 0 && t.span == nil {
+		return
+	}
+	t.spanned().done = n
 }
 
 // spanned returns t's span, making it on first use. Caller holds m.mu.
@@ -259,8 +304,9 @@ func (s stamp) time() time.Time {
 }
 
 // placeLocked files t under its folder (shared with its siblings) and name,
-// deriving its key from the folder where it follows. Caller holds m.mu.
-func (m *Manager) placeLocked(t *task, path, key, cpDir string) {
+// deriving its key from the folder where it follows; rec is its recorded
+// destination, if any. Caller holds m.mu.
+func (m *Manager) placeLocked(t *task, path, key, cpDir string, rec *Destination) {
 	i := strings.LastIndexByte(path, os.PathSeparator)
 	dir, name := "", path
 	if i >= 0 {
@@ -273,17 +319,29 @@ func (m *Manager) placeLocked(t *task, path, key, cpDir string) {
 	if !derived {
 		kp = ""
 	}
-	k := taskDirKey{dir, kp, cpDir}
+	k := taskDirKey{path: dir, keyPrefix: kp, cpDir: cpDir}
+	if rec != nil {
+		k.rec, k.recorded = *rec, true
+	}
 	d := m.dirs[k]
 	if d == nil {
 		d = &taskDir{path: strings.Clone(dir), keyPrefix: strings.Clone(kp), cpDir: cpDir}
+		if rec != nil {
+			r := *rec
+			d.rec = &r
+		}
 		if m.dirs == nil {
 			m.dirs = map[taskDirKey]*taskDir{}
 		}
-		m.dirs[taskDirKey{d.path, d.keyPrefix, d.cpDir}] = d
+		m.dirs[d.key()] = d
 	}
 	d.refs++
-	t.dir, t.name = d, strings.Clone(name)
+	t.dir = d
+	if m.cfg.ForgetFinished {
+		t.name = strings.Clone(name)
+	} else {
+		t.name = d.intern(name)
+	}
 	if !derived {
 		t.coldPart().ownKey = key
 		t.ownKeyed = true
@@ -297,7 +355,7 @@ func (m *Manager) unplaceLocked(t *task) {
 		return
 	}
 	if d.refs--; d.refs == 0 {
-		delete(m.dirs, taskDirKey{d.path, d.keyPrefix, d.cpDir})
+		delete(m.dirs, d.key())
 	}
 }
 

@@ -174,7 +174,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 		done := u.Done
 		m.admitWithLocked(u.Path, u.Key, qid, nil, &d, u.Size, cpDir, false, func(t *task) {
 			t.resumed = true
-			t.done = done
+			t.setDone(done)
 		})
 	}
 	for _, u := range walks {

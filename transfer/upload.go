@@ -99,7 +99,7 @@ type partRec struct {
 
 func (m *Manager) upload(ctx context.Context, t *task) (res result) {
 	m.mu.Lock()
-	rec := t.rec
+	rec := t.rec()
 	unresolved := t.tgt == nil && rec != nil
 	m.mu.Unlock()
 	if unresolved {
@@ -487,7 +487,8 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	j.jr = jr
 	j.m.mu.Lock()
 	j.t.setKey(h.Key)
-	j.t.resumed, j.t.done = true, done
+	j.t.resumed = true
+	j.t.setDone(done)
 	j.t.rt.sent.Store(done)
 	j.t.version++
 	j.m.mu.Unlock()
@@ -526,7 +527,7 @@ func (j *job) completedEarlier(ctx context.Context, key string) (bool, error) {
 
 // finishEarlierDone records a file found complete on the server as finished.
 func (j *job) finishEarlierDone() State {
-	if err := j.m.queue.finish(j.t.qidStr(), ""); err != nil {
+	if err := j.m.queue.finish(j.t.qidStr(), "", &j.t.journaled); err != nil {
 		j.m.log.Warn("durable queue write failed", "err", err)
 	}
 	j.queueDone = true
@@ -988,7 +989,7 @@ func (j *job) existsOutcome(err error) (State, error) {
 
 func (j *job) finishDone() State {
 	j.m.mu.Lock()
-	j.t.done = j.size
+	j.t.setDone(j.size)
 	if len(j.callback) > 0 {
 		j.t.setCallback(string(j.callback))
 	}
@@ -1108,7 +1109,7 @@ func (j *job) finishMultipart(ctx context.Context) (State, error) {
 			j.parts[n-1] = partRec{}
 		}
 		j.m.mu.Lock()
-		j.t.done -= lost
+		j.t.setDone(j.t.doneBytes() - lost)
 		j.t.rt.sent.Add(-lost)
 		j.t.version++
 		j.m.mu.Unlock()
@@ -1185,7 +1186,7 @@ func partList(ns []int) string {
 
 func (j *job) resetProgress() {
 	j.m.mu.Lock()
-	j.t.done = 0
+	j.t.setDone(0)
 	j.t.rt.sent.Store(0)
 	j.t.version++
 	j.m.mu.Unlock()
@@ -1271,7 +1272,7 @@ func (j *job) uploadPart(ctx context.Context, n int) error {
 	}
 	j.m.mu.Lock()
 	j.parts[n-1] = partRec{done: true, size: size, etag: etag, crc: crc}
-	j.t.done += size
+	j.t.setDone(j.t.doneBytes() + size)
 	j.t.version++
 	j.m.mu.Unlock()
 	j.m.notify()
@@ -1337,7 +1338,7 @@ func (j *job) complete(ctx context.Context) (State, error) {
 		// Queue first, checkpoint second: a crash between the two then leaves a
 		// finished record (and at worst a stale checkpoint), never an "add" without a
 		// checkpoint that the next launch would upload again from zero.
-		if err := j.m.queue.finish(j.t.qidStr(), uploadID); err != nil {
+		if err := j.m.queue.finish(j.t.qidStr(), uploadID, &j.t.journaled); err != nil {
 			j.m.log.Warn("durable queue write failed", "err", err)
 		}
 		j.queueDone = true

@@ -33,6 +33,8 @@ type walker struct {
 	// Config.ForgetFinished; pin is the value for the path being walked.
 	pins []bool
 	pin  bool
+	// marks gathers the journaled marks of a batch's tasks for the queue (listed).
+	marks []*bool
 }
 
 type walkItem struct {
@@ -217,7 +219,7 @@ func (w *walker) record() {
 			continue
 		}
 		if it.dir == "" {
-			q.add(queueRecFor(d, it.qid, it.path, it.key, it.size, w.cpDir))
+			q.addUnlisted(queueRecFor(d, it.qid, it.path, it.key, it.size, w.cpDir))
 			continue
 		}
 		if len(run) > 0 && (it.dir != dir || it.dirKey != dirKey) {
@@ -291,6 +293,7 @@ func (w *walker) flush() {
 		w.batch = w.batch[:0]
 		return
 	}
+	marks := w.marks[:0]
 	for _, it := range w.batch {
 		switch {
 		case it.finished:
@@ -303,9 +306,15 @@ func (w *walker) flush() {
 		default:
 			t := m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
 			t.pinned = t.pinned || it.pin
+			if t.qidStr() == it.qid {
+				marks = append(marks, &t.journaled) // record() wrote its add
+			}
 		}
 	}
+	m.queue.listed(marks)
 	m.mu.Unlock()
+	clear(marks)
+	w.marks = marks[:0]
 	m.notify()
 	clear(w.batch)
 	w.batch = w.batch[:0]
