@@ -23,16 +23,6 @@ import (
 //   - replies slowing down (latency well above the lowest seen recently, i.e. a
 //     queue is building somewhere): shrink by a tenth.
 //
-// More in flight than the path holds only queues: where the server answers in
-// a fraction of a millisecond (the same machine, a fast LAN) a wide window buys
-// nothing but wake-ups, context switches and contention for the CPU it shares
-// with the server. So the window also stays within bdpGain times what the
-// path holds as measured: the highest rate of replies lately times the lowest
-// latency (requests/s × s = requests), as BBR bounds its congestion window.
-// While the window is what limits the rate, the rate and with it that bound
-// grow with the window, so growth on a long link is not slowed; once more
-// requests no longer bring more replies per second, the bound stops rising.
-//
 // At most one cut per round trip, so a burst of refusals from one overload
 // halves the window once rather than sixty times. Independently of the window,
 // the bytes of the files in flight stay within a budget, so a run of files
@@ -43,21 +33,11 @@ const (
 	// smallMaxInFlight caps one-request uploads in flight: beyond this a
 	// single client gains little on any real link and looks like abuse to a server.
 	smallMaxInFlight = 64
-	// smallStartInFlight is the window before anything is known about the
-	// link. Small, so the first replies show the latency of a path without a
-	// queue (the lowest latency, which bounds the window with the reply rate);
-	// slow start doubles it every round trip from there.
-	smallStartInFlight = 2
-	// smallLatencyFloor is as low as slowing replies, or a path that holds
-	// little, push the window; only throttling replies go lower.
+	// smallStartInFlight is the window before anything is known about the link.
+	smallStartInFlight = 8
+	// smallLatencyFloor is as low as slowing replies alone push the window;
+	// only throttling replies go lower.
 	smallLatencyFloor = 4
-	// bdpGain is how many times what the path holds (best reply rate × lowest
-	// latency) may be in flight: room for jitter in both estimates.
-	bdpGain = 2
-	// rateEpochs is how many measuring periods (each about a round trip) the
-	// best reply rate is remembered: a path that got slower is learnt again
-	// after this many.
-	rateEpochs = 10
 	// smallBytesInFlight is the budget of file bytes in flight across
 	// one-request uploads (one file is always allowed, whatever its size).
 	smallBytesInFlight = 32 << 20
@@ -99,14 +79,6 @@ type window struct {
 	noThrottleCutTill time.Time // … and one throttle cut, even right after a latency cut
 	noGrowTil         time.Time // OSS asked to slow down until then
 	cuts              int       // throttle cuts so far, for tests and logs
-
-	// The reply rate, measured over periods of at least a round trip and
-	// a window's worth of replies, the last rateEpochs of them kept.
-	epochStart   time.Time
-	epochReplies int
-	epochLimit   int                 // the window when the period began
-	rates        [rateEpochs]float64 // replies per second, a ring
-	nrates       int                 // periods measured so far
 }
 
 func newWindow(now func() time.Time) *window {
@@ -146,11 +118,8 @@ func (w *window) observe(size int64, took time.Duration, c congestion, qosDelay 
 	if c != congNone {
 		return
 	}
-	if size <= latencySampleMax && took > 0 {
-		w.countReply(now)
-		if w.slower(now, took) {
-			return
-		}
+	if size <= latencySampleMax && took > 0 && w.slower(now, took) {
+		return
 	}
 	if now.Before(w.noGrowTil) {
 		return
@@ -163,60 +132,6 @@ func (w *window) observe(size int64, took time.Duration, c congestion, qosDelay 
 		w.limit += 1 / w.limit
 	}
 	w.limit = min(w.limit, smallMaxInFlight)
-	if !w.slowStart {
-		w.limit = w.bounded(w.limit)
-	}
-}
-
-// bounded is limit held to what the path holds (pathBound), but not pushed
-// below smallLatencyFloor by it.
-func (w *window) bounded(limit float64) float64 {
-	if b := w.pathBound(); limit > b {
-		return max(b, min(limit, smallLatencyFloor))
-	}
-	return limit
-}
-
-// countReply counts one served reply of a small file (where the round trip,
-// not the bytes, sets the time) towards the reply rate; a period ends
-// after at least a round trip (the smoothed latency) and as many replies as
-// the window held when it began, so one period sees the window turn over.
-func (w *window) countReply(now time.Time) {
-	if w.epochStart.IsZero() {
-		w.epochStart, w.epochLimit = now, int(w.limit)
-		return
-	}
-	w.epochReplies++
-	dt := now.Sub(w.epochStart)
-	if dt <= 0 || dt < w.smooth || w.epochReplies < w.epochLimit {
-		return
-	}
-	rate := float64(w.epochReplies) / dt.Seconds()
-	w.rates[w.nrates%rateEpochs] = rate
-	w.nrates++
-	// In slow start the window doubles within a period, so the rate lags
-	// the window; judge the window the period began with. Had it more than
-	// bdpGain times what it delivered in flight, the path is full: leave
-	// slow start, back to what it holds.
-	if w.slowStart && float64(w.epochLimit) > bdpGain*rate*w.low.Seconds() {
-		w.slowStart = false
-		w.limit = w.bounded(w.limit)
-	}
-	w.epochStart, w.epochReplies, w.epochLimit = now, 0, int(w.limit)
-}
-
-// pathBound is the most requests worth having in flight: bdpGain times the
-// best recent reply rate times the lowest latency. Before anything is
-// measured there is no bound (smallMaxInFlight).
-func (w *window) pathBound() float64 {
-	if w.nrates == 0 || w.low == 0 {
-		return smallMaxInFlight
-	}
-	best := 0.0
-	for _, r := range w.rates[:min(w.nrates, rateEpochs)] {
-		best = max(best, r)
-	}
-	return bdpGain * best * w.low.Seconds()
 }
 
 // slower takes a latency sample and reports whether replies have slowed
@@ -242,9 +157,7 @@ func (w *window) slower(now time.Time, took time.Duration) bool {
 	if w.limit > smallLatencyFloor && !now.Before(w.noCutTill) {
 		w.limit = max(smallLatencyFloor, w.limit*0.9)
 		w.slowStart = false
-		// The reply just in took as long as a round trip is now; the
-		// smoothed latency still lags behind it.
-		w.noCutTill = now.Add(max(w.smooth, took))
+		w.noCutTill = now.Add(w.smooth)
 	}
 	return true
 }
