@@ -207,10 +207,16 @@ func (q *durableQueue) add(r queueRec) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.objectLocked(r)
+	q.opened(r.ID)
+}
+
+// objectLocked buffers r's record with a fresh timestamp: the part the add
+// variants share (they differ in how they count the record as open).
+func (q *durableQueue) objectLocked(r queueRec) {
 	q.enc.endDels(q.stamp)
 	r.TS = q.stamp()
 	q.enc.object(r)
-	q.opened(r.ID)
 	q.seq++
 }
 
@@ -221,11 +227,8 @@ func (q *durableQueue) addTask(r queueRec, mark *bool) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.enc.endDels(q.stamp)
-	r.TS = q.stamp()
-	q.enc.object(r)
+	q.objectLocked(r)
 	q.markLocked(mark)
-	q.seq++
 }
 
 // addUnlisted is add for a file whose task is listed (and marked) later, as
@@ -236,11 +239,8 @@ func (q *durableQueue) addUnlisted(r queueRec) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.enc.endDels(q.stamp)
-	r.TS = q.stamp()
-	q.enc.object(r)
+	q.objectLocked(r)
 	q.nOpen++
-	q.seq++
 }
 
 // listed marks the tasks of files addFiles or addUnlisted recorded (counted

@@ -55,22 +55,7 @@ func BenchmarkRealWindow20000Files(b *testing.B) {
 		rssReady = rss(a.cmd.Process.Pid)
 		e.screenshot(fmt.Sprintf("bench-%d.png", i))
 		uploaded := e.srv.Requests("PutObject")
-		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			b.Fatal(err)
-		}
-		select {
-		case <-a.done:
-		case <-time.After(60 * time.Second):
-			b.Fatal("ossdrop did not quit on SIGTERM")
-		}
-		data, err := os.ReadFile(probe)
-		if err != nil {
-			b.Fatalf("no stall report: %v\n%s", err, a.log)
-		}
-		var s ui.StallStats
-		if err := json.Unmarshal(data, &s); err != nil {
-			b.Fatal(err)
-		}
+		s := quitForStalls(b, a, probe)
 		// From launching the process to the list holding every row.
 		ready := time.Duration(-1)
 		for _, r := range s.Rows {
@@ -148,22 +133,7 @@ func BenchmarkRealWindowListing(b *testing.B) {
 			}
 		}
 		e.screenshot(fmt.Sprintf("listing-%d.png", i))
-		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			b.Fatal(err)
-		}
-		select {
-		case <-a.done:
-		case <-time.After(60 * time.Second):
-			b.Fatal("ossdrop did not quit on SIGTERM")
-		}
-		data, err := os.ReadFile(probe)
-		if err != nil {
-			b.Fatalf("no stall report: %v\n%s", err, a.log)
-		}
-		var s ui.StallStats
-		if err := json.Unmarshal(data, &s); err != nil {
-			b.Fatal(err)
-		}
+		s := quitForStalls(b, a, probe)
 		listed := time.Duration(-1)
 		for _, r := range s.Rows {
 			if r.Rows >= n {
@@ -208,4 +178,27 @@ func procCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// quitForStalls ends the window with SIGTERM, as a session logout would, and
+// reads the stall probe's report it writes on the way out.
+func quitForStalls(b *testing.B, a *app, probe string) ui.StallStats {
+	b.Helper()
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		b.Fatal(err)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(60 * time.Second):
+		b.Fatal("ossdrop did not quit on SIGTERM")
+	}
+	data, err := os.ReadFile(probe)
+	if err != nil {
+		b.Fatalf("no stall report: %v\n%s", err, a.log)
+	}
+	var s ui.StallStats
+	if err := json.Unmarshal(data, &s); err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
