@@ -67,6 +67,9 @@ func Run(ctx context.Context, l app.Launch) int {
 	if getenv("OSSDROP_STALL_PROBE") != "" {
 		probeDone = w.ProbeStalls(probeCtx, 5*time.Millisecond)
 	}
+	// The main goroutine is locked to the main thread (the GLFW driver's
+	// init does it), which runs the main loop.
+	w.uiThread = threadID()
 	fa.Run()
 	w.Stop()
 	if probeDone != nil {

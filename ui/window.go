@@ -130,6 +130,12 @@ type Window struct {
 	// the calling goroutine, so tests queue the work and run it on their own
 	// goroutine, as the real main loop would.
 	doFn func(func())
+	// uiThread is the OS thread of the real main loop (0: not known, as in
+	// tests). Once the driver has stopped, fyne.Do runs a function at once on
+	// the calling goroutine, after GLFW was terminated; do drops such calls
+	// instead, because widgets touched from there call into GLFW and X11 from
+	// a foreign thread and can hang the quitting process.
+	uiThread int
 
 	// applies counts the UI callbacks that merged rows, applyMax is the
 	// longest, for the stall probe.
@@ -769,7 +775,16 @@ func (w *Window) do(f func()) {
 		w.doFn(f)
 		return
 	}
-	fyne.Do(f)
+	if w.uiThread == 0 {
+		fyne.Do(f)
+		return
+	}
+	fyne.Do(func() {
+		if threadID() != w.uiThread {
+			return // the main loop has ended: nothing is shown any more
+		}
+		f()
+	})
 }
 
 // ShowProblem shows an error in the window, e.g. a settings file that could

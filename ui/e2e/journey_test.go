@@ -124,7 +124,16 @@ func (e *env) waitExit(a *app, within time.Duration, why string) {
 			e.t.Fatalf("%s: ossdrop exited with %v\n%s", why, err, a.log)
 		}
 	case <-time.After(within):
-		e.t.Fatalf("%s: ossdrop still running after %s", why, within)
+		// What the window shows and where every goroutine waits (SIGQUIT
+		// makes the Go runtime print them into the captured output).
+		e.screenshot("still-running.png")
+		a.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-a.done: // its output is complete now
+			e.t.Fatalf("%s: ossdrop still running after %s; its goroutines:\n%s", why, within, a.log)
+		case <-time.After(5 * time.Second):
+			e.t.Fatalf("%s: ossdrop still running after %s, and after SIGQUIT", why, within)
+		}
 	}
 }
 
@@ -256,7 +265,7 @@ func TestRealFirstRunJourneyOnLocalBucket(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "already running") {
 		t.Fatalf("second launch: %v\n%s", err, out)
 	}
-	time.Sleep(2 * time.Second) // the first window uploads it
+	e.waitHistory(a, 0, map[string]string{"note.txt": "done"}) // the first window uploads it
 	e.closeWindow()
 	e.waitExit(a, 30*time.Second, "close after the uploads finished")
 

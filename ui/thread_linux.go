@@ -1,0 +1,7 @@
+package ui
+
+import "golang.org/x/sys/unix"
+
+// threadID is the calling OS thread, to tell the main loop from a goroutine
+// that fyne.Do ran a function on after the loop ended.
+func threadID() int { return unix.Gettid() }
