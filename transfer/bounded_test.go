@@ -10,7 +10,7 @@ import (
 )
 
 // silentServer accepts connections and never reads or answers.
-func silentServer(t *testing.T) string {
+func silentServer(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -116,3 +116,19 @@ func mustDone(t testing.TB, m *Manager, id TaskID) TaskSnapshot {
 	}
 	return s
 }
+
+// waitWalked waits until m has walked every folder added to it.
+func waitWalked(t testing.TB, m *Manager, within time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(within); ; time.Sleep(5 * time.Millisecond) {
+		m.mu.Lock()
+		walking := m.busy > 0
+		m.mu.Unlock()
+		if !walking {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("walk did not end within %s", within)
+		}
+	}
+}

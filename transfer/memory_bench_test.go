@@ -5,7 +5,6 @@ package transfer
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -112,27 +111,8 @@ func BenchmarkCommandLineHeap(b *testing.B) {
 // OSSDROP_BENCH_HEAPPROFILE=prefix writes the heap in use at each size to
 // prefix.<files> (run with -memprofilerate 512 for a finer profile).
 func BenchmarkQueuedHeap(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() { // accepts and never answers: the first uploads hang, the rest stay queued
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	tg := Target{Endpoint: "http://" + ln.Addr().String(), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
+	// The first uploads hang on a server that never answers; the rest stay queued.
+	tg := Target{Endpoint: silentServer(b), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
 	sizes := [2]int{20_000, 100_000}
 	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
 		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
@@ -150,15 +130,7 @@ func BenchmarkQueuedHeap(b *testing.B) {
 					b.Fatal(err)
 				}
 				m.Add([]string{tree}, "")
-				for {
-					m.mu.Lock()
-					walking := m.busy > 0
-					m.mu.Unlock()
-					if !walking {
-						break
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				waitWalked(b, m, 10*time.Minute)
 				used := float64(heapInuse()) - float64(base)
 				if p := os.Getenv("OSSDROP_BENCH_HEAPPROFILE"); p != "" {
 					writeHeapProfile(b, fmt.Sprintf("%s.%d", p, n))

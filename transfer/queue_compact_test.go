@@ -115,19 +115,7 @@ func TestQueueCompactOnDisk(t *testing.T) {
 	state := t.TempDir()
 	m := newManager(t, s, state, nil)
 	m.Add([]string{src}, "phone")
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		m.mu.Lock()
-		walking := m.busy > 0
-		m.mu.Unlock()
-		if !walking {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("walk did not end")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitWalked(t, m, 30*time.Second)
 	if err := m.queue.flush(); err != nil {
 		t.Fatal(err)
 	}

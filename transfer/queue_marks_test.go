@@ -2,7 +2,6 @@ package transfer
 
 import (
 	"fmt"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -55,42 +54,14 @@ func TestQueueMarksCountOpenRecords(t *testing.T) {
 	}
 
 	// Files whose uploads never get an answer stay open, and closing keeps them.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() { // accepts and never answers
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
 	state2 := t.TempDir()
-	m2, err := NewManager(Config{Target: Target{Endpoint: "http://" + ln.Addr().String(), Bucket: "bucket", Credentials: staticCreds{"id", "secret", ""}},
+	m2, err := NewManager(Config{Target: Target{Endpoint: silentServer(t), Bucket: "bucket", Credentials: staticCreds{"id", "secret", ""}},
 		Options: DefaultOptions(), StateDir: state2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m2.Add([]string{filepath.Join(src, "d"), one}, "")
-	for {
-		m2.mu.Lock()
-		walking := m2.busy > 0
-		m2.mu.Unlock()
-		if !walking {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitWalked(t, m2, 30*time.Second)
 	if n, _ := openInJournal(m2); n != 6 {
 		t.Errorf("%d open with 6 files queued", n)
 	}
