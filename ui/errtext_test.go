@@ -176,28 +176,16 @@ func TestSettingsErrorsInChinese(t *testing.T) {
 // dialogs.
 func detailsHeadings(w *Window) string {
 	var out []string
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Accordion:
-			for _, it := range v.Items {
-				out = append(out, it.Title)
-			}
-			return
-		case *fyne.Container:
-			for _, ch := range v.Objects {
-				walk(ch)
-			}
-			return
-		}
-		if wid, ok := o.(fyne.Widget); ok {
-			for _, ch := range test.WidgetRenderer(wid).Objects() {
-				walk(ch)
-			}
-		}
-	}
 	for _, o := range w.win.Canvas().Overlays().List() {
-		walk(o)
+		eachObject(o, func(o fyne.CanvasObject) bool {
+			if a, ok := o.(*widget.Accordion); ok {
+				for _, it := range a.Items {
+					out = append(out, it.Title)
+				}
+				return false
+			}
+			return true
+		})
 	}
 	return strings.Join(out, ",")
 }

@@ -119,27 +119,16 @@ func TestSettingsCloseAsksAboutUnsavedChanges(t *testing.T) {
 func formLabelColor(t *testing.T, f *widget.Form, label string) fyne.ThemeColorName {
 	t.Helper()
 	var found fyne.ThemeColorName
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
+	eachObject(f, func(o fyne.CanvasObject) bool {
 		if rt, ok := o.(*widget.RichText); ok && len(rt.Segments) > 0 {
 			if seg, ok := rt.Segments[len(rt.Segments)-1].(*widget.TextSegment); ok && seg.Text == label {
 				found = seg.Style.ColorName
 			}
-			return
+			return false
 		}
-		if c, ok := o.(*fyne.Container); ok {
-			for _, ch := range c.Objects {
-				walk(ch)
-			}
-			return
-		}
-		if wid, ok := o.(fyne.Widget); ok && found == "" {
-			for _, ch := range test.WidgetRenderer(wid).Objects() {
-				walk(ch)
-			}
-		}
-	}
-	walk(f)
+		_, isWidget := o.(fyne.Widget)
+		return !isWidget || found == ""
+	})
 	if found != "" {
 		return found
 	}

@@ -161,31 +161,38 @@ func findButton(t *testing.T, c fyne.Canvas, label string) *widget.Button {
 // buttonIn is the first visible button labelled label under roots, in order.
 func buttonIn(label string, roots ...fyne.CanvasObject) *widget.Button {
 	var found *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
-		}
-		if b, ok := o.(*widget.Button); ok && b.Text == label {
-			found = b
-			return
-		}
-		if cont, ok := o.(*fyne.Container); ok {
-			for _, ch := range cont.Objects {
-				walk(ch)
-			}
-			return
-		}
-		if wid, ok := o.(fyne.Widget); ok {
-			for _, ch := range test.WidgetRenderer(wid).Objects() {
-				walk(ch)
-			}
-		}
-	}
 	for _, r := range roots {
-		walk(r)
+		eachObject(r, func(o fyne.CanvasObject) bool {
+			if found != nil || !o.Visible() {
+				return false
+			}
+			if b, ok := o.(*widget.Button); ok && b.Text == label {
+				found = b
+				return false
+			}
+			return true
+		})
 	}
 	return found
+}
+
+// eachObject calls visit for o and, while visit says so, for what o holds: a
+// container's objects or the objects a widget renders, depth first. Tests
+// find what the window shows with it.
+func eachObject(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) {
+	if o == nil || !visit(o) {
+		return
+	}
+	switch v := o.(type) {
+	case *fyne.Container:
+		for _, ch := range v.Objects {
+			eachObject(ch, visit)
+		}
+	case fyne.Widget:
+		for _, ch := range test.WidgetRenderer(v).Objects() {
+			eachObject(ch, visit)
+		}
+	}
 }
 
 func TestRowsAreRecycledWhileScrolling(t *testing.T) {
@@ -275,24 +282,12 @@ func overlayText(w *Window) string {
 // overlayTextOf concatenates the texts of the labels inside o.
 func overlayTextOf(o fyne.CanvasObject) string {
 	var b strings.Builder
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch v := o.(type) {
-		case *widget.Label:
-			b.WriteString(v.Text + "\n")
-		case *fyne.Container:
-			for _, ch := range v.Objects {
-				walk(ch)
-			}
-			return
+	eachObject(o, func(o fyne.CanvasObject) bool {
+		if l, ok := o.(*widget.Label); ok {
+			b.WriteString(l.Text + "\n")
 		}
-		if wid, ok := o.(fyne.Widget); ok {
-			for _, ch := range test.WidgetRenderer(wid).Objects() {
-				walk(ch)
-			}
-		}
-	}
-	walk(o)
+		return true
+	})
 	return b.String()
 }
 
@@ -356,29 +351,17 @@ func TestResumeDialogViews(t *testing.T) {
 
 func findChecks(c fyne.Canvas) []*widget.Check {
 	var out []*widget.Check
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
-		if ch, ok := o.(*widget.Check); ok {
-			out = append(out, ch)
-			return
-		}
-		if cont, ok := o.(*fyne.Container); ok {
-			for _, x := range cont.Objects {
-				walk(x)
-			}
-			return
-		}
-		if wid, ok := o.(fyne.Widget); ok {
-			for _, x := range test.WidgetRenderer(wid).Objects() {
-				walk(x)
-			}
-		}
-	}
 	for _, o := range c.Overlays().List() {
-		walk(o)
+		eachObject(o, func(o fyne.CanvasObject) bool {
+			if !o.Visible() {
+				return false
+			}
+			if ch, ok := o.(*widget.Check); ok {
+				out = append(out, ch)
+				return false
+			}
+			return true
+		})
 	}
 	return out
 }
