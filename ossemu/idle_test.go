@@ -28,6 +28,13 @@ func TestWaitIdle(t *testing.T) {
 	if _, err := pw.Write(make([]byte, 64<<10)); err != nil { // the server is reading the body
 		t.Fatal(err)
 	}
+	// The client may have written into the socket before the server accepted
+	// the connection: wait until the server is handling the request.
+	for deadline := time.Now().Add(10 * time.Second); s.busy.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never started handling the upload")
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	err := s.WaitIdle(ctx)
 	cancel()

@@ -340,7 +340,8 @@ func (s *Server) Close() error { return s.stop(2 * time.Second) }
 // handled, so that counters read afterwards (BytesReceived, Requests) hold
 // every byte clients sent before they went away: a client that cancels a
 // request leaves its last bytes in the socket for the server to read later.
-// Clients keeping idle connections must close them first; ctx bounds the wait.
+// Clients keeping idle connections must close them first, and a connection
+// the server has not accepted yet is not seen; ctx bounds the wait.
 func (s *Server) WaitIdle(ctx context.Context) error {
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
