@@ -26,4 +26,8 @@ type Launch struct {
 	// Incoming delivers the file arguments of later launches (one instance
 	// runs); nil when single-instance handling is off.
 	Incoming <-chan []string
+	// Exit closes what the launch opened and ends the process with code. The
+	// window calls it only when the GUI toolkit cannot return from its main
+	// loop after a quit; nil means os.Exit.
+	Exit func(code int)
 }

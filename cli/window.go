@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/ossdrop/ossdrop/app"
 	"github.com/ossdrop/ossdrop/settings"
@@ -148,6 +149,15 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		return 2
 	}
 	stateDir := stateDirFor(a.stateDir, env)
+	// What the launch opens is closed when open returns, or by l.Exit when
+	// the window has to end the process without returning.
+	var closers []func()
+	closeAll := sync.OnceFunc(func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	})
+	defer closeAll()
 	inst, handed, err := app.SingleInstance(runtimeDirFor(env), a.files)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
@@ -157,17 +167,17 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		return 0
 	}
 	if inst != nil {
-		defer inst.Close()
+		closers = append(closers, func() { inst.Close() })
 	}
 	log, logClose, err := transfer.OpenLog(stateDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	defer logClose.Close()
+	closers = append(closers, func() { logClose.Close() })
 
 	core := openCore(ctx, env, stateDir, log)
-	defer core.Close()
+	closers = append(closers, func() { core.Close() })
 	if err := core.LoadError(); err != nil {
 		// Defaults are in use; the window shows the problem once it is up.
 		log.Warn("settings", "err", err)
@@ -195,7 +205,8 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		policy = settings.ResumeAsk
 	}
 	l := app.Launch{Core: core, Manager: m, Target: tgt, Prefix: prefix, Fixed: a.endpoint != "",
-		Unfinished: unfinished, Resume: policy, Files: a.files, Log: log, Getenv: env.Getenv}
+		Unfinished: unfinished, Resume: policy, Files: a.files, Log: log, Getenv: env.Getenv,
+		Exit: func(code int) { closeAll(); os.Exit(code) }}
 	if inst != nil {
 		l.Incoming = inst.Incoming()
 	}

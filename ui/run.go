@@ -53,7 +53,16 @@ func Run(ctx context.Context, l app.Launch) int {
 		defer stopReceiving()
 		go w.receiveLaunches(rctx, l.Incoming)
 	}
-	stopOnCancel := context.AfterFunc(ctx, func() { fyne.Do(fa.Quit) })
+	guard := newShutdownGuard(shutdownGrace)
+	fa.Lifecycle().SetOnStopped(guard.stoppedRan)
+	w.onQuit = func() {
+		guard.quitBegan()
+		fa.Quit()
+	}
+	stopOnCancel := context.AfterFunc(ctx, func() {
+		guard.quitBegan()
+		fyne.Do(fa.Quit)
+	})
 	defer stopOnCancel()
 	// OSSDROP_STALL_PROBE=FILE measures the UI loop's stalls for the
 	// benchmark and writes them to FILE as JSON on exit.
@@ -70,12 +79,29 @@ func Run(ctx context.Context, l app.Launch) int {
 	// The main goroutine is locked to the main thread (the GLFW driver's
 	// init does it), which runs the main loop.
 	w.uiThread = threadID()
-	fa.Run()
-	w.Stop()
-	if probeDone != nil {
-		stopProbe()
-		writeStallReport(getenv("OSSDROP_STALL_PROBE"), probeDone())
+	finish := func() {
+		w.Stop()
+		if probeDone != nil {
+			stopProbe()
+			writeStallReport(getenv("OSSDROP_STALL_PROBE"), probeDone())
+		}
 	}
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	go guard.watch(watchCtx, func() {
+		w.log.Warn("the window's toolkit did not finish quitting; ending the process", "waited", shutdownGrace)
+		finish()
+		exit := l.Exit
+		if exit == nil {
+			exit = os.Exit
+		}
+		exit(0)
+	})
+	fa.Run()
+	if !guard.returned() {
+		select {} // the watch is ending the process
+	}
+	stopWatch()
+	finish()
 	return 0
 }
 
