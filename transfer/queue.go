@@ -274,6 +274,26 @@ func (q *durableQueue) addFiles(d Destination, cpDir, dir, keyPrefix string, fil
 	q.seq++
 }
 
+// addRecords buffers added files' records made together (a resumed queue) with
+// one timestamp, so the files of one folder share a compact "a" record as a
+// walk's do. Like addFiles, their tasks' marks follow (listed).
+func (q *durableQueue) addRecords(rs []queueRec) {
+	if len(rs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enc.endDels(q.stamp)
+	ts := q.stamp()
+	for _, r := range rs {
+		r.TS = ts
+		q.enc.record(r)
+	}
+	q.enc.endFiles()
+	q.nOpen += len(rs)
+	q.seq++
+}
+
 // del buffers that id is finished; dels made together share one record.
 func (q *durableQueue) del(id string) {
 	if id == "" {
