@@ -180,6 +180,9 @@ func BenchmarkResumeQueuedHeap(b *testing.B) {
 				}
 				listTime := time.Since(start)
 				listed[i] = float64(heapInuse()) - float64(base)
+				if p := os.Getenv("OSSDROP_BENCH_HEAPPROFILE"); p != "" {
+					writeHeapProfile(b, fmt.Sprintf("%s.listed.%d", p, n))
+				}
 				m, err := NewManager(Config{Target: tg, Options: DefaultOptions(), StateDir: state})
 				if err != nil {
 					b.Fatal(err)
