@@ -66,6 +66,18 @@ func slope(b *testing.B, what string, n [2]int, heap [2]float64) {
 	}
 }
 
+// queuedSizes is the two queue sizes the queued-file benchmarks measure:
+// 20,000 and 100,000 files unless OSSDROP_BENCH_QUEUED names others.
+func queuedSizes(b *testing.B) [2]int {
+	sizes := [2]int{20_000, 100_000}
+	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
+			b.Fatalf("OSSDROP_BENCH_QUEUED=%q: want two sizes, the smaller first, as 100000,500000", v)
+		}
+	}
+	return sizes
+}
+
 // BenchmarkCommandLineHeap uploads a folder the way the command line does
 // (finished tasks forgotten, the walk a bounded distance ahead) and reports the
 // peak heap over the start: it should not grow with the number of files.
@@ -113,12 +125,7 @@ func BenchmarkCommandLineHeap(b *testing.B) {
 func BenchmarkQueuedHeap(b *testing.B) {
 	// The first uploads hang on a server that never answers; the rest stay queued.
 	tg := Target{Endpoint: silentServer(b), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
-	sizes := [2]int{20_000, 100_000}
-	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
-			b.Fatalf("OSSDROP_BENCH_QUEUED=%q: want two sizes, the smaller first, as 100000,500000", v)
-		}
-	}
+	sizes := queuedSizes(b)
 	var heaps [2]float64
 	for i, n := range sizes {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
@@ -153,12 +160,7 @@ func BenchmarkQueuedHeap(b *testing.B) {
 // each takes.
 func BenchmarkResumeQueuedHeap(b *testing.B) {
 	tg := Target{Endpoint: silentServer(b), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
-	sizes := [2]int{20_000, 100_000}
-	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
-			b.Fatalf("OSSDROP_BENCH_QUEUED=%q: want two sizes, the smaller first, as 100000,500000", v)
-		}
-	}
+	sizes := queuedSizes(b)
 	var listed, resumed [2]float64
 	for i, n := range sizes {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
