@@ -175,12 +175,14 @@ func BenchmarkResumeQueuedHeap(b *testing.B) {
 			m.Close()
 			for range b.N {
 				base := heapInuse()
+				heap := testkit.StartHeapSampler(5 * time.Millisecond)
 				start := time.Now()
 				items, err := ListUnfinished(state)
 				if err != nil {
 					b.Fatal(err)
 				}
 				listTime := time.Since(start)
+				peak := heap.Stop()
 				listed[i] = float64(heapInuse()) - float64(base)
 				if p := os.Getenv("OSSDROP_BENCH_HEAPPROFILE"); p != "" {
 					writeHeapProfile(b, fmt.Sprintf("%s.listed.%d", p, n))
@@ -205,6 +207,7 @@ func BenchmarkResumeQueuedHeap(b *testing.B) {
 				}
 				m.Close()
 				b.ReportMetric(listed[i]/float64(n), "list-B/file")
+				b.ReportMetric((float64(peak)-float64(base))/float64(n), "list-peak-B/file")
 				b.ReportMetric(resumed[i]/float64(n), "resumed-B/file")
 				b.ReportMetric(float64(listTime.Microseconds())/float64(n), "list-µs/file")
 				b.ReportMetric(float64(resumeTime.Microseconds())/float64(n), "resume-µs/file")

@@ -482,7 +482,7 @@ func (q *durableQueue) alone() bool {
 // queueState reads every journal in dir: the newest record per identity, the
 // journals read, complaints about unreadable lines (naming the file to upload when
 // the line still shows it) and those lines themselves.
-func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []error, []byte) {
+func queueState(dir string, skipLocked bool) (map[string]*queueRec, []string, []error, []byte) {
 	names, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(names)
 	live := map[string]bool{}
@@ -500,8 +500,10 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 
 // queueStateOf is queueState over the journals names (live says which a running
 // Manager holds).
-func queueStateOf(names []string, live map[string]bool) (map[string]queueRec, []string, []error, []byte) {
-	latest := map[string]queueRec{}
+func queueStateOf(names []string, live map[string]bool) (map[string]*queueRec, []string, []error, []byte) {
+	// Records are held by pointer: half a million of them would make the
+	// map's slots (and its copies while it grows) ten times larger.
+	latest := map[string]*queueRec{}
 	var used []string
 	var errs []error
 	var bad []byte
@@ -516,9 +518,11 @@ func queueStateOf(names []string, live map[string]bool) (map[string]queueRec, []
 		line := 0
 		var dec queueDecoder
 		keep := func(r queueRec) {
-			if old, ok := latest[r.ID]; !ok || r.TS > old.TS {
-				r.live = live
-				latest[r.ID] = r
+			r.live = live
+			if old, ok := latest[r.ID]; !ok {
+				latest[r.ID] = &r
+			} else if r.TS > old.TS {
+				*old = r
 			}
 		}
 		for len(data) > 0 {
@@ -599,7 +603,7 @@ func compactJournals(dir string, names []string) error {
 
 // compactLatest replaces the journals used with one file of the records in
 // latest still needed.
-func compactLatest(dir string, latest map[string]queueRec, used []string, bad []byte) error {
+func compactLatest(dir string, latest map[string]*queueRec, used []string, bad []byte) error {
 	if len(used) == 0 {
 		return nil
 	}
@@ -612,7 +616,7 @@ func compactLatest(dir string, latest map[string]queueRec, used []string, bad []
 			break
 		}
 	}
-	var live []queueRec
+	var live []*queueRec
 	for _, r := range latest {
 		if r.Op != opDel || walking {
 			live = append(live, r)
@@ -628,7 +632,7 @@ func compactLatest(dir string, latest map[string]queueRec, used []string, bad []
 		sort.Slice(live, func(a, b int) bool { return live[a].TS < live[b].TS })
 		var enc queueEncoder
 		for _, r := range live {
-			enc.record(r)
+			enc.record(*r)
 		}
 		enc.endFiles()
 		name := filepath.Join(dir, fmt.Sprintf("%d-compact.jsonl", time.Now().UnixNano()))

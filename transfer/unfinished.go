@@ -55,7 +55,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			dirs[r.CPDir] = true
 		}
 	}
-	var out []Unfinished
+	out := make([]Unfinished, 0, len(latest)+len(qerrs))
 	seen := map[string]bool{}
 	// Each checkpoint directory is read once: its checkpoints are listed, and
 	// only an upload with a lock file there can be held by a running ossdrop
@@ -70,7 +70,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			}
 			seen[id] = true
 			name := filepath.Join(dir, id+checkpoint.Ext)
-			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: (lk[id] && lockHeld(lockPathFor(dir, id))) || latest[id].live}
+			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: (lk[id] && lockHeld(lockPathFor(dir, id))) || (latest[id] != nil && latest[id].live)}
 			l, err := checkpoint.Load(name)
 			if err != nil {
 				u.Err = err
