@@ -188,7 +188,7 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	m, err := core.NewManager(tgt, opts, func(c *transfer.Config) { c.BackgroundWalks = true })
+	m, err := core.NewManager(tgt, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1

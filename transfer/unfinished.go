@@ -316,9 +316,6 @@ func (m *Manager) resumeWalkLocked(u Unfinished) {
 				w.done[id] = true
 			}
 		}
-		if m.cfg.BackgroundWalks {
-			lowerPriority()
-		}
 		m.walkNow(w, []string{u.Path}, u.Key, ids)
 	}()
 }
