@@ -38,9 +38,9 @@ func (w *Window) OfferResumeWhenListed(ctx context.Context, list UnfinishedListe
 	w.stopListing = append(w.stopListing, cancel)
 	w.mu.Unlock()
 	w.goAsync(func() func() {
-		defer cancel()
 		items, err := list(ctx)
 		if ctx.Err() != nil {
+			cancel()
 			return nil // the window is closing: nobody to ask
 		}
 		if err != nil {
@@ -50,7 +50,8 @@ func (w *Window) OfferResumeWhenListed(ctx context.Context, list UnfinishedListe
 		}
 		o := newResumeOffer(items) // sorted and summed here, off the UI goroutine
 		return func() {
-			if ctx.Err() == nil {
+			defer cancel()
+			if ctx.Err() == nil { // Stop may have come while this waited
 				w.offerResume(o, policy)
 			}
 		}
