@@ -214,7 +214,7 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 		left += max(u.Size-u.Done, 0)
 		dests[u.Bucket] = true
 	}
-	data := map[string]any{"Count": len(good), "Left": size(left)}
+	data := map[string]any{"Count": count(len(good)), "Left": size(left)}
 	var s string
 	switch len(dests) {
 	case 0:
@@ -229,7 +229,7 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 		s = lang.N("{{.Count}} uploads did not finish last time to {{.Buckets}} buckets; {{.Left}} left to send.", len(good), data)
 	}
 	if len(bad) > 0 {
-		s += "\n" + lang.N("{{.Count}} records cannot be resumed (shown in red); Discard removes them.", len(bad), map[string]any{"Count": len(bad)})
+		s += "\n" + lang.N("{{.Count}} records cannot be resumed (shown in red); Discard removes them.", len(bad), map[string]any{"Count": count(len(bad))})
 	}
 	return s
 }
