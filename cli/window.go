@@ -189,7 +189,7 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	m, err := core.NewManager(tgt, opts)
+	m, err := core.NewManager(tgt, opts, func(c *transfer.Config) { c.BackgroundWalks = true })
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1

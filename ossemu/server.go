@@ -23,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ossdrop/ossdrop/internal/fileio"
 )
 
 // ErrDirInUse is wrapped by NewServer's error when another running server (in
@@ -311,7 +313,7 @@ func (s *Server) setupCredentials(opts Options) error {
 	if err := os.Chmod(tmp, 0o600); err != nil {
 		return fmt.Errorf("ossemu: store credentials: %w", err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fileio.Rename(tmp, path); err != nil {
 		return fmt.Errorf("ossemu: store credentials: %w", err)
 	}
 	syncDir(s.dir)

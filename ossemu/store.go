@@ -303,7 +303,7 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fileio.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -591,7 +591,7 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 			return err
 		}
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fileio.Rename(tmp, path); err != nil {
 		b.mu.Unlock()
 		os.Remove(tmp)
 		return fmt.Errorf("commit object metadata: %w", err)
@@ -831,7 +831,7 @@ func (b *bucket) commitPart(u *upload, p partMeta) error {
 		b.removeBlobs(p.Blob)
 		return errNoUpload
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fileio.Rename(tmp, path); err != nil {
 		u.mu.Unlock()
 		os.Remove(tmp)
 		return fmt.Errorf("commit part metadata: %w", err)

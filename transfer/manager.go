@@ -54,6 +54,11 @@ type Config struct {
 	// folder is never in memory at once. 0 means no bound (the window lists every
 	// file of a drop at once). The walk's own record keeps the rest durable.
 	WalkAhead int
+	// BackgroundWalks reads dropped folders on a thread of lower CPU priority
+	// (where the system has one per thread: Linux), so that a window keeps
+	// drawing at its pace while a folder of half a million files is walked;
+	// the walk takes what CPU is left. A command line leaves it off.
+	BackgroundWalks bool
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -385,6 +390,9 @@ func (m *Manager) walk(w *walker, paths []string, prefix string, walks []string)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
+		if m.cfg.BackgroundWalks {
+			lowerPriority()
+		}
 		m.walkNow(w, paths, prefix, walks)
 	}()
 }

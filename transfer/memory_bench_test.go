@@ -66,6 +66,18 @@ func slope(b *testing.B, what string, n [2]int, heap [2]float64) {
 	}
 }
 
+// queuedSizes is the two queue sizes the queued-file benchmarks measure:
+// 20,000 and 100,000 files unless OSSDROP_BENCH_QUEUED names others.
+func queuedSizes(b *testing.B) [2]int {
+	sizes := [2]int{20_000, 100_000}
+	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
+		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
+			b.Fatalf("OSSDROP_BENCH_QUEUED=%q: want two sizes, the smaller first, as 100000,500000", v)
+		}
+	}
+	return sizes
+}
+
 // BenchmarkCommandLineHeap uploads a folder the way the command line does
 // (finished tasks forgotten, the walk a bounded distance ahead) and reports the
 // peak heap over the start: it should not grow with the number of files.
@@ -113,12 +125,7 @@ func BenchmarkCommandLineHeap(b *testing.B) {
 func BenchmarkQueuedHeap(b *testing.B) {
 	// The first uploads hang on a server that never answers; the rest stay queued.
 	tg := Target{Endpoint: silentServer(b), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
-	sizes := [2]int{20_000, 100_000}
-	if v := os.Getenv("OSSDROP_BENCH_QUEUED"); v != "" {
-		if _, err := fmt.Sscanf(v, "%d,%d", &sizes[0], &sizes[1]); err != nil || sizes[0] <= 0 || sizes[1] <= sizes[0] {
-			b.Fatalf("OSSDROP_BENCH_QUEUED=%q: want two sizes, the smaller first, as 100000,500000", v)
-		}
-	}
+	sizes := queuedSizes(b)
 	var heaps [2]float64
 	for i, n := range sizes {
 		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
@@ -145,4 +152,68 @@ func BenchmarkQueuedHeap(b *testing.B) {
 		})
 	}
 	slope(b, "queued", sizes, heaps)
+}
+
+// BenchmarkResumeQueuedHeap lists and resumes a queue left by a crash with
+// every file still queued, as the next launch does, and reports the heap the
+// listing holds and the Manager keeps once resumed, per file, with the time
+// each takes.
+func BenchmarkResumeQueuedHeap(b *testing.B) {
+	tg := Target{Endpoint: silentServer(b), Bucket: "bench", Credentials: staticCreds{"id", "secret", ""}}
+	sizes := queuedSizes(b)
+	var listed, resumed [2]float64
+	for i, n := range sizes {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			tree := benchTree(b, n)
+			state := b.TempDir()
+			m, err := NewManager(Config{Target: tg, Options: DefaultOptions(), StateDir: state})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.Add([]string{tree}, "")
+			waitWalked(b, m, 10*time.Minute)
+			m.Close()
+			for range b.N {
+				base := heapInuse()
+				heap := testkit.StartHeapSampler(5 * time.Millisecond)
+				start := time.Now()
+				items, err := ListUnfinished(state)
+				if err != nil {
+					b.Fatal(err)
+				}
+				listTime := time.Since(start)
+				peak := heap.Stop()
+				listed[i] = float64(heapInuse()) - float64(base)
+				if p := os.Getenv("OSSDROP_BENCH_HEAPPROFILE"); p != "" {
+					writeHeapProfile(b, fmt.Sprintf("%s.listed.%d", p, n))
+				}
+				m, err := NewManager(Config{Target: tg, Options: DefaultOptions(), StateDir: state})
+				if err != nil {
+					b.Fatal(err)
+				}
+				start = time.Now()
+				m.ResumeUnfinished(items)
+				resumeTime := time.Since(start)
+				if len(items) < n {
+					b.Fatalf("%d unfinished listed, want %d", len(items), n)
+				}
+				items = nil
+				resumed[i] = float64(heapInuse()) - float64(base)
+				if p := os.Getenv("OSSDROP_BENCH_HEAPPROFILE"); p != "" {
+					writeHeapProfile(b, fmt.Sprintf("%s.resumed.%d", p, n))
+				}
+				if tt := m.Totals(); tt.Files != n {
+					b.Fatalf("%d files resumed, want %d", tt.Files, n)
+				}
+				m.Close()
+				b.ReportMetric(listed[i]/float64(n), "list-B/file")
+				b.ReportMetric((float64(peak)-float64(base))/float64(n), "list-peak-B/file")
+				b.ReportMetric(resumed[i]/float64(n), "resumed-B/file")
+				b.ReportMetric(float64(listTime.Microseconds())/float64(n), "list-µs/file")
+				b.ReportMetric(float64(resumeTime.Microseconds())/float64(n), "resume-µs/file")
+			}
+		})
+	}
+	slope(b, "listed", sizes, listed)
+	slope(b, "resumed", sizes, resumed)
 }

@@ -274,6 +274,26 @@ func (q *durableQueue) addFiles(d Destination, cpDir, dir, keyPrefix string, fil
 	q.seq++
 }
 
+// addRecords buffers added files' records made together (a resumed queue) with
+// one timestamp, so the files of one folder share a compact "a" record as a
+// walk's do. Like addFiles, their tasks' marks follow (listed).
+func (q *durableQueue) addRecords(rs []queueRec) {
+	if len(rs) == 0 {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.enc.endDels(q.stamp)
+	ts := q.stamp()
+	for _, r := range rs {
+		r.TS = ts
+		q.enc.record(r)
+	}
+	q.enc.endFiles()
+	q.nOpen += len(rs)
+	q.seq++
+}
+
 // del buffers that id is finished; dels made together share one record.
 func (q *durableQueue) del(id string) {
 	if id == "" {
@@ -462,7 +482,7 @@ func (q *durableQueue) alone() bool {
 // queueState reads every journal in dir: the newest record per identity, the
 // journals read, complaints about unreadable lines (naming the file to upload when
 // the line still shows it) and those lines themselves.
-func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []error, []byte) {
+func queueState(dir string, skipLocked bool) (map[string]*queueRec, []string, []error, []byte) {
 	names, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(names)
 	live := map[string]bool{}
@@ -480,8 +500,10 @@ func queueState(dir string, skipLocked bool) (map[string]queueRec, []string, []e
 
 // queueStateOf is queueState over the journals names (live says which a running
 // Manager holds).
-func queueStateOf(names []string, live map[string]bool) (map[string]queueRec, []string, []error, []byte) {
-	latest := map[string]queueRec{}
+func queueStateOf(names []string, live map[string]bool) (map[string]*queueRec, []string, []error, []byte) {
+	// Records are held by pointer: half a million of them would make the
+	// map's slots (and its copies while it grows) ten times larger.
+	latest := map[string]*queueRec{}
 	var used []string
 	var errs []error
 	var bad []byte
@@ -496,9 +518,11 @@ func queueStateOf(names []string, live map[string]bool) (map[string]queueRec, []
 		line := 0
 		var dec queueDecoder
 		keep := func(r queueRec) {
-			if old, ok := latest[r.ID]; !ok || r.TS > old.TS {
-				r.live = live
-				latest[r.ID] = r
+			r.live = live
+			if old, ok := latest[r.ID]; !ok {
+				latest[r.ID] = &r
+			} else if r.TS > old.TS {
+				*old = r
 			}
 		}
 		for len(data) > 0 {
@@ -579,7 +603,7 @@ func compactJournals(dir string, names []string) error {
 
 // compactLatest replaces the journals used with one file of the records in
 // latest still needed.
-func compactLatest(dir string, latest map[string]queueRec, used []string, bad []byte) error {
+func compactLatest(dir string, latest map[string]*queueRec, used []string, bad []byte) error {
 	if len(used) == 0 {
 		return nil
 	}
@@ -592,7 +616,7 @@ func compactLatest(dir string, latest map[string]queueRec, used []string, bad []
 			break
 		}
 	}
-	var live []queueRec
+	var live []*queueRec
 	for _, r := range latest {
 		if r.Op != opDel || walking {
 			live = append(live, r)
@@ -608,7 +632,7 @@ func compactLatest(dir string, latest map[string]queueRec, used []string, bad []
 		sort.Slice(live, func(a, b int) bool { return live[a].TS < live[b].TS })
 		var enc queueEncoder
 		for _, r := range live {
-			enc.record(r)
+			enc.record(*r)
 		}
 		enc.endFiles()
 		name := filepath.Join(dir, fmt.Sprintf("%d-compact.jsonl", time.Now().UnixNano()))

@@ -141,16 +141,45 @@ func TestQueueCompactOnDisk(t *testing.T) {
 			t.Fatalf("file %s listed as %q (%d listed)", rel, p, len(keys))
 		}
 	}
-	// Stopped here, the queue resumes in a later run that finishes every file.
+	// Stopped here, the queue is resumed by a later run, whose journal
+	// records the files as compactly and owns them while it runs: another
+	// ossdrop lists them as in use.
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	hold()
 	m2 := newManager(t, s, state, nil)
 	us, _ = ListUnfinished(state)
 	m2.ResumeUnfinished(us)
-	waitIdle(t, m2)
+	if err := m2.queue.flush(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(m2.queue.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := float64(st.Size()) / n; per > 100 {
+		t.Fatalf("resuming journaled %.1f bytes per file; the budget is 100", per)
+	}
+	us, _ = ListUnfinished(state)
+	inUse := 0
+	for _, u := range us {
+		if u.InUse {
+			inUse++
+		}
+	}
+	if inUse != n {
+		t.Fatalf("%d of %d resumed files listed as in use by the running resume", inUse, n)
+	}
 	if err := m2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A run after that finishes every file.
+	hold()
+	m3 := newManager(t, s, state, nil)
+	us, _ = ListUnfinished(state)
+	m3.ResumeUnfinished(us)
+	waitIdle(t, m3)
+	if err := m3.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(s.Keys(s.Bucket())); got != n {

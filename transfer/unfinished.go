@@ -1,12 +1,14 @@
 package transfer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -53,17 +55,22 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			dirs[r.CPDir] = true
 		}
 	}
-	var out []Unfinished
+	out := make([]Unfinished, 0, len(latest)+len(qerrs))
 	seen := map[string]bool{}
+	// Each checkpoint directory is read once: its checkpoints are listed, and
+	// only an upload with a lock file there can be held by a running ossdrop
+	// (a queue of half a million files has a handful).
+	locks := map[string]map[string]bool{}
 	for dir := range dirs {
-		names, _ := filepath.Glob(filepath.Join(dir, "*"+checkpoint.Ext))
-		for _, name := range names {
-			id := strings.TrimSuffix(filepath.Base(name), checkpoint.Ext)
+		cps, lk := checkpointDir(dir)
+		locks[dir] = lk
+		for _, id := range cps {
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
-			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: lockHeld(lockPathFor(dir, id)) || latest[id].live}
+			name := filepath.Join(dir, id+checkpoint.Ext)
+			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: (lk[id] && lockHeld(lockPathFor(dir, id))) || (latest[id] != nil && latest[id].live)}
 			l, err := checkpoint.Load(name)
 			if err != nil {
 				u.Err = err
@@ -100,7 +107,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			continue
 		}
 		inUse := r.live
-		if !inUse && r.CPDir != "" {
+		if !inUse && r.CPDir != "" && locks[r.CPDir][id] {
 			inUse = lockHeld(lockPathFor(r.CPDir, id))
 		}
 		out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile, Dest: r.Dest,
@@ -114,13 +121,36 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 		}
 		out = append(out, u)
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].Path != out[b].Path {
-			return out[a].Path < out[b].Path
-		}
-		return out[a].Key < out[b].Key
+	// A total order (identity last), so no stable sort moving these large
+	// records around is needed.
+	slices.SortFunc(out, func(a, b Unfinished) int {
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Key, b.Key),
+			strings.Compare(a.id, b.id), strings.Compare(a.CheckpointFile, b.CheckpointFile))
 	})
 	return out, nil
+}
+
+// checkpointDir lists the checkpoints in dir (their identities, in name
+// order) and the identities that have a lock file there.
+func checkpointDir(dir string) (cps []string, locks map[string]bool) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, nil
+	}
+	names, _ := f.Readdirnames(-1)
+	f.Close()
+	sort.Strings(names)
+	for _, n := range names {
+		if id, ok := strings.CutSuffix(n, checkpoint.Ext); ok && id != "" {
+			cps = append(cps, id)
+		} else if id, ok := strings.CutSuffix(n, lockExt); ok && id != "" {
+			if locks == nil {
+				locks = map[string]bool{}
+			}
+			locks[id] = true
+		}
+	}
+	return cps, locks
 }
 
 // Destination is where the recorded upload goes.
@@ -133,16 +163,57 @@ func (u Unfinished) Destination() Destination {
 // never waits for a keyring or a server. Records whose header could not be read at
 // all (no file path) are skipped; the caller saw their Err. Records another ossdrop
 // is running (InUse) become Skipped tasks whose Note says so.
+//
+// Records are admitted resumeChunk at a time, the lock let go between chunks, so
+// a front end keeps reading the rows of a queue of half a million files while
+// they are admitted; a Manager closed meanwhile admits no more.
 func (m *Manager) ResumeUnfinished(items []Unfinished) {
+	var walks []Unfinished
+	for len(items) > 0 {
+		n := min(len(items), resumeChunk)
+		ok := m.resumeChunk(items[:n], &walks)
+		items = items[n:]
+		m.notify()
+		if !ok {
+			return
+		}
+	}
+	if len(walks) == 0 {
+		return
+	}
+	m.mu.Lock()
+	if !m.closed {
+		for _, u := range walks {
+			m.resumeWalkLocked(u)
+		}
+	}
+	m.mu.Unlock()
+	m.notify()
+}
+
+// resumeChunk is how many records ResumeUnfinished admits under one hold of
+// the lock: a few milliseconds of work.
+const resumeChunk = 1024
+
+// resumeChunk admits items (walks are gathered for the end); false once the
+// Manager is closed.
+func (m *Manager) resumeChunk(items []Unfinished, walks *[]Unfinished) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return
+		return false
 	}
-	var walks []Unfinished
-	for _, u := range items {
+	type admit struct {
+		u          *Unfinished
+		d          Destination
+		qid, cpDir string
+	}
+	var todo []admit
+	var recs []queueRec
+	for i := range items {
+		u := &items[i]
 		if u.Walk && u.Path != "" && !u.InUse {
-			walks = append(walks, u)
+			*walks = append(*walks, *u)
 			continue
 		}
 		if u.Path == "" || u.Key == "" || u.Walk {
@@ -152,35 +223,53 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 			t := m.newTaskLocked(u.Path, u.Key, nil, u.Size, "")
 			m.queued--
 			t.state = Skipped
-			t.setNote("not resumed: "+inUseMessage(u), NotesOf(NoteInUseNotResumed))
+			t.setNote("not resumed: "+inUseMessage(*u), NotesOf(NoteInUseNotResumed))
 			t.setEnded(stampOf(time.Now()))
 			continue
 		}
-		d := u.Destination()
-		qid := u.id
-		if qid == "" {
-			qid = qidOf(d, u.Key, u.Path)
+		a := admit{u: u, d: u.Destination(), qid: u.id, cpDir: u.cpDir}
+		if a.qid == "" {
+			a.qid = qidOf(a.d, u.Key, u.Path)
 		}
-		if x := m.byQIDLocked(qid); x != nil && m.listedLocked(x) && !x.state.Finished() {
+		if m.resumedLocked(a.qid) {
 			continue
 		}
-		cpDir := u.cpDir
-		if cpDir == "" && u.CheckpointFile != "" {
-			cpDir = filepath.Dir(u.CheckpointFile)
+		if a.cpDir == "" && u.CheckpointFile != "" {
+			a.cpDir = filepath.Dir(u.CheckpointFile)
 		}
-		if cpDir == "" && m.opts.EnableCheckpoint {
-			cpDir = cpDirFor(m.stateDir, m.opts)
+		if a.cpDir == "" && m.opts.EnableCheckpoint {
+			a.cpDir = cpDirFor(m.stateDir, m.opts)
 		}
-		done := u.Done
-		m.admitWithLocked(u.Path, u.Key, qid, nil, &d, u.Size, cpDir, false, func(t *task) {
+		todo = append(todo, a)
+		recs = append(recs, queueRecFor(a.d, a.qid, u.Path, u.Key, u.Size, a.cpDir))
+	}
+	// This journal records the files before their tasks exist, as a walk's
+	// batch does, so a running ossdrop owns them (InUse elsewhere) before any
+	// of them can start and finish.
+	m.queue.addRecords(recs)
+	marks := make([]*bool, 0, len(todo))
+	for _, a := range todo {
+		if m.resumedLocked(a.qid) {
+			continue // listed twice in items
+		}
+		done := a.u.Done
+		t := m.admitWithLocked(a.u.Path, a.u.Key, a.qid, nil, &a.d, a.u.Size, a.cpDir, true, func(t *task) {
 			t.resumed = true
 			t.setDone(done)
 		})
+		if t.qidStr() == a.qid && !t.journaled && !t.state.Finished() {
+			marks = append(marks, &t.journaled)
+		}
 	}
-	for _, u := range walks {
-		m.resumeWalkLocked(u)
-	}
-	m.notify()
+	m.queue.listed(marks)
+	return true
+}
+
+// resumedLocked reports whether the upload qid is already listed and
+// unfinished here, so resuming it again would only duplicate it.
+func (m *Manager) resumedLocked(qid string) bool {
+	x := m.byQIDLocked(qid)
+	return x != nil && m.listedLocked(x) && !x.state.Finished()
 }
 
 // resumeWalkLocked walks again a file or folder whose walk a crash interrupted,
@@ -226,6 +315,9 @@ func (m *Manager) resumeWalkLocked(u Unfinished) {
 			if r.Op == opDel {
 				w.done[id] = true
 			}
+		}
+		if m.cfg.BackgroundWalks {
+			lowerPriority()
 		}
 		m.walkNow(w, []string{u.Path}, u.Key, ids)
 	}()

@@ -22,6 +22,9 @@ type StallStats struct {
 	// when it was posted: a delay at launch (the window's first frames) can
 	// be told from one while rows arrive.
 	Longest []Delay
+	// Delays are every probe's delay, in the order posted, so a reader can
+	// tell apart the window's start and what followed a drop.
+	Delays []Delay
 	// Applies is how many UI callbacks merged rows into the list, and
 	// ApplyMax the longest of them: the window's own share of the delays.
 	Applies  int
@@ -75,7 +78,7 @@ func (w *Window) ProbeStalls(ctx context.Context, period time.Duration) func() S
 			case <-ctx.Done():
 			}
 		}
-		s := StallStats{Started: start, Samples: len(lat), Rows: rows}
+		s := StallStats{Started: start, Samples: len(lat), Rows: rows, Delays: slices.Clone(all)}
 		if len(lat) > 0 {
 			slices.Sort(lat)
 			s.Max = lat[len(lat)-1]

@@ -73,3 +73,29 @@ func TestCreateTemp(t *testing.T) {
 		t.Fatal("a pattern with a separator was accepted")
 	}
 }
+
+// Rename replaces a file atomically and names both paths when it fails.
+func TestRename(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.WriteFile(a, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Rename(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "new" {
+		t.Fatalf("b holds %q after the rename", got)
+	}
+	if _, err := os.Stat(a); !os.IsNotExist(err) {
+		t.Fatalf("a still there: %v", err)
+	}
+	err := Rename(a, b)
+	var le *os.LinkError
+	if !errors.As(err, &le) || le.Old != a || le.New != b || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("renaming a missing file: %v", err)
+	}
+}

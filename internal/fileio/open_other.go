@@ -8,3 +8,6 @@ import "os"
 func OpenFile(name string, flag int, perm os.FileMode) (*os.File, error) {
 	return os.OpenFile(name, flag, perm)
 }
+
+// Rename is os.Rename here.
+func Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
