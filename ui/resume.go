@@ -38,6 +38,7 @@ func (w *Window) OfferResumeWhenListed(ctx context.Context, list UnfinishedListe
 	w.stopListing = append(w.stopListing, cancel)
 	w.mu.Unlock()
 	w.goAsync(func() func() {
+		began := time.Now()
 		items, err := list(ctx)
 		if ctx.Err() != nil {
 			cancel()
@@ -48,6 +49,7 @@ func (w *Window) OfferResumeWhenListed(ctx context.Context, list UnfinishedListe
 			// as records with Err, shown in red.
 			w.log.Warn("list unfinished uploads", "err", err)
 		}
+		w.log.Info("listed unfinished uploads", "records", len(items), "took", time.Since(began).Round(time.Millisecond))
 		o := newResumeOffer(items) // sorted and summed here, off the UI goroutine
 		return func() {
 			defer cancel()
