@@ -120,6 +120,16 @@ func (c *Core) SettingsDir() string { return c.store.Dir() }
 // StateDir holds checkpoints, the durable queue and the log.
 func (c *Core) StateDir() string { return c.opts.StateDir }
 
+// Unfinished lists the uploads recorded in the state directory that have not
+// finished (transfer.ListUnfinished), for the window's resume offer. The read
+// cannot stop part way: ctx only keeps it from starting once ended.
+func (c *Core) Unfinished(ctx context.Context) ([]transfer.Unfinished, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return transfer.ListUnfinished(c.StateDir())
+}
+
 // Getenv is the environment the core reads credentials and proxies from.
 func (c *Core) Getenv(k string) string { return c.opts.Getenv(k) }
 

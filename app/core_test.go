@@ -205,7 +205,12 @@ func TestLocalBucketUploadResumesAfterRelaunch(t *testing.T) {
 	c1.Close()
 
 	c2 := testCore(t, root, secrets)
-	us, err := transfer.ListUnfinished(c2.StateDir())
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if us, err := c2.Unfinished(canceled); !errors.Is(err, context.Canceled) || us != nil {
+		t.Fatalf("listing for a window already gone: %+v %v", us, err)
+	}
+	us, err := c2.Unfinished(context.Background()) // what the window lists
 	if err != nil || len(us) != 1 || us[0].Dest != settings.LocalProfileID {
 		t.Fatalf("unfinished %+v %v", us, err)
 	}

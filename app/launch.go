@@ -9,7 +9,9 @@ import (
 
 // Launch is everything the window opens with, prepared by the command line
 // without touching the GUI stack: the core, the Manager on the initial
-// destination, what to resume, and the files to queue.
+// destination, the resume-on-launch policy, and the files to queue. The
+// unfinished uploads are not listed here: the window reads them
+// (Core.Unfinished) after it is shown, since a large queue takes seconds.
 type Launch struct {
 	Core    *Core
 	Manager *transfer.Manager
@@ -17,12 +19,11 @@ type Launch struct {
 	Prefix  string
 	// Fixed is true when the destination came from --endpoint/--bucket: it
 	// belongs to no profile, so the profile picker and settings are off.
-	Fixed      bool
-	Unfinished []transfer.Unfinished
-	Resume     settings.ResumePolicy
-	Files      []string
-	Log        *slog.Logger
-	Getenv     func(string) string
+	Fixed  bool
+	Resume settings.ResumePolicy
+	Files  []string
+	Log    *slog.Logger
+	Getenv func(string) string
 	// Incoming delivers the file arguments of later launches (one instance
 	// runs); nil when single-instance handling is off.
 	Incoming <-chan []string

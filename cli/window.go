@@ -138,7 +138,8 @@ func WindowMain(args []string, open func(ctx context.Context, l app.Launch) int)
 }
 
 // openWindow prepares the launch for args (one instance per user, the log,
-// the core, the destination, what to resume) and hands it to open.
+// the core, the destination, the resume policy) and hands it to open;
+// the window lists what to resume itself once it is shown.
 func openWindow(ctx context.Context, env *Env, args []string, open func(ctx context.Context, l app.Launch) int) int {
 	a, err := parseWindowArgs(env, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -193,10 +194,6 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		fmt.Fprintf(env.Stderr, "ossdrop: %v\n", err)
 		return 1
 	}
-	unfinished, err := transfer.ListUnfinished(stateDir)
-	if err != nil {
-		log.Warn("list unfinished uploads", "err", err)
-	}
 	policy := a.resume
 	if policy == "" {
 		policy = core.Config().App.ResumeOnLaunch
@@ -205,7 +202,7 @@ func openWindow(ctx context.Context, env *Env, args []string, open func(ctx cont
 		policy = settings.ResumeAsk
 	}
 	l := app.Launch{Core: core, Manager: m, Target: tgt, Prefix: prefix, Fixed: a.endpoint != "",
-		Unfinished: unfinished, Resume: policy, Files: a.files, Log: log, Getenv: env.Getenv,
+		Resume: policy, Files: a.files, Log: log, Getenv: env.Getenv,
 		Exit: func(code int) { closeAll(); os.Exit(code) }}
 	if inst != nil {
 		l.Incoming = inst.Incoming()

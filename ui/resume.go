@@ -19,45 +19,152 @@ import (
 // discardTimeout bounds aborting the multipart uploads of discarded records.
 const discardTimeout = 2 * time.Minute
 
+// UnfinishedLister reads the uploads a previous run left unfinished (e.g.
+// app.Core.Unfinished). It may take seconds for a large queue.
+type UnfinishedLister func(ctx context.Context) ([]transfer.Unfinished, error)
+
+// OfferResumeWhenListed lists the unfinished uploads on a goroutine of its
+// own and then, on the UI goroutine, offers them as OfferResume does. The
+// window works meanwhile: a queue of 500,000 files takes seconds to read, and
+// the window must not wait for it to appear. With policy "never" nothing is
+// read. Stop, or ctx ending, drops the offer; list gets a context that ends
+// then too.
+func (w *Window) OfferResumeWhenListed(ctx context.Context, list UnfinishedLister, policy settings.ResumePolicy) {
+	if list == nil || policy == settings.ResumeNever {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w.mu.Lock()
+	w.stopListing = append(w.stopListing, cancel)
+	w.mu.Unlock()
+	w.goAsync(func() func() {
+		began := time.Now()
+		items, err := list(ctx)
+		if ctx.Err() != nil {
+			cancel()
+			return nil // the window is closing: nobody to ask
+		}
+		if err != nil {
+			// A partial list is still offered; what could not be read is in it
+			// as records with Err, shown in red.
+			w.log.Warn("list unfinished uploads", "err", err)
+		}
+		w.log.Info("listed unfinished uploads", "records", len(items), "took", time.Since(began).Round(time.Millisecond))
+		o := newResumeOffer(items) // sorted and summed here, off the UI goroutine
+		return func() {
+			defer cancel()
+			if ctx.Err() == nil { // Stop may have come while this waited
+				w.offerResume(o, policy)
+			}
+		}
+	})
+}
+
 // OfferResume deals with uploads a previous run left unfinished, as policy
 // says: resume them all, leave them, or ask with Resume all / Choose /
 // Discard. Records that cannot be read are never resumed; they are named in
 // the dialog (or in an error with policy "always") so nothing is lost silently.
+// The offer takes items over: it reorders them in place rather than copying
+// a list that can hold hundreds of thousands of records.
 func (w *Window) OfferResume(items []transfer.Unfinished, policy settings.ResumePolicy) {
 	if len(items) == 0 || policy == settings.ResumeNever {
 		return
 	}
-	good, bad := splitUnfinished(items)
-	if len(good) == 0 && len(bad) == 0 {
+	w.offerResume(newResumeOffer(items), policy)
+}
+
+// offerResume is OfferResume once the records are sorted, on the UI goroutine.
+func (w *Window) offerResume(o *resumeOffer, policy settings.ResumePolicy) {
+	if len(o.all) == 0 || policy == settings.ResumeNever {
 		return
 	}
 	if policy == settings.ResumeAlways {
-		w.be.ResumeUnfinished(good)
-		if len(bad) > 0 {
+		w.resumeUnfinished(o.good())
+		if bad := o.bad(); len(bad) > 0 {
 			w.showError(problemWithDetails(lang.N("{{.Count}} unfinished uploads could not be resumed:", len(bad), map[string]any{"Count": count(len(bad))})+"\n"+badText(bad), badTechnical(bad)))
 		}
 		return
 	}
-	w.askResume(good, bad)
+	w.askResume(o)
 }
 
-// splitUnfinished sorts records into resumable and unreadable ones. Uploads
-// another ossdrop process is running right now are neither: they are not
-// unfinished from this window's point of view, and offering them would only
-// produce skipped rows.
+// resumeUnfinished hands the records in parts to the Backend, in order, on a
+// goroutine of its own: the Manager admits them one by one under its lock,
+// seconds for a very large queue, and the window must go on drawing
+// meanwhile. Rows appear as the refresh loop sees the tasks admitted.
+func (w *Window) resumeUnfinished(parts ...[]transfer.Unfinished) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 {
+		return
+	}
+	be := w.be
+	w.goAsync(func() func() {
+		for _, p := range parts {
+			if len(p) > 0 {
+				be.ResumeUnfinished(p)
+			}
+		}
+		return nil
+	})
+}
+
+// resumeOffer is what the resume offer shows: the records as listed,
+// reordered in place so the resumable ones come first, and the summary line.
+// The dialogs share it and copy no records.
+type resumeOffer struct {
+	all     []transfer.Unfinished // resumable ones first, then unreadable ones
+	nGood   int
+	summary string
+}
+
+// newResumeOffer sorts items (in place) and sums them up. It touches no
+// widget, so it may run off the UI goroutine.
+func newResumeOffer(items []transfer.Unfinished) *resumeOffer {
+	good, bad := splitUnfinished(items)
+	return &resumeOffer{all: items[:len(good)+len(bad)], nGood: len(good), summary: unfinishedSummary(good, bad)}
+}
+
+func (o *resumeOffer) good() []transfer.Unfinished { return o.all[:o.nGood:o.nGood] }
+func (o *resumeOffer) bad() []transfer.Unfinished  { return o.all[o.nGood:] }
+
+// unreadable reports a record that cannot be resumed.
+func unreadable(u *transfer.Unfinished) bool {
+	// A walk's Key is its prefix, empty by default.
+	return u.Err != nil || u.Path == "" || (u.Key == "" && !u.Walk)
+}
+
+// splitUnfinished sorts records into resumable and unreadable ones, in place:
+// good and bad are items[:g] and items[g:n], and the records past n are
+// cleared. Uploads another ossdrop process is running right now are neither:
+// they are not unfinished from this window's point of view, and offering them
+// would only produce skipped rows. Resumable records keep their order (the
+// order they queue in); unreadable ones may change theirs.
 func splitUnfinished(items []transfer.Unfinished) (good, bad []transfer.Unfinished) {
-	for _, u := range items {
-		if u.InUse {
+	n := 0
+	for i := range items {
+		if items[i].InUse {
 			continue
 		}
-		// A walk's Key is its prefix, empty by default.
-		if u.Err != nil || u.Path == "" || (u.Key == "" && !u.Walk) {
-			bad = append(bad, u)
-		} else {
-			good = append(good, u)
+		if n != i {
+			items[n] = items[i]
 		}
+		n++
 	}
-	return good, bad
+	clear(items[n:]) // no strings or errors kept alive by records left out
+	g := 0
+	for i := range items[:n] {
+		if unreadable(&items[i]) {
+			continue
+		}
+		if g != i {
+			items[g], items[i] = items[i], items[g]
+		}
+		g++
+	}
+	return items[:g:g], items[g:n:n]
 }
 
 // badText names the first unreadable records and why, in the window's
@@ -109,7 +216,7 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 		left += max(u.Size-u.Done, 0)
 		dests[u.Bucket] = true
 	}
-	data := map[string]any{"Count": len(good), "Left": size(left)}
+	data := map[string]any{"Count": count(len(good)), "Left": size(left)}
 	var s string
 	switch len(dests) {
 	case 0:
@@ -124,7 +231,7 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 		s = lang.N("{{.Count}} uploads did not finish last time to {{.Buckets}} buckets; {{.Left}} left to send.", len(good), data)
 	}
 	if len(bad) > 0 {
-		s += "\n" + lang.N("{{.Count}} records cannot be resumed (shown in red); Discard removes them.", len(bad), map[string]any{"Count": len(bad)})
+		s += "\n" + lang.N("{{.Count}} records cannot be resumed (shown in red); Discard removes them.", len(bad), map[string]any{"Count": count(len(bad))})
 	}
 	return s
 }
@@ -141,16 +248,16 @@ func unfinishedLine(u transfer.Unfinished) string {
 }
 
 // askResume shows the resume-on-launch dialog.
-func (w *Window) askResume(good, bad []transfer.Unfinished) {
-	all := append(append([]transfer.Unfinished(nil), good...), bad...)
+func (w *Window) askResume(o *resumeOffer) {
+	all := o.all
 	list := widget.NewList(func() int { return len(all) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
 			l.Truncation = fyne.TextTruncateEllipsis
 			return l
 		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			l := o.(*widget.Label)
+		func(i widget.ListItemID, c fyne.CanvasObject) {
+			l := c.(*widget.Label)
 			l.SetText(unfinishedLine(all[i]))
 			want := widget.MediumImportance
 			if all[i].Err != nil {
@@ -158,76 +265,96 @@ func (w *Window) askResume(good, bad []transfer.Unfinished) {
 			}
 			setImportance(l, want)
 		})
-	summary := widget.NewLabel(unfinishedSummary(good, bad))
+	summary := widget.NewLabel(o.summary)
 	summary.Wrapping = fyne.TextWrapWord
 	content := container.NewBorder(summary, nil, nil, nil, list)
 
 	d := dialog.NewCustomWithoutButtons(lang.L("Resume unfinished uploads?"), content, w.win)
 	resumeAll := widget.NewButtonWithIcon(lang.L("Resume all"), theme.MediaPlayIcon(), func() {
-		d.Hide()
-		w.be.ResumeUnfinished(good)
+		w.hideResumeDialog(d)
+		w.resumeUnfinished(o.good())
 	})
 	resumeAll.Importance = widget.HighImportance
-	if len(good) == 0 {
+	if o.nGood == 0 {
 		resumeAll.Disable()
 	}
 	choose := widget.NewButtonWithIcon(lang.L("Choose…"), theme.ListIcon(), func() {
-		d.Hide()
-		w.chooseResume(good, bad)
+		w.hideResumeDialog(d)
+		w.chooseResume(o)
 	})
-	if len(good) == 0 {
+	if o.nGood == 0 {
 		choose.Disable()
 	}
 	discard := widget.NewButtonWithIcon(lang.L("Discard"), theme.DeleteIcon(), func() {
-		d.Hide()
+		w.hideResumeDialog(d)
 		w.confirmDiscard(all)
 	})
 	discard.Importance = widget.DangerImportance
-	later := widget.NewButton(lang.L("Not now"), func() { d.Hide() })
+	later := widget.NewButton(lang.L("Not now"), func() { w.hideResumeDialog(d) })
 	d.SetButtons([]fyne.CanvasObject{later, discard, choose, resumeAll})
 	d.Resize(fyne.NewSize(820, 460))
 	w.resumeDialog = d
 	d.Show()
 }
 
+// hideResumeDialog hides d and lets go of it, so the window does not keep the
+// records alive once the offer is answered.
+func (w *Window) hideResumeDialog(d dialog.Dialog) {
+	d.Hide()
+	if w.resumeDialog == d {
+		w.resumeDialog = nil
+	}
+}
+
 // chooseResume lets the user tick which uploads to resume; the rest stay
 // recorded and are offered again next launch.
-func (w *Window) chooseResume(good, bad []transfer.Unfinished) {
-	picked := make([]bool, len(good))
-	for i := range picked {
-		picked[i] = true
-	}
+func (w *Window) chooseResume(o *resumeOffer) {
+	good := o.good()
+	unpicked := make([]bool, len(good)) // false = ticked, so nothing to fill in
 	list := widget.NewList(func() int { return len(good) },
 		func() fyne.CanvasObject { return widget.NewCheck("", nil) },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			c := o.(*widget.Check)
-			c.OnChanged = nil // reset before SetChecked so a recycled row does not write to the old index
-			c.Text = unfinishedLine(good[i])
-			c.SetChecked(picked[i])
-			c.OnChanged = func(on bool) { picked[i] = on }
+		func(i widget.ListItemID, c fyne.CanvasObject) {
+			ch := c.(*widget.Check)
+			ch.OnChanged = nil // reset before SetChecked so a recycled row does not write to the old index
+			ch.Text = unfinishedLine(good[i])
+			ch.SetChecked(!unpicked[i])
+			ch.OnChanged = func(on bool) { unpicked[i] = !on }
 		})
 	note := widget.NewLabel(lang.L("Uploads you leave unticked stay recorded and are offered again next time."))
 	note.Wrapping = fyne.TextWrapWord
 	d := dialog.NewCustomWithoutButtons(lang.L("Choose uploads to resume"), container.NewBorder(note, nil, nil, nil, list), w.win)
 	back := widget.NewButton(lang.L("Back"), func() {
-		d.Hide()
-		w.askResume(good, bad)
+		w.hideResumeDialog(d)
+		w.askResume(o)
 	})
 	resume := widget.NewButtonWithIcon(lang.L("Resume selected"), theme.MediaPlayIcon(), func() {
-		d.Hide()
-		var sel []transfer.Unfinished
-		for i, on := range picked {
-			if on {
-				sel = append(sel, good[i])
-			}
-		}
-		w.be.ResumeUnfinished(sel)
+		w.hideResumeDialog(d)
+		w.resumeUnfinished(tickedRuns(good, unpicked)...)
 	})
 	resume.Importance = widget.HighImportance
 	d.SetButtons([]fyne.CanvasObject{back, resume})
 	d.Resize(fyne.NewSize(820, 460))
 	w.resumeDialog = d
 	d.Show()
+}
+
+// tickedRuns is the ticked records as runs of consecutive ones, each a slice
+// of good itself: resuming a selection copies no records.
+func tickedRuns(good []transfer.Unfinished, unpicked []bool) [][]transfer.Unfinished {
+	var runs [][]transfer.Unfinished
+	for i := 0; i < len(unpicked); {
+		if unpicked[i] {
+			i++
+			continue
+		}
+		j := i
+		for j < len(unpicked) && !unpicked[j] {
+			j++
+		}
+		runs = append(runs, good[i:j:j])
+		i = j
+	}
+	return runs
 }
 
 // confirmDiscard aborts the recorded multipart uploads and removes their

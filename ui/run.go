@@ -45,7 +45,6 @@ func Run(ctx context.Context, l app.Launch) int {
 			w.ShowProblem(settingsLoadProblem(err))
 		}
 	}
-	w.OfferResume(l.Unfinished, l.Resume)
 	w.AddPaths(l.Files)
 	w.Start(ctx)
 	if l.Incoming != nil {
@@ -79,6 +78,11 @@ func Run(ctx context.Context, l app.Launch) int {
 	// The main goroutine is locked to the main thread (the GLFW driver's
 	// init does it), which runs the main loop.
 	w.uiThread = threadID()
+	if l.Core != nil {
+		// Listed once the window is up, not before: a large queue takes
+		// seconds to read, and the offer follows when it is read.
+		w.OfferResumeWhenListed(ctx, l.Core.Unfinished, l.Resume)
+	}
 	finish := func() {
 		w.Stop()
 		if probeDone != nil {

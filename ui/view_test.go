@@ -316,6 +316,7 @@ func TestResumeDialogViews(t *testing.T) {
 	}
 	test.Tap(checks[0])
 	test.Tap(findButton(t, w.win.Canvas(), "Resume selected"))
+	settle(w) // the Backend is called off the UI goroutine
 	if got := strings.Join(be.calls, ";"); got != "resume unfinished 1" {
 		t.Fatalf("calls %q", got)
 	}
@@ -323,6 +324,7 @@ func TestResumeDialogViews(t *testing.T) {
 	// "always" resumes without asking and names what it could not resume.
 	be.calls = nil
 	w.OfferResume(items, "always")
+	settle(w)
 	if got := strings.Join(be.calls, ";"); got != "resume unfinished 2" {
 		t.Fatalf("calls %q", got)
 	}
@@ -333,17 +335,20 @@ func TestResumeDialogViews(t *testing.T) {
 	be.calls = nil
 	busy := transfer.Unfinished{Path: "/home/ana/video/big.iso", Key: "trip/big.iso", Bucket: "media", Size: 9_000, InUse: true}
 	w.OfferResume(append(items[:len(items):len(items)], busy), "always")
+	settle(w)
 	if got := strings.Join(be.calls, ";"); got != "resume unfinished 2" {
 		t.Fatalf("with an upload in use elsewhere: calls %q", got)
 	}
 	be.calls = nil
 	overlays := len(w.win.Canvas().Overlays().List())
 	w.OfferResume([]transfer.Unfinished{busy}, "ask")
+	settle(w)
 	if len(be.calls) != 0 || len(w.win.Canvas().Overlays().List()) != overlays {
 		t.Fatalf("only uploads in use elsewhere: calls %v, a dialog was shown", be.calls)
 	}
 	be.calls = nil
 	w.OfferResume(items, "never")
+	settle(w)
 	if len(be.calls) != 0 {
 		t.Fatalf("never: calls %v", be.calls)
 	}

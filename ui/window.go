@@ -120,8 +120,10 @@ type Window struct {
 	hist          HistorySource // nil: no History window
 	histWin       fyne.Window
 
-	mu   sync.Mutex // guards stop
+	mu   sync.Mutex // guards stop and stopListing
 	stop context.CancelFunc
+	// stopListing ends the listings of unfinished uploads still running.
+	stopListing []context.CancelFunc
 	// cur and chg follow the Backend; the refresh loop owns them and lends
 	// them to the UI goroutine while it waits for an apply.
 	cur transfer.Cursor
@@ -461,11 +463,16 @@ func (w *Window) Start(ctx context.Context) {
 	}()
 }
 
-// Stop ends the refresh ticker and waits for it.
+// Stop ends the refresh ticker and waits for it, and drops a resume offer
+// still being listed (without waiting: a listing may not notice for seconds).
 func (w *Window) Stop() {
 	w.mu.Lock()
-	stop := w.stop
+	stop, listing := w.stop, w.stopListing
+	w.stopListing = nil
 	w.mu.Unlock()
+	for _, cancel := range listing {
+		cancel()
+	}
 	if stop != nil {
 		stop()
 	}
