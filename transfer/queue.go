@@ -90,6 +90,9 @@ type durableQueue struct {
 	open    map[[12]byte]struct{} // identities added by other paths (walks, tests)
 	openStr map[string]struct{}   // identities that are not a hex qid (walks, old records)
 	foreign bool
+	// closedHere counts records this journal opened and then closed: what
+	// compacting it alone would drop.
+	closedHere int
 	// spare is the buffer being written by the last flush, reused by the next.
 	spare []byte
 
@@ -145,10 +148,12 @@ func (q *durableQueue) closed(id string) {
 	if b, ok := qidBytes(id); ok {
 		if _, ok := q.open[b]; ok {
 			delete(q.open, b)
+			q.closedHere++
 			return
 		}
 	} else if _, ok := q.openStr[id]; ok {
 		delete(q.openStr, id)
+		q.closedHere++
 		return
 	}
 	q.foreign = true
@@ -168,6 +173,7 @@ func (q *durableQueue) closedMarked(id string, mark *bool) {
 	if mark != nil && *mark {
 		*mark = false
 		q.nOpen--
+		q.closedHere++
 		return
 	}
 	q.closed(id)
@@ -404,7 +410,8 @@ func (q *durableQueue) flushLocked() error {
 // close flushes, then compacts, so the directory does not grow run after run. It
 // reads and rewrites no more than it must: a journal whose records all cancel out
 // (every file finished) is removed unread; one that finished only its own files
-// is rewritten alone; only a journal that finished other journals' files (or
+// is rewritten alone, once at least an eighth of what it holds is finished
+// (else it stays as it is); only a journal that finished other journals' files (or
 // too many left-over journals) makes every journal no live process holds be
 // compacted into one file of still-unfinished entries.
 func (q *durableQueue) close() error {
@@ -416,7 +423,7 @@ func (q *durableQueue) close() error {
 		q.f = nil
 	}
 	open := q.nOpen + len(q.open) + len(q.openStr)
-	foreign := q.foreign
+	foreign, closedHere := q.foreign, q.closedHere
 	q.mu.Unlock()
 	q.syncMu.Unlock()
 	var cerr error
@@ -426,6 +433,10 @@ func (q *durableQueue) close() error {
 	case open == 0:
 		cerr = os.Remove(q.path)
 		syncDir(q.dir)
+	case closedHere*8 < open:
+		// Few of its records are finished: rewriting half a million open
+		// ones to drop them would cost seconds at every quit. The next
+		// compaction takes them out.
 	default:
 		cerr = compactJournals(q.dir, []string{q.path})
 	}

@@ -275,3 +275,44 @@ func TestQueueFormatRoundTrip(t *testing.T) {
 		t.Fatalf("a key of its own lost its object record:\n%s", e.buf)
 	}
 }
+
+// Quitting with a large queue of which little finished leaves the journal as
+// it is instead of rewriting every open record (seconds for half a million
+// files); nothing it holds is lost.
+func TestQueueCloseKeepsMostlyOpenJournal(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, ossemu.Options{})
+	hold := s.Inject(ossemu.Fault{Delay: 20 * time.Second})
+	defer hold()
+	src := t.TempDir()
+	const n = 400
+	for i := range n {
+		writeFile(t, src, fmt.Sprintf("f%04d.txt", i), []byte(fmt.Sprint(i)))
+	}
+	state := t.TempDir()
+	m := newManager(t, s, state, nil)
+	m.Add([]string{src}, "")
+	waitWalked(t, m, 30*time.Second)
+	if err := m.queue.flush(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(m.queue.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.ReadFile(m.queue.path)
+	if err != nil {
+		js, _ := filepath.Glob(filepath.Join(state, "queue", "*.jsonl"))
+		t.Fatalf("the journal was rewritten at close (journals now %v): %v", js, err)
+	}
+	if !bytes.HasPrefix(after, before) {
+		t.Fatal("the journal's records changed at close")
+	}
+	us, err := ListUnfinished(state)
+	if err != nil || len(us) != n {
+		t.Fatalf("%d unfinished listed after close, want %d: %v", len(us), n, err)
+	}
+}
