@@ -411,7 +411,9 @@ func (q *durableQueue) flushLocked() error {
 // reads and rewrites no more than it must: a journal whose records all cancel out
 // (every file finished) is removed unread; one that finished only its own files
 // is rewritten alone, once at least an eighth of what it holds is finished
-// (else it stays as it is); only a journal that finished other journals' files (or
+// (else it stays as it is); journals of earlier runs whose unfinished files
+// this run took over entirely (a resumed queue) are removed unread again;
+// only a journal that finished other journals' files (or
 // too many left-over journals) makes every journal no live process holds be
 // compacted into one file of still-unfinished entries.
 func (q *durableQueue) close() error {
@@ -427,18 +429,31 @@ func (q *durableQueue) close() error {
 	q.mu.Unlock()
 	q.syncMu.Unlock()
 	var cerr error
+	others := q.others()
 	switch {
-	case err != nil || foreign || !q.alone():
+	case err != nil || foreign || others.compactAll:
 		cerr = compactQueue(q.dir)
-	case open == 0:
-		cerr = os.Remove(q.path)
-		syncDir(q.dir)
-	case closedHere*8 < open:
-		// Few of its records are finished: rewriting half a million open
-		// ones to drop them would cost seconds at every quit. The next
-		// compaction takes them out.
 	default:
-		cerr = compactJournals(q.dir, []string{q.path})
+		var errs []error
+		for _, name := range others.redundant {
+			if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		switch {
+		case open == 0:
+			errs = append(errs, os.Remove(q.path))
+		case closedHere*8 < open:
+			// Few of its records are finished: rewriting half a million open
+			// ones to drop them would cost seconds at every quit. The next
+			// compaction takes them out.
+		default:
+			errs = append(errs, compactJournals(q.dir, []string{q.path}))
+		}
+		if len(others.redundant) > 0 || open == 0 {
+			syncDir(q.dir)
+		}
+		cerr = errors.Join(errs...)
 	}
 	if err == nil {
 		err = cerr
@@ -450,11 +465,21 @@ func (q *durableQueue) close() error {
 // lets be before it compacts them all into one.
 const maxStaleJournals = 8
 
-// alone reports whether this (closed) journal can be dropped or compacted by
-// itself: the journals earlier runs left are few, walk nothing, and none of
-// their unfinished identities appears here (a file this run finished, which
-// they still list). It reads the other journals but writes nothing.
-func (q *durableQueue) alone() bool {
+// staleJournals is what closing a journal finds of the journals earlier runs
+// left (no live process holds them).
+type staleJournals struct {
+	// compactAll: they and this journal must be compacted into one, since
+	// this run finished files they still list, they walk, or they are many.
+	compactAll bool
+	// redundant are journals everything of which this run took over: every
+	// file they list as unfinished has a record here (a resumed queue), and
+	// they hold nothing else worth keeping. Removing them loses nothing.
+	redundant []string
+}
+
+// others looks at the journals earlier runs left, for close. It reads them
+// and this (closed) journal but writes nothing.
+func (q *durableQueue) others() staleJournals {
 	names, _ := filepath.Glob(filepath.Join(q.dir, "*.jsonl"))
 	var stale []string
 	for _, name := range names {
@@ -463,31 +488,47 @@ func (q *durableQueue) alone() bool {
 		}
 	}
 	if len(stale) == 0 {
-		return true
+		return staleJournals{}
 	}
 	if len(stale) > maxStaleJournals {
-		return false
+		return staleJournals{compactAll: true}
 	}
-	latest, _, _, _ := queueStateOf(stale, nil)
-	unfinished := map[string]bool{}
+	latest, _, errs, _ := queueStateOf(stale, nil)
+	var unfinished []string
 	for id, r := range latest {
 		switch r.Op {
 		case opWalk:
-			return false // its walk again needs this journal's finished files
+			return staleJournals{compactAll: true} // its walk again needs their finished files
 		case opAdd:
-			unfinished[id] = true
+			unfinished = append(unfinished, id)
 		}
 	}
 	if len(unfinished) == 0 {
-		return true
+		return staleJournals{}
 	}
 	mine, _, _, _ := queueStateOf([]string{q.path}, nil)
-	for id := range mine {
-		if unfinished[id] {
-			return false
+	taken := 0
+	for _, id := range unfinished {
+		if _, ok := mine[id]; ok {
+			taken++
 		}
 	}
-	return true
+	switch {
+	case taken == 0:
+		return staleJournals{}
+	case taken < len(unfinished) || len(errs) > 0:
+		// Compaction keeps what they list and this run did not take, and
+		// moves unreadable lines aside.
+		return staleJournals{compactAll: true}
+	}
+	for _, r := range mine {
+		if r.Op == opWalk {
+			// Walking this run's folders again will need to know which
+			// files the earlier runs finished.
+			return staleJournals{compactAll: true}
+		}
+	}
+	return staleJournals{redundant: stale}
 }
 
 // queueState reads every journal in dir: the newest record per identity, the

@@ -173,6 +173,14 @@ func TestQueueCompactOnDisk(t *testing.T) {
 	if err := m2.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// The resume took over every file of the first run's journal: closing
+	// drops that journal and keeps its own as written, nothing rewritten.
+	if js, _ := filepath.Glob(filepath.Join(state, "queue", "*.jsonl")); len(js) != 1 || js[0] != m2.queue.path {
+		t.Fatalf("journals after the resumed run closed: %v, want only %s", js, m2.queue.path)
+	}
+	if us, _ := ListUnfinished(state); len(us) != n {
+		t.Fatalf("%d unfinished after the resumed run closed, want %d", len(us), n)
+	}
 	// A run after that finishes every file.
 	hold()
 	m3 := newManager(t, s, state, nil)
@@ -314,5 +322,38 @@ func TestQueueCloseKeepsMostlyOpenJournal(t *testing.T) {
 	us, err := ListUnfinished(state)
 	if err != nil || len(us) != n {
 		t.Fatalf("%d unfinished listed after close, want %d: %v", len(us), n, err)
+	}
+}
+
+// A run that resumes only some of an earlier run's queue (the rest unticked)
+// closes without losing the rest: they are still listed afterwards.
+func TestQueueCloseKeepsWhatResumeLeft(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, ossemu.Options{})
+	hold := s.Inject(ossemu.Fault{Delay: 20 * time.Second})
+	defer hold()
+	src := t.TempDir()
+	const n = 50
+	for i := range n {
+		writeFile(t, src, fmt.Sprintf("f%02d.txt", i), []byte(fmt.Sprint(i)))
+	}
+	state := t.TempDir()
+	m := newManager(t, s, state, nil)
+	m.Add([]string{src}, "")
+	waitWalked(t, m, 30*time.Second)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	us, _ := ListUnfinished(state)
+	if len(us) != n {
+		t.Fatalf("%d listed, want %d", len(us), n)
+	}
+	m2 := newManager(t, s, state, nil)
+	m2.ResumeUnfinished(us[:10])
+	if err := m2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if us, _ := ListUnfinished(state); len(us) != n {
+		t.Fatalf("%d unfinished after resuming 10 of %d and quitting, want all %d", len(us), n, n)
 	}
 }
