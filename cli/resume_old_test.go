@@ -3,54 +3,23 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
-// A person upgrades with uploads still queued by the previous release: its
-// queue journal and history (testdata/previous-release, written by the
-// release before the compact queue — `ossdrop upload --jobs 1 --limit-rate
-// 2KiB/s` of a folder and a file, killed with SIGKILL after two of five files
-// finished; only the source root, state directory and endpoint are replaced by
-// placeholders) are picked up by this release's `ossdrop resume`: the three
-// files still queued are uploaded byte-exact, the two the old release finished
-// are not sent again, the old journal is compacted away and the history keeps
-// the old entries beside the new ones.
+// A person upgrades with uploads still queued by the previous release (its
+// queue journal and history, testkit.PreviousRelease): this release's
+// `ossdrop resume` uploads the three files still queued byte-exact, does not
+// send again the two the old release finished, compacts the old journal away,
+// and the history keeps the old entries beside the new ones.
 func TestResumeQueueOfPreviousRelease(t *testing.T) {
 	s := newTestServer(t)
 	src, state := t.TempDir(), t.TempDir()
-	files := map[string][]byte{
-		"photos/a.jpg": rnd(3000, 1), "photos/b.jpg": rnd(3000, 2),
-		"photos/2024/c.jpg": rnd(3000, 3), "photos/2024/d.jpg": rnd(3000, 4),
-		"notes/readme.txt": rnd(1500, 5),
-	}
-	for rel, data := range files {
-		p := filepath.Join(src, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fixture := strings.NewReplacer("@SRC@", src, "@STATE@", state, "@ENDPOINT@", s.URL)
-	copyFixture := func(name, to string) {
-		b, err := os.ReadFile(filepath.Join("testdata", "previous-release", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(to, []byte(fixture.Replace(string(b))), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	journal := "1796068583059119100-28027.jsonl"
-	copyFixture(journal, filepath.Join(state, "queue", journal))
-	copyFixture("history.jsonl", filepath.Join(state, "history.jsonl"))
+	files := testkit.PreviousRelease(t, src, state, s.URL)
 
 	r := run(t, s, nil, "list", "--state-dir", state)
 	for _, rel := range []string{"photos/2024/c.jpg", "photos/2024/d.jpg", "notes/readme.txt"} {
@@ -68,7 +37,7 @@ func TestResumeQueueOfPreviousRelease(t *testing.T) {
 			key = "up/readme.txt" // a single file keeps only its name under the prefix
 		}
 		got, err := s.ReadObject(s.Bucket(), key)
-		switch finishedBefore := strings.HasPrefix(rel, "photos/a") || strings.HasPrefix(rel, "photos/b"); {
+		switch finishedBefore := slices.Contains(testkit.PreviousReleaseFinished, rel); {
 		case finishedBefore && err == nil:
 			t.Errorf("%s: the old release had finished it, yet it was sent again", key)
 		case !finishedBefore && (err != nil || !bytes.Equal(got, data)):

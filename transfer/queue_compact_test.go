@@ -289,18 +289,8 @@ func TestQueueFormatRoundTrip(t *testing.T) {
 // files); nothing it holds is lost.
 func TestQueueCloseKeepsMostlyOpenJournal(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ossemu.Options{})
-	hold := s.Inject(ossemu.Fault{Delay: 20 * time.Second})
-	defer hold()
-	src := t.TempDir()
 	const n = 400
-	for i := range n {
-		writeFile(t, src, fmt.Sprintf("f%04d.txt", i), []byte(fmt.Sprint(i)))
-	}
-	state := t.TempDir()
-	m := newManager(t, s, state, nil)
-	m.Add([]string{src}, "")
-	waitWalked(t, m, 30*time.Second)
+	_, state, m := heldQueue(t, n)
 	if err := m.queue.flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -329,18 +319,8 @@ func TestQueueCloseKeepsMostlyOpenJournal(t *testing.T) {
 // closes without losing the rest: they are still listed afterwards.
 func TestQueueCloseKeepsWhatResumeLeft(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, ossemu.Options{})
-	hold := s.Inject(ossemu.Fault{Delay: 20 * time.Second})
-	defer hold()
-	src := t.TempDir()
 	const n = 50
-	for i := range n {
-		writeFile(t, src, fmt.Sprintf("f%02d.txt", i), []byte(fmt.Sprint(i)))
-	}
-	state := t.TempDir()
-	m := newManager(t, s, state, nil)
-	m.Add([]string{src}, "")
-	waitWalked(t, m, 30*time.Second)
+	s, state, m := heldQueue(t, n)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -356,4 +336,21 @@ func TestQueueCloseKeepsWhatResumeLeft(t *testing.T) {
 	if us, _ := ListUnfinished(state); len(us) != n {
 		t.Fatalf("%d unfinished after resuming 10 of %d and quitting, want all %d", len(us), n, n)
 	}
+}
+
+// heldQueue queues a folder of n small files on a Manager whose uploads the
+// server holds (for longer than the test), and waits until all are queued.
+func heldQueue(t *testing.T, n int) (*ossemu.Server, string, *Manager) {
+	t.Helper()
+	s := newServer(t, ossemu.Options{})
+	t.Cleanup(s.Inject(ossemu.Fault{Delay: 20 * time.Second}))
+	src := t.TempDir()
+	for i := range n {
+		writeFile(t, src, fmt.Sprintf("f%04d.txt", i), []byte(fmt.Sprint(i)))
+	}
+	state := t.TempDir()
+	m := newManager(t, s, state, nil)
+	m.Add([]string{src}, "")
+	waitWalked(t, m, 30*time.Second)
+	return s, state, m
 }

@@ -2,52 +2,22 @@ package e2e
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"testing"
+
+	"github.com/ossdrop/ossdrop/internal/testkit"
 )
 
 // A person upgrading with uploads still queued by the previous release (its
-// journal and history, kept in cli/testdata/previous-release, written by
-// that release's real binary killed after 2 of 5 files) launches the new
-// window with no flags: it offers to resume, "Resume all" sends the three
-// queued files byte-exact, the two the old release finished are not sent
-// again, and the old history entries stay.
+// journal and history, testkit.PreviousRelease) launches the new window with
+// no flags: it offers to resume, "Resume all" sends the three queued files
+// byte-exact, the two the old release finished are not sent again, and the
+// old history entries stay.
 func TestRealResumeQueueOfPreviousRelease(t *testing.T) {
 	e := setupWindow(t)
-	src := t.TempDir()
-	files := map[string][]byte{}
-	for i, rel := range []string{"photos/a.jpg", "photos/b.jpg", "photos/2024/c.jpg", "photos/2024/d.jpg", "notes/readme.txt"} {
-		data := make([]byte, 3000)
-		if rel == "notes/readme.txt" {
-			data = data[:1500]
-		}
-		r := rand.New(rand.NewPCG(uint64(i), 7))
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
-		files[rel] = data
-		write(t, filepath.Join(src, rel), data)
-	}
-	fixture := strings.NewReplacer("@SRC@", src, "@STATE@", e.stateDir(), "@ENDPOINT@", e.srv.URL)
-	from := filepath.Join("..", "..", "cli", "testdata", "previous-release")
-	for name, to := range map[string]string{
-		"1796068583059119100-28027.jsonl": filepath.Join(e.stateDir(), "queue", "1796068583059119100-28027.jsonl"),
-		"history.jsonl":                   filepath.Join(e.stateDir(), "history.jsonl"),
-	} {
-		b, err := os.ReadFile(filepath.Join(from, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(to, []byte(fixture.Replace(string(b))), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	files := testkit.PreviousRelease(t, t.TempDir(), e.stateDir(), e.srv.URL)
 
 	// The environment carries the server's keys, as the old release's
 	// uploads (no profile) were sent with.
@@ -70,7 +40,7 @@ func TestRealResumeQueueOfPreviousRelease(t *testing.T) {
 			key = "up/readme.txt" // a single file keeps only its name under the prefix
 		}
 		got, err := e.srv.ReadObject(e.srv.Bucket(), key)
-		switch finishedBefore := strings.HasPrefix(rel, "photos/a") || strings.HasPrefix(rel, "photos/b"); {
+		switch finishedBefore := slices.Contains(testkit.PreviousReleaseFinished, rel); {
 		case finishedBefore && err == nil:
 			t.Errorf("%s: the old release had finished it, yet it was sent again", key)
 		case !finishedBefore && (err != nil || !bytes.Equal(got, data)):
