@@ -429,7 +429,10 @@ func (q *durableQueue) close() error {
 	q.mu.Unlock()
 	q.syncMu.Unlock()
 	var cerr error
-	others := q.others()
+	var others staleJournals
+	if err == nil && !foreign { // else everything is compacted anyway
+		others = q.others()
+	}
 	switch {
 	case err != nil || foreign || others.compactAll:
 		cerr = compactQueue(q.dir)
