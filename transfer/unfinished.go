@@ -60,7 +60,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 	// Each checkpoint directory is read once: its checkpoints are listed, and
 	// only an upload with a lock file there can be held by a running ossdrop
 	// (a queue of half a million files has a handful).
-	locks := map[string]map[string]bool{}
+	locks := map[string]map[string]struct{}{}
 	for dir := range dirs {
 		cps, lk := checkpointDir(dir)
 		locks[dir] = lk
@@ -70,7 +70,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			}
 			seen[id] = true
 			name := filepath.Join(dir, id+checkpoint.Ext)
-			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: (lk[id] && lockHeld(lockPathFor(dir, id))) || (latest[id] != nil && latest[id].live)}
+			u := Unfinished{CheckpointFile: name, id: id, cpDir: dir, InUse: (hasLock(lk, id) && lockHeld(lockPathFor(dir, id))) || (latest[id] != nil && latest[id].live)}
 			l, err := checkpoint.Load(name)
 			if err != nil {
 				u.Err = err
@@ -107,7 +107,7 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 			continue
 		}
 		inUse := r.live
-		if !inUse && r.CPDir != "" && locks[r.CPDir][id] {
+		if !inUse && r.CPDir != "" && hasLock(locks[r.CPDir], id) {
 			inUse = lockHeld(lockPathFor(r.CPDir, id))
 		}
 		out = append(out, Unfinished{Path: r.Path, Key: r.Key, Bucket: r.Bucket, Endpoint: r.Endpoint, Profile: r.Profile, Dest: r.Dest,
@@ -131,26 +131,23 @@ func ListUnfinished(stateDir string) ([]Unfinished, error) {
 }
 
 // checkpointDir lists the checkpoints in dir (their identities, in name
-// order) and the identities that have a lock file there.
-func checkpointDir(dir string) (cps []string, locks map[string]bool) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, nil
-	}
-	names, _ := f.Readdirnames(-1)
-	f.Close()
-	sort.Strings(names)
-	for _, n := range names {
+// order) and every name there, lock files among them.
+func checkpointDir(dir string) (cps []string, names map[string]struct{}) {
+	names = listNames(dir)
+	for n := range names {
 		if id, ok := strings.CutSuffix(n, checkpoint.Ext); ok && id != "" {
 			cps = append(cps, id)
-		} else if id, ok := strings.CutSuffix(n, lockExt); ok && id != "" {
-			if locks == nil {
-				locks = map[string]bool{}
-			}
-			locks[id] = true
 		}
 	}
-	return cps, locks
+	sort.Strings(cps)
+	return cps, names
+}
+
+// hasLock reports whether names (a checkpoint directory's) holds a lock file
+// for upload id: only then can a running ossdrop hold it.
+func hasLock(names map[string]struct{}, id string) bool {
+	_, ok := names[id+lockExt]
+	return ok
 }
 
 // Destination is where the recorded upload goes.
