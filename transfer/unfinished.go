@@ -168,7 +168,7 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	var walks []Unfinished
 	for len(items) > 0 {
 		n := min(len(items), resumeChunk)
-		ok := m.resumeChunk(items[:n], &walks)
+		ok := m.admitResumed(items[:n], &walks)
 		items = items[n:]
 		m.notify()
 		if !ok {
@@ -192,9 +192,9 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 // the lock: a few milliseconds of work.
 const resumeChunk = 1024
 
-// resumeChunk admits items (walks are gathered for the end); false once the
+// admitResumed admits items (walks are gathered for the end); false once the
 // Manager is closed.
-func (m *Manager) resumeChunk(items []Unfinished, walks *[]Unfinished) bool {
+func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
