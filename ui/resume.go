@@ -310,15 +310,18 @@ func (w *Window) hideResumeDialog(d dialog.Dialog) {
 // recorded and are offered again next launch.
 func (w *Window) chooseResume(o *resumeOffer) {
 	good := o.good()
-	unpicked := make([]bool, len(good)) // false = ticked, so nothing to fill in
+	picked := make([]bool, len(good))
+	for i := range picked {
+		picked[i] = true
+	}
 	list := widget.NewList(func() int { return len(good) },
 		func() fyne.CanvasObject { return widget.NewCheck("", nil) },
 		func(i widget.ListItemID, c fyne.CanvasObject) {
 			ch := c.(*widget.Check)
 			ch.OnChanged = nil // reset before SetChecked so a recycled row does not write to the old index
 			ch.Text = unfinishedLine(good[i])
-			ch.SetChecked(!unpicked[i])
-			ch.OnChanged = func(on bool) { unpicked[i] = !on }
+			ch.SetChecked(picked[i])
+			ch.OnChanged = func(on bool) { picked[i] = on }
 		})
 	note := widget.NewLabel(lang.L("Uploads you leave unticked stay recorded and are offered again next time."))
 	note.Wrapping = fyne.TextWrapWord
@@ -329,7 +332,7 @@ func (w *Window) chooseResume(o *resumeOffer) {
 	})
 	resume := widget.NewButtonWithIcon(lang.L("Resume selected"), theme.MediaPlayIcon(), func() {
 		w.hideResumeDialog(d)
-		w.resumeUnfinished(tickedRuns(good, unpicked)...)
+		w.resumeUnfinished(tickedRuns(good, picked)...)
 	})
 	resume.Importance = widget.HighImportance
 	d.SetButtons([]fyne.CanvasObject{back, resume})
@@ -340,15 +343,15 @@ func (w *Window) chooseResume(o *resumeOffer) {
 
 // tickedRuns is the ticked records as runs of consecutive ones, each a slice
 // of good itself: resuming a selection copies no records.
-func tickedRuns(good []transfer.Unfinished, unpicked []bool) [][]transfer.Unfinished {
+func tickedRuns(good []transfer.Unfinished, picked []bool) [][]transfer.Unfinished {
 	var runs [][]transfer.Unfinished
-	for i := 0; i < len(unpicked); {
-		if unpicked[i] {
+	for i := 0; i < len(picked); {
+		if !picked[i] {
 			i++
 			continue
 		}
 		j := i
-		for j < len(unpicked) && !unpicked[j] {
+		for j < len(picked) && picked[j] {
 			j++
 		}
 		runs = append(runs, good[i:j:j])

@@ -258,7 +258,7 @@ func TestResumeOfferCopiesNoRecords(t *testing.T) {
 	if items[5] != (transfer.Unfinished{}) {
 		t.Fatalf("the record left out is still held: %+v", items[5])
 	}
-	runs := tickedRuns(o.good(), []bool{false, true, false})
+	runs := tickedRuns(o.good(), []bool{true, false, true})
 	if len(runs) != 2 || &runs[0][0] != &items[0] || &runs[1][0] != &items[2] || len(runs[0]) != 1 || len(runs[1]) != 1 {
 		t.Fatalf("runs %v", runs)
 	}
