@@ -20,15 +20,15 @@ import (
 // bits), so the constants are x^(D+63) mod P and x^(D−1) mod P. The last 128 bits R are reduced to
 // R·x^64 mod P, the CRC register, with one more fold and a Barrett reduction.
 
-// update folds whole 16-byte blocks with updateCLMUL (in assembly), which
-// takes and returns the raw register (the inverse of a crc64.Update result)
+// update folds whole 16-byte blocks with fold (the widest assembly path the
+// CPU has), which takes and returns the raw register (the inverse of a crc64.Update result)
 // and a length that is a non-zero multiple of 16.
 func update(crc uint64, p []byte) uint64 {
 	if !useCLMUL || len(p) < 16 {
 		return updateGeneric(crc, p)
 	}
 	n := len(p) &^ 15
-	reg := updateCLMUL(^crc, p[:n], &foldConsts)
+	reg := fold(^crc, p[:n])
 	// The tail of fewer than 16 bytes goes through the table.
 	return updateGeneric(^reg, p[n:])
 }
