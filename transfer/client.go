@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
@@ -148,28 +149,91 @@ func NewOSSClient(t Target, hc *http.Client) (*oss.Client, error) {
 // this side, two reads and a wake-up more on the server's. A body of at most
 // smallBodyMax bytes is read first into a buffer of its own (the request's
 // counters and checksums see its bytes as ever) and sent from a bytes.Reader.
-// The buffer is not pooled: net/http may go on reading a body after the reply.
+// The buffer is leased from a pool and goes back only once net/http is done
+// with it (see bodyLease): a fresh buffer per request cost more than the
+// copy, in page faults and zeroing.
 type smallBodies struct{ *http.Transport }
 
 // smallBodyMax is the largest body read ahead: with its headers it fills
 // about one write buffer (WriteBufferSize).
 const smallBodyMax = 64 << 10
 
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallBodyMax); return &b }}
+
 func (t *smallBodies) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil || req.Body == http.NoBody || req.ContentLength <= 0 || req.ContentLength > smallBodyMax {
 		return t.Transport.RoundTrip(req)
 	}
-	buf := make([]byte, req.ContentLength)
+	l := &bodyLease{bp: smallBufs.Get().(*[]byte)}
+	buf := (*l.bp)[:req.ContentLength]
 	_, err := io.ReadFull(req.Body, buf)
 	req.Body.Close() // RoundTrip closes the body, on errors too
 	if err != nil {
+		l.end()
 		return nil, err
 	}
-	r := *req // RoundTrip must not change the caller's request
-	r.Body = io.NopCloser(bytes.NewReader(buf))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
-	return t.Transport.RoundTrip(&r)
+	// RoundTrip must not change the caller's request: WithContext copies it.
+	r := req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{WroteRequest: l.wrote}))
+	r.Body = l.reader(buf)
+	r.GetBody = func() (io.ReadCloser, error) { return l.reader(buf), nil }
+	resp, err := t.Transport.RoundTrip(r)
+	l.end()
+	return resp, err
 }
+
+// bodyLease tracks who may still read a pooled request body. net/http reads a
+// body only while it writes a request (Request.write, which reports its end
+// to ClientTrace.WroteRequest, whatever the outcome), may write again with a
+// body from GetBody when it retries, and may go on writing after RoundTrip
+// has returned (a reply that came before the whole body). The buffer goes
+// back to the pool when RoundTrip has returned and every body handed out has
+// been written; a body handed out but never written (a retry that found no
+// connection) keeps the buffer from the pool, and the collector has it.
+type bodyLease struct {
+	mu        sync.Mutex
+	bp        *[]byte
+	handed    int  // bodies given to net/http
+	written   int  // of them, writes ended
+	roundTrip bool // RoundTrip has returned
+	gone      bool // buffer back in the pool
+}
+
+func (l *bodyLease) reader(buf []byte) io.ReadCloser {
+	l.mu.Lock()
+	l.handed++
+	l.mu.Unlock()
+	return io.NopCloser(bytes.NewReader(buf))
+}
+
+func (l *bodyLease) wrote(httptrace.WroteRequestInfo) {
+	l.mu.Lock()
+	l.written++
+	l.mu.Unlock()
+	l.maybeRelease()
+}
+
+// end marks RoundTrip's return.
+func (l *bodyLease) end() {
+	l.mu.Lock()
+	l.roundTrip = true
+	l.mu.Unlock()
+	l.maybeRelease()
+}
+
+func (l *bodyLease) maybeRelease() {
+	l.mu.Lock()
+	free := l.roundTrip && l.written == l.handed && !l.gone
+	if free {
+		l.gone = true
+	}
+	l.mu.Unlock()
+	if free {
+		releaseSmallBuf(l.bp)
+	}
+}
+
+// releaseSmallBuf returns a leased buffer to the pool; tests watch it.
+var releaseSmallBuf = func(bp *[]byte) { smallBufs.Put(bp) }
 
 // idleConn fails a read or write that makes no progress for ioTimeout, so a stalled
 // connection turns into a retryable error instead of a hang.

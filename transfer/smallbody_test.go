@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -8,7 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // countingConn counts the writes a connection makes.
@@ -74,5 +77,107 @@ func TestSmallBodyOneWrite(t *testing.T) {
 	}
 	if n := put(strings.Repeat("z", 1<<20)); n < 2 {
 		t.Errorf("a 1 MiB body took %d writes: it cannot fit one buffer", n)
+	}
+}
+
+// A reply can come before net/http has written the whole body; the pooled
+// buffer must stay out of the pool until the write ends, or the next small
+// request would overwrite bytes still being sent.
+func TestSmallBodyBufferHeldUntilWritten(t *testing.T) {
+	var released atomic.Int32
+	orig := releaseSmallBuf
+	releaseSmallBuf = func(bp *[]byte) { released.Add(1); orig(bp) }
+	defer func() { releaseSmallBuf = orig }()
+
+	// A server that answers from the headers alone and reads the body only
+	// when the test says so (net/http's server would drain it first), with
+	// a small receive buffer so the client's write of 64 KiB cannot end
+	// before that.
+	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	readBody := make(chan struct{})
+	bodies := make(chan string, 2)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				if req.URL.Path == "/early" {
+					// The reply's body follows the request's: until the
+					// client has read it, net/http keeps the connection
+					// and goes on writing.
+					io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\n")
+					<-readBody
+				}
+				b, _ := io.ReadAll(req.Body)
+				bodies <- string(b)
+				if req.URL.Path == "/early" {
+					io.WriteString(c, "done")
+				} else {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+				}
+			}()
+		}
+	}()
+	hc := newHTTPClientTimeout(nil, 0)
+	sb := hc.Transport.(*smallBodies)
+	dial := sb.DialContext
+	sb.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err == nil {
+			c.(*idleConn).Conn.(*net.TCPConn).SetWriteBuffer(4096)
+		}
+		return c, err
+	}
+	put := func(path, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPut, "http://"+ln.Addr().String()+path, struct{ io.Reader }{strings.NewReader(body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = int64(len(body))
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	first := strings.Repeat("a", smallBodyMax)
+	early := put("/early", first)
+	defer early.Body.Close()
+	// The reply is in, the body is not all written: the buffer is still leased.
+	if n := released.Load(); n != 0 {
+		t.Fatalf("%d buffers back in the pool while the body was being written", n)
+	}
+	// Another small request meanwhile, on another connection, takes a buffer.
+	second := strings.Repeat("b", smallBodyMax)
+	put("/late", second).Body.Close()
+	if got := <-bodies; got != second {
+		t.Errorf("second body: %d bytes, not the %d sent", len(got), len(second))
+	}
+	close(readBody)
+	if got := <-bodies; got != first {
+		t.Errorf("first body changed while it was written: %.8q… (%d bytes)", got, len(got))
+	}
+	io.Copy(io.Discard, early.Body)
+	for deadline := time.Now().Add(10 * time.Second); released.Load() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 2 buffers back in the pool after both writes ended", released.Load())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
