@@ -39,6 +39,8 @@ func Run(ctx context.Context, l app.Launch) int {
 	win := w.Window()
 	win.SetIcon(assets.Icon)
 	win.SetMaster()
+	// The first frame also prepares what the first rows will draw.
+	w.startWarmUp()
 	win.Show()
 	if l.Core != nil {
 		if err := l.Core.LoadError(); err != nil {
