@@ -21,6 +21,7 @@ const AppID = "io.github.ossdrop.ossdrop"
 // process exit code. Only this starts the GUI stack: commands without a
 // window never call it.
 func Run(ctx context.Context, l app.Launch) int {
+	keepCHeap() // before the GL driver allocates
 	if l.Core != nil {
 		UseLanguage(l.Core.Config().App.Language) // before the app exists: Fyne reads it once
 	}
@@ -39,6 +40,8 @@ func Run(ctx context.Context, l app.Launch) int {
 	win := w.Window()
 	win.SetIcon(assets.Icon)
 	win.SetMaster()
+	// The first frame also prepares what the first rows will draw.
+	w.startWarmUp()
 	win.Show()
 	if l.Core != nil {
 		if err := l.Core.LoadError(); err != nil {

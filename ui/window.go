@@ -86,6 +86,7 @@ type Window struct {
 	clearF   *tipButton
 
 	tips  *tipLayer
+	warm  *warmUp // unseen sample rows for the first frame (warmup.go); nil once painted
 	prog  *progressTracker
 	view  *rowView
 	vbar  viewBar
