@@ -497,7 +497,13 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 // keyHolderLocked returns the task that holds key at d, if one still does: a
 // failed, canceled or removed task lets go of its key.
 func (m *Manager) keyHolderLocked(d Destination, key string) *task {
-	o := m.byKey.get(refOf(d, key))
+	return m.keyRefHolderLocked(refOf(d, key))
+}
+
+// keyRefHolderLocked is keyHolderLocked for a key already hashed: the hash is
+// most of a lookup's cost, and admitting a file needs it twice.
+func (m *Manager) keyRefHolderLocked(ref keyRef) *task {
+	o := m.byKey.get(ref)
 	if o == nil || !m.listedLocked(o) || o.state == Failed || o.state == Canceled {
 		return nil
 	}
@@ -536,10 +542,11 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		m.byQID.put(t)
 		return t
 	}
-	other := m.keyHolderLocked(d, key)
+	ref := refOf(d, key)
+	other := m.keyRefHolderLocked(ref)
 	if other == nil || other.path() == path {
 		t := newTask(key, qid, cpDir)
-		m.byKey.put(refOf(d, key), t)
+		m.byKey.put(ref, t)
 		if !recorded {
 			m.queue.addTask(queueEntryFor(t), &t.journaled)
 		}
@@ -622,7 +629,13 @@ func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
 	if tgt == nil {
 		return nil
 	}
-	if d := m.byQIDLocked(qidFor(tgt, key, path)); d != nil && m.listedLocked(d) && !d.state.Finished() {
+	return m.duplicateQIDLocked(qidFor(tgt, key, path))
+}
+
+// duplicateQIDLocked is duplicateLocked for an identity already worked out
+// (a walk has it from journaling the file).
+func (m *Manager) duplicateQIDLocked(qid string) *task {
+	if d := m.byQIDLocked(qid); d != nil && m.listedLocked(d) && !d.state.Finished() {
 		return d
 	}
 	return nil

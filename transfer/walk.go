@@ -301,7 +301,7 @@ func (w *walker) flush() {
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:
 			m.failedTaskLocked(it.path, it.key, nil, &TaskError{Op: "start", Message: fmt.Sprint(w.tgtErr), Err: w.tgtErr})
-		case m.duplicateLocked(w.tgt, it.key, it.path) != nil:
+		case m.duplicateQIDLocked(it.qid) != nil: // it.qid is qidFor(w.tgt, it.key, it.path), set above
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
 			t := m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)

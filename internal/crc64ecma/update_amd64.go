@@ -13,9 +13,9 @@ var useCLMUL = cpu.X86.HasPCLMULQDQ && cpu.X86.HasSSE41
 // x/sys/cpu reports them only when the OS saves the 512-bit state.
 var useAVX512 = useCLMUL && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPCLMULQDQ
 
-// avx512Min is the shortest input the 512-bit path takes: one round of its
-// sixteen accumulators.
-const avx512Min = 256
+// avx512Round is what the 512-bit path takes in one round: 16 bytes for each
+// of its sixteen accumulators. It takes whole rounds; updateCLMUL the rest.
+const avx512Round = 256
 
 // wideConsts are the 512-bit path's fold pairs, laid out as it loads them:
 // by 2048 bits (one round of 256 bytes), then by 512 bits (one register).
@@ -27,8 +27,12 @@ var wideConsts = [4]uint64{
 // fold runs the widest path this CPU has over p, a non-zero multiple of 16
 // bytes, from and to a raw register.
 func fold(reg uint64, p []byte) uint64 {
-	if useAVX512 && len(p) >= avx512Min {
-		return updateAVX512(reg, p, &foldConsts, &wideConsts)
+	if useAVX512 && len(p) >= avx512Round {
+		n := len(p) &^ (avx512Round - 1)
+		reg = updateAVX512(reg, p[:n], &foldConsts, &wideConsts)
+		if p = p[n:]; len(p) == 0 {
+			return reg
+		}
 	}
 	return updateCLMUL(reg, p, &foldConsts)
 }
@@ -38,8 +42,8 @@ func fold(reg uint64, p []byte) uint64 {
 //go:noescape
 func updateCLMUL(reg uint64, p []byte, k *[6]uint64) uint64
 
-// updateAVX512 is updateCLMUL with 512-bit registers, for at least
-// avx512Min bytes; see update_amd64.s.
+// updateAVX512 is updateCLMUL with 512-bit registers, for whole rounds of
+// avx512Round bytes; see update_amd64.s.
 //
 //go:noescape
 func updateAVX512(reg uint64, p []byte, k *[6]uint64, w *[4]uint64) uint64

@@ -126,8 +126,8 @@ barrett:
 // The same folding with 512-bit registers: sixteen 128-bit accumulators in
 // four registers take 256 bytes per round, folded by 2048 bits (w[0:2]); at
 // the end the registers fold into one by 512 bits (w[2:4]), its four lanes
-// into one by 128 bits, and the 128-bit loop and Barrett reduction of
-// updateCLMUL finish. len(p) is a multiple of 16 and at least 256.
+// into one by 128 bits, and updateCLMUL's Barrett reduction gives the
+// register. len(p) is a non-zero multiple of 256.
 TEXT ·updateAVX512(SB), NOSPLIT, $0-56
 	MOVQ  reg+0(FP), AX
 	MOVQ  p_base+8(FP), SI
@@ -145,8 +145,8 @@ TEXT ·updateAVX512(SB), NOSPLIT, $0-56
 	SUBQ $256, CX
 
 loop4:
-	CMPQ CX, $256
-	JB   reduce4
+	CMPQ CX, $0
+	JE   reduce4
 	FOLDZ(Z0, Z10, Z14, Z8, 0)
 	FOLDZ(Z1, Z11, Z15, Z8, 64)
 	FOLDZ(Z2, Z12, Z14, Z8, 128)
@@ -170,16 +170,6 @@ reduce4:
 	FOLDINTO(X1, X2, X10, X9)
 	FOLDINTO(X2, X4, X10, X9)
 	MOVOA X4, X0
-
-loop1:
-	CMPQ CX, $16
-	JB   barrett
-	FOLD(X0, X10, X9, 0)
-	ADDQ $16, SI
-	SUBQ $16, CX
-	JMP  loop1
-
-barrett:
 	BARRETT
 	MOVQ AX, ret+48(FP)
 	RET
