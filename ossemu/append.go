@@ -51,7 +51,7 @@ func (s *Server) appendObject(rq *request, b *bucket) int {
 	if r.ContentLength > maxPutSize-cur {
 		return s.fail(rq, errf(http.StatusBadRequest, "ObjectTooLarge", "An appendable object may not exceed 5 GB."))
 	}
-	res, status, ok := s.receiveBody(rq, b)
+	res, status, ok := s.receiveBody(rq, b, -1)
 	if !ok {
 		return status
 	}

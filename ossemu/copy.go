@@ -13,7 +13,7 @@ import (
 
 // copySource resolves x-oss-copy-source ("/bucket/url-escaped-key", with an
 // optional "?versionId=…") to a pinned source object; the caller releases it.
-func (s *Server) copySource(rq *request) (*bucket, *object, *ossError) {
+func (s *Server) copySource(rq *request) (*bucket, *pin, *ossError) {
 	raw := rq.r.Header.Get("x-oss-copy-source")
 	raw, version, _ := strings.Cut(raw, "?")
 	if version != "" && version != "versionId=null" && !strings.HasPrefix(version, "versionId=") {
@@ -39,7 +39,10 @@ func (s *Server) copySource(rq *request) (*bucket, *object, *ossError) {
 	if v, ok := strings.CutPrefix(version, "versionId="); ok && v != "null" {
 		return nil, nil, errf(http.StatusNotFound, "NoSuchVersion", "The specified version does not exist: this bucket is not versioned.")
 	}
-	o := sb.acquire(key)
+	o, err := sb.acquire(key)
+	if err != nil {
+		return nil, nil, internalError(err)
+	}
 	if o == nil {
 		return nil, nil, errNoSuchKey()
 	}
@@ -164,7 +167,7 @@ func (s *Server) copyObject(rq *request, b *bucket) int {
 		}
 		cond = unchanged(&sm)
 	} else {
-		body := sb.openBody(&sm)
+		body := sb.openBody(src)
 		res, err := b.writeBlob(body, sm.Size)
 		body.Close()
 		if err != nil {
@@ -253,7 +256,7 @@ func (s *Server) uploadPartCopy(rq *request, b *bucket) int {
 	if size > maxPutSize {
 		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "A part may not exceed 5 GB."))
 	}
-	body := sb.openBody(&src.meta)
+	body := sb.openBody(src)
 	defer body.Close()
 	if _, err := body.Seek(off, io.SeekStart); err != nil {
 		return s.fail(rq, internalError(err))

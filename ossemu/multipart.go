@@ -83,7 +83,7 @@ func (s *Server) uploadPart(rq *request, b *bucket) int {
 	if r.ContentLength > maxPutSize {
 		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "A part may not exceed 5 GB."))
 	}
-	res, status, ok := s.receiveBody(rq, b)
+	res, status, ok := s.receiveBody(rq, b, -1)
 	if !ok {
 		return status
 	}
@@ -237,7 +237,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 		Modified: time.Now().UTC(), Type: "Multipart", UploadID: u.meta.UploadID, Blobs: blobs,
 		Tags: u.meta.Tags, SSE: u.meta.SSE,
 	}
-	if err := b.commitObject(m, forbidOverwrite(rq.r)); err != nil {
+	if err := b.commitObject(m, nil, forbidOverwrite(rq.r)); err != nil {
 		u.mu.Unlock()
 		if errors.Is(err, errExists) {
 			return s.fail(rq, errExistsReply())

@@ -83,17 +83,23 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 			return s.fail(rq, errExistsReply())
 		}
 	}
-	res, status, ok := s.receiveBody(rq, b)
+	res, status, ok := s.receiveBody(rq, b, inlineMax)
 	if !ok {
 		return status
+	}
+	blob := blobRef{ID: res.ID, Size: res.Size}
+	if res.Inline != nil {
+		blob = blobRef{ID: randomHex(16), Size: res.Size, Inline: true}
 	}
 	m := objMeta{
 		Key: rq.key, Size: res.Size, ETag: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
 		ContentType: at.ContentType, Meta: at.Meta, Std: at.Std, ACL: at.ACL, StorageClass: at.Class,
-		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{{ID: res.ID, Size: res.Size}},
+		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{blob},
 		Tags: at.Tags, SSE: at.SSE,
 	}
-	if err := b.commitObject(m, forbid); err != nil {
+	err := b.commitObject(m, res.Inline, forbid)
+	res.release()
+	if err != nil {
 		b.removeBlobs(res.ID)
 		if errors.Is(err, errExists) {
 			return s.fail(rq, errExistsReply())
@@ -116,11 +122,12 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 // bodyFailed answers a request whose body could not be read to the end: the
 // client is usually gone, but if not it learns why.
 // receiveBody stores the request body as a blob of b, enforcing the 5 GB limit
-// (also for chunked bodies without Content-Length) and any Content-MD5. When ok
-// is false the error reply has been sent and status is its code.
-func (s *Server) receiveBody(rq *request, b *bucket) (res blobResult, status int, ok bool) {
+// (also for chunked bodies without Content-Length) and any Content-MD5; a
+// body of at most keep bytes is kept in memory instead (see bucket.receive).
+// When ok is false the error reply has been sent and status is its code.
+func (s *Server) receiveBody(rq *request, b *bucket, keep int) (res blobResult, status int, ok bool) {
 	r := rq.r
-	res, err := b.writeBlob(io.LimitReader(rq.reader(), maxPutSize+1), r.ContentLength)
+	res, err := b.receive(io.LimitReader(rq.reader(), maxPutSize+1), r.ContentLength, keep)
 	if err != nil {
 		return res, s.bodyFailed(rq, err), false
 	}
@@ -129,6 +136,7 @@ func (s *Server) receiveBody(rq *request, b *bucket) (res blobResult, status int
 		return res, s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GB).")), false
 	}
 	if e := contentMD5Mismatch(r, res.MD5); e != nil {
+		res.release()
 		b.removeBlobs(res.ID)
 		return res, s.fail(rq, e), false
 	}
@@ -182,7 +190,10 @@ func setObjectHeaders(h http.Header, m *objMeta) {
 }
 
 func (s *Server) getObject(rq *request, b *bucket) int {
-	o := b.acquire(rq.key)
+	o, err := b.acquire(rq.key)
+	if err != nil {
+		return s.fail(rq, internalError(err))
+	}
 	if o == nil {
 		return s.fail(rq, errNoSuchKey())
 	}
@@ -234,7 +245,7 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 			rq.r.Header.Set("Range", rng)
 		}
 	}
-	body := b.openBody(m)
+	body := b.openBody(o)
 	defer body.Close()
 	// http.ServeContent handles the (now normalised) Range and the If-* conditions.
 	sw := &statusWriter{ResponseWriter: rq.w, status: http.StatusOK}
