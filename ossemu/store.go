@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/md5"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,14 +265,27 @@ const (
 	alignment = 4096
 )
 
-func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
+func hexUpper(b []byte) string {
+	out := make([]byte, 2*len(b))
+	const digits = "0123456789ABCDEF"
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
 
+// randomHex is n random bytes in upper-case hex (request, blob and upload ids).
 func randomHex(n int) string {
-	b := make([]byte, n)
+	var buf [32]byte
+	b := buf[:0]
+	if n > len(buf) {
+		b = make([]byte, 0, n)
+	}
+	b = b[:n]
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return strings.ToUpper(hex.EncodeToString(b))
+	return hexUpper(b)
 }
 
 // syncDir makes a rename in dir durable; errors are ignored because some
@@ -301,30 +313,6 @@ func writeTempJSON(path string, v any) (string, error) {
 	return writeTemp(path, data)
 }
 
-// writeTemp writes data next to path in a fsynced temporary file and returns
-// its name.
-func writeTemp(path string, data []byte) (string, error) {
-	f, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return "", err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
 func writeJSONAtomic(path string, v any) error {
 	tmp, err := writeTempJSON(path, v)
 	if err != nil {
@@ -349,13 +337,18 @@ func readJSON(path string, v any) error {
 // encodeObject is the content of an object's metadata file: m as JSON, then,
 // for an inline body, a newline and the body.
 func encodeObject(m *objMeta, body []byte) ([]byte, error) {
-	data, err := json.Marshal(m)
-	if err != nil || inlineRef(m) == nil {
-		return data, err
+	out, ok := appendObjectJSON(make([]byte, 0, 512+len(body)), m)
+	if !ok {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out[:0], data...)
 	}
-	out := make([]byte, 0, len(data)+1+len(body))
-	out = append(append(append(out, data...), '\n'), body...)
-	return out, nil
+	if inlineRef(m) == nil {
+		return out, nil
+	}
+	return append(append(out, '\n'), body...), nil
 }
 
 // decodeObject parses an object's metadata file; body is the inline body
