@@ -128,7 +128,7 @@ func parseAuthorization(h string) (authInfo, *ossError) {
 // URL's Expires.
 func stringToSignV1(r *http.Request, date, bucket, key string, q []queryPair) string {
 	var b strings.Builder
-	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-Md5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
 	writeOSSHeaders(&b, r.Header, false, nil)
 	b.WriteString("/")
 	if bucket != "" {
@@ -249,7 +249,7 @@ func canonicalRequestV4(r *http.Request, bucket, key string, q []queryPair, addi
 	}
 	writeOSSHeaders(&b, hdr, true, additional)
 	b.WriteString("\n" + strings.Join(additional, ";") + "\n")
-	payload := r.Header.Get("x-oss-content-sha256")
+	payload := r.Header.Get("X-Oss-Content-Sha256")
 	if payload == "" {
 		payload = "UNSIGNED-PAYLOAD"
 	}
@@ -303,7 +303,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 	// clients that cannot set Date (browsers, ali-oss) send only x-oss-date.
 	httpDate := r.Header.Get("Date")
 	dateStr := httpDate
-	if d := r.Header.Get("x-oss-date"); d != "" {
+	if d := r.Header.Get("X-Oss-Date"); d != "" {
 		dateStr = d
 	}
 	if dateStr == "" {
@@ -347,7 +347,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 			return e
 		}
 	}
-	return s.checkToken(r.Header.Get("x-oss-security-token"), a.keyID, now)
+	return s.checkToken(r.Header.Get("X-Oss-Security-Token"), a.keyID, now)
 }
 
 const v4TimeFormat = "20060102T150405Z"

@@ -1,7 +1,6 @@
 package ossemu
 
 import (
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -42,7 +41,7 @@ var responseOverrides = map[string]string{
 }
 
 func forbidOverwrite(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true")
+	return strings.EqualFold(r.Header.Get("X-Oss-Forbid-Overwrite"), "true")
 }
 
 func errExistsReply() *ossError {
@@ -51,7 +50,7 @@ func errExistsReply() *ossError {
 
 // contentMD5Mismatch checks an optional Content-MD5 against the body's digest.
 func contentMD5Mismatch(r *http.Request, sum [16]byte) *ossError {
-	v := r.Header.Get("Content-MD5")
+	v := r.Header.Get("Content-Md5")
 	if v == "" {
 		return nil
 	}
@@ -92,7 +91,7 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 		blob = blobRef{ID: randomHex(16), Size: res.Size, Inline: true}
 	}
 	m := objMeta{
-		Key: rq.key, Size: res.Size, ETag: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
+		Key: rq.key, Size: res.Size, ETag: hexUpper(res.MD5[:]), CRC64: res.CRC64,
 		ContentType: at.ContentType, Meta: at.Meta, Std: at.Std, ACL: at.ACL, StorageClass: at.Class,
 		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{blob},
 		Tags: at.Tags, SSE: at.SSE,
@@ -107,9 +106,9 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
-	h.Set("ETag", `"`+m.ETag+`"`)
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
-	h.Set("Content-MD5", base64Std(res.MD5[:]))
+	h.Set("Etag", `"`+m.ETag+`"`)
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	h.Set("Content-Md5", base64Std(res.MD5[:]))
 	m.SSE.setHeaders(h)
 	if cb != nil {
 		return s.runCallback(rq, cb, &m)
@@ -163,13 +162,13 @@ func (s *Server) bodyFailed(rq *request, err error) int {
 const maxPutSize = 5 << 30
 
 func setObjectHeaders(h http.Header, m *objMeta) {
-	h.Set("ETag", `"`+m.ETag+`"`)
+	h.Set("Etag", `"`+m.ETag+`"`)
 	h.Set("Last-Modified", m.Modified.UTC().Format(http.TimeFormat))
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
-	h.Set("x-oss-object-type", m.Type)
-	h.Set("x-oss-storage-class", m.StorageClass)
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	h.Set("X-Oss-Object-Type", m.Type)
+	h.Set("X-Oss-Storage-Class", m.StorageClass)
 	if m.ACL != "" && m.ACL != "default" {
-		h.Set("x-oss-object-acl", m.ACL)
+		h.Set("X-Oss-Object-Acl", m.ACL)
 	}
 	for k, v := range m.Meta {
 		h.Set(k, v)
@@ -179,13 +178,13 @@ func setObjectHeaders(h http.Header, m *objMeta) {
 	}
 	m.SSE.setHeaders(h)
 	if len(m.Tags) > 0 {
-		h.Set("x-oss-tagging-count", strconv.Itoa(len(m.Tags)))
+		h.Set("X-Oss-Tagging-Count", strconv.Itoa(len(m.Tags)))
 	}
 	if m.Type == "Appendable" {
-		h.Set("x-oss-next-append-position", strconv.FormatInt(m.Size, 10))
+		h.Set("X-Oss-Next-Append-Position", strconv.FormatInt(m.Size, 10))
 	}
 	if !m.RestoredUntil.IsZero() {
-		h.Set("x-oss-restore", `ongoing-request="false", expiry-date="`+m.RestoredUntil.UTC().Format(http.TimeFormat)+`"`)
+		h.Set("X-Oss-Restore", `ongoing-request="false", expiry-date="`+m.RestoredUntil.UTC().Format(http.TimeFormat)+`"`)
 	}
 }
 
@@ -202,9 +201,9 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 	h := rq.w.Header()
 	if rq.op == OpGetObjectMeta {
 		// GetObjectMeta returns only the basic attributes.
-		h.Set("ETag", `"`+m.ETag+`"`)
+		h.Set("Etag", `"`+m.ETag+`"`)
 		h.Set("Last-Modified", m.Modified.UTC().Format(http.TimeFormat))
-		h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+		h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
 		h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
 		rq.w.WriteHeader(http.StatusOK)
 		return http.StatusOK
@@ -231,7 +230,7 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 		return s.fail(rq, errNotRestored())
 	}
 	if v := rq.r.Header.Get("Range"); v != "" {
-		standard := strings.EqualFold(rq.r.Header.Get("x-oss-range-behavior"), "standard")
+		standard := strings.EqualFold(rq.r.Header.Get("X-Oss-Range-Behavior"), "standard")
 		rng, unsat := ossRange(v, m.Size, standard)
 		if unsat {
 			h.Set("Content-Range", "bytes */"+strconv.FormatInt(m.Size, 10))
