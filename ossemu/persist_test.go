@@ -251,6 +251,29 @@ func TestInlineBodies(t *testing.T) {
 	}
 }
 
+// Object directories are kept open; one removed behind the server's back is
+// made again, not written into through a handle to the removed one.
+func TestObjectDirectoryRemoved(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	if err := b.PutObject("k", strings.NewReader("one")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir((&bucket{dir: filepath.Join(s.Dir(), "buckets", "local")}).metaPath("k"))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutObject("k", strings.NewReader("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, b, "k"); string(got) != "two" {
+		t.Fatalf("read %q", got)
+	}
+	if _, err := os.Stat((&bucket{dir: filepath.Join(s.Dir(), "buckets", "local")}).metaPath("k")); err != nil {
+		t.Fatalf("object file not in the made-again directory: %v", err)
+	}
+}
+
 func TestParallelUploads(t *testing.T) {
 	s := newServer(t, Options{})
 	b := bucketOf(t, s)

@@ -154,10 +154,58 @@ type bucket struct {
 // file was created or renamed covers it, so no request returns before a
 // directory fsync that began after its change has ended. Only directories
 // that live as long as the bucket go through here (not an upload's).
+//
+// The same directories are also kept open as openDirs, for creating and
+// renaming object files in them by name.
 type dirSyncers struct {
-	mu     sync.Mutex
-	dirs   map[string]*dirSyncer
-	closed bool
+	mu      sync.Mutex
+	dirs    map[string]*dirSyncer
+	handles map[string]*openDir
+	retired []*openDir // handles of directories that were removed, closed with the rest
+	closed  bool
+}
+
+// handle returns dir open as an openDir, opening it on first use. After
+// close it returns one that uses full paths.
+func (d *dirSyncers) handle(dir string) (*openDir, error) {
+	d.mu.Lock()
+	h, closed := d.handles[dir], d.closed
+	d.mu.Unlock()
+	if h != nil {
+		return h, nil
+	}
+	if closed {
+		return pathDir(dir), nil
+	}
+	h, err := openDirHandle(dir)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur := d.handles[dir]; cur != nil || d.closed {
+		h.close() // another request opened it meanwhile, or the bucket closed
+		if cur == nil {
+			cur = pathDir(dir)
+		}
+		return cur, nil
+	}
+	if d.handles == nil {
+		d.handles = map[string]*openDir{}
+	}
+	d.handles[dir] = h
+	return h, nil
+}
+
+// forget stops using dir's open handle (the directory was removed); other
+// requests may still be using it, so it is closed only with the rest.
+func (d *dirSyncers) forget(dir string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if h := d.handles[dir]; h != nil {
+		delete(d.handles, dir)
+		d.retired = append(d.retired, h)
+	}
 }
 
 type dirSyncer struct {
@@ -223,11 +271,20 @@ func (s *dirSyncer) sync() {
 }
 
 // close closes the open directories; later syncs open and close their own.
+// It runs once no request is being handled: a handle still in use would be
+// closed under it.
 func (d *dirSyncers) close() {
 	d.mu.Lock()
 	d.closed = true
 	dirs := d.dirs
 	d.dirs = nil
+	for _, h := range d.handles {
+		h.close()
+	}
+	for _, h := range d.retired {
+		h.close()
+	}
+	d.handles, d.retired = nil, nil
 	d.mu.Unlock()
 	for _, s := range dirs {
 		s.mu.Lock()
@@ -310,7 +367,12 @@ func writeTempJSON(path string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return writeTemp(path, data)
+	dir := filepath.Dir(path)
+	tmp, err := pathDir(dir).writeTemp(filepath.Base(path), data)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, tmp), nil
 }
 
 func writeJSONAtomic(path string, v any) error {
@@ -700,16 +762,8 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 		return fmt.Errorf("encode object metadata: %w", err)
 	}
 	path := b.metaPath(m.Key)
-	dir := filepath.Dir(path)
-	tmp, err := writeTemp(path, data)
-	if errors.Is(err, fs.ErrNotExist) {
-		// The first object in this directory: make it (durably), then write.
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-		syncDir(filepath.Dir(dir))
-		tmp, err = writeTemp(path, data)
-	}
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	d, tmp, err := b.writeObjectTemp(dir, base, data)
 	if err != nil {
 		return fmt.Errorf("write object metadata: %w", err)
 	}
@@ -722,13 +776,13 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 		}
 		if err := cond(cur); err != nil {
 			b.mu.Unlock()
-			os.Remove(tmp)
+			d.remove(tmp)
 			return err
 		}
 	}
-	if err := fileio.Rename(tmp, path); err != nil {
+	if err := d.rename(tmp, base); err != nil {
 		b.mu.Unlock()
-		os.Remove(tmp)
+		d.remove(tmp)
 		return fmt.Errorf("commit object metadata: %w", err)
 	}
 	b.objects[m.Key] = &object{meta: m}
@@ -755,6 +809,29 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 	b.syncs.sync(dir)
 	b.removeBlobs(garbage...)
 	return nil
+}
+
+// writeObjectTemp writes data to a new fsynced temporary file in dir and
+// returns dir's handle and the file's name. It makes dir (durably) when this
+// is its first object, or when it was removed since it was opened.
+func (b *bucket) writeObjectTemp(dir, base string, data []byte) (*openDir, string, error) {
+	for try := 0; ; try++ {
+		d, err := b.syncs.handle(dir)
+		if err == nil {
+			var tmp string
+			if tmp, err = d.writeTemp(base, data); err == nil {
+				return d, tmp, nil
+			}
+		}
+		if !errors.Is(err, fs.ErrNotExist) || try > 0 {
+			return nil, "", err
+		}
+		b.syncs.forget(dir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", err
+		}
+		syncDir(filepath.Dir(dir))
+	}
 }
 
 // deleteObject removes key; deleting an absent key succeeds, as in OSS.

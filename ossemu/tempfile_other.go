@@ -9,10 +9,25 @@ import (
 	"github.com/ossdrop/ossdrop/internal/fileio"
 )
 
-// writeTemp writes data next to path in a fsynced temporary file and returns
-// its name; the caller renames it into place to commit.
-func writeTemp(path string, data []byte) (string, error) {
-	f, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+// openDir is a directory in which object files are created and renamed, by
+// full path on this platform.
+type openDir struct {
+	path string
+}
+
+func openDirHandle(dir string) (*openDir, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
+	return &openDir{path: dir}, nil
+}
+
+func (d *openDir) close() {}
+
+// writeTemp writes data to a new fsynced temporary file named after base in
+// d and returns its name; the caller renames it into place to commit.
+func (d *openDir) writeTemp(base string, data []byte) (string, error) {
+	f, err := fileio.CreateTemp(d.path, base+".tmp-*")
 	if err != nil {
 		return "", err
 	}
@@ -30,5 +45,18 @@ func writeTemp(path string, data []byte) (string, error) {
 		os.Remove(f.Name())
 		return "", err
 	}
-	return f.Name(), nil
+	return filepath.Base(f.Name()), nil
 }
+
+// rename replaces the file named to in d with the one named from.
+func (d *openDir) rename(from, to string) error {
+	return fileio.Rename(filepath.Join(d.path, from), filepath.Join(d.path, to))
+}
+
+// remove removes the file named name in d, if it is there.
+func (d *openDir) remove(name string) {
+	os.Remove(filepath.Join(d.path, name))
+}
+
+// pathDir is dir used by full paths.
+func pathDir(dir string) *openDir { return &openDir{path: dir} }

@@ -5,26 +5,58 @@ package ossemu
 import (
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 )
 
-// writeTemp writes data next to path in a fsynced temporary file and returns
-// its name; the caller renames it into place to commit. It works on the bare
-// descriptor: an *os.File would add an fcntl, a finalizer and poller
-// bookkeeping to every object stored, for a file that is written once and
-// closed at once.
-func writeTemp(path string, data []byte) (string, error) {
+// openDir is a directory in which object files are created and renamed. Kept
+// open (fd >= 0), files are named relative to it (openat, renameat), so the
+// kernel does not walk the whole path from the root twice per object;
+// otherwise (fd < 0) full paths are used.
+type openDir struct {
+	path string
+	fd   int
+}
+
+// openDirHandle opens dir for openDir's use.
+func openDirHandle(dir string) (*openDir, error) {
+	fd, err := retryEINTR(func() (int, error) {
+		return syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	return &openDir{path: dir, fd: fd}, nil
+}
+
+func (d *openDir) close() {
+	if d.fd >= 0 {
+		syscall.Close(d.fd)
+		d.fd = -1
+	}
+}
+
+// writeTemp writes data to a new fsynced temporary file named after base in
+// d and returns its name; the caller renames it into place to commit. It
+// works on the bare descriptor: an *os.File would add an fcntl, a finalizer
+// and poller bookkeeping to every object stored, for a file that is written
+// once and closed at once.
+func (d *openDir) writeTemp(base string, data []byte) (string, error) {
 	for try := 0; ; try++ {
-		name := path + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		name := base + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
 		fd, err := retryEINTR(func() (int, error) {
-			return syscall.Open(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600)
+			const flags = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_EXCL | syscall.O_CLOEXEC
+			if d.fd < 0 {
+				return syscall.Open(filepath.Join(d.path, name), flags, 0o600)
+			}
+			return syscall.Openat(d.fd, name, flags, 0o600)
 		})
 		if err == syscall.EEXIST && try < 10000 {
 			continue
 		}
 		if err != nil {
-			return "", &os.PathError{Op: "open", Path: name, Err: err}
+			return "", &os.PathError{Op: "open", Path: filepath.Join(d.path, name), Err: err}
 		}
 		op := "write"
 		for rest := data; len(rest) > 0 && err == nil; {
@@ -43,11 +75,30 @@ func writeTemp(path string, data []byte) (string, error) {
 			op, err = "close", cerr
 		}
 		if err != nil {
-			os.Remove(name)
-			return "", &os.PathError{Op: op, Path: name, Err: err}
+			d.remove(name)
+			return "", &os.PathError{Op: op, Path: filepath.Join(d.path, name), Err: err}
 		}
 		return name, nil
 	}
+}
+
+// rename replaces the file named to in d with the one named from.
+func (d *openDir) rename(from, to string) error {
+	_, err := retryEINTR(func() (int, error) {
+		if d.fd < 0 {
+			return 0, syscall.Rename(filepath.Join(d.path, from), filepath.Join(d.path, to))
+		}
+		return 0, syscall.Renameat(d.fd, from, d.fd, to)
+	})
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: filepath.Join(d.path, from), New: filepath.Join(d.path, to), Err: err}
+	}
+	return nil
+}
+
+// remove removes the file named name in d, if it is there.
+func (d *openDir) remove(name string) {
+	os.Remove(filepath.Join(d.path, name))
 }
 
 func retryEINTR(f func() (int, error)) (int, error) {
@@ -58,3 +109,6 @@ func retryEINTR(f func() (int, error)) (int, error) {
 		}
 	}
 }
+
+// pathDir is dir used by full paths, not kept open.
+func pathDir(dir string) *openDir { return &openDir{path: dir, fd: -1} }
