@@ -136,12 +136,11 @@ func objectAttrs(r *http.Request) (objAttrs, *ossError) {
 		a.ContentType = "application/octet-stream"
 	}
 	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-oss-meta-") && len(vs) > 0 {
+		if hasPrefixFold(k, "x-oss-meta-") && len(vs) > 0 {
 			if a.Meta == nil {
 				a.Meta = map[string]string{}
 			}
-			a.Meta[lk] = vs[0]
+			a.Meta[strings.ToLower(k)] = vs[0]
 		}
 	}
 	size := 0
