@@ -513,13 +513,17 @@ func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 // in its own goroutine, CRC64 and the write in another, and the caller's
 // goroutine reads the next chunk meanwhile, so one upload uses more than one
 // core and disk latency overlaps with hashing.
-func (b *bucket) receive(r io.Reader, want int64, keep int) (blobResult, error) {
+func (b *bucket) receive(body io.Reader, want int64, keep int) (blobResult, error) {
+	r := &eofReader{r: body}
 	first := bufPool.Get().(*[]byte)
 	n, rerr := io.ReadFull(r, *first)
 	whole := rerr == io.EOF || rerr == io.ErrUnexpectedEOF // the body fit in first
+	if whole && !r.eof {
+		rerr, whole = io.ErrUnexpectedEOF, false // a chunked body cut short
+	}
 	if rerr != nil && !whole {
 		bufPool.Put(first)
-		return blobResult{}, rerr
+		return blobResult{}, fmt.Errorf("body: %w", rerr)
 	}
 	if whole && want >= 0 && int64(n) != want {
 		bufPool.Put(first)
@@ -554,6 +558,9 @@ func (b *bucket) receive(r io.Reader, want int64, keep int) (blobResult, error) 
 		}
 	} else {
 		res.MD5, res.CRC64, res.Size, err = stream(r, f, &direct, first, n)
+		if err == nil && !r.eof {
+			err = fmt.Errorf("body: %w: cut short after %d bytes", io.ErrUnexpectedEOF, res.Size)
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -571,6 +578,23 @@ func (b *bucket) receive(r io.Reader, want int64, keep int) (blobResult, error) 
 	// the new directory entry must be durable before metadata points at it
 	b.syncs.sync(filepath.Dir(path))
 	return res, nil
+}
+
+// eofReader tells a body that ended (io.EOF) from one cut short: net/http
+// reports a chunked body whose connection broke as io.ErrUnexpectedEOF, which
+// io.ReadFull, like a short last read, reports for any body that ends
+// inside its buffer.
+type eofReader struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
 }
 
 // stream is receive for a body longer than one buffer; first holds its first
