@@ -396,16 +396,16 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// encodeObject is the content of an object's metadata file: m as JSON, then,
-// for an inline body, a newline and the body.
-func encodeObject(m *objMeta, body []byte) ([]byte, error) {
-	out, ok := appendObjectJSON(make([]byte, 0, 512+len(body)), m)
+// encodeObject appends to dst the content of an object's metadata file: m
+// as JSON, then, for an inline body, a newline and the body.
+func encodeObject(dst []byte, m *objMeta, body []byte) ([]byte, error) {
+	out, ok := appendObjectJSON(dst, m)
 	if !ok {
 		data, err := json.Marshal(m)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out[:0], data...)
+		out = append(dst, data...)
 	}
 	if inlineRef(m) == nil {
 		return out, nil
@@ -781,7 +781,11 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 			return fmt.Errorf("read inline body: %w", err)
 		}
 	}
-	data, err := encodeObject(&m, body)
+	// encoded into a pooled buffer: a fresh one per object, as large as its
+	// body, cost more than the second file inline bodies save
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	data, err := encodeObject((*bp)[:0], &m, body)
 	if err != nil {
 		return fmt.Errorf("encode object metadata: %w", err)
 	}
