@@ -61,7 +61,7 @@ func TestAppendObjectJSON(t *testing.T) {
 		if ref := inlineRef(&m); ref != nil {
 			body = bytes.Repeat([]byte{'\n'}, int(ref.Size)) // newlines in a body are data
 		}
-		file, err := encodeObject(nil, &m, body)
+		file, err := encodeObject(&m, body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -368,7 +368,7 @@ func writeTempJSON(path string, v any) (string, error) {
 		return "", err
 	}
 	dir := filepath.Dir(path)
-	tmp, err := pathDir(dir).writeTemp(filepath.Base(path), data)
+	tmp, err := pathDir(dir).writeTemp(filepath.Base(path), data, nil)
 	if err != nil {
 		return "", err
 	}
@@ -396,9 +396,10 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-// encodeObject appends to dst the content of an object's metadata file: m
-// as JSON, then, for an inline body, a newline and the body.
-func encodeObject(dst []byte, m *objMeta, body []byte) ([]byte, error) {
+// encodeObjectHead appends to dst the start of an object's metadata file: m
+// as JSON, and, when its body is inline, the newline after which the body
+// follows.
+func encodeObjectHead(dst []byte, m *objMeta) ([]byte, error) {
 	out, ok := appendObjectJSON(dst, m)
 	if !ok {
 		data, err := json.Marshal(m)
@@ -407,10 +408,19 @@ func encodeObject(dst []byte, m *objMeta, body []byte) ([]byte, error) {
 		}
 		out = append(dst, data...)
 	}
-	if inlineRef(m) == nil {
-		return out, nil
+	if inlineRef(m) != nil {
+		out = append(out, '\n')
 	}
-	return append(append(out, '\n'), body...), nil
+	return out, nil
+}
+
+// encodeObject is the whole content of an object's metadata file.
+func encodeObject(m *objMeta, body []byte) ([]byte, error) {
+	head, err := encodeObjectHead(nil, m)
+	if err != nil || inlineRef(m) == nil {
+		return head, err
+	}
+	return append(head, body...), nil
 }
 
 // decodeObject parses an object's metadata file; body is the inline body
@@ -491,10 +501,17 @@ type blobResult struct {
 // release returns the buffer an inline body was kept in.
 func (r *blobResult) release() {
 	if r.buf != nil {
-		bufPool.Put(r.buf)
+		inlinePool.Put(r.buf)
 		r.buf, r.Inline = nil, nil
 	}
 }
+
+// inlinePool holds the buffers inline bodies are kept in until stored, and
+// headPool those object metadata is encoded into.
+var (
+	inlinePool = sync.Pool{New: func() any { b := make([]byte, 0, inlineMax); return &b }}
+	headPool   = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+)
 
 // writeBlob streams r into a new fsynced blob, hashing MD5 and CRC64 on the
 // way. want is the expected length (-1 if unknown); a short body is an error
@@ -530,8 +547,12 @@ func (b *bucket) receive(body io.Reader, want int64, keep int) (blobResult, erro
 		return blobResult{}, fmt.Errorf("body: %w: got %d of %d bytes", io.ErrUnexpectedEOF, n, want)
 	}
 	if whole && n <= keep {
-		data := (*first)[:n]
-		return blobResult{Size: int64(n), MD5: md5.Sum(data), CRC64: crc64ecma.Update(0, data), Inline: data, buf: first}, nil
+		// kept in a buffer its size, so that requests waiting for their
+		// fsyncs (milliseconds on a disk) do not each hold a whole one
+		ip := inlinePool.Get().(*[]byte)
+		data := append((*ip)[:0], (*first)[:n]...)
+		bufPool.Put(first)
+		return blobResult{Size: int64(n), MD5: md5.Sum(data), CRC64: crc64ecma.Update(0, data), Inline: data, buf: ip}, nil
 	}
 	id := randomHex(16)
 	path := b.blobPath(id)
@@ -781,17 +802,22 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 			return fmt.Errorf("read inline body: %w", err)
 		}
 	}
-	// encoded into a pooled buffer: a fresh one per object, as large as its
-	// body, cost more than the second file inline bodies save
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	data, err := encodeObject((*bp)[:0], &m, body)
+	hp := headPool.Get().(*[]byte)
+	head, err := encodeObjectHead((*hp)[:0], &m)
 	if err != nil {
+		headPool.Put(hp)
 		return fmt.Errorf("encode object metadata: %w", err)
+	}
+	if inlineRef(&m) == nil {
+		body = nil
 	}
 	path := b.metaPath(m.Key)
 	dir, base := filepath.Dir(path), filepath.Base(path)
-	d, tmp, err := b.writeObjectTemp(dir, base, data)
+	d, tmp, err := b.writeObjectTemp(dir, base, head, body)
+	if cap(head) <= 64<<10 { // a rare huge one is not kept
+		*hp = head
+		headPool.Put(hp)
+	}
 	if err != nil {
 		return fmt.Errorf("write object metadata: %w", err)
 	}
@@ -842,12 +868,12 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 // writeObjectTemp writes data to a new fsynced temporary file in dir and
 // returns dir's handle and the file's name. It makes dir (durably) when this
 // is its first object, or when it was removed since it was opened.
-func (b *bucket) writeObjectTemp(dir, base string, data []byte) (*openDir, string, error) {
+func (b *bucket) writeObjectTemp(dir, base string, head, body []byte) (*openDir, string, error) {
 	for try := 0; ; try++ {
 		d, err := b.syncs.handle(dir)
 		if err == nil {
 			var tmp string
-			if tmp, err = d.writeTemp(base, data); err == nil {
+			if tmp, err = d.writeTemp(base, head, body); err == nil {
 				return d, tmp, nil
 			}
 		}

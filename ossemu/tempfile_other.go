@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !linux
 
 package ossemu
 
@@ -24,14 +24,15 @@ func openDirHandle(dir string) (*openDir, error) {
 
 func (d *openDir) close() {}
 
-// writeTemp writes data to a new fsynced temporary file named after base in
-// d and returns its name; the caller renames it into place to commit.
-func (d *openDir) writeTemp(base string, data []byte) (string, error) {
+// writeTemp writes data and then more to a new fsynced temporary file named
+// after base in d and returns its name; the caller renames it into place to
+// commit.
+func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 	f, err := fileio.CreateTemp(d.path, base+".tmp-*")
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.Write(append(data[:len(data):len(data)], more...)); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return "", err

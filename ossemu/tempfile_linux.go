@@ -1,5 +1,3 @@
-//go:build unix
-
 package ossemu
 
 import (
@@ -37,12 +35,13 @@ func (d *openDir) close() {
 	}
 }
 
-// writeTemp writes data to a new fsynced temporary file named after base in
-// d and returns its name; the caller renames it into place to commit. It
+// writeTemp writes data and then more to a new fsynced temporary file named
+// after base in d and returns its name; the caller renames it into place to
+// commit. It
 // works on the bare descriptor: an *os.File would add an fcntl, a finalizer
 // and poller bookkeeping to every object stored, for a file that is written
 // once and closed at once.
-func (d *openDir) writeTemp(base string, data []byte) (string, error) {
+func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 	for try := 0; ; try++ {
 		name := base + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
 		fd, err := retryEINTR(func() (int, error) {
@@ -59,14 +58,7 @@ func (d *openDir) writeTemp(base string, data []byte) (string, error) {
 			return "", &os.PathError{Op: "open", Path: filepath.Join(d.path, name), Err: err}
 		}
 		op := "write"
-		for rest := data; len(rest) > 0 && err == nil; {
-			var n int
-			n, err = retryEINTR(func() (int, error) { return syscall.Write(fd, rest) })
-			rest = rest[n:]
-			if err == nil && n == 0 {
-				err = syscall.EIO
-			}
-		}
+		err = writeParts(fd, data, more)
 		if err == nil {
 			op = "fsync"
 			_, err = retryEINTR(func() (int, error) { return 0, syscall.Fsync(fd) })
