@@ -189,15 +189,26 @@ func setObjectHeaders(h http.Header, m *objMeta) {
 }
 
 func (s *Server) getObject(rq *request, b *bucket) int {
-	o, err := b.acquire(rq.key)
-	if err != nil {
-		return s.fail(rq, internalError(err))
+	var o *pin
+	var m *objMeta
+	if rq.r.Method == http.MethodHead {
+		// metadata only: no need to pin the body (and read an inline one)
+		meta, ok := b.lookup(rq.key)
+		if !ok {
+			return s.fail(rq, errNoSuchKey())
+		}
+		m = &meta
+	} else {
+		var err error
+		if o, err = b.acquire(rq.key); err != nil {
+			return s.fail(rq, internalError(err))
+		}
+		if o == nil {
+			return s.fail(rq, errNoSuchKey())
+		}
+		defer b.release(o)
+		m = &o.meta
 	}
-	if o == nil {
-		return s.fail(rq, errNoSuchKey())
-	}
-	defer b.release(o)
-	m := &o.meta
 	h := rq.w.Header()
 	if rq.op == OpGetObjectMeta {
 		// GetObjectMeta returns only the basic attributes.
