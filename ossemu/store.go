@@ -162,7 +162,9 @@ type dirSyncers struct {
 	dirs    map[string]*dirSyncer
 	handles map[string]*openDir
 	retired []*openDir // handles of directories that were removed, closed with the rest
-	closed  bool
+	// syncers of directories that were removed, closed with the rest
+	retiredSyncers []*dirSyncer
+	closed         bool
 }
 
 // handle returns dir open as an openDir, opening it on first use. After
@@ -197,14 +199,20 @@ func (d *dirSyncers) handle(dir string) (*openDir, error) {
 	return h, nil
 }
 
-// forget stops using dir's open handle (the directory was removed); other
-// requests may still be using it, so it is closed only with the rest.
+// forget stops using dir's open handle and the directory its syncs fsync
+// (the directory was removed, and an fsync of the removed one would make
+// nothing in the new one durable); other requests may still be using them,
+// so they are closed only with the rest.
 func (d *dirSyncers) forget(dir string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if h := d.handles[dir]; h != nil {
 		delete(d.handles, dir)
 		d.retired = append(d.retired, h)
+	}
+	if s := d.dirs[dir]; s != nil {
+		delete(d.dirs, dir)
+		d.retiredSyncers = append(d.retiredSyncers, s)
 	}
 }
 
@@ -276,8 +284,11 @@ func (s *dirSyncer) sync() {
 func (d *dirSyncers) close() {
 	d.mu.Lock()
 	d.closed = true
-	dirs := d.dirs
-	d.dirs = nil
+	dirs := d.retiredSyncers
+	for _, s := range d.dirs {
+		dirs = append(dirs, s)
+	}
+	d.dirs, d.retiredSyncers = nil, nil
 	for _, h := range d.handles {
 		h.close()
 	}
