@@ -1198,13 +1198,13 @@ func (b *bucket) abortUpload(u *upload) error {
 
 // readObjectMeta reads an object's metadata file, checking an inline body's
 // length without reading the body (a start reads every object's metadata).
-func readObjectMeta(path string) (objMeta, error) {
+// buf is scratch space; metadata longer than it is read whole.
+func readObjectMeta(path string, buf []byte) (objMeta, error) {
 	f, err := fileio.Open(path)
 	if err != nil {
 		return objMeta{}, err
 	}
 	defer f.Close()
-	buf := make([]byte, 16<<10)
 	n, err := io.ReadFull(f, buf)
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return objMeta{}, err
@@ -1289,6 +1289,7 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 	uploadIDs := map[string]bool{}
 
 	// objects
+	scratch := make([]byte, 16<<10)
 	err := filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -1300,7 +1301,7 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 		if !strings.HasSuffix(d.Name(), ".json") {
 			return nil
 		}
-		m, err := readObjectMeta(p)
+		m, err := readObjectMeta(p, scratch)
 		if err != nil || m.Key == "" || b.metaPath(m.Key) != p || !validBlobs(m.Blobs) {
 			log.Warn("skipping unreadable object metadata", "file", p, "err", err)
 			return nil
