@@ -3,12 +3,14 @@ package ossemu
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +348,38 @@ func TestXMLLimits(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > 64<<20 {
 		t.Errorf("heap grew by %d MiB parsing hostile documents", grew>>20)
+	}
+}
+
+// A chunked body whose connection is cut before its last chunk is not an
+// object, whatever it held so far: small (one buffer) or not.
+func TestChunkedBodyCutShort(t *testing.T) {
+	s := newServer(t, Options{})
+	for _, n := range []int{5, bufSize + 100} {
+		key := "cut" + strconv.Itoa(n)
+		date := time.Now().UTC().Format(http.TimeFormat)
+		req, _ := http.NewRequest("PUT", s.URL+"/local/"+key, nil)
+		req.Header.Set("Date", date)
+		sig := signV1(s.AccessKeySecret, stringToSignV1(req, date, "local", key, nil))
+		c := rawConn(t, s)
+		fmt.Fprintf(c, "PUT /local/%s HTTP/1.1\r\nHost: %s\r\nDate: %s\r\nAuthorization: OSS %s:%s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n",
+			key, s.Addr(), date, s.AccessKeyID, sig, n)
+		if _, err := c.Write(bytes.Repeat([]byte{'x'}, n)); err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("\r\n")) // the chunk ends; the last (empty) chunk never comes
+		for deadline := time.Now().Add(5 * time.Second); s.BytesReceived(OpPutObject) < int64(n) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := s.WaitIdle(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, ok := s.Object("", key); ok {
+			t.Errorf("%d bytes then a cut connection stored as an object of %d bytes", n, info.Size)
+		}
 	}
 }

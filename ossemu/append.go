@@ -38,7 +38,7 @@ func (s *Server) appendObject(rq *request, b *bucket) int {
 		cur = old.Size
 	}
 	if pos != cur {
-		rq.w.Header().Set("x-oss-next-append-position", strconv.FormatInt(cur, 10))
+		rq.w.Header().Set("X-Oss-Next-Append-Position", strconv.FormatInt(cur, 10))
 		return s.fail(rq, errPosition(cur))
 	}
 	var at objAttrs
@@ -51,7 +51,7 @@ func (s *Server) appendObject(rq *request, b *bucket) int {
 	if r.ContentLength > maxPutSize-cur {
 		return s.fail(rq, errf(http.StatusBadRequest, "ObjectTooLarge", "An appendable object may not exceed 5 GB."))
 	}
-	res, status, ok := s.receiveBody(rq, b)
+	res, status, ok := s.receiveBody(rq, b, -1)
 	if !ok {
 		return status
 	}
@@ -79,15 +79,15 @@ func (s *Server) appendObject(rq *request, b *bucket) int {
 		b.removeBlobs(res.ID)
 		if errors.Is(err, errChanged) {
 			now, _ := b.lookup(rq.key)
-			rq.w.Header().Set("x-oss-next-append-position", strconv.FormatInt(now.Size, 10))
+			rq.w.Header().Set("X-Oss-Next-Append-Position", strconv.FormatInt(now.Size, 10))
 			return s.fail(rq, errPosition(now.Size))
 		}
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
-	h.Set("ETag", `"`+m.ETag+`"`)
-	h.Set("x-oss-next-append-position", strconv.FormatInt(m.Size, 10))
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	h.Set("Etag", `"`+m.ETag+`"`)
+	h.Set("X-Oss-Next-Append-Position", strconv.FormatInt(m.Size, 10))
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
 	m.SSE.setHeaders(h)
 	h.Set("Content-Length", "0")
 	rq.w.WriteHeader(http.StatusOK)

@@ -22,25 +22,25 @@ func (e sseSpec) setHeaders(h http.Header) {
 	if e.Algorithm == "" {
 		return
 	}
-	h.Set("x-oss-server-side-encryption", e.Algorithm)
+	h.Set("X-Oss-Server-Side-Encryption", e.Algorithm)
 	if e.DataAlgorithm != "" {
-		h.Set("x-oss-server-side-data-encryption", e.DataAlgorithm)
+		h.Set("X-Oss-Server-Side-Data-Encryption", e.DataAlgorithm)
 	}
 	if e.Algorithm == "KMS" {
 		id := e.KeyID
 		if id == "" {
 			id = "local-default-kms-key"
 		}
-		h.Set("x-oss-server-side-encryption-key-id", id)
+		h.Set("X-Oss-Server-Side-Encryption-Key-Id", id)
 	}
 }
 
 // parseSSE validates the encryption headers of an upload request.
 func parseSSE(h http.Header) (sseSpec, *ossError) {
 	e := sseSpec{
-		Algorithm:     h.Get("x-oss-server-side-encryption"),
-		DataAlgorithm: h.Get("x-oss-server-side-data-encryption"),
-		KeyID:         h.Get("x-oss-server-side-encryption-key-id"),
+		Algorithm:     h.Get("X-Oss-Server-Side-Encryption"),
+		DataAlgorithm: h.Get("X-Oss-Server-Side-Data-Encryption"),
+		KeyID:         h.Get("X-Oss-Server-Side-Encryption-Key-Id"),
 	}
 	switch e.Algorithm {
 	case "", "AES256", "KMS", "SM4":
@@ -136,12 +136,11 @@ func objectAttrs(r *http.Request) (objAttrs, *ossError) {
 		a.ContentType = "application/octet-stream"
 	}
 	for k, vs := range r.Header {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-oss-meta-") && len(vs) > 0 {
+		if hasPrefixFold(k, "x-oss-meta-") && len(vs) > 0 {
 			if a.Meta == nil {
 				a.Meta = map[string]string{}
 			}
-			a.Meta[lk] = vs[0]
+			a.Meta[strings.ToLower(k)] = vs[0]
 		}
 	}
 	size := 0
@@ -152,13 +151,13 @@ func objectAttrs(r *http.Request) (objAttrs, *ossError) {
 		return a, errf(http.StatusBadRequest, "MetadataTooLarge", "User metadata may not exceed 8 KB.")
 	}
 	a.Std = standardHeaders(r)
-	acl, e := parseACL(r.Header.Get("x-oss-object-acl"))
+	acl, e := parseACL(r.Header.Get("X-Oss-Object-Acl"))
 	if e != nil {
 		return a, e
 	}
 	a.ACL = acl
 	a.Class = "Standard"
-	if v := r.Header.Get("x-oss-storage-class"); v != "" {
+	if v := r.Header.Get("X-Oss-Storage-Class"); v != "" {
 		c, ok := validStorageClasses[strings.ToLower(v)]
 		if !ok {
 			return a, errf(http.StatusBadRequest, "InvalidArgument", "x-oss-storage-class "+v+" is not valid.").
@@ -166,7 +165,7 @@ func objectAttrs(r *http.Request) (objAttrs, *ossError) {
 		}
 		a.Class = c
 	}
-	if a.Tags, e = parseTaggingHeader(r.Header.Get("x-oss-tagging")); e != nil {
+	if a.Tags, e = parseTaggingHeader(r.Header.Get("X-Oss-Tagging")); e != nil {
 		return a, e
 	}
 	if a.SSE, e = parseSSE(r.Header); e != nil {

@@ -6,11 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -128,7 +131,7 @@ func parseAuthorization(h string) (authInfo, *ossError) {
 // URL's Expires.
 func stringToSignV1(r *http.Request, date, bucket, key string, q []queryPair) string {
 	var b strings.Builder
-	b.WriteString(r.Method + "\n" + r.Header.Get("Content-MD5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
+	b.WriteString(r.Method + "\n" + r.Header.Get("Content-Md5") + "\n" + r.Header.Get("Content-Type") + "\n" + date + "\n")
 	writeOSSHeaders(&b, r.Header, false, nil)
 	b.WriteString("/")
 	if bucket != "" {
@@ -175,10 +178,10 @@ func writeOSSHeaders(b *strings.Builder, h http.Header, v4 bool, additional []st
 		}
 	}
 	for k, vs := range h {
-		lk := strings.ToLower(k)
-		if len(vs) == 0 || k == hostHeaderKey {
-			continue
+		if len(vs) == 0 || k == hostHeaderKey || !v4 && !hasPrefixFold(k, "x-oss-") {
+			continue // V1 signs x-oss-* only: no need to lower-case the rest
 		}
+		lk := strings.ToLower(k)
 		switch {
 		case strings.HasPrefix(lk, "x-oss-"):
 		case v4 && (lk == "content-type" || lk == "content-md5" || extra[lk]):
@@ -199,6 +202,11 @@ func writeOSSHeaders(b *strings.Builder, h http.Header, v4 bool, additional []st
 	for _, k := range keys {
 		b.WriteString(k + ":" + m[k] + "\n")
 	}
+}
+
+// hasPrefixFold reports whether s starts with prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func v4Escape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
@@ -249,7 +257,7 @@ func canonicalRequestV4(r *http.Request, bucket, key string, q []queryPair, addi
 	}
 	writeOSSHeaders(&b, hdr, true, additional)
 	b.WriteString("\n" + strings.Join(additional, ";") + "\n")
-	payload := r.Header.Get("x-oss-content-sha256")
+	payload := r.Header.Get("X-Oss-Content-Sha256")
 	if payload == "" {
 		payload = "UNSIGNED-PAYLOAD"
 	}
@@ -264,9 +272,26 @@ func hmacSHA256(key []byte, s string) []byte {
 }
 
 func signV1(secret, stringToSign string) string {
-	h := hmac.New(sha1.New, []byte(secret))
-	h.Write([]byte(stringToSign))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	// a keyed HMAC is reused: keying one hashes two blocks and allocates
+	m, _ := v1MACs.Get().(*v1MAC)
+	if m == nil || m.secret != secret {
+		m = &v1MAC{secret: secret, h: hmac.New(sha1.New, []byte(secret))}
+	} else {
+		m.h.Reset()
+	}
+	io.WriteString(m.h, stringToSign)
+	var sum [sha1.Size]byte
+	sig := base64.StdEncoding.EncodeToString(m.h.Sum(sum[:0]))
+	v1MACs.Put(m)
+	return sig
+}
+
+// v1MACs holds HMAC-SHA1s keyed with the secret they were made for.
+var v1MACs sync.Pool
+
+type v1MAC struct {
+	secret string
+	h      hash.Hash
 }
 
 func signV4(secret, day, region, product, stringToSign string) string {
@@ -303,7 +328,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 	// clients that cannot set Date (browsers, ali-oss) send only x-oss-date.
 	httpDate := r.Header.Get("Date")
 	dateStr := httpDate
-	if d := r.Header.Get("x-oss-date"); d != "" {
+	if d := r.Header.Get("X-Oss-Date"); d != "" {
 		dateStr = d
 	}
 	if dateStr == "" {
@@ -347,7 +372,7 @@ func (s *Server) authenticate(r *http.Request, bucket, key string, q []queryPair
 			return e
 		}
 	}
-	return s.checkToken(r.Header.Get("x-oss-security-token"), a.keyID, now)
+	return s.checkToken(r.Header.Get("X-Oss-Security-Token"), a.keyID, now)
 }
 
 const v4TimeFormat = "20060102T150405Z"

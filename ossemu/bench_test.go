@@ -3,6 +3,7 @@ package ossemu
 import (
 	"bytes"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,4 +104,60 @@ func envBytes(b *testing.B, name string, def int64) int64 {
 		b.Fatalf("%s=%q: %v", name, v, err)
 	}
 	return int64(n)
+}
+
+// BenchmarkPutSmallObjects measures what one small PutObject costs: the real
+// v1 SDK sends OSSEMU_BENCH_SMALL (default 256 B) objects from 8 goroutines
+// over loopback, as `ossdrop upload` does with a folder of small files.
+// cpu-µs/op is the process's CPU per object, client and server together;
+// the server's share shows in a CPU profile (-cpuprofile). OSSEMU_BENCH_DIR
+// places the data directory (e.g. /dev/shm, as the command-line benchmark does).
+func BenchmarkPutSmallObjects(b *testing.B) {
+	size := envBytes(b, "OSSEMU_BENCH_SMALL", 256)
+	dir := os.Getenv("OSSEMU_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	} else {
+		d, err := os.MkdirTemp(dir, "ossemu-bench-*")
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir = d
+		b.Cleanup(func() { os.RemoveAll(d) })
+	}
+	s := newServer(b, Options{Dir: dir})
+	bkt := bucketOf(b, s)
+	body := randBytes(int(size), 7)
+	const conc = 8
+	var next atomic.Int64
+	b.SetBytes(size)
+	cpu0 := testkit.CPUTime()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make(chan error, conc)
+	for range conc {
+		wg.Go(func() {
+			for {
+				n := next.Add(1)
+				if n > int64(b.N) {
+					return
+				}
+				key := "d" + strconv.FormatInt(n/1000, 10) + "/f" + strconv.FormatInt(n%1000, 10)
+				if err := bkt.PutObject(key, bytes.NewReader(body)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64((testkit.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	if got := len(s.Keys("")); got != b.N {
+		b.Fatalf("%d objects stored, want %d", got, b.N)
+	}
 }

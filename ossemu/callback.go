@@ -26,7 +26,7 @@ type callbackSpec struct {
 
 // parseCallback decodes x-oss-callback and x-oss-callback-var; nil when absent.
 func parseCallback(r *http.Request) (*callbackSpec, *ossError) {
-	raw := r.Header.Get("x-oss-callback")
+	raw := r.Header.Get("X-Oss-Callback")
 	if raw == "" {
 		return nil, nil
 	}
@@ -73,7 +73,7 @@ func parseCallback(r *http.Request) (*callbackSpec, *ossError) {
 	if len(spec.URLs) == 0 || len(spec.URLs) > 5 {
 		return bad("callbackUrl must list 1 to 5 URLs.")
 	}
-	if v := r.Header.Get("x-oss-callback-var"); v != "" {
+	if v := r.Header.Get("X-Oss-Callback-Var"); v != "" {
 		data, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
 			return nil, errf(http.StatusBadRequest, "InvalidArgument", "The callback-var is not base64 encoded.").with("ArgumentName", "x-oss-callback-var")

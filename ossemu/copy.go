@@ -13,8 +13,8 @@ import (
 
 // copySource resolves x-oss-copy-source ("/bucket/url-escaped-key", with an
 // optional "?versionId=…") to a pinned source object; the caller releases it.
-func (s *Server) copySource(rq *request) (*bucket, *object, *ossError) {
-	raw := rq.r.Header.Get("x-oss-copy-source")
+func (s *Server) copySource(rq *request) (*bucket, *pin, *ossError) {
+	raw := rq.r.Header.Get("X-Oss-Copy-Source")
 	raw, version, _ := strings.Cut(raw, "?")
 	if version != "" && version != "versionId=null" && !strings.HasPrefix(version, "versionId=") {
 		return nil, nil, errf(http.StatusBadRequest, "InvalidArgument", "x-oss-copy-source may only carry a versionId parameter.")
@@ -22,12 +22,12 @@ func (s *Server) copySource(rq *request) (*bucket, *object, *ossError) {
 	path, err := url.QueryUnescape(strings.TrimPrefix(raw, "/"))
 	if err != nil {
 		return nil, nil, errf(http.StatusBadRequest, "InvalidArgument", "x-oss-copy-source is not correctly URL-encoded.").
-			with("ArgumentName", "x-oss-copy-source").with("ArgumentValue", rq.r.Header.Get("x-oss-copy-source"))
+			with("ArgumentName", "x-oss-copy-source").with("ArgumentValue", rq.r.Header.Get("X-Oss-Copy-Source"))
 	}
 	bname, key, ok := strings.Cut(path, "/")
 	if !ok || bname == "" || key == "" {
 		return nil, nil, errf(http.StatusBadRequest, "InvalidArgument", "x-oss-copy-source must be /bucket/key.").
-			with("ArgumentName", "x-oss-copy-source").with("ArgumentValue", rq.r.Header.Get("x-oss-copy-source"))
+			with("ArgumentName", "x-oss-copy-source").with("ArgumentValue", rq.r.Header.Get("X-Oss-Copy-Source"))
 	}
 	if why := validKey(key); why != "" {
 		return nil, nil, errf(http.StatusBadRequest, "InvalidObjectName", "Copy source: "+why)
@@ -39,7 +39,10 @@ func (s *Server) copySource(rq *request) (*bucket, *object, *ossError) {
 	if v, ok := strings.CutPrefix(version, "versionId="); ok && v != "null" {
 		return nil, nil, errf(http.StatusNotFound, "NoSuchVersion", "The specified version does not exist: this bucket is not versioned.")
 	}
-	o := sb.acquire(key)
+	o, err := sb.acquire(key)
+	if err != nil {
+		return nil, nil, internalError(err)
+	}
 	if o == nil {
 		return nil, nil, errNoSuchKey()
 	}
@@ -70,18 +73,18 @@ func copyPreconditions(h http.Header, m *objMeta) *ossError {
 	failed := errf(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
 	notModified := errf(http.StatusNotModified, "NotModified", "The source object was not modified.")
 	mod := m.Modified.Truncate(time.Second)
-	if v := h.Get("x-oss-copy-source-if-match"); v != "" && !matches(v) {
+	if v := h.Get("X-Oss-Copy-Source-If-Match"); v != "" && !matches(v) {
 		return failed.with("Condition", "x-oss-copy-source-if-match")
 	}
-	if v := h.Get("x-oss-copy-source-if-unmodified-since"); v != "" {
+	if v := h.Get("X-Oss-Copy-Source-If-Unmodified-Since"); v != "" {
 		if t, err := http.ParseTime(v); err == nil && mod.After(t) {
 			return failed.with("Condition", "x-oss-copy-source-if-unmodified-since")
 		}
 	}
-	if v := h.Get("x-oss-copy-source-if-none-match"); v != "" && matches(v) {
+	if v := h.Get("X-Oss-Copy-Source-If-None-Match"); v != "" && matches(v) {
 		return notModified
 	}
-	if v := h.Get("x-oss-copy-source-if-modified-since"); v != "" {
+	if v := h.Get("X-Oss-Copy-Source-If-Modified-Since"); v != "" {
 		if t, err := http.ParseTime(v); err == nil && !mod.After(t) {
 			return notModified
 		}
@@ -164,7 +167,7 @@ func (s *Server) copyObject(rq *request, b *bucket) int {
 		}
 		cond = unchanged(&sm)
 	} else {
-		body := sb.openBody(&sm)
+		body := sb.openBody(src)
 		res, err := b.writeBlob(body, sm.Size)
 		body.Close()
 		if err != nil {
@@ -196,8 +199,8 @@ func (s *Server) copyObject(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	rh := rq.w.Header()
-	rh.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
-	rh.Set("ETag", `"`+m.ETag+`"`)
+	rh.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	rh.Set("Etag", `"`+m.ETag+`"`)
 	m.SSE.setHeaders(rh)
 	type result struct {
 		XMLName      xml.Name `xml:"CopyObjectResult"`
@@ -246,14 +249,14 @@ func (s *Server) uploadPartCopy(rq *request, b *bucket) int {
 		return s.fail(rq, e)
 	}
 	defer sb.release(src)
-	off, size, e := parseCopyRange(rq.r.Header.Get("x-oss-copy-source-range"), src.meta.Size)
+	off, size, e := parseCopyRange(rq.r.Header.Get("X-Oss-Copy-Source-Range"), src.meta.Size)
 	if e != nil {
 		return s.fail(rq, e)
 	}
 	if size > maxPutSize {
 		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "A part may not exceed 5 GB."))
 	}
-	body := sb.openBody(&src.meta)
+	body := sb.openBody(src)
 	defer body.Close()
 	if _, err := body.Seek(off, io.SeekStart); err != nil {
 		return s.fail(rq, internalError(err))
@@ -272,8 +275,8 @@ func (s *Server) uploadPartCopy(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
-	h.Set("ETag", `"`+p.MD5+`"`) // ali-oss reads the part's ETag from the header
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
+	h.Set("Etag", `"`+p.MD5+`"`) // ali-oss reads the part's ETag from the header
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(p.CRC64, 10))
 	u.meta.SSE.setHeaders(h)
 	type result struct {
 		XMLName      xml.Name `xml:"CopyPartResult"`

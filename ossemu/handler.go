@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -198,7 +199,7 @@ func classify(rq *request) string {
 		}
 		return OpListObjects
 	}
-	copySrc := rq.r.Header.Get("x-oss-copy-source") != ""
+	copySrc := rq.r.Header.Get("X-Oss-Copy-Source") != ""
 	switch m {
 	case http.MethodPut:
 		switch {
@@ -263,6 +264,11 @@ func classify(rq *request) string {
 }
 
 // ServeHTTP answers one OSS request.
+//
+// Header names throughout the package are written in Go's canonical form
+// (X-Oss-Hash-Crc64ecma, Etag, Content-Md5): Get and Set then use them as
+// they are, where any other spelling is converted, and allocated, on every
+// call. The names on the wire are the same either way.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.active.Add(1)
 	defer s.active.Done()
@@ -270,7 +276,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.busy.Add(-1)
 	rq := &request{r: r, w: w, id: randomHex(12), q: parseQuery(r.URL.RawQuery)}
 	h := w.Header()
-	h.Set("x-oss-request-id", rq.id)
+	h.Set("X-Oss-Request-Id", rq.id)
 	h.Set("Server", "AliyunOSS")
 	rq.bucket, rq.key = s.route(r)
 	rq.op = classify(rq)
@@ -291,8 +297,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !handled {
 		status = s.serve(rq)
 	}
-	s.log.Debug("request", "op", rq.op, "method", r.Method, "bucket", rq.bucket, "key", rq.key,
-		"status", status, "id", rq.id, "took", time.Since(start))
+	if s.log.Enabled(r.Context(), slog.LevelDebug) { // the arguments alone cost allocations
+		s.log.Debug("request", "op", rq.op, "method", r.Method, "bucket", rq.bucket, "key", rq.key,
+			"status", status, "id", rq.id, "took", time.Since(start))
+	}
 }
 
 func errNotImplemented() *ossError {
@@ -435,7 +443,7 @@ func (s *Server) fail(rq *request, e *ossError) int {
 	}
 	h.Set("Content-Type", "application/xml")
 	if rq.r.Method == http.MethodHead {
-		h.Set("x-oss-err", base64.StdEncoding.EncodeToString(body))
+		h.Set("X-Oss-Err", base64.StdEncoding.EncodeToString(body))
 		h.Set("Content-Length", "0")
 		rq.w.WriteHeader(e.status)
 		return e.status

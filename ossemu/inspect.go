@@ -92,11 +92,14 @@ func (s *Server) OpenObject(bucket, key string) (io.ReadSeekCloser, ObjectInfo, 
 	if err != nil {
 		return nil, ObjectInfo{}, err
 	}
-	o := b.acquire(key)
+	o, err := b.acquire(key)
+	if err != nil {
+		return nil, ObjectInfo{}, fmt.Errorf("ossemu: bucket %s: %w", b.name, err)
+	}
 	if o == nil {
 		return nil, ObjectInfo{}, fmt.Errorf("ossemu: bucket %s: no object %q", b.name, key)
 	}
-	return &pinnedReader{blobsReader: b.openBody(&o.meta), release: func() { b.release(o) }}, infoOf(&o.meta), nil
+	return &pinnedReader{blobsReader: b.openBody(o), release: func() { b.release(o) }}, infoOf(&o.meta), nil
 }
 
 type pinnedReader struct {

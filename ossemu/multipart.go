@@ -83,7 +83,7 @@ func (s *Server) uploadPart(rq *request, b *bucket) int {
 	if r.ContentLength > maxPutSize {
 		return s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "A part may not exceed 5 GB."))
 	}
-	res, status, ok := s.receiveBody(rq, b)
+	res, status, ok := s.receiveBody(rq, b, -1)
 	if !ok {
 		return status
 	}
@@ -97,9 +97,9 @@ func (s *Server) uploadPart(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
-	h.Set("ETag", `"`+p.MD5+`"`)
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(p.CRC64, 10))
-	h.Set("Content-MD5", base64Std(res.MD5[:]))
+	h.Set("Etag", `"`+p.MD5+`"`)
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(p.CRC64, 10))
+	h.Set("Content-Md5", base64Std(res.MD5[:]))
 	u.meta.SSE.setHeaders(h)
 	h.Set("Content-Length", "0")
 	rq.w.WriteHeader(http.StatusOK)
@@ -152,7 +152,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 		return s.fail(rq, e)
 	}
 	var cbody completeBody
-	if v := rq.r.Header.Get("x-oss-complete-all"); v != "" {
+	if v := rq.r.Header.Get("X-Oss-Complete-All"); v != "" {
 		// every uploaded part, in part-number order; the body must be empty
 		if v != "yes" {
 			return s.fail(rq, errf(http.StatusBadRequest, "InvalidArgument", "x-oss-complete-all must be yes.").
@@ -192,7 +192,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 		return s.fail(rq, e)
 	}
 	acl := u.meta.ACL
-	if v := rq.r.Header.Get("x-oss-object-acl"); v != "" {
+	if v := rq.r.Header.Get("X-Oss-Object-Acl"); v != "" {
 		// Complete may set the object's ACL too
 		if acl, e = parseACL(v); e != nil {
 			return s.fail(rq, e)
@@ -237,7 +237,7 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 		Modified: time.Now().UTC(), Type: "Multipart", UploadID: u.meta.UploadID, Blobs: blobs,
 		Tags: u.meta.Tags, SSE: u.meta.SSE,
 	}
-	if err := b.commitObject(m, forbidOverwrite(rq.r)); err != nil {
+	if err := b.commitObject(m, nil, forbidOverwrite(rq.r)); err != nil {
 		u.mu.Unlock()
 		if errors.Is(err, errExists) {
 			return s.fail(rq, errExistsReply())
@@ -249,8 +249,8 @@ func (s *Server) completeUpload(rq *request, b *bucket) int {
 	u.mu.Unlock()
 
 	h := rq.w.Header()
-	h.Set("ETag", `"`+m.ETag+`"`)
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	h.Set("Etag", `"`+m.ETag+`"`)
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
 	m.SSE.setHeaders(h)
 	if cb != nil {
 		return s.runCallback(rq, cb, &m)

@@ -1,7 +1,6 @@
 package ossemu
 
 import (
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -42,7 +41,7 @@ var responseOverrides = map[string]string{
 }
 
 func forbidOverwrite(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true")
+	return strings.EqualFold(r.Header.Get("X-Oss-Forbid-Overwrite"), "true")
 }
 
 func errExistsReply() *ossError {
@@ -51,7 +50,7 @@ func errExistsReply() *ossError {
 
 // contentMD5Mismatch checks an optional Content-MD5 against the body's digest.
 func contentMD5Mismatch(r *http.Request, sum [16]byte) *ossError {
-	v := r.Header.Get("Content-MD5")
+	v := r.Header.Get("Content-Md5")
 	if v == "" {
 		return nil
 	}
@@ -83,17 +82,23 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 			return s.fail(rq, errExistsReply())
 		}
 	}
-	res, status, ok := s.receiveBody(rq, b)
+	res, status, ok := s.receiveBody(rq, b, inlineMax)
 	if !ok {
 		return status
 	}
+	blob := blobRef{ID: res.ID, Size: res.Size}
+	if res.Inline != nil {
+		blob = blobRef{ID: randomHex(16), Size: res.Size, Inline: true}
+	}
 	m := objMeta{
-		Key: rq.key, Size: res.Size, ETag: strings.ToUpper(hex.EncodeToString(res.MD5[:])), CRC64: res.CRC64,
+		Key: rq.key, Size: res.Size, ETag: hexUpper(res.MD5[:]), CRC64: res.CRC64,
 		ContentType: at.ContentType, Meta: at.Meta, Std: at.Std, ACL: at.ACL, StorageClass: at.Class,
-		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{{ID: res.ID, Size: res.Size}},
+		Modified: time.Now().UTC(), Type: "Normal", Blobs: []blobRef{blob},
 		Tags: at.Tags, SSE: at.SSE,
 	}
-	if err := b.commitObject(m, forbid); err != nil {
+	err := b.commitObject(m, res.Inline, forbid)
+	res.release()
+	if err != nil {
 		b.removeBlobs(res.ID)
 		if errors.Is(err, errExists) {
 			return s.fail(rq, errExistsReply())
@@ -101,9 +106,9 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 		return s.fail(rq, internalError(err))
 	}
 	h := rq.w.Header()
-	h.Set("ETag", `"`+m.ETag+`"`)
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
-	h.Set("Content-MD5", base64Std(res.MD5[:]))
+	h.Set("Etag", `"`+m.ETag+`"`)
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	h.Set("Content-Md5", base64Std(res.MD5[:]))
 	m.SSE.setHeaders(h)
 	if cb != nil {
 		return s.runCallback(rq, cb, &m)
@@ -116,11 +121,12 @@ func (s *Server) putObject(rq *request, b *bucket) int {
 // bodyFailed answers a request whose body could not be read to the end: the
 // client is usually gone, but if not it learns why.
 // receiveBody stores the request body as a blob of b, enforcing the 5 GB limit
-// (also for chunked bodies without Content-Length) and any Content-MD5. When ok
-// is false the error reply has been sent and status is its code.
-func (s *Server) receiveBody(rq *request, b *bucket) (res blobResult, status int, ok bool) {
+// (also for chunked bodies without Content-Length) and any Content-MD5; a
+// body of at most keep bytes is kept in memory instead (see bucket.receive).
+// When ok is false the error reply has been sent and status is its code.
+func (s *Server) receiveBody(rq *request, b *bucket, keep int) (res blobResult, status int, ok bool) {
 	r := rq.r
-	res, err := b.writeBlob(io.LimitReader(rq.reader(), maxPutSize+1), r.ContentLength)
+	res, err := b.receive(io.LimitReader(rq.reader(), maxPutSize+1), r.ContentLength, keep)
 	if err != nil {
 		return res, s.bodyFailed(rq, err), false
 	}
@@ -129,6 +135,7 @@ func (s *Server) receiveBody(rq *request, b *bucket) (res blobResult, status int
 		return res, s.fail(rq, errf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (5 GB).")), false
 	}
 	if e := contentMD5Mismatch(r, res.MD5); e != nil {
+		res.release()
 		b.removeBlobs(res.ID)
 		return res, s.fail(rq, e), false
 	}
@@ -155,13 +162,13 @@ func (s *Server) bodyFailed(rq *request, err error) int {
 const maxPutSize = 5 << 30
 
 func setObjectHeaders(h http.Header, m *objMeta) {
-	h.Set("ETag", `"`+m.ETag+`"`)
+	h.Set("Etag", `"`+m.ETag+`"`)
 	h.Set("Last-Modified", m.Modified.UTC().Format(http.TimeFormat))
-	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
-	h.Set("x-oss-object-type", m.Type)
-	h.Set("x-oss-storage-class", m.StorageClass)
+	h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
+	h.Set("X-Oss-Object-Type", m.Type)
+	h.Set("X-Oss-Storage-Class", m.StorageClass)
 	if m.ACL != "" && m.ACL != "default" {
-		h.Set("x-oss-object-acl", m.ACL)
+		h.Set("X-Oss-Object-Acl", m.ACL)
 	}
 	for k, v := range m.Meta {
 		h.Set(k, v)
@@ -171,29 +178,43 @@ func setObjectHeaders(h http.Header, m *objMeta) {
 	}
 	m.SSE.setHeaders(h)
 	if len(m.Tags) > 0 {
-		h.Set("x-oss-tagging-count", strconv.Itoa(len(m.Tags)))
+		h.Set("X-Oss-Tagging-Count", strconv.Itoa(len(m.Tags)))
 	}
 	if m.Type == "Appendable" {
-		h.Set("x-oss-next-append-position", strconv.FormatInt(m.Size, 10))
+		h.Set("X-Oss-Next-Append-Position", strconv.FormatInt(m.Size, 10))
 	}
 	if !m.RestoredUntil.IsZero() {
-		h.Set("x-oss-restore", `ongoing-request="false", expiry-date="`+m.RestoredUntil.UTC().Format(http.TimeFormat)+`"`)
+		h.Set("X-Oss-Restore", `ongoing-request="false", expiry-date="`+m.RestoredUntil.UTC().Format(http.TimeFormat)+`"`)
 	}
 }
 
 func (s *Server) getObject(rq *request, b *bucket) int {
-	o := b.acquire(rq.key)
-	if o == nil {
-		return s.fail(rq, errNoSuchKey())
+	var o *pin
+	var m *objMeta
+	if rq.r.Method == http.MethodHead {
+		// metadata only: no need to pin the body (and read an inline one)
+		meta, ok := b.lookup(rq.key)
+		if !ok {
+			return s.fail(rq, errNoSuchKey())
+		}
+		m = &meta
+	} else {
+		var err error
+		if o, err = b.acquire(rq.key); err != nil {
+			return s.fail(rq, internalError(err))
+		}
+		if o == nil {
+			return s.fail(rq, errNoSuchKey())
+		}
+		defer b.release(o)
+		m = &o.meta
 	}
-	defer b.release(o)
-	m := &o.meta
 	h := rq.w.Header()
 	if rq.op == OpGetObjectMeta {
 		// GetObjectMeta returns only the basic attributes.
-		h.Set("ETag", `"`+m.ETag+`"`)
+		h.Set("Etag", `"`+m.ETag+`"`)
 		h.Set("Last-Modified", m.Modified.UTC().Format(http.TimeFormat))
-		h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(m.CRC64, 10))
+		h.Set("X-Oss-Hash-Crc64ecma", strconv.FormatUint(m.CRC64, 10))
 		h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
 		rq.w.WriteHeader(http.StatusOK)
 		return http.StatusOK
@@ -220,7 +241,7 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 		return s.fail(rq, errNotRestored())
 	}
 	if v := rq.r.Header.Get("Range"); v != "" {
-		standard := strings.EqualFold(rq.r.Header.Get("x-oss-range-behavior"), "standard")
+		standard := strings.EqualFold(rq.r.Header.Get("X-Oss-Range-Behavior"), "standard")
 		rng, unsat := ossRange(v, m.Size, standard)
 		if unsat {
 			h.Set("Content-Range", "bytes */"+strconv.FormatInt(m.Size, 10))
@@ -234,7 +255,7 @@ func (s *Server) getObject(rq *request, b *bucket) int {
 			rq.r.Header.Set("Range", rng)
 		}
 	}
-	body := b.openBody(m)
+	body := b.openBody(o)
 	defer body.Close()
 	// http.ServeContent handles the (now normalised) Range and the If-* conditions.
 	sw := &statusWriter{ResponseWriter: rq.w, status: http.StatusOK}

@@ -110,7 +110,7 @@ func (s *Server) deleteMultiple(rq *request, b *bucket) int {
 	if data == nil {
 		return s.fail(rq, errf(http.StatusBadRequest, "MalformedXML", "The Delete document exceeds the size limit."))
 	}
-	if v := rq.r.Header.Get("Content-MD5"); v != "" {
+	if v := rq.r.Header.Get("Content-Md5"); v != "" {
 		if sum := md5.Sum(data); v != base64Std(sum[:]) {
 			return s.fail(rq, errf(http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified is not valid."))
 		}
@@ -236,7 +236,7 @@ func (s *Server) getObjectAcl(rq *request, b *bucket) int {
 }
 
 func (s *Server) putObjectAcl(rq *request, b *bucket) int {
-	v := rq.r.Header.Get("x-oss-object-acl")
+	v := rq.r.Header.Get("X-Oss-Object-Acl")
 	if v == "" {
 		return s.fail(rq, errf(http.StatusBadRequest, "InvalidArgument", "PutObjectAcl needs the x-oss-object-acl header.").with("ArgumentName", "x-oss-object-acl"))
 	}

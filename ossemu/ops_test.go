@@ -252,7 +252,12 @@ func TestNewFilesAreFollowedByDirectorySync(t *testing.T) {
 		t.Fatal(err)
 	}
 	meta := filepath.Dir((&bucket{dir: bdir}).metaPath("k"))
-	want("PutObject", filepath.Join(bdir, "data"), meta, filepath.Dir(meta))
+	want("PutObject", meta, filepath.Dir(meta)) // a small body is in the metadata file
+
+	if err := b.PutObject("big", bytes.NewReader(make([]byte, inlineMax+1))); err != nil {
+		t.Fatal(err)
+	}
+	want("PutObject of a body in data/", filepath.Join(bdir, "data"), filepath.Dir((&bucket{dir: bdir}).metaPath("big")))
 
 	imur, err := b.InitiateMultipartUpload("m")
 	if err != nil {

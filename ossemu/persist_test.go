@@ -127,12 +127,26 @@ func TestCrashLeftovers(t *testing.T) {
 func TestOverwriteFreesOldData(t *testing.T) {
 	s := newServer(t, Options{})
 	b := bucketOf(t, s)
+	const big = inlineMax + 1 // stored in data/
 	for i := range 5 {
-		if err := b.PutObject("k", bytes.NewReader(randBytes(10_000, uint64(i)))); err != nil {
+		if err := b.PutObject("k", bytes.NewReader(randBytes(big, uint64(i)))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// a reader opened before an overwrite keeps its version
+	blobs := func() int {
+		n := 0
+		filepath.WalkDir(filepath.Join(s.Dir(), "buckets", "local", "data"), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	if n := blobs(); n != 1 {
+		t.Fatalf("%d blobs on disk for one object", n)
+	}
+	// a reader opened before an overwrite keeps its version, in data/ or inline
 	rc, _, err := s.OpenObject("", "k")
 	if err != nil {
 		t.Fatal(err)
@@ -140,20 +154,123 @@ func TestOverwriteFreesOldData(t *testing.T) {
 	if err := b.PutObject("k", strings.NewReader("new")); err != nil {
 		t.Fatal(err)
 	}
-	old := make([]byte, 10_000)
-	if _, err := rc.Read(old); err != nil || !bytes.Equal(old, randBytes(10_000, 4)) {
-		t.Fatalf("pinned reader: %v", err)
+	rc2, _, err := s.OpenObject("", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutObject("k", bytes.NewReader(randBytes(big, 9))); err != nil {
+		t.Fatal(err)
+	}
+	old, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(old, randBytes(big, 4)) {
+		t.Fatalf("pinned reader of a body in data/: %d bytes, %v", len(old), err)
 	}
 	rc.Close()
-	n := 0
-	filepath.WalkDir(filepath.Join(s.Dir(), "buckets", "local", "data"), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			n++
+	if got, err := io.ReadAll(rc2); err != nil || string(got) != "new" {
+		t.Fatalf("pinned reader of an inline body: %q, %v", got, err)
+	}
+	rc2.Close()
+	if n := blobs(); n != 1 {
+		t.Fatalf("%d blobs on disk for one object after overwrites", n)
+	}
+	if err := b.PutObject("k", strings.NewReader("small again")); err != nil {
+		t.Fatal(err)
+	}
+	if n := blobs(); n != 0 {
+		t.Fatalf("%d blobs on disk for one inline object", n)
+	}
+}
+
+// A small body lives in its object's metadata file: metadata changes, copies
+// and a kill keep it, and a file cut short is not taken for an object.
+func TestInlineBodies(t *testing.T) {
+	dir := t.TempDir()
+	s1, err := NewServer(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bucketOf(t, s1)
+	bodies := map[string][]byte{"a": randBytes(300, 1), "empty": {}, "max": randBytes(inlineMax, 2), "cut": randBytes(100, 3)}
+	for k, v := range bodies {
+		if err := b.PutObject(k, bytes.NewReader(v)); err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if n != 1 {
-		t.Fatalf("%d blobs on disk for one small object", n)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "buckets", "local", "data")); len(ents) != 0 {
+		t.Fatalf("%d blobs in data/ for inline objects", len(ents))
+	}
+	if err := b.PutObjectTagging("a", oss.Tagging{Tags: []oss.Tag{{Key: "t", Value: "1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CopyObject("a", "a", oss.MetadataDirective(oss.MetaReplace), oss.Meta("New", "yes")); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetObjectACL("a", oss.ACLPublicRead); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CopyObject("a", "copy", oss.Meta("New", "no")); err != nil {
+		t.Fatal(err)
+	}
+	bodies["copy"] = bodies["a"]
+	if err := s1.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cut := (&bucket{dir: filepath.Join(dir, "buckets", "local")}).metaPath("cut")
+	st, err := os.Stat(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(cut, st.Size()-1); err != nil {
+		t.Fatal(err)
+	}
+	delete(bodies, "cut")
+
+	s2 := newServer(t, Options{Dir: dir})
+	b2 := bucketOf(t, s2)
+	for k, v := range bodies {
+		if got := mustRead(t, b2, k); !bytes.Equal(got, v) {
+			t.Errorf("%s: %d bytes read back, want %d", k, len(got), len(v))
+		}
+		h, err := b2.GetObjectDetailedMeta(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if crcHeader(t, h) != crcOf(v) {
+			t.Errorf("%s: CRC64 header differs from the body's", k)
+		}
+	}
+	h, err := b2.GetObjectDetailedMeta("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("x-oss-meta-new") != "yes" || h.Get("x-oss-object-acl") != "public-read" || h.Get("x-oss-tagging-count") != "1" {
+		t.Fatalf("metadata changes lost: %v", h)
+	}
+	if _, ok := s2.Object("", "cut"); ok {
+		t.Fatal("an object file cut short was loaded")
+	}
+}
+
+// Object directories are kept open; one removed behind the server's back is
+// made again, not written into through a handle to the removed one.
+func TestObjectDirectoryRemoved(t *testing.T) {
+	s := newServer(t, Options{})
+	b := bucketOf(t, s)
+	if err := b.PutObject("k", strings.NewReader("one")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir((&bucket{dir: filepath.Join(s.Dir(), "buckets", "local")}).metaPath("k"))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutObject("k", strings.NewReader("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, b, "k"); string(got) != "two" {
+		t.Fatalf("read %q", got)
+	}
+	if _, err := os.Stat((&bucket{dir: filepath.Join(s.Dir(), "buckets", "local")}).metaPath("k")); err != nil {
+		t.Fatalf("object file not in the made-again directory: %v", err)
 	}
 }
 
@@ -279,7 +396,7 @@ func TestBlobsReader(t *testing.T) {
 	m := objMeta{Size: int64(len(all)), Blobs: refs}
 	for start := 0; start <= len(all); start++ {
 		for _, bufSize := range []int{1, 2, 3, 64} {
-			r := b.openBody(&m)
+			r := b.openBody(&pin{object: &object{meta: m}})
 			if _, err := r.Seek(int64(start), io.SeekStart); err != nil {
 				t.Fatal(err)
 			}

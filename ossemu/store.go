@@ -1,9 +1,9 @@
 package ossemu
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +29,9 @@ import (
 //	bucket.json                 creation time
 //	data/<id>                   blobs: object bodies and uploaded parts, written once, fsynced
 //	objects/<hh>/<sha256>.json  object metadata (key, size, ETag, CRC, headers, blob list);
-//	                            renaming it into place is what commits an object
+//	                            renaming it into place is what commits an object. A small
+//	                            PutObject body follows the metadata in the same file, after
+//	                            a newline (an inline blob), so it costs one file, not two
 //	uploads/<uploadId>/upload.json, p00001.json …   multipart uploads in progress
 //
 // Keys appear only inside JSON, never in a path. A blob that no metadata file
@@ -39,6 +41,24 @@ import (
 type blobRef struct {
 	ID   string `json:"id"`
 	Size int64  `json:"size"`
+	// Inline: the body is in the object's metadata file, after the metadata
+	// and a newline, not in data/. Only a lone blob is inline; its ID is
+	// still random, so a reader can tell which version of the file it read.
+	Inline bool `json:"inline,omitempty"`
+}
+
+// inlineMax is the largest body PutObject stores inline. Every object then
+// costs one file created, written, fsynced and renamed instead of two; bigger
+// bodies go to data/, where a metadata change does not rewrite them and
+// O_DIRECT can write them.
+const inlineMax = 64 << 10
+
+// inlineRef returns m's inline blob, or nil when its body is in data/.
+func inlineRef(m *objMeta) *blobRef {
+	if len(m.Blobs) == 1 && m.Blobs[0].Inline {
+		return &m.Blobs[0]
+	}
+	return nil
 }
 
 // objMeta is everything stored about an object.
@@ -134,10 +154,66 @@ type bucket struct {
 // file was created or renamed covers it, so no request returns before a
 // directory fsync that began after its change has ended. Only directories
 // that live as long as the bucket go through here (not an upload's).
+//
+// The same directories are also kept open as openDirs, for creating and
+// renaming object files in them by name.
 type dirSyncers struct {
-	mu     sync.Mutex
-	dirs   map[string]*dirSyncer
-	closed bool
+	mu      sync.Mutex
+	dirs    map[string]*dirSyncer
+	handles map[string]*openDir
+	retired []*openDir // handles of directories that were removed, closed with the rest
+	// syncers of directories that were removed, closed with the rest
+	retiredSyncers []*dirSyncer
+	closed         bool
+}
+
+// handle returns dir open as an openDir, opening it on first use. After
+// close it returns one that uses full paths.
+func (d *dirSyncers) handle(dir string) (*openDir, error) {
+	d.mu.Lock()
+	h, closed := d.handles[dir], d.closed
+	d.mu.Unlock()
+	if h != nil {
+		return h, nil
+	}
+	if closed {
+		return pathDir(dir), nil
+	}
+	h, err := openDirHandle(dir)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur := d.handles[dir]; cur != nil || d.closed {
+		h.close() // another request opened it meanwhile, or the bucket closed
+		if cur == nil {
+			cur = pathDir(dir)
+		}
+		return cur, nil
+	}
+	if d.handles == nil {
+		d.handles = map[string]*openDir{}
+	}
+	d.handles[dir] = h
+	return h, nil
+}
+
+// forget stops using dir's open handle and the directory its syncs fsync
+// (the directory was removed, and an fsync of the removed one would make
+// nothing in the new one durable); other requests may still be using them,
+// so they are closed only with the rest.
+func (d *dirSyncers) forget(dir string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if h := d.handles[dir]; h != nil {
+		delete(d.handles, dir)
+		d.retired = append(d.retired, h)
+	}
+	if s := d.dirs[dir]; s != nil {
+		delete(d.dirs, dir)
+		d.retiredSyncers = append(d.retiredSyncers, s)
+	}
 }
 
 type dirSyncer struct {
@@ -203,11 +279,23 @@ func (s *dirSyncer) sync() {
 }
 
 // close closes the open directories; later syncs open and close their own.
+// It runs once no request is being handled: a handle still in use would be
+// closed under it.
 func (d *dirSyncers) close() {
 	d.mu.Lock()
 	d.closed = true
-	dirs := d.dirs
-	d.dirs = nil
+	dirs := d.retiredSyncers
+	for _, s := range d.dirs {
+		dirs = append(dirs, s)
+	}
+	d.dirs, d.retiredSyncers = nil, nil
+	for _, h := range d.handles {
+		h.close()
+	}
+	for _, h := range d.retired {
+		h.close()
+	}
+	d.handles, d.retired = nil, nil
 	d.mu.Unlock()
 	for _, s := range dirs {
 		s.mu.Lock()
@@ -245,14 +333,27 @@ const (
 	alignment = 4096
 )
 
-func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
+func hexUpper(b []byte) string {
+	out := make([]byte, 2*len(b))
+	const digits = "0123456789ABCDEF"
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(out)
+}
 
+// randomHex is n random bytes in upper-case hex (request, blob and upload ids).
 func randomHex(n int) string {
-	b := make([]byte, n)
+	var buf [32]byte
+	b := buf[:0]
+	if n > len(buf) {
+		b = make([]byte, 0, n)
+	}
+	b = b[:n]
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return strings.ToUpper(hex.EncodeToString(b))
+	return hexUpper(b)
 }
 
 // syncDir makes a rename in dir durable; errors are ignored because some
@@ -277,25 +378,12 @@ func writeTempJSON(path string, v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	dir := filepath.Dir(path)
+	tmp, err := pathDir(dir).writeTemp(filepath.Base(path), data, nil)
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
+	return filepath.Join(dir, tmp), nil
 }
 
 func writeJSONAtomic(path string, v any) error {
@@ -319,6 +407,89 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
+// encodeObjectHead appends to dst the start of an object's metadata file: m
+// as JSON, and, when its body is inline, the newline after which the body
+// follows.
+func encodeObjectHead(dst []byte, m *objMeta) ([]byte, error) {
+	out, ok := appendObjectJSON(dst, m)
+	if !ok {
+		data, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(dst, data...)
+	}
+	if inlineRef(m) != nil {
+		out = append(out, '\n')
+	}
+	return out, nil
+}
+
+// encodeObject is the whole content of an object's metadata file.
+func encodeObject(m *objMeta, body []byte) ([]byte, error) {
+	head, err := encodeObjectHead(nil, m)
+	if err != nil || inlineRef(m) == nil {
+		return head, err
+	}
+	return append(head, body...), nil
+}
+
+// decodeObject parses an object's metadata file; body is the inline body
+// (nil when the body is in data/). A file whose length does not match its
+// inline blob is refused: it cannot be a committed object.
+func decodeObject(data []byte) (m objMeta, body []byte, err error) {
+	head, rest, found := bytes.Cut(data, []byte{'\n'})
+	if m, err = decodeObjectHead(head); err != nil {
+		return m, nil, err
+	}
+	ref := inlineRef(&m)
+	switch {
+	case ref == nil && found:
+		return m, nil, errors.New("data after the metadata of an object stored in data/")
+	case ref != nil && (!found || int64(len(rest)) != ref.Size):
+		return m, nil, fmt.Errorf("inline body of %d bytes, metadata says %d", len(rest), ref.Size)
+	case ref != nil:
+		body = rest
+	}
+	return m, body, nil
+}
+
+// decodeObjectHead parses the metadata at the start of an object's file.
+func decodeObjectHead(head []byte) (m objMeta, err error) {
+	if err := json.Unmarshal(head, &m); err != nil {
+		return m, err
+	}
+	for _, bl := range m.Blobs {
+		if bl.Inline && len(m.Blobs) != 1 {
+			return m, errors.New("an inline blob must be the only one")
+		}
+	}
+	return m, nil
+}
+
+// errReplaced reports that an object's file no longer holds the version a
+// reader pinned: it was overwritten or deleted meanwhile.
+var errReplaced = errors.New("object replaced meanwhile")
+
+// readInline reads the inline body with blob id from key's metadata file.
+func (b *bucket) readInline(key, id string) ([]byte, error) {
+	data, err := os.ReadFile(b.metaPath(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errReplaced
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, body, err := decodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("object %q: %w", key, err)
+	}
+	if ref := inlineRef(&m); m.Key != key || ref == nil || ref.ID != id {
+		return nil, errReplaced
+	}
+	return body, nil
+}
+
 func (b *bucket) blobPath(id string) string { return filepath.Join(b.dir, "data", id) }
 
 func (b *bucket) metaPath(key string) string {
@@ -326,35 +497,106 @@ func (b *bucket) metaPath(key string) string {
 	return filepath.Join(b.dir, "objects", h[:2], h+".json")
 }
 
-// blobResult describes a blob just written.
+// blobResult describes a blob just written, or a body kept for inline storage.
 type blobResult struct {
 	ID    string
 	Size  int64
 	MD5   [16]byte
 	CRC64 uint64
+	// Inline is the whole body when receive kept it instead of writing a
+	// blob (ID is then empty); it lives in buf until release.
+	Inline []byte
+	buf    *[]byte
 }
+
+// release returns the buffer an inline body was kept in.
+func (r *blobResult) release() {
+	if r.buf != nil {
+		inlinePool.Put(r.buf)
+		r.buf, r.Inline = nil, nil
+	}
+}
+
+// inlinePool holds the buffers inline bodies are kept in until stored, and
+// headPool those object metadata is encoded into.
+var (
+	inlinePool = sync.Pool{New: func() any { b := make([]byte, 0, inlineMax); return &b }}
+	headPool   = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+)
 
 // writeBlob streams r into a new fsynced blob, hashing MD5 and CRC64 on the
 // way. want is the expected length (-1 if unknown); a short body is an error
 // so a cut connection never becomes a stored object or part.
 func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
+	return b.receive(r, want, -1)
+}
+
+// receive is writeBlob, except that a body of at most keep bytes is hashed
+// and kept in memory (res.Inline) instead of being written: the caller
+// stores it inline and calls res.release.
+//
+// A body that fits in one buffer (most objects are small) is hashed and
+// written by the caller's goroutine: handing a few hundred bytes to two
+// goroutines cost more than hashing them. A bigger one is streamed: MD5 runs
+// in its own goroutine, CRC64 and the write in another, and the caller's
+// goroutine reads the next chunk meanwhile, so one upload uses more than one
+// core and disk latency overlaps with hashing.
+func (b *bucket) receive(body io.Reader, want int64, keep int) (blobResult, error) {
+	r := &eofReader{r: body}
+	first := bufPool.Get().(*[]byte)
+	n, rerr := io.ReadFull(r, *first)
+	whole := rerr == io.EOF || rerr == io.ErrUnexpectedEOF // the body fit in first
+	if whole && !r.eof {
+		rerr, whole = io.ErrUnexpectedEOF, false // a chunked body cut short
+	}
+	if rerr != nil && !whole {
+		bufPool.Put(first)
+		return blobResult{}, fmt.Errorf("body: %w", rerr)
+	}
+	if whole && want >= 0 && int64(n) != want {
+		bufPool.Put(first)
+		return blobResult{}, fmt.Errorf("body: %w: got %d of %d bytes", io.ErrUnexpectedEOF, n, want)
+	}
+	if whole && n <= keep {
+		// kept in a buffer its size, so that requests waiting for their
+		// fsyncs (milliseconds on a disk) do not each hold a whole one
+		ip := inlinePool.Get().(*[]byte)
+		data := append((*ip)[:0], (*first)[:n]...)
+		bufPool.Put(first)
+		return blobResult{Size: int64(n), MD5: md5.Sum(data), CRC64: crc64ecma.Update(0, data), Inline: data, buf: ip}, nil
+	}
 	id := randomHex(16)
 	path := b.blobPath(id)
 	f, direct, err := createBlobFile(path, want)
 	if err != nil {
+		bufPool.Put(first)
 		return blobResult{}, fmt.Errorf("create blob: %w", err)
 	}
-	res := blobResult{ID: id}
 	fail := func(err error) (blobResult, error) {
 		f.Close()
 		os.Remove(path)
 		return blobResult{}, err
 	}
-	sum, crc, size, err := pipeline(r, f, &direct)
-	if err != nil {
-		return fail(err)
+	res := blobResult{ID: id}
+	if whole {
+		data := (*first)[:n]
+		res.MD5, res.CRC64, res.Size = md5.Sum(data), crc64ecma.Update(0, data), int64(n)
+		if n > 0 {
+			err = writeChunk(f, data, &direct)
+		}
+		bufPool.Put(first)
+		if err != nil {
+			return fail(fmt.Errorf("write blob: %w", err))
+		}
+	} else {
+		res.MD5, res.CRC64, res.Size, err = stream(r, f, &direct, first, n)
+		if err == nil && !r.eof {
+			err = fmt.Errorf("body: %w: cut short after %d bytes", io.ErrUnexpectedEOF, res.Size)
+		}
+		if err != nil {
+			return fail(err)
+		}
 	}
-	res.Size = size
 	if want >= 0 && res.Size != want {
 		return fail(fmt.Errorf("body: %w: got %d of %d bytes", io.ErrUnexpectedEOF, res.Size, want))
 	}
@@ -367,39 +609,27 @@ func (b *bucket) writeBlob(r io.Reader, want int64) (blobResult, error) {
 	}
 	// the new directory entry must be durable before metadata points at it
 	b.syncs.sync(filepath.Dir(path))
-	res.MD5 = sum
-	res.CRC64 = crc
 	return res, nil
 }
 
-// pipeline copies r to f while computing MD5 and CRC64. A body that fits in
-// one buffer (most objects are small) is hashed and written by the caller's
-// goroutine: handing a few hundred bytes to two goroutines cost more than
-// hashing them. A bigger one is streamed: MD5 runs in its own goroutine,
-// CRC64 and the write in another, and the caller's goroutine reads the next
-// chunk meanwhile, so one upload uses more than one core and disk latency
-// overlaps with hashing.
-func pipeline(r io.Reader, f *os.File, direct *bool) (sum [16]byte, crc uint64, size int64, err error) {
-	first := bufPool.Get().(*[]byte)
-	n, rerr := io.ReadFull(r, *first)
-	if rerr != nil {
-		defer bufPool.Put(first)
-		if rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
-			return sum, 0, int64(n), rerr
-		}
-		data := (*first)[:n]
-		sum, crc = md5.Sum(data), crc64ecma.Update(0, data)
-		if n > 0 {
-			if e := writeChunk(f, data, direct); e != nil {
-				err = fmt.Errorf("write blob: %w", e)
-			}
-		}
-		return sum, crc, int64(n), err
-	}
-	return stream(r, f, direct, first, n)
+// eofReader tells a body that ended (io.EOF) from one cut short: net/http
+// reports a chunked body whose connection broke as io.ErrUnexpectedEOF, which
+// io.ReadFull, like a short last read, reports for any body that ends
+// inside its buffer.
+type eofReader struct {
+	r   io.Reader
+	eof bool
 }
 
-// stream is pipeline for a body longer than one buffer; first holds its first
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
+}
+
+// stream is receive for a body longer than one buffer; first holds its first
 // n bytes.
 func stream(r io.Reader, f *os.File, direct *bool, first *[]byte, firstN int) (sum [16]byte, crc uint64, size int64, err error) {
 	const nbuf = 3
@@ -515,10 +745,13 @@ func (b *bucket) removeBlobs(ids ...string) {
 	}
 }
 
+// blobIDs lists the blobs in data/ among refs (not an inline one).
 func blobIDs(refs []blobRef) []string {
-	ids := make([]string, len(refs))
-	for i, r := range refs {
-		ids[i] = r.ID
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		if !r.Inline {
+			ids = append(ids, r.ID)
+		}
 	}
 	return ids
 }
@@ -526,7 +759,8 @@ func blobIDs(refs []blobRef) []string {
 // commitObject makes m the current version of its key. With forbid set it
 // fails with errExists when the key exists at the moment of the commit, so
 // two racing writers cannot both win.
-func (b *bucket) commitObject(m objMeta, forbid bool) error {
+// body is m's inline body, nil for one in data/.
+func (b *bucket) commitObject(m objMeta, body []byte, forbid bool) error {
 	var cond func(*objMeta) error
 	if forbid {
 		cond = func(old *objMeta) error {
@@ -536,7 +770,7 @@ func (b *bucket) commitObject(m objMeta, forbid bool) error {
 			return nil
 		}
 	}
-	return b.commitObjectIf(m, cond)
+	return b.commit(m, body, cond)
 }
 
 // errChanged reports that the object changed between reading it and committing
@@ -562,18 +796,38 @@ func unchanged(prev *objMeta) func(*objMeta) error {
 // commitObjectIf commits m when cond, called under the bucket lock with the
 // current version (nil if none), returns nil; otherwise it returns cond's
 // error. Blobs m shares with the version it replaces (an append, a metadata
-// change) are kept.
+// change) are kept; an inline body shared so is copied into the new file.
 func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error {
-	path := b.metaPath(m.Key)
-	dir := filepath.Dir(path)
-	tmp, err := writeTempJSON(path, m)
-	if errors.Is(err, fs.ErrNotExist) {
-		// The first object in this directory: make it (durably), then write.
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
+	return b.commit(m, nil, cond)
+}
+
+// commit is commitObjectIf for m whose inline body, if any, is body (nil:
+// the one of the version m was derived from, read back from its file).
+func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) error {
+	if ref := inlineRef(&m); ref != nil && body == nil {
+		var err error
+		if body, err = b.readInline(m.Key, ref.ID); err != nil {
+			if errors.Is(err, errReplaced) {
+				return errChanged // cond would fail too: that version is gone
+			}
+			return fmt.Errorf("read inline body: %w", err)
 		}
-		syncDir(filepath.Dir(dir))
-		tmp, err = writeTempJSON(path, m)
+	}
+	hp := headPool.Get().(*[]byte)
+	head, err := encodeObjectHead((*hp)[:0], &m)
+	if err != nil {
+		headPool.Put(hp)
+		return fmt.Errorf("encode object metadata: %w", err)
+	}
+	if inlineRef(&m) == nil {
+		body = nil
+	}
+	path := b.metaPath(m.Key)
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	d, tmp, err := b.writeObjectTemp(dir, base, head, body)
+	if cap(head) <= 64<<10 { // a rare huge one is not kept
+		*hp = head
+		headPool.Put(hp)
 	}
 	if err != nil {
 		return fmt.Errorf("write object metadata: %w", err)
@@ -587,13 +841,13 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 		}
 		if err := cond(cur); err != nil {
 			b.mu.Unlock()
-			os.Remove(tmp)
+			d.remove(tmp)
 			return err
 		}
 	}
-	if err := fileio.Rename(tmp, path); err != nil {
+	if err := d.rename(tmp, base); err != nil {
 		b.mu.Unlock()
-		os.Remove(tmp)
+		d.remove(tmp)
 		return fmt.Errorf("commit object metadata: %w", err)
 	}
 	b.objects[m.Key] = &object{meta: m}
@@ -608,7 +862,7 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 			shared[bl.ID] = true
 		}
 		for _, bl := range old.meta.Blobs {
-			if !shared[bl.ID] {
+			if !shared[bl.ID] && !bl.Inline {
 				old.garbage = append(old.garbage, bl.ID)
 			}
 		}
@@ -620,6 +874,29 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 	b.syncs.sync(dir)
 	b.removeBlobs(garbage...)
 	return nil
+}
+
+// writeObjectTemp writes data to a new fsynced temporary file in dir and
+// returns dir's handle and the file's name. It makes dir (durably) when this
+// is its first object, or when it was removed since it was opened.
+func (b *bucket) writeObjectTemp(dir, base string, head, body []byte) (*openDir, string, error) {
+	for try := 0; ; try++ {
+		d, err := b.syncs.handle(dir)
+		if err == nil {
+			var tmp string
+			if tmp, err = d.writeTemp(base, head, body); err == nil {
+				return d, tmp, nil
+			}
+		}
+		if !errors.Is(err, fs.ErrNotExist) || try > 0 {
+			return nil, "", err
+		}
+		b.syncs.forget(dir)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, "", err
+		}
+		syncDir(filepath.Dir(dir))
+	}
 }
 
 // deleteObject removes key; deleting an absent key succeeds, as in OSS.
@@ -647,18 +924,47 @@ func (b *bucket) deleteObject(key string) error {
 	return nil
 }
 
-// acquire returns the current version of key and pins its blobs until release.
-func (b *bucket) acquire(key string) *object {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	o := b.objects[key]
-	if o != nil {
-		o.refs++
-	}
-	return o
+// pin is one reader's hold on a version of an object: its blobs in data/
+// stay until release, and an inline body is read when pinned, since the
+// file holding it is replaced by the next version of the object.
+type pin struct {
+	*object
+	inline []byte
 }
 
-func (b *bucket) release(o *object) {
+// acquire returns the current version of key, pinned until release; nil when
+// there is none.
+func (b *bucket) acquire(key string) (*pin, error) {
+	for try := 0; ; try++ {
+		b.mu.Lock()
+		o := b.objects[key]
+		if o != nil {
+			o.refs++
+		}
+		b.mu.Unlock()
+		if o == nil {
+			return nil, nil
+		}
+		p := &pin{object: o}
+		ref := inlineRef(&o.meta)
+		if ref == nil {
+			return p, nil
+		}
+		body, err := b.readInline(key, ref.ID)
+		if err == nil {
+			p.inline = body
+			return p, nil
+		}
+		b.release(p)
+		// replaced between the lookup and the read: pin the newer version
+		if !errors.Is(err, errReplaced) || try == 100 {
+			return nil, err
+		}
+	}
+}
+
+func (b *bucket) release(p *pin) {
+	o := p.object
 	b.mu.Lock()
 	o.refs--
 	var garbage []string
@@ -694,15 +1000,16 @@ func (b *bucket) sortedKeys() []string {
 	return b.sorted
 }
 
-// openBody returns a reader over an object's blobs as one stream.
-func (b *bucket) openBody(m *objMeta) *blobsReader {
+// openBody returns a reader over a pinned object's blobs as one stream.
+func (b *bucket) openBody(p *pin) *blobsReader {
+	m := &p.meta
 	starts := make([]int64, len(m.Blobs))
 	var off int64
 	for i, bl := range m.Blobs {
 		starts[i] = off
 		off += bl.Size
 	}
-	return &blobsReader{b: b, blobs: m.Blobs, starts: starts, size: m.Size, curIx: -1}
+	return &blobsReader{b: b, blobs: m.Blobs, starts: starts, size: m.Size, curIx: -1, inline: p.inline}
 }
 
 // blobsReader is an io.ReadSeeker over the concatenation of an object's blobs,
@@ -716,6 +1023,7 @@ type blobsReader struct {
 	pos    int64
 	cur    *os.File
 	curIx  int
+	inline []byte // the inline blob's bytes
 }
 
 func (r *blobsReader) Read(p []byte) (int, error) {
@@ -732,6 +1040,11 @@ func (r *blobsReader) Read(p []byte) (int, error) {
 		if ix < 0 || ix >= len(r.blobs) {
 			return 0, io.EOF
 		}
+	}
+	if r.blobs[ix].Inline {
+		n := copy(p, r.inline[r.pos-r.starts[ix]:])
+		r.pos += int64(n)
+		return n, nil
 	}
 	if r.cur == nil || r.curIx != ix {
 		if r.cur != nil {
@@ -883,6 +1196,45 @@ func (b *bucket) abortUpload(u *upload) error {
 
 // ---- loading ----
 
+// readObjectMeta reads an object's metadata file, checking an inline body's
+// length without reading the body (a start reads every object's metadata).
+// buf is scratch space; metadata longer than it is read whole.
+func readObjectMeta(path string, buf []byte) (objMeta, error) {
+	f, err := fileio.Open(path)
+	if err != nil {
+		return objMeta{}, err
+	}
+	defer f.Close()
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return objMeta{}, err
+	}
+	head, _, found := bytes.Cut(buf[:n], []byte{'\n'})
+	if !found {
+		// the whole file is metadata (a body in data/), or metadata longer
+		// than buf (much user metadata or many tags)
+		rest, err := io.ReadAll(f)
+		if err != nil {
+			return objMeta{}, err
+		}
+		m, _, err := decodeObject(append(buf[:n], rest...))
+		return m, err
+	}
+	m, err := decodeObjectHead(head)
+	if err != nil {
+		return m, err
+	}
+	// a metadata file in the new layout with an inline body: check its length
+	st, err := f.Stat()
+	if err != nil {
+		return m, err
+	}
+	if ref := inlineRef(&m); ref == nil || st.Size() != int64(len(head))+1+ref.Size {
+		return m, fmt.Errorf("%s: %d bytes do not hold the metadata and the inline body it names", path, st.Size())
+	}
+	return m, nil
+}
+
 // validBlobID guards paths built from metadata read back from disk.
 func validBlobID(id string) bool {
 	if len(id) != 32 {
@@ -937,6 +1289,7 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 	uploadIDs := map[string]bool{}
 
 	// objects
+	scratch := make([]byte, 16<<10)
 	err := filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -948,14 +1301,14 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 		if !strings.HasSuffix(d.Name(), ".json") {
 			return nil
 		}
-		var m objMeta
-		if err := readJSON(p, &m); err != nil || m.Key == "" || b.metaPath(m.Key) != p || !validBlobs(m.Blobs) {
+		m, err := readObjectMeta(p, scratch)
+		if err != nil || m.Key == "" || b.metaPath(m.Key) != p || !validBlobs(m.Blobs) {
 			log.Warn("skipping unreadable object metadata", "file", p, "err", err)
 			return nil
 		}
 		b.objects[m.Key] = &object{meta: m}
-		for _, bl := range m.Blobs {
-			live[bl.ID] = true
+		for _, id := range blobIDs(m.Blobs) {
+			live[id] = true
 		}
 		if m.UploadID != "" {
 			uploadIDs[m.UploadID] = true
