@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -294,7 +293,6 @@ func moveAsideUnreadable(env *Env, dir string) {
 }
 
 func (f *uploadFlags) run(ctx context.Context, env *Env, queue func(*transfer.Manager)) int {
-	defer uploadGC()()
 	name := f.fs.Name()
 	stateDir := stateDirFor(f.stateDir, env)
 	logger, logCloser, err := transfer.OpenLog(stateDir)
@@ -554,24 +552,4 @@ func (b *barSet) finish(snaps []transfer.TaskSnapshot, t transfer.Totals, interr
 		b.total.SetTotal(max(t.Bytes, 1), true)
 	}
 	b.p.Wait()
-}
-
-// uploadGCPercent is the collector's target while the command line uploads.
-// Its live heap is small and flat (finished files are forgotten, the walk
-// stays a bounded distance ahead), so at the default target of 100 it
-// collected every few megabytes of per-request garbage and the runtime
-// returned and re-faulted the same pages over and over: 100,000 files of
-// 256 B took 16.2–17.0 s of client CPU and 17.5–18.2 s in all; at 200,
-// 14.1–14.7 s and 15.8–16.4 s, for 29–31 MiB of peak RSS instead of 24–26
-// (load 3, serve-local on loopback).
-const uploadGCPercent = 200
-
-// uploadGC sets the collector's target for an upload unless GOGC says
-// otherwise, and returns what puts the previous one back.
-func uploadGC() (restore func()) {
-	if os.Getenv("GOGC") != "" {
-		return func() {}
-	}
-	old := debug.SetGCPercent(uploadGCPercent)
-	return func() { debug.SetGCPercent(old) }
 }
