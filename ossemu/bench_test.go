@@ -24,17 +24,7 @@ func BenchmarkMultipartUpload1GiB(b *testing.B) {
 	size := envBytes(b, "OSSEMU_BENCH_SIZE", 1<<30)
 	partSize := envBytes(b, "OSSEMU_BENCH_PART", 16<<20)
 	conc := int(envBytes(b, "OSSEMU_BENCH_CONC", 4))
-	dir := os.Getenv("OSSEMU_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		d, err := os.MkdirTemp(dir, "ossemu-bench-*")
-		if err != nil {
-			b.Fatal(err)
-		}
-		dir = d
-		b.Cleanup(func() { os.RemoveAll(d) })
-	}
+	dir := benchDir(b)
 	s := newServer(b, Options{Dir: dir})
 	bkt := bucketOf(b, s, oss.EnableCRC(false))
 	buf := randBytes(int(partSize), 99)
@@ -114,17 +104,7 @@ func envBytes(b *testing.B, name string, def int64) int64 {
 // places the data directory (e.g. /dev/shm, as the command-line benchmark does).
 func BenchmarkPutSmallObjects(b *testing.B) {
 	size := envBytes(b, "OSSEMU_BENCH_SMALL", 256)
-	dir := os.Getenv("OSSEMU_BENCH_DIR")
-	if dir == "" {
-		dir = b.TempDir()
-	} else {
-		d, err := os.MkdirTemp(dir, "ossemu-bench-*")
-		if err != nil {
-			b.Fatal(err)
-		}
-		dir = d
-		b.Cleanup(func() { os.RemoveAll(d) })
-	}
+	dir := benchDir(b)
 	s := newServer(b, Options{Dir: dir})
 	bkt := bucketOf(b, s)
 	body := randBytes(int(size), 7)
@@ -160,4 +140,19 @@ func BenchmarkPutSmallObjects(b *testing.B) {
 	if got := len(s.Keys("")); got != b.N {
 		b.Fatalf("%d objects stored, want %d", got, b.N)
 	}
+}
+
+// benchDir is the data directory of a benchmark's server: a new one under
+// OSSEMU_BENCH_DIR when it is set (removed afterwards), else a temp dir.
+func benchDir(b *testing.B) string {
+	dir := os.Getenv("OSSEMU_BENCH_DIR")
+	if dir == "" {
+		return b.TempDir()
+	}
+	d, err := os.MkdirTemp(dir, "ossemu-bench-*")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
 )
 
 // The window's first frame draws sample rows, unseen, before anything was
@@ -64,20 +63,13 @@ func TestWarmUpDrawsRowsUnseenBeforeAnyDrop(t *testing.T) {
 
 // walkVisible calls f for o and every visible object inside it.
 func walkVisible(o fyne.CanvasObject, f func(fyne.CanvasObject)) {
-	if !o.Visible() {
-		return
-	}
-	f(o)
-	switch c := o.(type) {
-	case *fyne.Container:
-		for _, k := range c.Objects {
-			walkVisible(k, f)
+	eachObject(o, func(o fyne.CanvasObject) bool {
+		if !o.Visible() {
+			return false
 		}
-	case fyne.Widget:
-		for _, k := range test.WidgetRenderer(c).Objects() {
-			walkVisible(k, f)
-		}
-	}
+		f(o)
+		return true
+	})
 }
 
 // diffPixels counts the pixels that differ between two captures by more than
