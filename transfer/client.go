@@ -188,7 +188,9 @@ func (t *smallBodies) RoundTrip(req *http.Request) (*http.Response, error) {
 // has returned (a reply that came before the whole body). The buffer goes
 // back to the pool when RoundTrip has returned and every body handed out has
 // been written; a body handed out but never written (a retry that found no
-// connection) keeps the buffer from the pool, and the collector has it.
+// connection) keeps the buffer from the pool, and the collector has it. This
+// is HTTP/1.1's writer: the transport never negotiates HTTP/2 (it has its own
+// dialer and TLS settings and does not force it).
 type bodyLease struct {
 	mu        sync.Mutex
 	bp        *[]byte
