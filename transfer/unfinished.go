@@ -228,7 +228,7 @@ func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished) bool {
 		if a.qid == "" {
 			a.qid = qidOf(a.d, u.Key, u.Path)
 		}
-		if m.resumedLocked(a.qid) {
+		if m.duplicateQIDLocked(a.qid) != nil {
 			continue
 		}
 		if a.cpDir == "" && u.CheckpointFile != "" {
@@ -246,7 +246,7 @@ func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished) bool {
 	m.queue.addRecords(recs)
 	marks := make([]*bool, 0, len(todo))
 	for _, a := range todo {
-		if m.resumedLocked(a.qid) {
+		if m.duplicateQIDLocked(a.qid) != nil {
 			continue // listed twice in items
 		}
 		done := a.u.Done
@@ -260,13 +260,6 @@ func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished) bool {
 	}
 	m.queue.listed(marks)
 	return true
-}
-
-// resumedLocked reports whether the upload qid is already listed and
-// unfinished here, so resuming it again would only duplicate it.
-func (m *Manager) resumedLocked(qid string) bool {
-	x := m.byQIDLocked(qid)
-	return x != nil && m.listedLocked(x) && !x.state.Finished()
 }
 
 // resumeWalkLocked walks again a file or folder whose walk a crash interrupted,
