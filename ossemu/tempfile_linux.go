@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/ossdrop/ossdrop/internal/fileio"
 )
 
 // openDir is a directory in which object files are created and renamed. Kept
@@ -19,7 +21,7 @@ type openDir struct {
 
 // openDirHandle opens dir for openDir's use.
 func openDirHandle(dir string) (*openDir, error) {
-	fd, err := retryEINTR(func() (int, error) {
+	fd, err := fileio.RetryEINTR(func() (int, error) {
 		return syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	})
 	if err != nil {
@@ -44,7 +46,7 @@ func (d *openDir) close() {
 func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 	for try := 0; ; try++ {
 		name := base + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		fd, err := retryEINTR(func() (int, error) {
+		fd, err := fileio.RetryEINTR(func() (int, error) {
 			const flags = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_EXCL | syscall.O_CLOEXEC
 			if d.fd < 0 {
 				return syscall.Open(filepath.Join(d.path, name), flags, 0o600)
@@ -61,7 +63,7 @@ func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 		err = writeParts(fd, data, more)
 		if err == nil {
 			op = "fsync"
-			_, err = retryEINTR(func() (int, error) { return 0, syscall.Fsync(fd) })
+			_, err = fileio.RetryEINTR(func() (int, error) { return 0, syscall.Fsync(fd) })
 		}
 		if cerr := syscall.Close(fd); err == nil && cerr != nil {
 			op, err = "close", cerr
@@ -76,7 +78,7 @@ func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 
 // rename replaces the file named to in d with the one named from.
 func (d *openDir) rename(from, to string) error {
-	_, err := retryEINTR(func() (int, error) {
+	_, err := fileio.RetryEINTR(func() (int, error) {
 		if d.fd < 0 {
 			return 0, syscall.Rename(filepath.Join(d.path, from), filepath.Join(d.path, to))
 		}
@@ -91,15 +93,6 @@ func (d *openDir) rename(from, to string) error {
 // remove removes the file named name in d, if it is there.
 func (d *openDir) remove(name string) {
 	os.Remove(filepath.Join(d.path, name))
-}
-
-func retryEINTR(f func() (int, error)) (int, error) {
-	for {
-		n, err := f()
-		if err != syscall.EINTR {
-			return n, err
-		}
-	}
 }
 
 // pathDir is dir used by full paths, not kept open.

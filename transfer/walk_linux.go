@@ -5,11 +5,11 @@ package transfer
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
 
+	"github.com/ossdrop/ossdrop/internal/fileio"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +24,7 @@ var direntBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &
 // what walkDir's portable path would, in the same words, and returns true
 // (it always handles the folder on Linux).
 func (w *walker) walkDirAt(dir, keyPrefix string, ancestors []os.FileInfo) bool {
-	fd, err := retryEINTR(func() (int, error) {
+	fd, err := fileio.RetryEINTR(func() (int, error) {
 		return unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
@@ -37,7 +37,7 @@ func (w *walker) walkDirAt(dir, keyPrefix string, ancestors []os.FileInfo) bool 
 	buf := *bp
 	var names []string
 	for !w.stopped() {
-		n, err := retryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
+		n, err := fileio.RetryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
 		if err != nil {
 			w.fail(dir, keyPrefix, "read folder", fmt.Sprintf("cannot list folder %s: %v", dir, err))
 			return true
@@ -136,16 +136,6 @@ func fileModeOf(m uint32) os.FileMode {
 		mode |= os.ModeDevice
 	}
 	return mode
-}
-
-// retryEINTR repeats a system call interrupted by a signal, as package os does.
-func retryEINTR(f func() (int, error)) (int, error) {
-	for {
-		n, err := f()
-		if !errors.Is(err, unix.EINTR) {
-			return n, err
-		}
-	}
 }
 
 // fstatat is unix.Fstatat repeated when a signal interrupts it.
