@@ -94,7 +94,7 @@ func TestSmallBodyBufferHeldUntilWritten(t *testing.T) {
 	// a small receive buffer so the client's write of 64 KiB cannot end
 	// before that.
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
-		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return c.Control(func(fd uintptr) { setRcvBuf(fd, 4096) })
 	}}
 	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
