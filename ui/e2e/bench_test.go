@@ -175,11 +175,8 @@ func BenchmarkRealWindowListing(b *testing.B) {
 		allAt := dropped.Add(listed)
 		cpuListed := time.Duration(-1)
 		for _, c := range cpuSamples {
-			if cpuListed < 0 {
-				cpuListed = -c.cpu // the CPU time at the drop
-			}
 			if !c.at.Before(allAt) {
-				cpuListed += c.cpu
+				cpuListed = c.cpu - cpuSamples[0].cpu // from the drop
 				break
 			}
 		}
