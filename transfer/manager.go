@@ -133,6 +133,9 @@ type Manager struct {
 	roomWait int
 	// roots are the root keys of items handed to Add, for Config.ForgetFinished.
 	roots map[keyRef]bool
+	// viewCaughtUp is open while a front end reads its changes in pieces and
+	// has more to read; closed when it caught up (sizer.go).
+	viewCaughtUp chan struct{}
 }
 
 // task is one file. Keep it small: half a million of them may sit in the queue

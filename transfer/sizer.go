@@ -1,5 +1,7 @@
 package transfer
 
+import "time"
+
 // Rows first, sizes after. Unless Config.SizeWhileWalking is set, a folder
 // walk queues a regular file from its directory entry alone: a stat per file
 // is most of the time a walk takes, and a window wants every row of a large
@@ -36,7 +38,11 @@ type sizeItem struct {
 // its upload reports why when it starts.
 func (m *Manager) sizeQueued(from TaskID) {
 	var items []sizeItem
+	waitViews := true
 	for m.ctx.Err() == nil {
+		if waitViews {
+			waitViews = m.waitForViews()
+		}
 		m.mu.Lock()
 		i, _ := m.indexLocked(from)
 		end := min(len(m.tasks), i+sizeScan)
@@ -68,5 +74,46 @@ func (m *Manager) sizeQueued(from TaskID) {
 		if last {
 			return
 		}
+	}
+}
+
+// viewWait bounds how long the sizer waits for a front end that reads its
+// changes in pieces (see waitForViews): one that stopped reading delays the
+// sizes once, by this much.
+const viewWait = time.Second
+
+// viewReadLocked notes whether the last Changes call was cut at its limit
+// (more) or caught up. Caller holds m.mu.
+func (m *Manager) viewReadLocked(more bool) {
+	switch {
+	case more && m.viewCaughtUp == nil:
+		m.viewCaughtUp = make(chan struct{})
+	case !more && m.viewCaughtUp != nil:
+		close(m.viewCaughtUp)
+		m.viewCaughtUp = nil
+	}
+}
+
+// waitForViews waits, for at most viewWait, while a front end is still
+// reading the rows of a large drop in pieces: every size read makes a row
+// changed, and a change to an early row is reported before the rows after it,
+// so sizes read meanwhile would hold back the last rows. It returns false
+// when it waited in vain: the caller stops waiting then.
+func (m *Manager) waitForViews() bool {
+	m.mu.Lock()
+	ch := m.viewCaughtUp
+	m.mu.Unlock()
+	if ch == nil {
+		return true
+	}
+	t := time.NewTimer(viewWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	case <-m.ctx.Done():
+		return false
 	}
 }

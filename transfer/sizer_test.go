@@ -127,3 +127,65 @@ func TestSizeQueuedLeavesUnreadableFileToItsUpload(t *testing.T) {
 		t.Fatalf("at the end: %+v", tt)
 	}
 }
+
+// While a front end is still reading a large drop's rows in pieces, sizes
+// wait for it (each would make an early row changed, reported before the
+// rows still to come); once it has caught up they are read. A front end that
+// stops reading delays them by viewWait only.
+func TestSizesWaitForAFrontEndCatchingUp(t *testing.T) {
+	dir := t.TempDir()
+	srv := newServer(t, ossemu.Options{})
+	m := newManager(t, srv, "", nil)
+	admit := func(names ...string) TaskID {
+		var first TaskID
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for _, n := range names {
+			p := writeFile(t, dir, n, []byte("12345"))
+			task := m.newTaskQIDLocked(p, "k/"+n, qidFor(m.tgt, "k/"+n, p), m.tgt, nil, unsized, "")
+			m.setStateLocked(task, Paused)
+			if first == 0 {
+				first = task.id
+			}
+		}
+		return first
+	}
+	sizing := func() int { return m.Totals().Sizing }
+	waitSized := func(within time.Duration) time.Duration {
+		t0 := time.Now()
+		for sizing() != 0 {
+			if time.Since(t0) > within {
+				t.Fatalf("sizes not read within %s: %+v", within, m.Totals())
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		return time.Since(t0)
+	}
+
+	first := admit("a", "b", "c")
+	var cur Cursor
+	var c Changes
+	m.Changes(&cur, &c, 1) // one row of three: the front end has more to read
+	if !c.More {
+		t.Fatal("a read cut at its limit says there is no more")
+	}
+	done := make(chan struct{})
+	go func() { m.sizeQueued(first); close(done) }()
+	time.Sleep(50 * time.Millisecond)
+	if n := sizing(); n != 3 {
+		t.Fatalf("%d of 3 files still unsized while the front end was behind", n)
+	}
+	m.Changes(&cur, &c, 0)
+	waitSized(30 * time.Second)
+	<-done
+
+	// A front end that stopped reading: the sizes come after viewWait.
+	first = admit("d", "e")
+	m.Changes(&cur, &c, 1)
+	done = make(chan struct{})
+	go func() { m.sizeQueued(first); close(done) }()
+	if took := waitSized(30 * time.Second); took < viewWait/2 {
+		t.Fatalf("sized after %s, without waiting for the front end", took)
+	}
+	<-done
+}
