@@ -66,6 +66,8 @@ func (m *Manager) sizeQueued(from TaskID) {
 					it.t.version++
 				}
 			}
+			// Files now known to be small may start beside the ones running.
+			m.scheduleLocked()
 			m.mu.Unlock()
 			m.notify()
 			clear(items)
