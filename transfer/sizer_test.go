@@ -11,7 +11,8 @@ import (
 )
 
 // A dropped folder's files are listed first and sized after, and then the
-// rows and the sums carry every size.
+// rows and the sums carry every size, and the files the sizes show to be
+// small start at once.
 func TestDroppedFolderGetsItsSizes(t *testing.T) {
 	root := t.TempDir()
 	var sum int64
@@ -21,13 +22,15 @@ func TestDroppedFolderGetsItsSizes(t *testing.T) {
 		sum += int64(len(body))
 	}
 	srv := newServer(t, ossemu.Options{})
-	// One upload at a time, held at the server: the other files wait queued,
-	// and only the sizer can read their sizes.
+	// One file sent in parts at a time (an unsized file counts as one), held
+	// at the server: the other files wait queued, and only the sizer can read
+	// their sizes.
 	defer srv.Inject(ossemu.Fault{Match: ossemu.MatchOp("PutObject", "InitiateMultipartUpload"), Delay: time.Hour})()
 	m := newManager(t, srv, "", func(o *Options) { o.Jobs = 1 })
 	m.Add([]string{root}, "")
 	deadline := time.Now().Add(30 * time.Second)
-	for tt := m.Totals(); tt.Files != 4 || tt.Sizing != 0 || tt.Queued != 3; tt = m.Totals() {
+	// Once sized, the small files start beside the one running.
+	for tt := m.Totals(); tt.Files != 4 || tt.Sizing != 0 || tt.Active != 4; tt = m.Totals() {
 		if time.Now().After(deadline) {
 			t.Fatalf("sizes never read: %+v", tt)
 		}
