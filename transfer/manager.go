@@ -126,6 +126,8 @@ type Manager struct {
 	roomWait int
 	// roots are the root keys of items handed to Add, for Config.ForgetFinished.
 	roots map[keyRef]bool
+	// changes logs which tasks changed lately, for Changes (view.go).
+	changes changeLog
 }
 
 // task is one file. Keep it small: half a million of them may sit in the queue
@@ -291,7 +293,7 @@ func (m *Manager) ticker() {
 						} else {
 							rt.speed = 0.7*rt.speed + 0.3*inst
 						}
-						t.version++
+						m.touchLocked(t)
 						changed = true
 					}
 				}
@@ -806,7 +808,7 @@ func (m *Manager) setStateLocked(t *task, s State) {
 		m.queued++
 	}
 	t.state = s
-	t.version++
+	m.touchLocked(t)
 }
 
 // run drives one task to an end state and releases its slot.
