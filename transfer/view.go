@@ -123,7 +123,7 @@ func (m *Manager) catchUpLocked(cur *Cursor, c *Changes, limit int) bool {
 	idx = slices.Compact(idx)
 	cur.idx = idx
 
-	c.begin(len(m.tasks)-k, limit)
+	c.begin(len(idx)+len(m.tasks)-k, limit)
 	full := func() bool { return limit > 0 && len(c.Tasks) >= limit }
 	cutOld := false
 	for _, i := range idx {
@@ -297,7 +297,7 @@ func (cur *Cursor) advance(n int, mark func(int) taskMark, snap func(int) TaskSn
 	return cutOld
 }
 
-// begin empties c for a call that finds at least fresh new tasks.
+// begin empties c for a call that reports at least fresh tasks (up to limit).
 func (c *Changes) begin(fresh, limit int) {
 	c.Reset, c.More = false, false
 	c.Tasks, c.Removed = c.Tasks[:0], c.Removed[:0]
