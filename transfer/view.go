@@ -56,9 +56,9 @@ type taskMark struct {
 // catching up with a large drop takes the new tasks in bounded pieces.
 // Removed is never capped. The lock is held for what is reported plus the
 // tasks changed since the previous call; only when the change log cannot
-// tell (a task seen was removed, the cursor fell too far behind, or it
-// follows another source) does it pass over the whole task list, reading a
-// few words per task. Snapshots are made only for tasks reported.
+// tell (a task seen was removed, the cursor fell too far behind, it
+// follows another source, or the previous call's limit left a changed task
+// out) does it pass over the whole task list, reading a few words per task. Snapshots are made only for tasks reported.
 func (m *Manager) Changes(cur *Cursor, c *Changes, limit int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
