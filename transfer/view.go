@@ -58,10 +58,18 @@ type taskMark struct {
 // tasks changed since the previous call; only when the change log cannot
 // tell (a task seen was removed, the cursor fell too far behind, it
 // follows another source, or the previous call's limit left a changed task
-// out) does it pass over the whole task list, reading a few words per task. Snapshots are made only for tasks reported.
+// out) does it pass over the whole task list, reading a few words per
+// task. Snapshots are made only for tasks reported.
 func (m *Manager) Changes(cur *Cursor, c *Changes, limit int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.changesLocked(cur, c, limit)
+	m.viewReadLocked(c.More)
+}
+
+// changesLocked is Changes under m.mu: through the change log when it can,
+// else by a pass over every task.
+func (m *Manager) changesLocked(cur *Cursor, c *Changes, limit int) {
 	src := m.changes.follow()
 	if cur.src == src && m.catchUpLocked(cur, c, limit) {
 		return
