@@ -186,9 +186,10 @@ type changeLog struct {
 	ids    []TaskID // oldest first; a task appears once per bump
 }
 
-// changeLogMax bounds the log: 256 KiB, some seconds of a fast drop's
-// uploads starting and finishing. A view reads several times a second.
-const changeLogMax = 1 << 15
+// changeLogMax bounds the log: 512 KiB, some seconds of a fast drop's
+// uploads starting and finishing, or of the sizes of a large drop arriving
+// (sizer.go). A view reads several times a second.
+const changeLogMax = 1 << 16
 
 var changeLogSerials atomic.Uint64
 
