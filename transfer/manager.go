@@ -136,6 +136,8 @@ type Manager struct {
 	// viewCaughtUp is open while a front end reads its changes in pieces and
 	// has more to read; closed when it caught up (sizer.go).
 	viewCaughtUp chan struct{}
+	// changes logs which tasks changed lately, for Changes (view.go).
+	changes changeLog
 }
 
 // task is one file. Keep it small: half a million of them may sit in the queue
@@ -301,7 +303,7 @@ func (m *Manager) ticker() {
 						} else {
 							rt.speed = 0.7*rt.speed + 0.3*inst
 						}
-						t.version++
+						m.touchLocked(t)
 						changed = true
 					}
 				}
@@ -819,7 +821,7 @@ func (m *Manager) setStateLocked(t *task, s State) {
 		m.queued++
 	}
 	t.state = s
-	t.version++
+	m.touchLocked(t)
 }
 
 // run drives one task to an end state and releases its slot.

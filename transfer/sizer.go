@@ -63,7 +63,7 @@ func (m *Manager) sizeQueued(from TaskID) {
 				// A task that started meanwhile has its size from the file it opened.
 				if it := &items[k]; it.size != unsized && it.t.size == unsized {
 					it.t.size = it.size
-					it.t.version++
+					m.touchLocked(it.t)
 				}
 			}
 			// Files now known to be small may start beside the ones running.

@@ -253,7 +253,7 @@ func (j *job) attempt(ctx context.Context) (State, error) {
 	j.m.mu.Lock()
 	if t.size != j.size {
 		t.size = j.size
-		t.version++
+		j.m.touchLocked(t)
 	}
 	j.m.mu.Unlock()
 
@@ -387,7 +387,7 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			j.t.setErr(te)
 			wait := backoff(p, attempt)
 			j.t.rt.retryAt = time.Now().Add(wait)
-			j.t.version++
+			j.m.touchLocked(j.t)
 			j.t.coldPart().retries++
 			j.m.mu.Unlock()
 			j.m.notify()
@@ -395,7 +395,7 @@ func (j *job) do(ctx context.Context, op string, fn func(attempt int) error) err
 			slept := sleepCtx(ctx, wait)
 			j.m.mu.Lock()
 			j.t.rt.retryAt = time.Time{}
-			j.t.version++
+			j.m.touchLocked(j.t)
 			j.m.mu.Unlock()
 			if slept != nil {
 				return &stepErr{kind: kindCanceled, te: &TaskError{Op: op, Message: op + ": stopped", Err: ctx.Err()}}
@@ -490,7 +490,7 @@ func (j *job) tryResume(ctx context.Context) (bool, error) {
 	j.t.resumed = true
 	j.t.setDone(done)
 	j.t.rt.sent.Store(done)
-	j.t.version++
+	j.m.touchLocked(j.t)
 	j.m.mu.Unlock()
 	j.m.notify()
 	j.m.log.Info("resuming", "path", j.t.path(), "key", h.Key, "upload_id", h.UploadID, "done", done, "size", j.size)
@@ -537,7 +537,7 @@ func (j *job) finishEarlierDone() State {
 	j.m.mu.Lock()
 	j.t.setKey(j.key)
 	j.t.resumed = true
-	j.t.version++
+	j.m.touchLocked(j.t)
 	j.m.mu.Unlock()
 	return j.finishDone()
 }
@@ -673,7 +673,7 @@ func (j *job) applyOnExists(ctx context.Context) (bool, error) {
 					j.note(NoteRenamed, fmt.Sprintf("%s already existed; uploaded as %s", base, cand))
 					j.m.mu.Lock()
 					j.t.setKey(cand)
-					j.t.version++
+					j.m.touchLocked(j.t)
 					j.m.mu.Unlock()
 				}
 				j.forbid = true
@@ -1111,7 +1111,7 @@ func (j *job) finishMultipart(ctx context.Context) (State, error) {
 		j.m.mu.Lock()
 		j.t.setDone(j.t.doneBytes() - lost)
 		j.t.rt.sent.Add(-lost)
-		j.t.version++
+		j.m.touchLocked(j.t)
 		j.m.mu.Unlock()
 		j.note(NotePartsResent, fmt.Sprintf("%s of the file changed since the earlier run (its CRC64 no longer matched what was uploaded); sent again", partList(bad)))
 		err = j.uploadParts(ctx)
@@ -1188,7 +1188,7 @@ func (j *job) resetProgress() {
 	j.m.mu.Lock()
 	j.t.setDone(0)
 	j.t.rt.sent.Store(0)
-	j.t.version++
+	j.m.touchLocked(j.t)
 	j.m.mu.Unlock()
 }
 
@@ -1273,7 +1273,7 @@ func (j *job) uploadPart(ctx context.Context, n int) error {
 	j.m.mu.Lock()
 	j.parts[n-1] = partRec{done: true, size: size, etag: etag, crc: crc}
 	j.t.setDone(j.t.doneBytes() + size)
-	j.t.version++
+	j.m.touchLocked(j.t)
 	j.m.mu.Unlock()
 	j.m.notify()
 	return nil

@@ -482,8 +482,8 @@ func (w *Window) Stop() {
 
 // changesPerApply bounds the snapshots read from the Backend at once, so a
 // drop of 500,000 files is read in pieces, one after another without
-// waiting for the ticker. Each read passes once over every task under the
-// Manager's lock, so the pieces are not small.
+// waiting for the ticker. A read costs about what it reports (the Manager
+// logs which tasks changed), a few milliseconds under its lock per piece.
 const changesPerApply = 10_000
 
 // rowsPerSlice bounds the rows one UI callback merges: a piece read is
@@ -552,11 +552,11 @@ func (w *Window) refreshLoop(ctx context.Context) {
 			// summary counts the rows from the model meanwhile.
 			totals, haveTotals = w.be.Totals(), true
 		}
-		// Each read passes over every task under the Backend's lock: with
-		// hundreds of thousands of tasks changing all the time, reading
-		// every tick would cost a tenth of a core. Reads take at most
-		// 1/readShare of the time; pieces of a large drop still follow
-		// one another at once.
+		// A read costs about what changed, but with thousands of uploads
+		// finishing each second that is still a lot to read every tick,
+		// and a Backend that cannot tell what changed passes over every
+		// task. Reads take at most 1/readShare of the time; pieces of a
+		// large drop still follow one another at once.
 		notBefore = t0.Add(min(readShare*time.Since(t0), maxReadGap))
 		totals := totals
 		w.do(func() { w.applySlices(&w.chg, totals, 0, back) })
