@@ -338,3 +338,52 @@ func BenchmarkManagerWindowHeap(b *testing.B) {
 		runtime.KeepAlive(m)
 	}
 }
+
+// TestDropSumsPaintedWithTheList: while a drop is read in pieces, the
+// summary line, the overall bar and the title change only when the list
+// does (each change on screen is a frame of the whole window), and show
+// every row once the window has caught up.
+func TestDropSumsPaintedWithTheList(t *testing.T) {
+	const n = 2*changesPerApply + 500
+	w, _ := newScaleWindow(t, n)
+	at := time.Now()
+	w.now = func() time.Time { return at }
+	read := func() (more bool) {
+		w.be.Changes(&w.cur, &w.chg, changesPerApply)
+		more = w.chg.More
+		done := make(chan struct{}, 1)
+		w.do(func() { w.applySlices(&w.chg, transfer.Totals{}, 0, done) })
+		l := loopOf(w)
+		for len(done) == 0 {
+			f := l.pop()
+			if f == nil {
+				t.Fatal("the slices stopped before the last one")
+			}
+			at = at.Add(listEvery / 50)
+			f()
+		}
+		return more
+	}
+	if !read() {
+		t.Fatal("the first read took every row")
+	}
+	first := w.summary.Text
+	if first != batchText(w.batchT) {
+		t.Fatalf("after the first piece the summary says %q, its sums %q", first, batchText(w.batchT))
+	}
+	if !read() {
+		t.Fatal("the second read took every row")
+	}
+	if w.summary.Text != first || w.list.shown != changesPerApply {
+		t.Fatalf("between list refreshes: summary %q (was %q), list %d rows", w.summary.Text, first, w.list.shown)
+	}
+	if batchText(w.batchT) == first {
+		t.Fatalf("the second piece changed no sums: %q", first)
+	}
+	if read() {
+		t.Fatal("the last read says more is to come")
+	}
+	if w.summary.Text != batchText(w.batchT) || w.list.shown != n {
+		t.Fatalf("caught up: summary %q, sums %q, list %d rows", w.summary.Text, batchText(w.batchT), w.list.shown)
+	}
+}

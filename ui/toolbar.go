@@ -109,11 +109,25 @@ func (w *Window) buildBottom() fyne.CanvasObject {
 
 // applyBatch shows the current batch in the overall bar and the title.
 func (w *Window) applyBatch(b batchTotals) {
+	w.noteBatch(b)
+	w.paintBatch()
+}
+
+// noteBatch takes in the batch's sums without showing them (paintBatch does).
+func (w *Window) noteBatch(b batchTotals) {
 	if b.Running != w.batchT.Running {
 		// "Apply to all" lasts for one batch.
 		w.exists.newBatch()
 	}
 	w.batchT = b
+	w.batchShown = false
+}
+
+// paintBatch shows the batch's sums noteBatch took in: the summary line, the
+// overall bar and the window title.
+func (w *Window) paintBatch() {
+	b := w.batchT
+	w.batchShown = true
 	if w.flashMsg == "" {
 		setText(w.summary, batchText(b))
 	}

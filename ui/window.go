@@ -97,7 +97,10 @@ type Window struct {
 	listAt  time.Time // when the list last followed the model
 	readAt  time.Time // when the read being applied began
 	batchT  batchTotals
-	now     func() time.Time // tests pin the clock
+	// batchShown says batchT is on screen; while a large drop is read in
+	// pieces the sums are painted with the list, not between its refreshes.
+	batchShown bool
+	now        func() time.Time // tests pin the clock
 
 	totals       transfer.Totals
 	batch        batchState
@@ -602,8 +605,10 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 // applySlice merges the next slice of c.Tasks, from task from on, into the
 // model and returns where the next slice starts, -1 after the last one
 // (which may release c's snapshots). The first slice also takes the
-// removals, the last one finishes the Changes (batch, tabs, view, totals). While more is to come (later slices, or a read cut at its
-// limit) the list and tabs follow at most every listEvery, and inside a
+// removals, the last one finishes the Changes (batch, tabs, view, totals).
+// While more is to come (later slices, or a read cut at its limit) the list,
+// the tabs and the batch's summary and bar follow at most every listEvery,
+// together (each change on screen costs a frame of the whole window), and inside a
 // read only once it ran that long, so the count climbs while a large drop is
 // listed without the list being re-laid out and repainted for every slice
 // (a read of a few slices repaints once, at its end); a sorted or filtered
@@ -620,7 +625,7 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from in
 	last := to == len(c.Tasks)
 	if last {
 		rows := w.model.end()
-		w.applyBatch(w.prog.update(&w.model, c.Tasks, rows))
+		w.noteBatch(w.prog.update(&w.model, c.Tasks, rows))
 	}
 	due := true
 	switch {
@@ -639,6 +644,11 @@ func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from in
 		return to
 	}
 	w.listAt = now
+	if !w.batchShown {
+		// Painted in the same frame as the list: every change on screen
+		// costs a frame of the whole window.
+		w.paintBatch()
+	}
 	view, counts := w.view.build(&w.model)
 	if counts != w.vbar.counts {
 		w.vbar.counts = counts
