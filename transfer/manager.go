@@ -616,11 +616,10 @@ func qidFor(tgt *target, key, path string) string {
 // qidOf names an upload by its destination's identity (the endpoint for targets
 // without one), bucket, key and file.
 func qidOf(d Destination, key, path string) string {
-	id := d.Endpoint
 	if d.ID != "" {
-		id = "dest:" + d.ID
+		return checkpoint.ID("dest:", d.ID, d.Bucket, key, path)
 	}
-	return strings.TrimSuffix(checkpoint.Name(id, d.Bucket, key, path), checkpoint.Ext)
+	return checkpoint.ID("", d.Endpoint, d.Bucket, key, path)
 }
 
 // duplicateLocked returns an unfinished task that already uploads path to key: two
