@@ -110,6 +110,7 @@ type Manager struct {
 	byQID     qidTable                // latest task per destination+file, to refuse duplicates
 	byKey     keyTable                // the task that holds each destination key: one key, one source
 	dirs      map[taskDirKey]*taskDir // folders of the tasks, shared
+	lastDir   *taskDir                // the folder placeLocked filed a task under last
 	busy      int                     // folder walks and background aborts in progress
 	queued    int                     // tasks in state Queued
 	idle      chan struct{}

@@ -330,21 +330,27 @@ func (m *Manager) placeLocked(t *task, path, key, cpDir string, rec *Destination
 	if !derived {
 		kp = ""
 	}
-	k := taskDirKey{path: dir, keyPrefix: kp, cpDir: cpDir}
-	if rec != nil {
-		k.rec, k.recorded = *rec, true
-	}
-	d := m.dirs[k]
-	if d == nil {
-		d = &taskDir{path: strings.Clone(dir), keyPrefix: strings.Clone(kp), cpDir: cpDir}
+	// Files come folder by folder, so the last file's folder is most often
+	// this one's: comparing is cheaper than hashing the folder's key.
+	d := m.lastDir
+	if d == nil || d.refs == 0 || d.path != dir || d.keyPrefix != kp || d.cpDir != cpDir || !sameRec(d.rec, rec) {
+		k := taskDirKey{path: dir, keyPrefix: kp, cpDir: cpDir}
 		if rec != nil {
-			r := *rec
-			d.rec = &r
+			k.rec, k.recorded = *rec, true
 		}
-		if m.dirs == nil {
-			m.dirs = map[taskDirKey]*taskDir{}
+		d = m.dirs[k]
+		if d == nil {
+			d = &taskDir{path: strings.Clone(dir), keyPrefix: strings.Clone(kp), cpDir: cpDir}
+			if rec != nil {
+				r := *rec
+				d.rec = &r
+			}
+			if m.dirs == nil {
+				m.dirs = map[taskDirKey]*taskDir{}
+			}
+			m.dirs[d.key()] = d
 		}
-		m.dirs[d.key()] = d
+		m.lastDir = d
 	}
 	d.refs++
 	t.dir = d
@@ -359,6 +365,11 @@ func (m *Manager) placeLocked(t *task, path, key, cpDir string, rec *Destination
 	}
 }
 
+// sameRec reports whether two recorded destinations (nil for none) are equal.
+func sameRec(a, b *Destination) bool {
+	return a == b || (a != nil && b != nil && *a == *b)
+}
+
 // unplaceLocked lets go of t's folder once t leaves the Manager.
 func (m *Manager) unplaceLocked(t *task) {
 	d := t.dir
@@ -367,6 +378,9 @@ func (m *Manager) unplaceLocked(t *task) {
 	}
 	if d.refs--; d.refs == 0 {
 		delete(m.dirs, d.key())
+		if m.lastDir == d {
+			m.lastDir = nil
+		}
 	}
 }
 
