@@ -10,9 +10,11 @@ import (
 // bits of each identity (its fingerprint; identities are hashes, so these are
 // even) stand inline and ascending in one array, the tasks in another, so a
 // probe reads the task, and so its identity, only on a fingerprint match, and
-// growing never reads a task. It grows by a quarter when 7/8 full and so stays
-// 7/10 to 7/8 full: 14 to 17 bytes a task. Tasks whose identities share a
-// fingerprint stand next to each other, in no particular order.
+// growing never reads a task. It grows by half when 7/8 full and so stays
+// 7/12 to 7/8 full: 14 to 21 bytes a task (by a quarter it would write five
+// times its final size on the way to it, rather than three, and the writes to
+// fresh memory are most of what growing costs). Tasks whose identities share
+// a fingerprint stand next to each other, in no particular order.
 // Guarded by Manager.mu.
 type qidTable struct {
 	fps   []uint32 // ascending; freeFP in a free slot (and in a slot holding freeFP itself)
@@ -55,7 +57,7 @@ func (q *qidTable) get(k qidKey) *task {
 // put makes t the task of its identity, in place of any other.
 func (q *qidTable) put(t *task) {
 	if h := q.homes(); (q.n+1)*8 > h*7 {
-		q.resize(max(h+h/4, 16), tableSlack)
+		q.resize(max(h+h/2, 16), tableSlack)
 	}
 	fp := qidFP(t.qid)
 	for {
