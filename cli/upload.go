@@ -378,7 +378,8 @@ type tally struct {
 }
 
 // tune makes the Manager report finished tasks to t (before the history) and
-// forget them, and keeps folder walks a bounded distance ahead of the uploads.
+// forget them, keeps folder walks a bounded distance ahead of the uploads, and
+// has them read sizes as they go.
 func (t *tally) tune(c *transfer.Config) {
 	next := c.OnFinished
 	c.OnFinished = func(s transfer.TaskSnapshot) {
@@ -389,6 +390,9 @@ func (t *tally) tune(c *transfer.Config) {
 	}
 	c.ForgetFinished = true
 	c.WalkAhead = cliWalkAhead
+	// Nobody watches rows appear: sizes read as files are walked let the
+	// scheduler pack small files from the first one.
+	c.SizeWhileWalking = true
 }
 
 func (t *tally) count(s transfer.TaskSnapshot) {

@@ -54,6 +54,13 @@ type Config struct {
 	// folder is never in memory at once. 0 means no bound (the window lists every
 	// file of a drop at once). The walk's own record keeps the rest durable.
 	WalkAhead int
+	// SizeWhileWalking makes a folder walk read each file's size before it
+	// queues the file, so the scheduler knows the small files from the first
+	// one on: a command line that packs small uploads sets it. Without it a
+	// walk queues a regular file from its directory entry alone and the sizes
+	// are read once the folder is listed (sizer.go): a window shows every row
+	// of a large drop at once, sizes following.
+	SizeWhileWalking bool
 }
 
 // DefaultStateDir is where ossdrop keeps checkpoints, the durable queue and its log.
@@ -127,6 +134,9 @@ type Manager struct {
 	roomWait int
 	// roots are the root keys of items handed to Add, for Config.ForgetFinished.
 	roots map[keyRef]bool
+	// viewCaughtUp is open while a front end reads its changes in pieces and
+	// has more to read; closed when it caught up (sizer.go).
+	viewCaughtUp chan struct{}
 }
 
 // task is one file. Keep it small: half a million of them may sit in the queue
@@ -351,7 +361,7 @@ func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	m.markBusyLocked()
 	m.mu.Unlock()
 	var walks []string
-	w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden}
+	w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden, sizeLater: !m.cfg.SizeWhileWalking}
 	if tgt != nil && m.cfg.ForgetFinished {
 		roots := make([]string, len(paths))
 		for i, p := range paths {
@@ -404,6 +414,9 @@ func (m *Manager) walkNow(w *walker, paths []string, prefix string, walks []stri
 		for _, id := range walks {
 			m.queue.del(id)
 		}
+	}
+	if w.first != 0 {
+		m.sizeQueued(w.first)
 	}
 	m.mu.Lock()
 	m.busy--
@@ -990,7 +1003,7 @@ func (m *Manager) Totals() Totals {
 		if t.rt != nil {
 			tt.Speed += t.rt.speed
 		}
-		if t.state == Queued || t.state.Active() {
+		if (t.state == Queued || t.state.Active()) && t.size != unsized {
 			remaining += t.size - sent
 		}
 	}
@@ -1003,7 +1016,13 @@ func (m *Manager) Totals() Totals {
 // count adds one task to tt: the rule Totals and forgotten tasks share. It
 // returns the bytes sent of the task. Caller holds the Manager's lock.
 func (tt *Totals) count(t *task) (sent int64) {
-	tt.Bytes += t.size
+	if t.size == unsized {
+		if !t.state.Finished() {
+			tt.Sizing++
+		}
+	} else {
+		tt.Bytes += t.size
+	}
 	switch t.state {
 	case Done:
 		tt.Done++

@@ -26,9 +26,10 @@ func multipartThreshold(o Options) int64 {
 }
 
 // isSmall says t will most likely go up in one request: below the threshold
-// and with no parts sent yet (a resumed multipart upload is not small).
+// and with no parts sent yet (a resumed multipart upload is not small). A
+// file whose size is not read yet is not counted as small: it may be large.
 func (s *smallSlots) isSmall(t *task, o Options) bool {
-	return t.size < multipartThreshold(o) && t.doneBytes() == 0
+	return t.size != unsized && t.size < multipartThreshold(o) && t.doneBytes() == 0
 }
 
 // mayStart says whether t may start now, with active tasks running in all.

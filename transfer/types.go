@@ -212,7 +212,7 @@ type TaskSnapshot struct {
 	Path   string // local file
 	Key    string // destination object key
 	Bucket string
-	Size   int64
+	Size   int64 // the file's size; -1 while it is not read yet (see Totals.Sizing)
 	Done   int64 // bytes confirmed uploaded
 	// Sent counts bytes sent so far, including parts still in flight (>= Done); it
 	// moves smoothly, so progress bars should draw it.
@@ -248,4 +248,8 @@ type Totals struct {
 	BytesSent                                                      int64 // like TaskSnapshot.Sent, summed
 	Speed                                                          float64
 	ETA                                                            time.Duration
+	// Sizing counts the unfinished files whose size is not read yet (a
+	// folder walk lists files before it reads their sizes): Bytes leaves
+	// them out.
+	Sizing int
 }

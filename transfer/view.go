@@ -51,6 +51,7 @@ func (m *Manager) Changes(cur *Cursor, c *Changes, limit int) {
 		t := m.tasks[i]
 		return taskMark{id: t.id, ver: uint32(t.version), moving: t.rt != nil || t.state.Active()}
 	}, func(i int) TaskSnapshot { return m.snapshotLocked(m.tasks[i]) }, c, limit)
+	m.viewReadLocked(c.More)
 }
 
 // Diff fills c with what changed in all (every task of some source, in add

@@ -35,6 +35,12 @@ type walker struct {
 	pin  bool
 	// marks gathers the journaled marks of a batch's tasks for the queue (listed).
 	marks []*bool
+	// sizeLater queues regular files without reading their size, which
+	// Manager.sizeQueued reads once the walk has listed them (sizer.go).
+	sizeLater bool
+	// first is the first task the walk admitted unsized (0: none), where
+	// reading sizes starts.
+	first TaskID
 }
 
 type walkItem struct {
@@ -69,7 +75,8 @@ func (w *walker) add(p, prefix string) {
 
 func toSlash(s string) string { return strings.ReplaceAll(filepath.ToSlash(s), "\\", "/") }
 
-// file queues dir/name, whose (followed) mode and size the caller read.
+// file queues dir/name, whose (followed) mode and size the caller read; size
+// is unsized when it is left for later.
 func (w *walker) file(dir, name, keyPrefix string, mode os.FileMode, size int64) {
 	path, key := joinPath(dir, name), keyPrefix+toSlash(name)
 	if !mode.IsRegular() {
@@ -145,6 +152,10 @@ func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries
 		p := joinPath(dir, e.Name())
 		key := keyPrefix + toSlash(e.Name())
 		var st os.FileInfo
+		if w.sizeLater && e.Type().IsRegular() {
+			w.file(dir, e.Name(), keyPrefix, 0, unsized)
+			continue
+		}
 		if e.Type()&os.ModeSymlink != 0 {
 			st, err = os.Stat(p)
 			if err != nil {
@@ -306,6 +317,9 @@ func (w *walker) flush() {
 		default:
 			t := m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
 			t.pinned = t.pinned || it.pin
+			if it.size == unsized && w.first == 0 {
+				w.first = t.id
+			}
 			if t.qidStr() == it.qid {
 				marks = append(marks, &t.journaled) // record() wrote its add
 			}

@@ -16,8 +16,11 @@ import (
 // BenchmarkWalkTree times only the walk of an existing tree (testkit.PhotoTree,
 // kept between runs in OSSDROP_BENCH_TREE; OSSDROP_BENCH_FILES sets its size,
 // default 100,000): "survey" is the folder walk alone, "queue" is the walk
-// into a paused Manager's durable queue until every file is held. Both report
+// into a paused Manager's durable queue until every file is held. All report
 // wall and process CPU time per file, the figure that matters on a busy machine.
+// "queue" lists files as a window does, their sizes read after the last file
+// is listed (not timed); "queue-sized" reads each size as it walks, as the
+// command line does.
 //
 //	OSSDROP_BENCH_TREE=/tmp/tree go test -run '^$' -bench WalkTree -benchtime 3x ./transfer/
 func BenchmarkWalkTree(b *testing.B) {
@@ -43,25 +46,31 @@ func BenchmarkWalkTree(b *testing.B) {
 		}
 		report(b, wall, cpu)
 	})
-	b.Run("queue", func(b *testing.B) {
-		var wall, cpu time.Duration
-		for range b.N {
-			// Nothing listens there and the Manager is paused: every file stays queued.
-			tgt := Target{Endpoint: "http://127.0.0.1:9", Bucket: "bench", Credentials: staticCreds{"a", "b", ""}}
-			m, err := NewManager(Config{Target: tgt, Options: Options{Jobs: 1, EnableCheckpoint: true}, StateDir: b.TempDir()})
-			if err != nil {
-				b.Fatal(err)
-			}
-			m.PauseAll()
-			runtime.GC()
-			c0, t0 := testkit.CPUTime(), time.Now()
-			m.Add([]string{dir}, "")
-			for m.Len() < n {
-				time.Sleep(time.Millisecond)
-			}
-			wall, cpu = wall+time.Since(t0), cpu+testkit.CPUTime()-c0
-			m.Close()
+	for _, sizeFirst := range []bool{false, true} {
+		name := "queue"
+		if sizeFirst {
+			name = "queue-sized"
 		}
-		report(b, wall, cpu)
-	})
+		b.Run(name, func(b *testing.B) {
+			var wall, cpu time.Duration
+			for range b.N {
+				// Nothing listens there and the Manager is paused: every file stays queued.
+				tgt := Target{Endpoint: "http://127.0.0.1:9", Bucket: "bench", Credentials: staticCreds{"a", "b", ""}}
+				m, err := NewManager(Config{Target: tgt, Options: Options{Jobs: 1, EnableCheckpoint: true}, StateDir: b.TempDir(), SizeWhileWalking: sizeFirst})
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.PauseAll()
+				runtime.GC()
+				c0, t0 := testkit.CPUTime(), time.Now()
+				m.Add([]string{dir}, "")
+				for m.Len() < n {
+					time.Sleep(time.Millisecond)
+				}
+				wall, cpu = wall+time.Since(t0), cpu+testkit.CPUTime()-c0
+				m.Close()
+			}
+			report(b, wall, cpu)
+		})
+	}
 }

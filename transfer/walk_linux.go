@@ -36,6 +36,7 @@ func (w *walker) walkDirAt(dir, keyPrefix string, ancestors []os.FileInfo) bool 
 	defer direntBufs.Put(bp)
 	buf := *bp
 	var names []string
+	var types []uint8
 	for !w.stopped() {
 		n, err := fileio.RetryEINTR(func() (int, error) { return unix.Getdents(fd, buf) })
 		if err != nil {
@@ -47,25 +48,25 @@ func (w *walker) walkDirAt(dir, keyPrefix string, ancestors []os.FileInfo) bool 
 		}
 		// The names are taken out of buf before any is handled: a subfolder's
 		// walk reads its own entries meanwhile.
-		names = w.direntNames(buf[:n], names[:0])
-		for _, name := range names {
-			w.entryAt(fd, dir, keyPrefix, ancestors, name)
+		names, types = w.direntNames(buf[:n], names[:0], types[:0])
+		for i, name := range names {
+			w.entryAt(fd, dir, keyPrefix, ancestors, name, types[i])
 		}
 	}
 	return true
 }
 
 // direntNames appends the names in a getdents buffer (linux_dirent64
-// records), leaving out "." and "..", and hidden ones when the walk skips them
-// (before a string is made for them).
-func (w *walker) direntNames(b []byte, names []string) []string {
+// records) and their d_type to types, leaving out "." and "..", and hidden
+// ones when the walk skips them (before a string is made for them).
+func (w *walker) direntNames(b []byte, names []string, types []uint8) ([]string, []uint8) {
 	const nameOff = 19 // d_ino 8, d_off 8, d_reclen 2, d_type 1
 	for len(b) >= nameOff {
 		reclen := int(binary.NativeEndian.Uint16(b[16:18]))
 		if reclen < nameOff || reclen > len(b) {
 			break // a malformed record: the kernel never writes one
 		}
-		ino, name := binary.NativeEndian.Uint64(b[0:8]), b[nameOff:reclen]
+		ino, typ, name := binary.NativeEndian.Uint64(b[0:8]), b[18], b[nameOff:reclen]
 		b = b[reclen:]
 		if i := bytes.IndexByte(name, 0); i >= 0 {
 			name = name[:i]
@@ -75,14 +76,20 @@ func (w *walker) direntNames(b []byte, names []string) []string {
 		case name[0] == '.' && (len(name) == 1 || len(name) == 2 && name[1] == '.'):
 		case w.skipHidden && name[0] == '.': // IsHidden, without making the string
 		default:
-			names = append(names, string(name))
+			names, types = append(names, string(name)), append(types, typ)
 		}
 	}
-	return names
+	return names, types
 }
 
-// entryAt handles one entry of the folder open as fd.
-func (w *walker) entryAt(fd int, dir, keyPrefix string, ancestors []os.FileInfo, name string) {
+// entryAt handles one entry of the folder open as fd; typ is its d_type. A
+// regular file is queued from its entry alone when the walk leaves sizes for
+// later (walker.sizeLater): the stat it saves is most of a walk's time.
+func (w *walker) entryAt(fd int, dir, keyPrefix string, ancestors []os.FileInfo, name string, typ uint8) {
+	if typ == unix.DT_REG && w.sizeLater {
+		w.file(dir, name, keyPrefix, 0, unsized)
+		return
+	}
 	var st unix.Stat_t
 	err := fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 	if err != nil {

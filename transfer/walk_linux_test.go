@@ -22,11 +22,11 @@ func entryAfterListing(t *testing.T, w *walker, dir, p string) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := w.direntNames(buf[:n], nil)
+	names, types := w.direntNames(buf[:n], nil, nil)
 	if len(names) != 1 {
 		t.Fatalf("listed %q", names)
 	}
 	os.Remove(p)
-	w.entryAt(fd, dir, "k/", nil, names[0])
+	w.entryAt(fd, dir, "k/", nil, names[0], types[0])
 	return true
 }

@@ -170,3 +170,40 @@ func TestWalkBigFolder(t *testing.T) {
 		}
 	})
 }
+
+// A walk that leaves sizes for later queues regular files unsized and still
+// reads what it must follow (a link), on both walks.
+func TestWalkListsRegularFilesUnsized(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "a.txt", []byte("aaa"))
+	writeFile(t, root, "sub/b.txt", []byte("bbbbb"))
+	if err := os.Symlink(filepath.Join(root, "a.txt"), filepath.Join(root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	walkBoth(t, func(t *testing.T) {
+		for _, later := range []bool{false, true} {
+			w := collector()
+			w.sizeLater = later
+			w.walkDir(root, "k/", nil)
+			got := map[string]int64{}
+			for _, it := range w.batch {
+				if it.te != nil {
+					t.Fatalf("%s: %v", it.key, it.te)
+				}
+				got[it.key] = it.size
+			}
+			want := map[string]int64{"k/a.txt": 3, "k/sub/b.txt": 5, "k/link": 3}
+			if later {
+				want["k/a.txt"], want["k/sub/b.txt"] = unsized, unsized
+			}
+			if len(got) != len(want) {
+				t.Fatalf("sizeLater=%v: got %v, want %v", later, got, want)
+			}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("sizeLater=%v: %s has size %d, want %d", later, k, got[k], v)
+				}
+			}
+		}
+	})
+}

@@ -63,9 +63,11 @@ func count(n int) string { return formatInt(int64(n)) }
 
 // size renders a byte count the way file managers do ("4.2 MB"), with the
 // language's decimal mark.
+// size renders a byte count; a size not read yet (negative) renders empty,
+// and join leaves it out.
 func size(n int64) string {
 	if n < 0 {
-		n = 0
+		return ""
 	}
 	s := humanize.Bytes(uint64(n))
 	if m := numbers().mark; m != "." {
@@ -325,5 +327,11 @@ func batchText(b batchTotals) string {
 	if b.Paused > 0 {
 		paused = lang.N("{{.Count}} paused", b.Paused, map[string]any{"Count": count(b.Paused)})
 	}
-	return join(files, percent(b.Fraction()), bytes, speed, left, failed, paused)
+	var sizing string
+	if b.Sizing > 0 {
+		// The bytes and the time left cover the sized files only.
+		sizing = lang.N("reading the size of {{.Count}} files", b.Sizing, map[string]any{"Count": count(b.Sizing)})
+		left = ""
+	}
+	return join(files, percent(b.Fraction()), bytes, sizing, speed, left, failed, paused)
 }

@@ -365,7 +365,13 @@ func (b *batchTotals) add(r *row, sent int64, sign int) {
 		return
 	}
 	b.Files += sign
-	b.Bytes += int64(sign) * r.size
+	if r.size < 0 { // not read yet
+		if !s.Finished() {
+			b.Sizing += sign
+		}
+	} else {
+		b.Bytes += int64(sign) * r.size
+	}
 	switch s {
 	case transfer.Done, transfer.Skipped:
 		b.Finished += sign

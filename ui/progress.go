@@ -198,9 +198,10 @@ type batchTotals struct {
 	Finished int // done or skipped
 	Failed   int
 	Paused   int
-	Running  bool // something queued or uploading
-	Bytes    int64
+	Running  bool  // something queued or uploading
+	Bytes    int64 // sizes of the files whose size is read
 	Sent     int64 // acknowledged-on-the-wire bytes of files not failed
+	Sizing   int   // unfinished files whose size is not read yet
 	Stats    liveStats
 }
 
@@ -210,7 +211,8 @@ func (b batchTotals) Fraction() float64 {
 	if b.Files == 0 {
 		return 0
 	}
-	if b.Bytes <= 0 {
+	if b.Bytes <= 0 || b.Sizing > 0 {
+		// Bytes cannot tell how far the batch is until every size is known.
 		return float64(b.Finished) / float64(b.Files)
 	}
 	return min(max(float64(b.Sent)/float64(b.Bytes), 0), 1)

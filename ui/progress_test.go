@@ -320,3 +320,37 @@ func TestWaitingForTheUserIsNotAStall(t *testing.T) {
 		t.Fatalf("retried run: %+v %q", s, statusText(task, s))
 	}
 }
+
+// TestFilesNotSizedYet: a large drop lists its files before their sizes are
+// read. Until then the bar counts them apart from the bytes, says so instead
+// of a time left, goes by files, and their rows show no size; as the sizes
+// come, the sums take them in.
+func TestFilesNotSizedYet(t *testing.T) {
+	c := newFakeClock()
+	p := newTracker(c.now)
+	running := up(1, 1000, 500)
+	a := transfer.TaskSnapshot{ID: 2, Size: -1, State: transfer.Queued}
+	b := transfer.TaskSnapshot{ID: 3, Size: -1, State: transfer.Queued}
+	bt := p.update([]transfer.TaskSnapshot{running, a, b})
+	if bt.Files != 3 || bt.Bytes != 1000 || bt.Sizing != 2 {
+		t.Fatalf("batch %+v", bt)
+	}
+	if got := batchText(bt); !strings.Contains(got, "reading the size of 2 files") || strings.Contains(got, "left") {
+		t.Fatalf("overall bar says %q", got)
+	}
+	if f := bt.Fraction(); f != 0 {
+		t.Fatalf("fraction %v with no file finished and sizes unknown", f)
+	}
+	if got := statusText(a, liveStats{}); got != "Queued" {
+		t.Fatalf("row of an unsized file says %q", got)
+	}
+	a.Size, a.Version = 3000, a.Version+1
+	b.Size, b.Version = 2000, b.Version+1
+	bt = p.update([]transfer.TaskSnapshot{running, a, b})
+	if bt.Files != 3 || bt.Bytes != 6000 || bt.Sizing != 0 || strings.Contains(batchText(bt), "reading the size") {
+		t.Fatalf("batch %+v: %q", bt, batchText(bt))
+	}
+	if got := statusText(a, liveStats{}); got != "Queued · 2.9 kB" && got != "Queued · 3.0 kB" {
+		t.Fatalf("row of a sized file says %q", got)
+	}
+}
