@@ -60,3 +60,58 @@ func BenchmarkRefOf(b *testing.B) {
 		_ = refOf(d, "photos/2024/IMG_0001.jpg")
 	}
 }
+
+// TestPlaceSharesFolders checks that tasks share a folder exactly when their
+// folder, key prefix, checkpoint folder and recorded destination are equal,
+// whether or not the folder was the last one used, and that a folder all of
+// whose tasks left is made afresh.
+func TestPlaceSharesFolders(t *testing.T) {
+	m := &Manager{}
+	rec := &Destination{ID: "p1", Bucket: "b"}
+	place := func(path, key, cpDir string, rec *Destination) *task {
+		nt := &task{}
+		m.placeLocked(nt, path, key, cpDir, rec)
+		return nt
+	}
+	a1 := place("/a/x", "p/x", "/cp", nil)
+	a2 := place("/a/y", "p/y", "/cp", nil)
+	b := place("/b/z", "p/z", "/cp", nil)
+	a3 := place("/a/w", "p/w", "/cp", nil)
+	if a1.dir != a2.dir || a1.dir != a3.dir || a1.dir == b.dir || a1.dir.refs != 3 {
+		t.Fatalf("folders: a1 %p a2 %p a3 %p b %p, refs %d", a1.dir, a2.dir, a3.dir, b.dir, a1.dir.refs)
+	}
+	// Each right after a file of a1's folder, which it must not share.
+	for _, o := range []func() *task{
+		func() *task { return place("/a/s", "p/s", "/cp", rec) },  // recorded by an earlier run
+		func() *task { return place("/a/v", "q/v", "/cp", nil) },  // another key prefix
+		func() *task { return place("/a/u", "p/u", "/cp2", nil) }, // another checkpoint folder
+	} {
+		if place("/a/q", "p/q", "/cp", nil).dir != a1.dir {
+			t.Fatal("a file of a1's folder in another")
+		}
+		if o := o(); o.dir == a1.dir {
+			t.Fatalf("%s shares %s's folder", o.path(), a1.path())
+		}
+	}
+	r1 := place("/a/r", "p/r", "/cp", &Destination{ID: "p1", Bucket: "b"}) // an equal record
+	if r1.dir.rec == nil || *r1.dir.rec != *rec || r1.dir.refs != 2 {
+		t.Fatalf("equal records: folder %+v", r1.dir)
+	}
+	if len(m.dirs) != 5 {
+		t.Fatalf("%d folders, want 5", len(m.dirs))
+	}
+	if got := a3.path(); got != "/a/w" || a3.key() != "p/w" {
+		t.Fatalf("a3 is %s as %s", got, a3.key())
+	}
+	last := place("/a/p", "p/p", "/cp", nil) // a1's folder is the last one used
+	for _, x := range []*task{a1, a2, a3, last} {
+		m.unplaceLocked(x)
+	}
+	for range 3 { // the /a/q files
+		m.unplaceLocked(&task{dir: a1.dir})
+	}
+	a4 := place("/a/t", "p/t", "/cp", nil)
+	if a4.dir == a1.dir || a4.dir.refs != 1 || m.dirs[a4.dir.key()] != a4.dir || len(m.dirs) != 5 {
+		t.Fatalf("after its tasks left, the folder is %p (was %p), refs %d, %d folders", a4.dir, a1.dir, a4.dir.refs, len(m.dirs))
+	}
+}
