@@ -1,38 +1,56 @@
 package transfer
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // keyTable finds the task that holds each destination key (keyRef). A Go map
 // of them cost 22 to 38 bytes a queued file (its tables split in halves, so
 // they run between 7/16 and 7/8 full); this one keeps the keys inline in one
 // array and the tasks in another, grows by a quarter when 7/8 full and so
-// stays 7/10 to 7/8 full: 18 to 23 bytes a file. Probing compares only the
-// inline keys, so the fuller table costs no extra pointer chasing. Open
-// addressing with linear probing and backward-shift deletion, like qidTable.
+// stays 7/10 to 7/8 full: 18 to 23 bytes a file.
+//
+// It is an ordered linear-probing table: a key's home slot grows with its
+// value (the high bits of key × homes), and the keys stand in ascending order
+// through the whole array, each in its home slot or in the first free one
+// after, with no wrap-around (slack slots past the last home take the
+// overflow). So a probe stops at the first key not below the one sought, and a
+// miss costs about as little as a hit even 7/8 full; free slots hold freeRef,
+// above every key, so probing reads only the key array. Growing walks both
+// arrays once in order and writes the new ones in order, with no probing and
+// no task touched. Deleting shifts the keys after back (no tombstones).
 // Guarded by Manager.mu.
 type keyTable struct {
-	refs  []keyRef
-	tasks []*task // nil: an empty slot
+	refs  []keyRef // ascending; freeRef in a free slot (and in a slot holding freeRef itself)
+	tasks []*task  // nil: a free slot
 	n     int
+	h     int // home slots: the first h of refs
 }
 
+// tableSlack is how many slots an ordered table (keyTable, qidTable) keeps
+// past its last home slot for the keys displaced beyond it; the very last one
+// is always free, so a probe always ends. A table whose overflow needs more
+// is made again with twice the slack: at 7/8 full, random keys need that
+// about once in ten thousand tables, and keys crowding the end of the range
+// (no hash does that) cost memory, never a loop.
+const tableSlack = 64
+
+const freeRef = keyRef(math.MaxUint64)
+
+// homes is how many slots are home to some key.
+func (k *keyTable) homes() int { return k.h }
+
 func (k *keyTable) home(r keyRef) int {
-	hi, _ := bits.Mul64(uint64(r), uint64(len(k.refs)))
+	hi, _ := bits.Mul64(uint64(r), uint64(k.homes()))
 	return int(hi)
 }
 
-func (k *keyTable) after(i int) int {
-	if i++; i == len(k.refs) {
-		return 0
-	}
-	return i
-}
-
-// slot is where r is, or the empty slot where it would go.
+// slot is where r is, or where it would go.
 func (k *keyTable) slot(r keyRef) int {
 	i := k.home(r)
-	for k.tasks[i] != nil && k.refs[i] != r {
-		i = k.after(i)
+	for k.refs[i] < r {
+		i++
 	}
 	return i
 }
@@ -42,51 +60,99 @@ func (k *keyTable) get(r keyRef) *task {
 	if k.n == 0 {
 		return nil
 	}
-	return k.tasks[k.slot(r)]
+	if i := k.slot(r); k.refs[i] == r {
+		return k.tasks[i]
+	}
+	return nil
 }
 
 // put makes t the holder of r, in place of any other.
 func (k *keyTable) put(r keyRef, t *task) {
-	if (k.n+1)*8 > len(k.refs)*7 {
-		k.resize(max(len(k.refs)+len(k.refs)/4, 16))
+	if h := k.homes(); (k.n+1)*8 > h*7 {
+		k.resize(max(h+h/4, 16), tableSlack)
 	}
-	i := k.slot(r)
-	if k.tasks[i] == nil {
+	for {
+		i := k.slot(r)
+		if k.refs[i] == r && k.tasks[i] != nil {
+			k.tasks[i] = t
+			return
+		}
+		e := i // the first free slot from i: the keys in between move up one
+		for k.tasks[e] != nil {
+			e++
+		}
+		if e == len(k.tasks)-1 {
+			k.resize(k.h, 2*(len(k.refs)-k.h))
+			continue
+		}
+		copy(k.refs[i+1:e+1], k.refs[i:e])
+		copy(k.tasks[i+1:e+1], k.tasks[i:e])
+		k.refs[i], k.tasks[i] = r, t
 		k.n++
+		return
 	}
-	k.refs[i], k.tasks[i] = r, t
 }
 
 // delIf removes r if t holds it.
 func (k *keyTable) delIf(r keyRef, t *task) {
-	if k.n == 0 {
+	if k.n == 0 || t == nil {
 		return
 	}
 	i := k.slot(r)
-	if k.tasks[i] != t || t == nil {
+	if k.refs[i] != r || k.tasks[i] != t {
 		return
 	}
-	for j := k.after(i); k.tasks[j] != nil; j = k.after(j) {
-		h := k.home(k.refs[j])
-		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
-			k.refs[i], k.tasks[i] = k.refs[j], k.tasks[j]
-			i = j
-		}
+	// The keys after i down to the first free slot or key in its home slot
+	// move back one: each is displaced, so its home is at most its new slot.
+	e := i + 1
+	for k.tasks[e] != nil && k.home(k.refs[e]) < e {
+		e++
 	}
-	k.refs[i], k.tasks[i] = 0, nil
+	copy(k.refs[i:e-1], k.refs[i+1:e])
+	copy(k.tasks[i:e-1], k.tasks[i+1:e])
+	k.refs[e-1], k.tasks[e-1] = freeRef, nil
 	k.n--
-	if len(k.refs) > 64 && k.n*8 < len(k.refs) {
-		k.resize(len(k.refs) / 2)
+	if h := k.homes(); h > 64 && k.n*8 < h {
+		k.resize(h/2, tableSlack)
 	}
 }
 
-func (k *keyTable) resize(size int) {
-	refs, tasks := k.refs, k.tasks
-	k.refs, k.tasks = make([]keyRef, size), make([]*task, size)
-	for i, t := range tasks {
-		if t != nil {
-			j := k.slot(refs[i])
-			k.refs[j], k.tasks[j] = refs[i], t
+// resize moves the keys to a table of the given number of home slots and at
+// least slack slots past them, more should the last keys need them.
+func (k *keyTable) resize(homes, slack int) {
+	for ; ; slack *= 2 {
+		refs, tasks := make([]keyRef, homes+slack), make([]*task, homes+slack)
+		if placeRefs(refs, tasks, k.refs, k.tasks, homes) {
+			k.refs, k.tasks, k.h = refs, tasks, homes
+			return
 		}
 	}
+}
+
+// placeRefs copies the ascending keys of old into the empty refs and tasks,
+// each in its home slot for a table of homes home slots or the first free one
+// after, and fills the free slots with freeRef; false if the last slot would
+// be taken.
+func placeRefs(refs []keyRef, tasks []*task, oldRefs []keyRef, oldTasks []*task, homes int) bool {
+	next := 0 // the first slot not taken
+	for i, t := range oldTasks {
+		if t == nil {
+			continue
+		}
+		r := oldRefs[i]
+		hi, _ := bits.Mul64(uint64(r), uint64(homes))
+		j := max(int(hi), next)
+		if j >= len(refs)-1 {
+			return false
+		}
+		for ; next < j; next++ {
+			refs[next] = freeRef
+		}
+		refs[j], tasks[j] = r, t
+		next = j + 1
+	}
+	for ; next < len(refs); next++ {
+		refs[next] = freeRef
+	}
+	return true
 }

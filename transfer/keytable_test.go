@@ -7,7 +7,8 @@ import (
 
 // TestKeyTableMatchesMap runs random puts and deletes against the table and a
 // map side by side, with few distinct keys, some sharing a home slot, so that
-// probe chains collide, wrap around, shift back on delete, grow and shrink.
+// probe chains collide, run into the slack, shift back on delete, grow and
+// shrink.
 func TestKeyTableMatchesMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var k keyTable
@@ -19,7 +20,9 @@ func TestKeyTableMatchesMap(t *testing.T) {
 			keys[i] = keys[(i+1)%len(keys)] ^ 1
 		}
 	}
-	keys[5] = 0 // a zero key is a key like any other
+	keys[5] = 0       // a zero key is a key like any other
+	keys[6] = freeRef // and so is the one free slots hold
+	keys[7] = freeRef - 1
 	for step := range 60_000 {
 		key := keys[r.IntN(len(keys))]
 		if step == 30_000 { // fewer keys from now on: the table shrinks
@@ -52,6 +55,7 @@ func TestKeyTableMatchesMap(t *testing.T) {
 			t.Fatalf("step %d: table holds %d, map %d", step, k.n, len(ref))
 		}
 		if step%97 == 0 {
+			checkKeyTable(t, &k)
 			for _, key := range keys {
 				if got, want := k.get(key), ref[key]; got != want {
 					t.Fatalf("step %d: get(%x) gives %v, want %v", step, key, got, want)
@@ -59,4 +63,100 @@ func TestKeyTableMatchesMap(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkKeyTable checks the table's layout: keys ascending, each in its home
+// slot or after it with no free slot between, free slots holding freeRef, the
+// last slot free.
+func checkKeyTable(t *testing.T, k *keyTable) {
+	t.Helper()
+	n, prev := 0, keyRef(0)
+	for i, x := range k.tasks {
+		if x == nil {
+			if k.refs[i] != freeRef {
+				t.Fatalf("free slot %d holds %x", i, k.refs[i])
+			}
+			continue
+		}
+		r := k.refs[i]
+		if n > 0 && r <= prev {
+			t.Fatalf("slot %d: %x after %x", i, r, prev)
+		}
+		h := k.home(r)
+		if h > i {
+			t.Fatalf("slot %d holds %x, whose home is %d", i, r, h)
+		}
+		for j := h; j < i; j++ {
+			if k.tasks[j] == nil {
+				t.Fatalf("free slot %d between %x's home %d and its slot %d", j, r, h, i)
+			}
+		}
+		n, prev = n+1, r
+	}
+	if n != k.n {
+		t.Fatalf("%d keys in the slots, n is %d", n, k.n)
+	}
+	if l := len(k.tasks); l > 0 && k.tasks[l-1] != nil {
+		t.Fatal("the last slot is taken")
+	}
+}
+
+// TestKeyTableGrowth fills a table with many random keys, then with keys
+// crowding the top of the range, whose overflow runs out of slack: it gets
+// more slack, not more home slots; every key stays found and the table 7/10 to 7/8 full.
+func TestKeyTableGrowth(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var k keyTable
+	ref := map[keyRef]*task{}
+	add := func(key keyRef) {
+		nt := &task{id: TaskID(len(ref))}
+		k.put(key, nt)
+		ref[key] = nt
+	}
+	for range 100_000 {
+		add(keyRef(r.Uint64()))
+		if (k.homes() > 1000 && k.n*10 < k.homes()*7-20) || k.n*8 > k.homes()*7 {
+			t.Fatalf("%d keys in %d home slots", k.n, k.homes())
+		}
+	}
+	checkKeyTable(t, &k)
+	grown := k.homes()
+	for i := range 200 { // all homed in the last slots: more than the slack holds
+		add(freeRef - keyRef(i))
+	}
+	checkKeyTable(t, &k)
+	if k.homes() != grown || len(k.refs)-k.homes() < 200 {
+		t.Fatalf("%d keys crowding the end: %d home slots (%d before), %d past them", k.n, k.homes(), grown, len(k.refs)-k.homes())
+	}
+	for key, want := range ref {
+		if got := k.get(key); got != want {
+			t.Fatalf("get(%x) gives %v, want %v", key, got, want)
+		}
+	}
+	for key, x := range ref {
+		k.delIf(key, x)
+	}
+	if k.n != 0 || k.homes() > 128 {
+		t.Fatalf("emptied: %d keys in %d home slots", k.n, k.homes())
+	}
+}
+
+func BenchmarkKeyTable(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	keys := make([]keyRef, 500_000)
+	for i := range keys {
+		keys[i] = keyRef(r.Uint64())
+	}
+	nt := &task{}
+	b.Run("admit", func(b *testing.B) { // a miss then a put, as admitting a file does
+		for b.Loop() {
+			var k keyTable
+			for _, key := range keys {
+				if k.get(key) == nil {
+					k.put(key, nt)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
+	})
 }

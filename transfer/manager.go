@@ -117,6 +117,7 @@ type Manager struct {
 	byQID     qidTable                // latest task per destination+file, to refuse duplicates
 	byKey     keyTable                // the task that holds each destination key: one key, one source
 	dirs      map[taskDirKey]*taskDir // folders of the tasks, shared
+	lastDir   *taskDir                // the folder placeLocked filed a task under last
 	busy      int                     // folder walks and background aborts in progress
 	queued    int                     // tasks in state Queued
 	idle      chan struct{}
@@ -489,11 +490,12 @@ func (m *Manager) AddFiles(files []FileKey) ([]TaskID, error) {
 	}
 	for _, it := range ok {
 		f := files[it.i]
-		if d := m.duplicateLocked(m.tgt, f.Key, it.abs); d != nil {
+		qid := qidFor(m.tgt, f.Key, it.abs)
+		if d := m.duplicateQIDLocked(qid); d != nil {
 			errs = append(errs, fmt.Errorf("add %s: already queued as task %d (%s)", f.Path, d.id, d.state))
 			continue
 		}
-		t := m.admitLocked(it.abs, f.Key, qidFor(m.tgt, f.Key, it.abs), m.tgt, nil, it.size, cpDir, false)
+		t := m.admitLocked(it.abs, f.Key, qid, m.tgt, nil, it.size, cpDir, false)
 		t.pinned = true // exact keys: any later file may contest them
 		ids[it.i] = t.id
 		if t.state == Failed {
@@ -553,9 +555,7 @@ func (m *Manager) admitWithLocked(path, key, qid string, tgt *target, rec *Desti
 		if tgt == nil {
 			r = rec
 		}
-		t := m.newTaskQIDLocked(path, key, qid, tgt, r, size, cpDir)
-		m.byQID.put(t)
-		return t
+		return m.newTaskQIDLocked(path, key, qid, tgt, r, size, cpDir)
 	}
 	ref := refOf(d, key)
 	other := m.keyRefHolderLocked(ref)
@@ -631,24 +631,15 @@ func qidFor(tgt *target, key, path string) string {
 // qidOf names an upload by its destination's identity (the endpoint for targets
 // without one), bucket, key and file.
 func qidOf(d Destination, key, path string) string {
-	id := d.Endpoint
 	if d.ID != "" {
-		id = "dest:" + d.ID
+		return checkpoint.ID("dest:", d.ID, d.Bucket, key, path)
 	}
-	return strings.TrimSuffix(checkpoint.Name(id, d.Bucket, key, path), checkpoint.Ext)
+	return checkpoint.ID("", d.Endpoint, d.Bucket, key, path)
 }
 
-// duplicateLocked returns an unfinished task that already uploads path to key: two
-// would share one checkpoint and race on the same object.
-func (m *Manager) duplicateLocked(tgt *target, key, path string) *task {
-	if tgt == nil {
-		return nil
-	}
-	return m.duplicateQIDLocked(qidFor(tgt, key, path))
-}
-
-// duplicateQIDLocked is duplicateLocked for an identity already worked out
-// (a walk has it from journaling the file).
+// duplicateQIDLocked returns an unfinished task that already uploads the file
+// of identity qid (qidFor its target, key and path): two would share one
+// checkpoint and race on the same object.
 func (m *Manager) duplicateQIDLocked(qid string) *task {
 	if d := m.byQIDLocked(qid); d != nil && m.listedLocked(d) && !d.state.Finished() {
 		return d
@@ -666,6 +657,7 @@ func (m *Manager) newTaskLocked(path, key string, tgt *target, size int64, cpDir
 
 // newTaskQIDLocked is newTaskLocked with the identity already worked out and,
 // for a task recorded by an earlier run (tgt nil), its recorded destination rec.
+// A task with an identity becomes the latest of it (byQID).
 func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, rec *Destination, size int64, cpDir string) *task {
 	m.nextID++
 	var t *task
@@ -677,7 +669,7 @@ func (m *Manager) newTaskQIDLocked(path, key, qid string, tgt *target, rec *Dest
 	t.id, t.tgt, t.size, t.state = m.nextID, tgt, size, Queued
 	m.placeLocked(t, path, key, cpDir, rec)
 	t.setQID(qid)
-	if tgt != nil {
+	if qid != "" {
 		m.byQID.put(t)
 	}
 	m.tasks = append(m.tasks, t) // ids increase, so m.tasks stays sorted by id

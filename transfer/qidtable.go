@@ -2,31 +2,40 @@ package transfer
 
 import (
 	"encoding/binary"
-	"math/bits"
+	"math"
 )
 
 // qidTable finds the latest task of each identity (qid). A Go map of them
-// costs ~35 bytes per task; this table holds only a pointer per slot, because
-// the key is the task's own qid: open addressing with linear probing, with
-// backward-shift deletion (no tombstones). The array grows by half, not
-// double, when 3/4 full, so it stays 1/2 to 3/4 full: ~13 bytes a task, where
-// a power-of-two array costs 11 to 21. Identities are hashes, so their first
-// bytes, scaled to the array's length, place them evenly.
+// costs ~35 bytes per task. This table is ordered like keyTable: the first 32
+// bits of each identity (its fingerprint; identities are hashes, so these are
+// even) stand inline and ascending in one array, the tasks in another, so a
+// probe reads the task, and so its identity, only on a fingerprint match, and
+// growing never reads a task. It grows by half when 7/8 full and so stays
+// 7/12 to 7/8 full: 14 to 21 bytes a task (by a quarter it would write five
+// times its final size on the way to it, rather than three, and the writes to
+// fresh memory are most of what growing costs). Tasks whose identities share
+// a fingerprint stand next to each other, in no particular order.
 // Guarded by Manager.mu.
 type qidTable struct {
-	slots []*task
+	fps   []uint32 // ascending; freeFP in a free slot (and in a slot holding freeFP itself)
+	slots []*task  // nil: a free slot
 	n     int
+	h     int // home slots: the first h of fps
 }
 
-func (q *qidTable) home(k qidKey) int {
-	hi, _ := bits.Mul64(binary.LittleEndian.Uint64(k[:8]), uint64(len(q.slots)))
-	return int(hi)
-}
+const freeFP = math.MaxUint32
 
-// after is the slot after i, wrapping around.
-func (q *qidTable) after(i int) int {
-	if i++; i == len(q.slots) {
-		return 0
+func qidFP(k qidKey) uint32 { return binary.BigEndian.Uint32(k[:4]) }
+
+func (q *qidTable) homes() int { return q.h }
+
+func (q *qidTable) home(fp uint32) int { return int(uint64(fp) * uint64(q.homes()) >> 32) }
+
+// first is the first slot of fingerprint fp, or where it would go.
+func (q *qidTable) first(fp uint32) int {
+	i := q.home(fp)
+	for q.fps[i] < fp {
+		i++
 	}
 	return i
 }
@@ -36,7 +45,8 @@ func (q *qidTable) get(k qidKey) *task {
 	if q.n == 0 {
 		return nil
 	}
-	for i := q.home(k); q.slots[i] != nil; i = q.after(i) {
+	fp := qidFP(k)
+	for i := q.first(fp); q.fps[i] == fp && q.slots[i] != nil; i++ {
 		if q.slots[i].qid == k {
 			return q.slots[i]
 		}
@@ -46,59 +56,93 @@ func (q *qidTable) get(k qidKey) *task {
 
 // put makes t the task of its identity, in place of any other.
 func (q *qidTable) put(t *task) {
-	if (q.n+1)*4 > len(q.slots)*3 {
-		q.grow()
+	if h := q.homes(); (q.n+1)*8 > h*7 {
+		q.resize(max(h+h/2, 16), tableSlack)
 	}
-	i := q.home(t.qid)
-	for ; q.slots[i] != nil; i = q.after(i) {
-		if q.slots[i].qid == t.qid {
-			q.slots[i] = t
-			return
+	fp := qidFP(t.qid)
+	for {
+		i := q.first(fp)
+		for ; q.fps[i] == fp && q.slots[i] != nil; i++ {
+			if q.slots[i].qid == t.qid {
+				q.slots[i] = t
+				return
+			}
 		}
+		e := i // the first free slot from i: the tasks in between move up one
+		for q.slots[e] != nil {
+			e++
+		}
+		if e == len(q.slots)-1 {
+			q.resize(q.h, 2*(len(q.fps)-q.h))
+			continue
+		}
+		copy(q.fps[i+1:e+1], q.fps[i:e])
+		copy(q.slots[i+1:e+1], q.slots[i:e])
+		q.fps[i], q.slots[i] = fp, t
+		q.n++
+		return
 	}
-	q.slots[i] = t
-	q.n++
 }
 
 // del removes t if it is the task of its identity.
 func (q *qidTable) del(t *task) {
-	if q.n == 0 {
+	if q.n == 0 || t == nil {
 		return
 	}
-	i := q.home(t.qid)
-	for ; q.slots[i] != t; i = q.after(i) {
-		if q.slots[i] == nil {
+	fp := qidFP(t.qid)
+	i := q.first(fp)
+	for ; q.slots[i] != t; i++ {
+		if q.fps[i] != fp || q.slots[i] == nil {
 			return
 		}
 	}
-	// Shift back the entries after i that a probe from their home would no
-	// longer reach across the hole.
-	for j := q.after(i); q.slots[j] != nil; j = q.after(j) {
-		h := q.home(q.slots[j].qid)
-		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
-			q.slots[i] = q.slots[j]
-			i = j
-		}
+	// As keyTable.delIf: the displaced tasks after i move back one.
+	e := i + 1
+	for q.slots[e] != nil && q.home(q.fps[e]) < e {
+		e++
 	}
-	q.slots[i] = nil
+	copy(q.fps[i:e-1], q.fps[i+1:e])
+	copy(q.slots[i:e-1], q.slots[i+1:e])
+	q.fps[e-1], q.slots[e-1] = freeFP, nil
 	q.n--
-	if len(q.slots) > 64 && q.n*8 < len(q.slots) {
-		q.resize(len(q.slots) / 2)
+	if h := q.homes(); h > 64 && q.n*8 < h {
+		q.resize(h/2, tableSlack)
 	}
 }
 
-func (q *qidTable) grow() { q.resize(max(len(q.slots)+len(q.slots)/2, 16)) }
-
-func (q *qidTable) resize(size int) {
-	old := q.slots
-	q.slots = make([]*task, size)
-	for _, t := range old {
-		if t != nil {
-			i := q.home(t.qid)
-			for q.slots[i] != nil {
-				i = q.after(i)
-			}
-			q.slots[i] = t
+// resize moves the tasks to a table of the given number of home slots and at
+// least slack slots past them (as keyTable.resize).
+func (q *qidTable) resize(homes, slack int) {
+	for ; ; slack *= 2 {
+		fps, slots := make([]uint32, homes+slack), make([]*task, homes+slack)
+		if q.place(fps, slots, homes) {
+			q.fps, q.slots, q.h = fps, slots, homes
+			return
 		}
 	}
+}
+
+// place copies the table's ascending fingerprints and their tasks into the
+// empty fps and slots as placeRefs does.
+func (q *qidTable) place(fps []uint32, slots []*task, homes int) bool {
+	next := 0
+	for i, t := range q.slots {
+		if t == nil {
+			continue
+		}
+		fp := q.fps[i]
+		j := max(int(uint64(fp)*uint64(homes)>>32), next)
+		if j >= len(fps)-1 {
+			return false
+		}
+		for ; next < j; next++ {
+			fps[next] = freeFP
+		}
+		fps[j], slots[j] = fp, t
+		next = j + 1
+	}
+	for ; next < len(fps); next++ {
+		fps[next] = freeFP
+	}
+	return true
 }

@@ -2,8 +2,8 @@ package transfer
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"os"
 	"strings"
 	"time"
@@ -32,24 +32,35 @@ func qkey(qid string) (k qidKey, ok bool) {
 }
 
 // keyRef names a key at a destination (its identity and bucket): the rule "one
-// key, one source" is kept per destination, resolved or not. It is 64 bits of
-// a SHA-256, so holding it costs no copy of the key and a map entry stays
-// small; two of a million keys share one with odds of about 1 in 4·10^7.
+// key, one source" is kept per destination, resolved or not. It is a 64-bit
+// hash, so holding it costs no copy of the key and a table entry stays small;
+// two of a million keys share one with odds of about 1 in 4·10^7.
+//
+// A keyRef lives only in this process's memory: it is never written to the
+// queue or a checkpoint, nor compared with another process's. So it is a
+// hash/maphash with a seed drawn at start, a fraction of a SHA-256's cost per
+// queued file with the same odds for any given set of keys, and no fixed
+// names that always collide.
 type keyRef uint64
+
+// refSeed seeds every keyRef of this process.
+var refSeed = maphash.MakeSeed()
 
 // refOf is the keyRef of key at destination d.
 func refOf(d Destination, key string) keyRef {
-	id := d.Endpoint
+	var h maphash.Hash
+	h.SetSeed(refSeed)
 	if d.ID != "" {
-		id = "dest:" + d.ID
+		h.WriteString("dest:")
+		h.WriteString(d.ID)
+	} else {
+		h.WriteString(d.Endpoint)
 	}
-	h := sha256.New()
-	for _, s := range []string{id, d.Bucket, key} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	var sum [sha256.Size]byte
-	return keyRef(binary.LittleEndian.Uint64(h.Sum(sum[:0])))
+	h.WriteByte(0)
+	h.WriteString(d.Bucket)
+	h.WriteByte(0)
+	h.WriteString(key)
+	return keyRef(h.Sum64())
 }
 
 // keyRef is the key t holds.
@@ -319,21 +330,27 @@ func (m *Manager) placeLocked(t *task, path, key, cpDir string, rec *Destination
 	if !derived {
 		kp = ""
 	}
-	k := taskDirKey{path: dir, keyPrefix: kp, cpDir: cpDir}
-	if rec != nil {
-		k.rec, k.recorded = *rec, true
-	}
-	d := m.dirs[k]
-	if d == nil {
-		d = &taskDir{path: strings.Clone(dir), keyPrefix: strings.Clone(kp), cpDir: cpDir}
+	// Files come folder by folder, so the last file's folder is most often
+	// this one's: comparing is cheaper than hashing the folder's key.
+	d := m.lastDir
+	if d == nil || d.refs == 0 || d.path != dir || d.keyPrefix != kp || d.cpDir != cpDir || !sameRec(d.rec, rec) {
+		k := taskDirKey{path: dir, keyPrefix: kp, cpDir: cpDir}
 		if rec != nil {
-			r := *rec
-			d.rec = &r
+			k.rec, k.recorded = *rec, true
 		}
-		if m.dirs == nil {
-			m.dirs = map[taskDirKey]*taskDir{}
+		d = m.dirs[k]
+		if d == nil {
+			d = &taskDir{path: strings.Clone(dir), keyPrefix: strings.Clone(kp), cpDir: cpDir}
+			if rec != nil {
+				r := *rec
+				d.rec = &r
+			}
+			if m.dirs == nil {
+				m.dirs = map[taskDirKey]*taskDir{}
+			}
+			m.dirs[d.key()] = d
 		}
-		m.dirs[d.key()] = d
+		m.lastDir = d
 	}
 	d.refs++
 	t.dir = d
@@ -348,6 +365,11 @@ func (m *Manager) placeLocked(t *task, path, key, cpDir string, rec *Destination
 	}
 }
 
+// sameRec reports whether two recorded destinations (nil for none) are equal.
+func sameRec(a, b *Destination) bool {
+	return a == b || (a != nil && b != nil && *a == *b)
+}
+
 // unplaceLocked lets go of t's folder once t leaves the Manager.
 func (m *Manager) unplaceLocked(t *task) {
 	d := t.dir
@@ -356,6 +378,9 @@ func (m *Manager) unplaceLocked(t *task) {
 	}
 	if d.refs--; d.refs == 0 {
 		delete(m.dirs, d.key())
+		if m.lastDir == d {
+			m.lastDir = nil
+		}
 	}
 }
 

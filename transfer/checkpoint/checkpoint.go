@@ -92,12 +92,39 @@ func (e *CorruptError) Error() string {
 // Name returns the journal file name for one upload destination and source, so a rerun
 // of the same command finds its checkpoint without scanning the directory.
 func Name(endpoint, bucket, key, path string) string {
-	h := sha256.New()
-	for _, s := range []string{endpoint, bucket, key, path} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:12]) + Ext
+	var out [2*idBytes + len(Ext)]byte
+	sum := idSum("", endpoint, bucket, key, path)
+	hex.Encode(out[:], sum[:idBytes])
+	copy(out[2*idBytes:], Ext)
+	return string(out[:])
+}
+
+// ID is Name without Ext: the identity of an upload that callers keep (a queue
+// names its entries so) and later turn into the journal's name. tag is hashed
+// as the start of the endpoint field (ID(tag, e, ...) is Name(tag+e, ...)
+// without Ext), so a caller that tags its endpoints need not build that string.
+// It costs one SHA-256 and no allocation but the result: a walk names every
+// file it queues.
+func ID(tag, endpoint, bucket, key, path string) string {
+	var out [2 * idBytes]byte
+	sum := idSum(tag, endpoint, bucket, key, path)
+	hex.Encode(out[:], sum[:idBytes])
+	return string(out[:])
+}
+
+// idBytes is how much of the SHA-256 names a journal: 96 bits.
+const idBytes = 12
+
+// idSum is the SHA-256 of the fields, each followed by a 0 byte (tag and
+// endpoint make one field), hashed from a stack buffer when they fit in it.
+func idSum(tag, endpoint, bucket, key, path string) [sha256.Size]byte {
+	var stack [512]byte
+	b := append(stack[:0], tag...)
+	b = append(append(b, endpoint...), 0)
+	b = append(append(b, bucket...), 0)
+	b = append(append(b, key...), 0)
+	b = append(append(b, path...), 0)
+	return sha256.Sum256(b)
 }
 
 // EnsureDir creates dir with mode 0700 and checks that files can be created in it, so
