@@ -814,8 +814,12 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 
 // commit is commitObjectIf for m whose inline body, if any, is body (nil:
 // the one of the version m was derived from, read back from its file).
-func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) error {
-	if ref := inlineRef(&m); ref != nil && body == nil {
+func (b *bucket) commit(meta objMeta, body []byte, cond func(cur *objMeta) error) error {
+	// the index entry, made first: encoding &meta would move meta to the
+	// heap, a second copy of it per object stored
+	o := &object{meta: meta}
+	m := &o.meta
+	if ref := inlineRef(m); ref != nil && body == nil {
 		var err error
 		if body, err = b.readInline(m.Key, ref.ID); err != nil {
 			if errors.Is(err, errReplaced) {
@@ -825,7 +829,7 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 		}
 	}
 	hp := headPool.Get().(*[]byte)
-	head, err := encodeObjectHead((*hp)[:0], &m)
+	head, err := encodeObjectHead((*hp)[:0], m)
 	if err != nil {
 		headPool.Put(hp)
 		return fmt.Errorf("encode object metadata: %w", err)
@@ -836,13 +840,13 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 			headPool.Put(hp)
 		}
 	}()
-	if inlineRef(&m) == nil {
+	if inlineRef(m) == nil {
 		body = nil
 	}
 	path := b.metaPath(m.Key)
 	dir, base := filepath.Dir(path), filepath.Base(path)
 	if len(head)+len(body) <= createMax && b.claim(m.Key) {
-		if done, err := b.commitNew(m, dir, base, head, body, cond); done {
+		if done, err := b.commitNew(o, dir, base, head, body, cond); done {
 			return err
 		}
 	}
@@ -871,7 +875,7 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 	if _, ok := b.creating[m.Key]; ok {
 		b.creating[m.Key] = true // the file commitNew is writing was just replaced
 	}
-	b.objects[m.Key] = &object{meta: m}
+	b.objects[m.Key] = o
 	if old == nil {
 		b.sorted = nil
 	}
@@ -958,17 +962,18 @@ func (b *bucket) unclaim(key string) {
 	b.mu.Unlock()
 }
 
-// commitNew commits m, whose key claim reserved, by creating its file under
+// commitNew commits o, whose key claim reserved, by creating its file under
 // its final name: a new object costs a create, a write, an fsync and a close,
 // without a temporary file's rename. Until the commit, nothing reads that
 // file: the key has no object, and a crash leaves a file the next start
 // refuses (see createMax) or a whole object nobody was told about, as a crash
 // after a rename does.
 //
-// done is false when m is to be committed the usual way instead: a file is
+// done is false when o is to be committed the usual way instead: a file is
 // already there (one a crash cut short), or another commit replaced this file
-// meanwhile; m then replaces that commit's object, as if it came second.
-func (b *bucket) commitNew(m objMeta, dir, base string, head, body []byte, cond func(cur *objMeta) error) (done bool, err error) {
+// meanwhile; o then replaces that commit's object, as if it came second.
+func (b *bucket) commitNew(o *object, dir, base string, head, body []byte, cond func(cur *objMeta) error) (done bool, err error) {
+	m := &o.meta
 	var made bool
 	d, err := b.inDir(dir, func(d *openDir) (err error) {
 		made, err = d.create(base, head, body)
@@ -996,7 +1001,7 @@ func (b *bucket) commitNew(m objMeta, dir, base string, head, body []byte, cond 
 		b.mu.Unlock()
 		return err != nil, err
 	}
-	b.objects[m.Key] = &object{meta: m}
+	b.objects[m.Key] = o
 	b.sorted = nil
 	b.mu.Unlock()
 	b.syncs.sync(dir)
