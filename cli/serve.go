@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/adrg/xdg"
@@ -89,6 +90,7 @@ func runServeLocal(ctx context.Context, env *Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "serve-local: --dir must not be empty")
 		return 2
 	}
+	defer serveProcs(env)()
 	srv, err := ossemu.NewServer(ossemu.Options{
 		Addr: *addr, AllowNonLoopback: *allowRemote, Dir: *dir, Buckets: buckets,
 		AccessKeyID: id, AccessKeySecret: secret, SecurityToken: *token, Region: *region, Logger: log,
@@ -112,4 +114,21 @@ func runServeLocal(ctx context.Context, env *Env, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// serveProcs has serve-local's Go code run on half the processors it may use
+// (at least one) unless GOMAXPROCS says otherwise, and returns what puts the
+// previous setting back. Its client runs on the same machine and needs
+// processors as well; a Go processor the server keeps beside it is one the
+// scheduler wakes a thread for whenever a goroutine becomes ready (net/http
+// starts one per request), which then finds nothing to do and sleeps again.
+// On 2 cores, 100,000 PutObjects of 256 B from `ossdrop upload` cost
+// serve-local 8-27% less CPU with one processor than with two, and a 512 MiB
+// file took no longer.
+func serveProcs(env *Env) (restore func()) {
+	if env.Getenv("GOMAXPROCS") != "" {
+		return func() {}
+	}
+	old := runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)/2))
+	return func() { runtime.GOMAXPROCS(old) }
 }

@@ -29,9 +29,11 @@ import (
 //	bucket.json                 creation time
 //	data/<id>                   blobs: object bodies and uploaded parts, written once, fsynced
 //	objects/<hh>/<sha256>.json  object metadata (key, size, ETag, CRC, headers, blob list);
-//	                            renaming it into place is what commits an object. A small
-//	                            PutObject body follows the metadata in the same file, after
-//	                            a newline (an inline blob), so it costs one file, not two
+//	                            renaming it into place is what commits an object (a new
+//	                            key's small file is created in place instead: commitNew).
+//	                            A small PutObject body follows the metadata in the same
+//	                            file, after a newline (an inline blob), so it costs one
+//	                            file, not two
 //	uploads/<uploadId>/upload.json, p00001.json …   multipart uploads in progress
 //
 // Keys appear only inside JSON, never in a path. A blob that no metadata file
@@ -52,6 +54,12 @@ type blobRef struct {
 // bodies go to data/, where a metadata change does not rewrite them and
 // O_DIRECT can write them.
 const inlineMax = 64 << 10
+
+// createMax is the largest object file commitNew creates under its final
+// name. A start reads a file of up to this size whole and checks an inline
+// body against its CRC64, so a file whose write a crash cut short is not taken
+// for an object.
+const createMax = 16 << 10
 
 // inlineRef returns m's inline blob, or nil when its body is in data/.
 func inlineRef(m *objMeta) *blobRef {
@@ -141,6 +149,9 @@ type bucket struct {
 	objects map[string]*object
 	sorted  []string // sorted keys of objects; nil when stale
 	uploads map[string]*upload
+	// creating holds the keys whose file commitNew is creating; the value
+	// is set once another commit has replaced that file meanwhile.
+	creating map[string]bool
 
 	// syncs syncs the directories every object writes into (data/ and
 	// objects/xx/); other directories go through syncDir.
@@ -803,8 +814,12 @@ func (b *bucket) commitObjectIf(m objMeta, cond func(cur *objMeta) error) error 
 
 // commit is commitObjectIf for m whose inline body, if any, is body (nil:
 // the one of the version m was derived from, read back from its file).
-func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) error {
-	if ref := inlineRef(&m); ref != nil && body == nil {
+func (b *bucket) commit(meta objMeta, body []byte, cond func(cur *objMeta) error) error {
+	// the index entry, made first: encoding &meta would move meta to the
+	// heap, a second copy of it per object stored
+	o := &object{meta: meta}
+	m := &o.meta
+	if ref := inlineRef(m); ref != nil && body == nil {
 		var err error
 		if body, err = b.readInline(m.Key, ref.ID); err != nil {
 			if errors.Is(err, errReplaced) {
@@ -814,21 +829,28 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 		}
 	}
 	hp := headPool.Get().(*[]byte)
-	head, err := encodeObjectHead((*hp)[:0], &m)
+	head, err := encodeObjectHead((*hp)[:0], m)
 	if err != nil {
 		headPool.Put(hp)
 		return fmt.Errorf("encode object metadata: %w", err)
 	}
-	if inlineRef(&m) == nil {
+	defer func() {
+		if cap(head) <= 64<<10 { // a rare huge one is not kept
+			*hp = head
+			headPool.Put(hp)
+		}
+	}()
+	if inlineRef(m) == nil {
 		body = nil
 	}
 	path := b.metaPath(m.Key)
 	dir, base := filepath.Dir(path), filepath.Base(path)
-	d, tmp, err := b.writeObjectTemp(dir, base, head, body)
-	if cap(head) <= 64<<10 { // a rare huge one is not kept
-		*hp = head
-		headPool.Put(hp)
+	if len(head)+len(body) <= createMax && b.claim(m.Key) {
+		if done, err := b.commitNew(o, dir, base, head, body, cond); done {
+			return err
+		}
 	}
+	d, tmp, err := b.writeObjectTemp(dir, base, head, body)
 	if err != nil {
 		return fmt.Errorf("write object metadata: %w", err)
 	}
@@ -850,7 +872,10 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 		d.remove(tmp)
 		return fmt.Errorf("commit object metadata: %w", err)
 	}
-	b.objects[m.Key] = &object{meta: m}
+	if _, ok := b.creating[m.Key]; ok {
+		b.creating[m.Key] = true // the file commitNew is writing was just replaced
+	}
+	b.objects[m.Key] = o
 	if old == nil {
 		b.sorted = nil
 	}
@@ -877,26 +902,110 @@ func (b *bucket) commit(m objMeta, body []byte, cond func(cur *objMeta) error) e
 }
 
 // writeObjectTemp writes data to a new fsynced temporary file in dir and
-// returns dir's handle and the file's name. It makes dir (durably) when this
-// is its first object, or when it was removed since it was opened.
-func (b *bucket) writeObjectTemp(dir, base string, head, body []byte) (*openDir, string, error) {
+// returns dir's handle and the file's name.
+func (b *bucket) writeObjectTemp(dir, base string, head, body []byte) (d *openDir, tmp string, err error) {
+	d, err = b.inDir(dir, func(d *openDir) (err error) {
+		tmp, err = d.writeTemp(base, head, body)
+		return err
+	})
+	return d, tmp, err
+}
+
+// inDir calls write with dir's handle and returns the handle. It makes dir
+// (durably) and calls write again when write fails because dir does not
+// exist: dir's first object, or dir removed since it was opened.
+func (b *bucket) inDir(dir string, write func(d *openDir) error) (*openDir, error) {
 	for try := 0; ; try++ {
 		d, err := b.syncs.handle(dir)
 		if err == nil {
-			var tmp string
-			if tmp, err = d.writeTemp(base, head, body); err == nil {
-				return d, tmp, nil
+			if err = write(d); err == nil {
+				return d, nil
 			}
 		}
 		if !errors.Is(err, fs.ErrNotExist) || try > 0 {
-			return nil, "", err
+			return d, err
 		}
 		b.syncs.forget(dir)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		syncDir(filepath.Dir(dir))
 	}
+}
+
+// claim reserves key for commitNew: it has no object and no other commitNew
+// is under way for it.
+func (b *bucket) claim(key string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.objects[key] != nil {
+		return false
+	}
+	if _, busy := b.creating[key]; busy {
+		return false
+	}
+	if b.creating == nil {
+		b.creating = map[string]bool{}
+	}
+	b.creating[key] = false
+	return true
+}
+
+// fileCreated, when set (by tests only), is told of every file commitNew
+// has written, before it commits it.
+var fileCreated func(key string)
+
+// unclaim gives up claim's reservation of key.
+func (b *bucket) unclaim(key string) {
+	b.mu.Lock()
+	delete(b.creating, key)
+	b.mu.Unlock()
+}
+
+// commitNew commits o, whose key claim reserved, by creating its file under
+// its final name: a new object costs a create, a write, an fsync and a close,
+// without a temporary file's rename. Until the commit, nothing reads that
+// file: the key has no object, and a crash leaves a file the next start
+// refuses (see createMax) or a whole object nobody was told about, as a crash
+// after a rename does.
+//
+// done is false when o is to be committed the usual way instead: a file is
+// already there (one a crash cut short), or another commit replaced this file
+// meanwhile; o then replaces that commit's object, as if it came second.
+func (b *bucket) commitNew(o *object, dir, base string, head, body []byte, cond func(cur *objMeta) error) (done bool, err error) {
+	m := &o.meta
+	var made bool
+	d, err := b.inDir(dir, func(d *openDir) (err error) {
+		made, err = d.create(base, head, body)
+		return err
+	})
+	if err != nil && !made && errors.Is(err, fs.ErrExist) {
+		b.unclaim(m.Key)
+		return false, nil
+	}
+	if err != nil {
+		err = fmt.Errorf("write object metadata: %w", err)
+	} else if fileCreated != nil {
+		fileCreated(m.Key)
+	}
+	b.mu.Lock()
+	replaced := b.creating[m.Key]
+	delete(b.creating, m.Key)
+	if err == nil && !replaced && cond != nil {
+		err = cond(nil) // the key still has no object: any commit would have replaced the file
+	}
+	if err != nil || replaced {
+		if made && !replaced {
+			d.remove(base) // under the lock: the name is still this request's
+		}
+		b.mu.Unlock()
+		return err != nil, err
+	}
+	b.objects[m.Key] = o
+	b.sorted = nil
+	b.mu.Unlock()
+	b.syncs.sync(dir)
+	return true, nil
 }
 
 // deleteObject removes key; deleting an absent key succeeds, as in OSS.
@@ -1196,6 +1305,10 @@ func (b *bucket) abortUpload(u *upload) error {
 
 // ---- loading ----
 
+// errEmptyObjectFile is an object file with nothing in it: one whose create
+// a crash cut short before its write. No committed object's file is empty.
+var errEmptyObjectFile = errors.New("empty object file")
+
 // readObjectMeta reads an object's metadata file, checking an inline body's
 // length without reading the body (a start reads every object's metadata).
 // buf is scratch space; metadata longer than it is read whole.
@@ -1206,7 +1319,10 @@ func readObjectMeta(path string, buf []byte) (objMeta, error) {
 	}
 	defer f.Close()
 	n, err := io.ReadFull(f, buf)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+	if err == io.EOF {
+		return objMeta{}, errEmptyObjectFile
+	}
+	if err != nil && err != io.ErrUnexpectedEOF {
 		return objMeta{}, err
 	}
 	head, _, found := bytes.Cut(buf[:n], []byte{'\n'})
@@ -1231,6 +1347,12 @@ func readObjectMeta(path string, buf []byte) (objMeta, error) {
 	}
 	if ref := inlineRef(&m); ref == nil || st.Size() != int64(len(head))+1+ref.Size {
 		return m, fmt.Errorf("%s: %d bytes do not hold the metadata and the inline body it names", path, st.Size())
+	}
+	// a body read whole is checked: commitNew writes a file of up to
+	// createMax bytes under its final name, and a crash may leave one with
+	// the right length but not the right bytes
+	if body := buf[len(head)+1 : n]; int64(n) == st.Size() && crc64ecma.Update(0, body) != m.CRC64 {
+		return m, fmt.Errorf("%s: the inline body does not match its CRC64", path)
 	}
 	return m, nil
 }
@@ -1289,7 +1411,7 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 	uploadIDs := map[string]bool{}
 
 	// objects
-	scratch := make([]byte, 16<<10)
+	scratch := make([]byte, createMax)
 	err := filepath.WalkDir(filepath.Join(dir, "objects"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -1302,6 +1424,11 @@ func openBucket(root, name string, log *slog.Logger) (*bucket, error) {
 			return nil
 		}
 		m, err := readObjectMeta(p, scratch)
+		if errors.Is(err, errEmptyObjectFile) {
+			log.Info("removing an object file a crash left empty", "file", p)
+			os.Remove(p)
+			return nil
+		}
 		if err != nil || m.Key == "" || b.metaPath(m.Key) != p || !validBlobs(m.Blobs) {
 			log.Warn("skipping unreadable object metadata", "file", p, "err", err)
 			return nil

@@ -1,6 +1,8 @@
 package ossemu
 
 import (
+	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -39,41 +41,54 @@ func (d *openDir) close() {
 
 // writeTemp writes data and then more to a new fsynced temporary file named
 // after base in d and returns its name; the caller renames it into place to
-// commit. It
-// works on the bare descriptor: an *os.File would add an fcntl, a finalizer
-// and poller bookkeeping to every object stored, for a file that is written
-// once and closed at once.
+// commit.
 func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 	for try := 0; ; try++ {
 		name := base + ".tmp-" + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		fd, err := fileio.RetryEINTR(func() (int, error) {
-			const flags = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_EXCL | syscall.O_CLOEXEC
-			if d.fd < 0 {
-				return syscall.Open(filepath.Join(d.path, name), flags, 0o600)
-			}
-			return syscall.Openat(d.fd, name, flags, 0o600)
-		})
-		if err == syscall.EEXIST && try < 10000 {
+		made, err := d.create(name, data, more)
+		if errors.Is(err, fs.ErrExist) && try < 10000 {
 			continue
 		}
 		if err != nil {
-			return "", &os.PathError{Op: "open", Path: filepath.Join(d.path, name), Err: err}
-		}
-		op := "write"
-		err = writeParts(fd, data, more)
-		if err == nil {
-			op = "fsync"
-			_, err = fileio.RetryEINTR(func() (int, error) { return 0, syscall.Fsync(fd) })
-		}
-		if cerr := syscall.Close(fd); err == nil && cerr != nil {
-			op, err = "close", cerr
-		}
-		if err != nil {
-			d.remove(name)
-			return "", &os.PathError{Op: op, Path: filepath.Join(d.path, name), Err: err}
+			if made {
+				d.remove(name)
+			}
+			return "", err
 		}
 		return name, nil
 	}
+}
+
+// create writes data and then more to a new fsynced file named name in d; it
+// fails with an fs.ErrExist error when name exists. made reports whether
+// the file was created: when writing it failed, it is left for the caller to
+// remove. It works on the bare descriptor: an *os.File would add an fcntl, a
+// finalizer and poller bookkeeping to every object stored, for a file that is
+// written once and closed at once.
+func (d *openDir) create(name string, data, more []byte) (made bool, err error) {
+	fd, err := fileio.RetryEINTR(func() (int, error) {
+		const flags = syscall.O_WRONLY | syscall.O_CREAT | syscall.O_EXCL | syscall.O_CLOEXEC
+		if d.fd < 0 {
+			return syscall.Open(filepath.Join(d.path, name), flags, 0o600)
+		}
+		return syscall.Openat(d.fd, name, flags, 0o600)
+	})
+	if err != nil {
+		return false, &os.PathError{Op: "open", Path: filepath.Join(d.path, name), Err: err}
+	}
+	op := "write"
+	err = writeParts(fd, data, more)
+	if err == nil {
+		op = "fsync"
+		_, err = fileio.RetryEINTR(func() (int, error) { return 0, syscall.Fsync(fd) })
+	}
+	if cerr := syscall.Close(fd); err == nil && cerr != nil {
+		op, err = "close", cerr
+	}
+	if err != nil {
+		return true, &os.PathError{Op: op, Path: filepath.Join(d.path, name), Err: err}
+	}
+	return true, nil
 }
 
 // rename replaces the file named to in d with the one named from.

@@ -49,6 +49,25 @@ func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 	return filepath.Base(f.Name()), nil
 }
 
+// create writes data and then more to a new fsynced file named name in d; it
+// fails with an fs.ErrExist error when name exists. made reports whether
+// the file was created: when writing it failed, it is left for the caller to
+// remove.
+func (d *openDir) create(name string, data, more []byte) (made bool, err error) {
+	f, err := fileio.OpenFile(filepath.Join(d.path, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return false, err
+	}
+	_, err = f.Write(append(data[:len(data):len(data)], more...))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return true, err
+}
+
 // rename replaces the file named to in d with the one named from.
 func (d *openDir) rename(from, to string) error {
 	return fileio.Rename(filepath.Join(d.path, from), filepath.Join(d.path, to))
