@@ -641,7 +641,13 @@ func qidOf(d Destination, key, path string) string {
 // of identity qid (qidFor its target, key and path): two would share one
 // checkpoint and race on the same object.
 func (m *Manager) duplicateQIDLocked(qid string) *task {
-	if d := m.byQIDLocked(qid); d != nil && m.listedLocked(d) && !d.state.Finished() {
+	k, _ := qkey(qid)
+	return m.duplicateKeyLocked(k)
+}
+
+// duplicateKeyLocked is duplicateQIDLocked for an identity already decoded.
+func (m *Manager) duplicateKeyLocked(k qidKey) *task {
+	if d := m.byQID.get(k); d != nil && m.listedLocked(d) && !d.state.Finished() {
 		return d
 	}
 	return nil

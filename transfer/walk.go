@@ -49,6 +49,7 @@ type walkItem struct {
 	// of one folder compactly); dir is "" when they do not.
 	dir, dirKey, name string
 	qid               string
+	qk                qidKey // qid decoded once, for the Manager's tables
 	size              int64
 	te                *TaskError
 	finished          bool // already uploaded by the walk this one repeats
@@ -273,6 +274,7 @@ func (w *walker) flush() {
 				continue
 			}
 			it.qid = qidFor(w.tgt, it.key, it.path)
+			it.qk, _ = qkey(it.qid)
 			if w.done[it.qid] {
 				it.finished = true
 			}
@@ -312,7 +314,7 @@ func (w *walker) flush() {
 			m.failedTaskLocked(it.path, it.key, w.tgt, it.te)
 		case w.tgt == nil:
 			m.failedTaskLocked(it.path, it.key, nil, &TaskError{Op: "start", Message: fmt.Sprint(w.tgtErr), Err: w.tgtErr})
-		case m.duplicateQIDLocked(it.qid) != nil: // it.qid is qidFor(w.tgt, it.key, it.path), set above
+		case m.duplicateKeyLocked(it.qk) != nil: // it.qk is qidFor(w.tgt, it.key, it.path), set above
 			m.log.Info("already queued; not added twice", "path", it.path, "key", it.key)
 		default:
 			t := m.admitLocked(it.path, it.key, it.qid, w.tgt, nil, it.size, w.cpDir, true)
@@ -320,7 +322,7 @@ func (w *walker) flush() {
 			if it.size == unsized && w.first == 0 {
 				w.first = t.id
 			}
-			if t.qidStr() == it.qid {
+			if t.qid == it.qk { // not renamed to another key and identity
 				marks = append(marks, &t.journaled) // record() wrote its add
 			}
 		}
