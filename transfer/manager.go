@@ -411,7 +411,7 @@ func (m *Manager) walkNow(w *walker, paths []string, prefix string, walks []stri
 		w.pin = i < len(w.pins) && w.pins[i]
 		w.add(p, prefix)
 	}
-	w.flush()
+	w.drain()
 	if m.ctx.Err() == nil {
 		for _, id := range walks {
 			m.queue.del(id)

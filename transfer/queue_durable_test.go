@@ -62,7 +62,23 @@ func TestCrashMidWalkResumes(t *testing.T) {
 	for m.Len() < 1000 {
 		time.Sleep(time.Millisecond)
 	}
+	shown := m.Snapshot(nil)
 	snaps = append(snaps, copyDir(t, state)) // killed mid-walk
+	// Every file shown was already in the queue on disk: the walk admits a
+	// batch only after the batch is recorded.
+	recorded := map[string]bool{}
+	us, err := ListUnfinished(snaps[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		recorded[u.Path] = true
+	}
+	for _, ts := range shown {
+		if !recorded[ts.Path] {
+			t.Fatalf("%s was shown (%v) before the queue on disk held it", ts.Path, ts.State)
+		}
+	}
 	m.Close()
 	hold()
 	for i, st := range snaps {

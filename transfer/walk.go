@@ -39,8 +39,12 @@ type walker struct {
 	// Manager.sizeQueued reads once the walk has listed them (sizer.go).
 	sizeLater bool
 	// first is the first task the walk admitted unsized (0: none), where
-	// reading sizes starts.
+	// reading sizes starts; set by the admitter.
 	first TaskID
+	// pipe takes batches to the admitter goroutine (flush), spare brings
+	// their buffers back, and piped closes when the admitter is done.
+	pipe, spare chan []walkItem
+	piped       chan struct{}
 }
 
 type walkItem struct {
@@ -221,12 +225,12 @@ func (w *walker) push(it walkItem) {
 
 // record buffers the batch's new files in the durable queue, those of one
 // folder together in one compact record.
-func (w *walker) record() {
+func (w *walker) record(batch []walkItem) {
 	q, d := w.m.queue, w.tgt.destination()
 	var run []queueFile
 	var dir, dirKey string
-	for i := range w.batch {
-		it := &w.batch[i]
+	for i := range batch {
+		it := &batch[i]
 		if it.te != nil || it.finished {
 			continue
 		}
@@ -254,18 +258,14 @@ func (w *walker) batchCap(n int) int {
 	return n
 }
 
-// flush records the batch durably in the queue (one fsync for the whole batch),
-// and only then shows its files as queued: a crash after the walk moved past a
-// file can no longer forget it.
+// flush hands the batch to the walk's admitter (admit) and starts a new one.
+// The admitter records a batch durably and admits it while the walk lists the
+// next: the walk runs at most one batch ahead, and on a machine with a core
+// to spare, listing and admitting no longer take turns. The identities are
+// worked out here, on the walk's side.
 func (w *walker) flush() {
 	if len(w.batch) == 0 {
 		return
-	}
-	m := w.m
-	if m.cfg.WalkAhead > 0 {
-		m.mu.Lock()
-		m.waitRoomLocked()
-		m.mu.Unlock()
 	}
 	if w.tgt != nil {
 		for i := range w.batch {
@@ -279,22 +279,64 @@ func (w *walker) flush() {
 				it.finished = true
 			}
 		}
+	}
+	if w.pipe == nil {
+		w.pipe, w.spare, w.piped = make(chan []walkItem), make(chan []walkItem, 1), make(chan struct{})
+		go func() {
+			defer close(w.piped)
+			for b := range w.pipe {
+				w.admit(b)
+				clear(b)
+				w.spare <- b[:0] // the walk took the last spare before it sent b
+			}
+		}()
+	}
+	w.pipe <- w.batch
+	select {
+	case w.batch = <-w.spare:
+	default:
+		w.batch = nil
+	}
+}
+
+// drain admits what the walk still holds and waits until the admitter has
+// admitted every batch; the walk's fields are the walk's own again after.
+func (w *walker) drain() {
+	w.flush()
+	if w.pipe != nil {
+		close(w.pipe)
+		<-w.piped
+		w.pipe = nil
+	}
+}
+
+// admit records batch durably in the queue (one fsync for the whole batch),
+// and only then shows its files as queued: a crash after the walk moved past a
+// file can no longer forget it. It runs on the walk's admitter (flush).
+func (w *walker) admit(batch []walkItem) {
+	m := w.m
+	if m.cfg.WalkAhead > 0 {
+		m.mu.Lock()
+		m.waitRoomLocked()
+		m.mu.Unlock()
+	}
+	if w.tgt != nil {
 		if w.done != nil {
 			// Walking again after a crash: a file resumed from its own record (and
 			// perhaps finished already) must not be recorded as new again.
 			m.mu.Lock()
-			for i := range w.batch {
-				if it := &w.batch[i]; it.te == nil && m.byQIDLocked(it.qid) != nil {
+			for i := range batch {
+				if it := &batch[i]; it.te == nil && m.byQID.get(it.qk) != nil {
 					it.finished = true
 				}
 			}
 			m.mu.Unlock()
 		}
-		w.record()
+		w.record(batch)
 		if err := m.queue.commit(); err != nil {
 			m.log.Error("durable queue write failed", "err", err)
-			for i := range w.batch {
-				if it := &w.batch[i]; it.te == nil {
+			for i := range batch {
+				if it := &batch[i]; it.te == nil {
 					it.te = &TaskError{Op: "queue", Message: fmt.Sprintf("%s was not queued: the queue cannot be written: %v", it.path, err), Err: err}
 				}
 			}
@@ -303,11 +345,10 @@ func (w *walker) flush() {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
-		w.batch = w.batch[:0]
 		return
 	}
 	marks := w.marks[:0]
-	for _, it := range w.batch {
+	for _, it := range batch {
 		switch {
 		case it.finished:
 		case it.te != nil:
@@ -332,6 +373,4 @@ func (w *walker) flush() {
 	clear(marks)
 	w.marks = marks[:0]
 	m.notify()
-	clear(w.batch)
-	w.batch = w.batch[:0]
 }
