@@ -38,6 +38,57 @@ type keyTable struct {
 // (no hash does that) cost memory, never a loop.
 const tableSlack = 64
 
+// The rules both ordered tables share: when they grow and shrink, and how an
+// entry goes in or out with the entries after it.
+
+// grownHomes is the home slots an ordered table of n entries and h home slots
+// needs for one more entry; ok is false while it has room.
+func grownHomes(n, h int) (homes int, ok bool) {
+	if (n+1)*8 > h*7 {
+		return max(h+h/2, 16), true
+	}
+	return h, false
+}
+
+// shrunkHomes is the home slots an ordered table shrinks to once mostly
+// empty; ok is false while it stays.
+func shrunkHomes(n, h int) (homes int, ok bool) {
+	if h > 64 && n*8 < h {
+		return h / 2, true
+	}
+	return h, false
+}
+
+// insertAt puts k and t in slot i, the entries from i up to the first free
+// slot moving up one. It returns false, changing nothing, when that free slot
+// is the last one: the table needs more slack first.
+func insertAt[K ~uint32 | ~uint64](keys []K, tasks []*task, i int, k K, t *task) bool {
+	e := i
+	for tasks[e] != nil {
+		e++
+	}
+	if e == len(tasks)-1 {
+		return false
+	}
+	copy(keys[i+1:e+1], keys[i:e])
+	copy(tasks[i+1:e+1], tasks[i:e])
+	keys[i], tasks[i] = k, t
+	return true
+}
+
+// removeAt empties slot i: the entries after it down to the first free slot or
+// entry in its home slot move back one (each is displaced, so its home is at
+// most its new slot), and the last slot they leave holds free.
+func removeAt[K ~uint32 | ~uint64](keys []K, tasks []*task, i int, home func(K) int, free K) {
+	e := i + 1
+	for tasks[e] != nil && home(keys[e]) < e {
+		e++
+	}
+	copy(keys[i:e-1], keys[i+1:e])
+	copy(tasks[i:e-1], tasks[i+1:e])
+	keys[e-1], tasks[e-1] = free, nil
+}
+
 const freeRef = keyRef(math.MaxUint64)
 
 // homes is how many slots are home to some key.
@@ -70,8 +121,8 @@ func (k *keyTable) get(r keyRef) *task {
 
 // put makes t the holder of r, in place of any other.
 func (k *keyTable) put(r keyRef, t *task) {
-	if h := k.homes(); (k.n+1)*8 > h*7 {
-		k.resize(max(h+h/2, 16), tableSlack)
+	if h, grow := grownHomes(k.n, k.homes()); grow {
+		k.resize(h, tableSlack)
 	}
 	for {
 		i := k.slot(r)
@@ -79,19 +130,11 @@ func (k *keyTable) put(r keyRef, t *task) {
 			k.tasks[i] = t
 			return
 		}
-		e := i // the first free slot from i: the keys in between move up one
-		for k.tasks[e] != nil {
-			e++
+		if insertAt(k.refs, k.tasks, i, r, t) {
+			k.n++
+			return
 		}
-		if e == len(k.tasks)-1 {
-			k.resize(k.h, 2*(len(k.refs)-k.h))
-			continue
-		}
-		copy(k.refs[i+1:e+1], k.refs[i:e])
-		copy(k.tasks[i+1:e+1], k.tasks[i:e])
-		k.refs[i], k.tasks[i] = r, t
-		k.n++
-		return
+		k.resize(k.h, 2*(len(k.refs)-k.h))
 	}
 }
 
@@ -104,18 +147,10 @@ func (k *keyTable) delIf(r keyRef, t *task) {
 	if k.refs[i] != r || k.tasks[i] != t {
 		return
 	}
-	// The keys after i down to the first free slot or key in its home slot
-	// move back one: each is displaced, so its home is at most its new slot.
-	e := i + 1
-	for k.tasks[e] != nil && k.home(k.refs[e]) < e {
-		e++
-	}
-	copy(k.refs[i:e-1], k.refs[i+1:e])
-	copy(k.tasks[i:e-1], k.tasks[i+1:e])
-	k.refs[e-1], k.tasks[e-1] = freeRef, nil
+	removeAt(k.refs, k.tasks, i, k.home, freeRef)
 	k.n--
-	if h := k.homes(); h > 64 && k.n*8 < h {
-		k.resize(h/2, tableSlack)
+	if h, shrink := shrunkHomes(k.n, k.homes()); shrink {
+		k.resize(h, tableSlack)
 	}
 }
 

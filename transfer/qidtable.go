@@ -56,8 +56,8 @@ func (q *qidTable) get(k qidKey) *task {
 
 // put makes t the task of its identity, in place of any other.
 func (q *qidTable) put(t *task) {
-	if h := q.homes(); (q.n+1)*8 > h*7 {
-		q.resize(max(h+h/2, 16), tableSlack)
+	if h, grow := grownHomes(q.n, q.homes()); grow {
+		q.resize(h, tableSlack)
 	}
 	fp := qidFP(t.qid)
 	for {
@@ -68,19 +68,11 @@ func (q *qidTable) put(t *task) {
 				return
 			}
 		}
-		e := i // the first free slot from i: the tasks in between move up one
-		for q.slots[e] != nil {
-			e++
+		if insertAt(q.fps, q.slots, i, fp, t) {
+			q.n++
+			return
 		}
-		if e == len(q.slots)-1 {
-			q.resize(q.h, 2*(len(q.fps)-q.h))
-			continue
-		}
-		copy(q.fps[i+1:e+1], q.fps[i:e])
-		copy(q.slots[i+1:e+1], q.slots[i:e])
-		q.fps[i], q.slots[i] = fp, t
-		q.n++
-		return
+		q.resize(q.h, 2*(len(q.fps)-q.h))
 	}
 }
 
@@ -96,17 +88,10 @@ func (q *qidTable) del(t *task) {
 			return
 		}
 	}
-	// As keyTable.delIf: the displaced tasks after i move back one.
-	e := i + 1
-	for q.slots[e] != nil && q.home(q.fps[e]) < e {
-		e++
-	}
-	copy(q.fps[i:e-1], q.fps[i+1:e])
-	copy(q.slots[i:e-1], q.slots[i+1:e])
-	q.fps[e-1], q.slots[e-1] = freeFP, nil
+	removeAt(q.fps, q.slots, i, q.home, freeFP)
 	q.n--
-	if h := q.homes(); h > 64 && q.n*8 < h {
-		q.resize(h/2, tableSlack)
+	if h, shrink := shrunkHomes(q.n, q.homes()); shrink {
+		q.resize(h, tableSlack)
 	}
 }
 
