@@ -94,8 +94,12 @@ const freeRef = keyRef(math.MaxUint64)
 // homes is how many slots are home to some key.
 func (k *keyTable) homes() int { return k.h }
 
-func (k *keyTable) home(r keyRef) int {
-	hi, _ := bits.Mul64(uint64(r), uint64(k.homes()))
+func (k *keyTable) home(r keyRef) int { return refHome(r, k.homes()) }
+
+// refHome is key r's home slot in a table of homes home slots: its value
+// scaled to the slots, so the homes ascend with the keys.
+func refHome(r keyRef, homes int) int {
+	hi, _ := bits.Mul64(uint64(r), uint64(homes))
 	return int(hi)
 }
 
@@ -159,37 +163,36 @@ func (k *keyTable) delIf(r keyRef, t *task) {
 func (k *keyTable) resize(homes, slack int) {
 	for ; ; slack *= 2 {
 		refs, tasks := make([]keyRef, homes+slack), make([]*task, homes+slack)
-		if placeRefs(refs, tasks, k.refs, k.tasks, homes) {
+		if placeAll(refs, tasks, k.refs, k.tasks, func(r keyRef) int { return refHome(r, homes) }, freeRef) {
 			k.refs, k.tasks, k.h = refs, tasks, homes
 			return
 		}
 	}
 }
 
-// placeRefs copies the ascending keys of old into the empty refs and tasks,
-// each in its home slot for a table of homes home slots or the first free one
-// after, and fills the free slots with freeRef; false if the last slot would
+// placeAll copies the ascending keys of an ordered table (oldKeys, oldTasks)
+// into the empty keys and tasks, each in its home slot (home) or the first free
+// one after, and fills the free slots with free; false if the last slot would
 // be taken.
-func placeRefs(refs []keyRef, tasks []*task, oldRefs []keyRef, oldTasks []*task, homes int) bool {
+func placeAll[K ~uint32 | ~uint64](keys []K, tasks []*task, oldKeys []K, oldTasks []*task, home func(K) int, free K) bool {
 	next := 0 // the first slot not taken
 	for i, t := range oldTasks {
 		if t == nil {
 			continue
 		}
-		r := oldRefs[i]
-		hi, _ := bits.Mul64(uint64(r), uint64(homes))
-		j := max(int(hi), next)
-		if j >= len(refs)-1 {
+		k := oldKeys[i]
+		j := max(home(k), next)
+		if j >= len(keys)-1 {
 			return false
 		}
 		for ; next < j; next++ {
-			refs[next] = freeRef
+			keys[next] = free
 		}
-		refs[j], tasks[j] = r, t
+		keys[j], tasks[j] = k, t
 		next = j + 1
 	}
-	for ; next < len(refs); next++ {
-		refs[next] = freeRef
+	for ; next < len(keys); next++ {
+		keys[next] = free
 	}
 	return true
 }

@@ -29,7 +29,11 @@ func qidFP(k qidKey) uint32 { return binary.BigEndian.Uint32(k[:4]) }
 
 func (q *qidTable) homes() int { return q.h }
 
-func (q *qidTable) home(fp uint32) int { return int(uint64(fp) * uint64(q.homes()) >> 32) }
+func (q *qidTable) home(fp uint32) int { return fpHome(fp, q.homes()) }
+
+// fpHome is fingerprint fp's home slot in a table of homes home slots (as
+// refHome).
+func fpHome(fp uint32, homes int) int { return int(uint64(fp) * uint64(homes) >> 32) }
 
 // first is the first slot of fingerprint fp, or where it would go.
 func (q *qidTable) first(fp uint32) int {
@@ -100,34 +104,9 @@ func (q *qidTable) del(t *task) {
 func (q *qidTable) resize(homes, slack int) {
 	for ; ; slack *= 2 {
 		fps, slots := make([]uint32, homes+slack), make([]*task, homes+slack)
-		if q.place(fps, slots, homes) {
+		if placeAll(fps, slots, q.fps, q.slots, func(fp uint32) int { return fpHome(fp, homes) }, freeFP) {
 			q.fps, q.slots, q.h = fps, slots, homes
 			return
 		}
 	}
-}
-
-// place copies the table's ascending fingerprints and their tasks into the
-// empty fps and slots as placeRefs does.
-func (q *qidTable) place(fps []uint32, slots []*task, homes int) bool {
-	next := 0
-	for i, t := range q.slots {
-		if t == nil {
-			continue
-		}
-		fp := q.fps[i]
-		j := max(int(uint64(fp)*uint64(homes)>>32), next)
-		if j >= len(fps)-1 {
-			return false
-		}
-		for ; next < j; next++ {
-			fps[next] = freeFP
-		}
-		fps[j], slots[j] = fp, t
-		next = j + 1
-	}
-	for ; next < len(fps); next++ {
-		fps[next] = freeFP
-	}
-	return true
 }
