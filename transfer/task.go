@@ -383,9 +383,3 @@ func (m *Manager) unplaceLocked(t *task) {
 		}
 	}
 }
-
-// byQIDLocked is the latest task of identity qid, if any.
-func (m *Manager) byQIDLocked(qid string) *task {
-	k, _ := qkey(qid)
-	return m.byQID.get(k)
-}
