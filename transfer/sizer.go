@@ -12,7 +12,8 @@ import "time"
 // file in Sizing rather than in Bytes, and the scheduler does not count it
 // among the small files. Nothing else waits for it: an upload reads the size
 // of the file it opens in any case (job.attempt). The durable queue keeps the
-// record it wrote, unsized, and a resumed queue reads the sizes again.
+// record it wrote, unsized, and a resumed queue reads the sizes again
+// (ResumeUnfinished).
 
 // unsized is the size of a task whose file size is not read yet.
 const unsized = -1
@@ -77,6 +78,21 @@ func (m *Manager) sizeQueued(from TaskID) {
 			return
 		}
 	}
+}
+
+// sizeLater runs sizeQueued(from) on a goroutine of the Manager's, which
+// Close waits for; a closed Manager sizes nothing.
+func (m *Manager) sizeLater(from TaskID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.sizeQueued(from)
+	}()
 }
 
 // viewWait bounds how long the sizer waits for a front end that reads its

@@ -47,6 +47,54 @@ func TestDroppedFolderGetsItsSizes(t *testing.T) {
 	}
 }
 
+// A folder queued before its sizes were read and then closed is sized again
+// when it resumes: its rows, sums and small-file starts are as after a drop.
+func TestResumedQueueGetsItsSizes(t *testing.T) {
+	root := t.TempDir()
+	var sum int64
+	for i := range 6 {
+		body := strings.Repeat("y", 7*i+3)
+		writeFile(t, root, filepath.Join("d", string(rune('a'+i))), []byte(body))
+		sum += int64(len(body))
+	}
+	srv := newServer(t, ossemu.Options{})
+	defer srv.Inject(ossemu.Fault{Match: ossemu.MatchOp("PutObject", "InitiateMultipartUpload"), Delay: time.Hour})()
+	state := t.TempDir()
+	m := newManager(t, srv, state, func(o *Options) { o.Jobs = 1 })
+	// The walk writes its records unsized, and the sizes it reads later stay
+	// in memory: the queue on disk keeps what the walk wrote.
+	m.Add([]string{root}, "")
+	deadline := time.Now().Add(30 * time.Second)
+	for tt := m.Totals(); tt.Files != 6 || tt.Sizing != 0; tt = m.Totals() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never listed and sized: %+v", tt)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	m.Close()
+	us, err := ListUnfinished(state)
+	if err != nil || len(us) != 6 {
+		t.Fatalf("listed %d: %v", len(us), err)
+	}
+	for _, u := range us {
+		if u.Size != unsized {
+			t.Fatalf("%s recorded with size %d, want it unsized", u.Path, u.Size)
+		}
+	}
+	m2 := newManager(t, srv, state, func(o *Options) { o.Jobs = 1 })
+	m2.ResumeUnfinished(us)
+	deadline = time.Now().Add(30 * time.Second)
+	for tt := m2.Totals(); tt.Sizing != 0 || tt.Active != 6; tt = m2.Totals() {
+		if time.Now().After(deadline) {
+			t.Fatalf("resumed files never sized: %+v", tt)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if tt := m2.Totals(); tt.Bytes != sum {
+		t.Fatalf("totals %+v, want %d bytes", tt, sum)
+	}
+}
+
 // sizeQueued sizes what it can, leaves a file it cannot read unsized for its
 // upload to report, and the sums say so meanwhile.
 func TestSizeQueuedLeavesUnreadableFileToItsUpload(t *testing.T) {

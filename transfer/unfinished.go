@@ -163,17 +163,23 @@ func (u Unfinished) Destination() Destination {
 //
 // Records are admitted resumeChunk at a time, the lock let go between chunks, so
 // a front end keeps reading the rows of a queue of half a million files while
-// they are admitted; a Manager closed meanwhile admits no more.
+// they are admitted; a Manager closed meanwhile admits no more. Records a
+// folder walk queued before it read their sizes are sized afterwards, on a
+// goroutine of the Manager's, as after a walk.
 func (m *Manager) ResumeUnfinished(items []Unfinished) {
 	var walks []Unfinished
+	var unsizedFrom TaskID
 	for len(items) > 0 {
 		n := min(len(items), resumeChunk)
-		ok := m.admitResumed(items[:n], &walks)
+		ok := m.admitResumed(items[:n], &walks, &unsizedFrom)
 		items = items[n:]
 		m.notify()
 		if !ok {
 			return
 		}
+	}
+	if unsizedFrom != 0 {
+		m.sizeLater(unsizedFrom)
 	}
 	if len(walks) == 0 {
 		return
@@ -192,9 +198,10 @@ func (m *Manager) ResumeUnfinished(items []Unfinished) {
 // the lock: a few milliseconds of work.
 const resumeChunk = 1024
 
-// admitResumed admits items (walks are gathered for the end); false once the
-// Manager is closed.
-func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished) bool {
+// admitResumed admits items (walks are gathered for the end) and notes in
+// unsizedFrom the first task it admitted unsized, unless one is noted; false
+// once the Manager is closed.
+func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished, unsizedFrom *TaskID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -256,6 +263,9 @@ func (m *Manager) admitResumed(items []Unfinished, walks *[]Unfinished) bool {
 		})
 		if t.qidStr() == a.qid && !t.journaled && !t.state.Finished() {
 			marks = append(marks, &t.journaled)
+		}
+		if *unsizedFrom == 0 && t.size == unsized {
+			*unsizedFrom = t.id
 		}
 	}
 	m.queue.listed(marks)
