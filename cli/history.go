@@ -107,10 +107,19 @@ func writeHistory(w io.Writer, format string, es []history.Entry) error {
 			profile = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", e.When.Local().Format("2006-01-02 15:04:05"), e.State,
-			humanize.IBytes(uint64(e.Size)), e.Duration.Round(100*time.Millisecond), e.Retries, cell(profile),
+			sizeCell(e.Size), e.Duration.Round(100*time.Millisecond), e.Retries, cell(profile),
 			cell("oss://"+e.Bucket+"/"+e.Key), cell(e.Path), cell(why))
 	}
 	return tw.Flush()
+}
+
+// sizeCell is a byte count for a table; a size never read (a file that
+// ended before its size was read, recorded as -1) is "-".
+func sizeCell(n int64) string {
+	if n < 0 {
+		return "-"
+	}
+	return humanize.IBytes(uint64(n))
 }
 
 // cell keeps a value on one table cell: names with tabs, newlines or other control

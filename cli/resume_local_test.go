@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +99,73 @@ func TestUploadWithNoFlagsGoesToTheLocalBucket(t *testing.T) {
 	defer s.Close()
 	if got, err := s.ReadObject(settings.LocalBucketName, "note.txt"); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("object %q, %v", got, err)
+	}
+}
+
+// A folder the window queued before reading its files' sizes: `ossdrop list`
+// shows those sizes as not read ("-"), never as a wrapped-around 16 EiB, and
+// `ossdrop resume` finishes every file byte-exact.
+func TestListAndResumeFilesQueuedUnsized(t *testing.T) {
+	root := t.TempDir()
+	env := windowTestEnv(map[string]string{
+		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
+		"XDG_DATA_HOME":   filepath.Join(root, "data"),
+		"XDG_STATE_HOME":  filepath.Join(root, "state"),
+	})
+	dir := filepath.Join(t.TempDir(), "photos")
+	files := map[string][]byte{}
+	for i := range 200 {
+		rel := filepath.Join(string(rune('a'+i%5)), strconv.Itoa(i)+".jpg")
+		files[rel] = rnd(4<<10+i, uint64(i))
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, rel), files[rel], 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The window's drop, quit once every file is listed: the slow link
+	// leaves most of them queued.
+	c := app.Open(context.Background(), app.Options{ConfigDir: settingsDirFor(env), StateDir: stateDirFor("", env),
+		LocalBucketDir: localBucketDirFor(env), Getenv: env.Getenv, Secrets: settings.NewMemorySecretStore("test")})
+	tg, o, err := c.Destination(context.Background(), settings.LocalProfileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.LimitRate = 32 << 10
+	m, _ := c.NewManager(tg, o)
+	m.Add([]string{dir}, "")
+	for deadline := time.Now().Add(30 * time.Second); m.Totals().Files < len(files); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not listed: %+v", m.Totals())
+		}
+	}
+	c.Close()
+
+	if code := Run(context.Background(), env, []string{"list"}); code != 0 {
+		t.Fatalf("list exited %d\nstdout %s\nstderr %s", code, env.Stdout, env.Stderr)
+	}
+	out := env.Stdout.(*bytes.Buffer).String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < len(files)/2 || strings.Contains(out, "EiB") {
+		t.Fatalf("list shows %d lines, want most of %d, none of 16 EiB:\n%s", len(lines), len(files), out)
+	}
+	if !strings.Contains(out, "/-\t") {
+		t.Errorf("list shows no size as not read yet:\n%s", out)
+	}
+	env.Stdout.(*bytes.Buffer).Reset()
+	if code := Run(context.Background(), env, []string{"resume", "--quiet"}); code != 0 {
+		t.Fatalf("resume exited %d\nstdout %s\nstderr %s", code, env.Stdout, env.Stderr)
+	}
+	s, err := ossemu.NewServer(ossemu.Options{Dir: localBucketDirFor(env), Buckets: []string{settings.LocalBucketName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for rel, data := range files {
+		key := "photos/" + filepath.ToSlash(rel)
+		if got, err := s.ReadObject(settings.LocalBucketName, key); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: %d bytes, %v; want %d", key, len(got), err, len(data))
+		}
 	}
 }

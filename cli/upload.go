@@ -470,7 +470,7 @@ func runList(_ context.Context, env *Env, args []string) int {
 			path = "?"
 		}
 		fmt.Fprintf(env.Stdout, "%s\t%s/%s/%s\t%s/%s\t%s\n", path, strings.TrimRight(u.Endpoint, "/"), u.Bucket, u.Key,
-			humanize.IBytes(uint64(u.Done)), humanize.IBytes(uint64(u.Size)), state)
+			sizeCell(u.Done), sizeCell(u.Size), state)
 	}
 	return 0
 }

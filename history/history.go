@@ -76,7 +76,7 @@ type Entry struct {
 	Profile string `json:"profile,omitempty"` // the settings profile of the destination
 	Bucket  string `json:"bucket"`
 	Key     string `json:"key"`
-	Size    int64  `json:"size"`
+	Size    int64  `json:"size"` // -1: the file ended before its size was read
 	// CRC64 (ECMA, as OSS reports it) of the stored object, verified against the
 	// file; 0 when not done. Written as a string so JSON readers keep all 64 bits.
 	CRC64     uint64        `json:"crc64,string,omitempty"`

@@ -62,9 +62,8 @@ func formatInt(n int64) string {
 func count(n int) string { return formatInt(int64(n)) }
 
 // size renders a byte count the way file managers do ("4.2 MB"), with the
-// language's decimal mark.
-// size renders a byte count; a size not read yet (negative) renders empty,
-// and join leaves it out.
+// language's decimal mark; a size not read yet (negative) renders empty, and
+// join leaves it out.
 func size(n int64) string {
 	if n < 0 {
 		return ""

@@ -211,9 +211,14 @@ func unfinishedWhy(u transfer.Unfinished) string {
 // and where to.
 func unfinishedSummary(good, bad []transfer.Unfinished) string {
 	var left int64
+	unsized := 0
 	dests := map[string]bool{}
 	for _, u := range good {
-		left += max(u.Size-u.Done, 0)
+		if u.Size < 0 {
+			unsized++ // queued from a folder before its size was read
+		} else {
+			left += max(u.Size-u.Done, 0)
+		}
 		dests[u.Bucket] = true
 	}
 	data := map[string]any{"Count": count(len(good)), "Left": size(left)}
@@ -230,6 +235,9 @@ func unfinishedSummary(good, bad []transfer.Unfinished) string {
 		data["Buckets"] = len(dests)
 		s = lang.N("{{.Count}} uploads did not finish last time to {{.Buckets}} buckets; {{.Left}} left to send.", len(good), data)
 	}
+	if unsized > 0 {
+		s += "\n" + lang.N("The sizes of {{.Count}} files are read when they resume.", unsized, map[string]any{"Count": count(unsized)})
+	}
 	if len(bad) > 0 {
 		s += "\n" + lang.N("{{.Count}} records cannot be resumed (shown in red); Discard removes them.", len(bad), map[string]any{"Count": count(len(bad))})
 	}
@@ -241,7 +249,12 @@ func unfinishedLine(u transfer.Unfinished) string {
 		return lang.L("{{.What}} — {{.Why}}", map[string]any{"What": unfinishedName(u), "Why": unfinishedWhy(u)})
 	}
 	prog := size(u.Size)
-	if u.Done > 0 {
+	switch {
+	case u.Size < 0 && u.Done > 0:
+		prog = lang.L("{{.Sent}} sent", map[string]any{"Sent": size(u.Done)})
+	case u.Size < 0: // its size is read when it resumes
+		return lang.L("{{.Path}}  to  {{.Object}}", map[string]any{"Path": u.Path, "Object": destination(u.Bucket, u.Key)})
+	case u.Done > 0:
 		prog = lang.L("{{.Sent}} of {{.Size}}", map[string]any{"Sent": size(u.Done), "Size": size(u.Size)})
 	}
 	return lang.L("{{.Path}}  to  {{.Object}} · {{.Progress}}", map[string]any{"Path": u.Path, "Object": destination(u.Bucket, u.Key), "Progress": prog})

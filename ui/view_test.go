@@ -291,6 +291,36 @@ func overlayTextOf(o fyne.CanvasObject) string {
 	return b.String()
 }
 
+// Records a folder walk queued before their sizes were read say so: the sum
+// is of the sizes known, and no line ends in an empty size.
+func TestResumeDialogUnsizedFiles(t *testing.T) {
+	w := newViewWindow(t, newViewBackend())
+	items := []transfer.Unfinished{
+		{Path: "/p/a.txt", Key: "a.txt", Bucket: "media", Size: 5_000},
+		{Path: "/p/b.jpg", Key: "b.jpg", Bucket: "media", Size: -1},
+		{Path: "/p/c.mov", Key: "c.mov", Bucket: "media", Size: -1, Done: 3_000_000, UploadID: "U1"},
+	}
+	w.OfferResume(items, "ask")
+	txt := overlayText(w)
+	for _, want := range []string{
+		"3 uploads did not finish last time to media; 5.0 kB left to send.",
+		"The sizes of 2 files are read when they resume.",
+	} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("dialog says %q, want %q", txt, want)
+		}
+	}
+	for u, want := range map[*transfer.Unfinished]string{
+		&items[0]: "/p/a.txt  to  media/a.txt · 5.0 kB",
+		&items[1]: "/p/b.jpg  to  media/b.jpg",
+		&items[2]: "/p/c.mov  to  media/c.mov · 3.0 MB sent",
+	} {
+		if got := unfinishedLine(*u); got != want {
+			t.Errorf("line %q, want %q", got, want)
+		}
+	}
+}
+
 func TestResumeDialogViews(t *testing.T) {
 	be := newViewBackend()
 	w := newViewWindow(t, be)
