@@ -113,21 +113,21 @@ type rowView struct {
 	which int
 	spare []int32 // where sorts write, then swapped with bufs[which]
 
-	// Orders of every row by name and by size, each valid for textGen and
-	// covering rows [0, n).
+	// Orders of every row by name and by size, each covering rows [0, n) and
+	// valid for textGen (and sizeGen, by size).
 	byName, bySize orderCache
 
 	// The last result, reused while nothing it depends on changed.
 	last     rowsView
 	lastCnt  tabCounts
 	lastSpec viewSpec
-	lastKey  [3]uint64 // textGen, shapeGen, progGen
+	lastKey  [4]uint64 // textGen, shapeGen, progGen, sizeGen
 	lastN    int
 	valid    bool
 }
 
 type orderCache struct {
-	gen uint64
+	gen [2]uint64 // textGen, and sizeGen for the order by size
 	n   int
 	idx []int32
 	ok  bool
@@ -137,9 +137,12 @@ func newRowView() *rowView { return &rowView{} }
 
 // build returns the rows to show and the count in each tab.
 func (v *rowView) build(m *rowModel) (rowsView, tabCounts) {
-	key := [3]uint64{m.textGen, m.shapeGen, m.progGen}
-	if !(v.spec.sort == sortProgress) {
+	key := [4]uint64{m.textGen, m.shapeGen, m.progGen, m.sizeGen}
+	if v.spec.sort != sortProgress {
 		key[2] = 0
+	}
+	if v.spec.sort != sortSize {
+		key[3] = 0
 	}
 	if v.valid && v.lastSpec == v.spec && v.lastKey == key && v.lastN == m.len() {
 		return v.last, v.lastCnt
@@ -298,14 +301,15 @@ func (v *rowView) markHits(n int) {
 }
 
 // order is every row sorted by name or size (stable: add order breaks
-// ties). Names and sizes do not change while textGen holds, so rows added
-// since are sorted alone and merged in.
+// ties). Names do not change while textGen holds, nor sizes while sizeGen
+// does, so rows added since are sorted alone and merged in.
 func (v *rowView) order(m *rowModel) []int32 {
-	c, less := &v.byName, func(a, b int32) int {
+	c, gen, less := &v.byName, [2]uint64{m.textGen}, func(a, b int32) int {
 		return bytes.Compare(m.nameOf(m.at(int(a))), m.nameOf(m.at(int(b))))
 	}
 	if v.spec.sort == sortSize {
-		c, less = &v.bySize, func(a, b int32) int { return cmp.Compare(m.at(int(b)).size, m.at(int(a)).size) }
+		c, gen = &v.bySize, [2]uint64{m.textGen, m.sizeGen}
+		less = func(a, b int32) int { return cmp.Compare(m.at(int(b)).size, m.at(int(a)).size) }
 	}
 	cmpStable := func(a, b int32) int {
 		if d := less(a, b); d != 0 {
@@ -313,7 +317,7 @@ func (v *rowView) order(m *rowModel) []int32 {
 		}
 		return cmp.Compare(a, b)
 	}
-	if !c.ok || c.gen != m.textGen || c.n > m.len() {
+	if !c.ok || c.gen != gen || c.n > m.len() {
 		c.idx, c.n = c.idx[:0], 0
 	}
 	if c.n == m.len() && c.ok {
@@ -337,7 +341,7 @@ func (v *rowView) order(m *rowModel) []int32 {
 		merged = append(append(merged, a...), b...)
 		c.idx = merged
 	}
-	c.gen, c.n, c.ok = m.textGen, m.len(), true
+	c.gen, c.n, c.ok = gen, m.len(), true
 	return c.idx
 }
 

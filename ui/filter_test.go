@@ -291,3 +291,41 @@ func BenchmarkBuildView100000(b *testing.B) {
 		v.build(&m)
 	}
 }
+
+// Sizes read after a folder was listed reorder a view sorted by size, and
+// leave a search's matches and the order by name as they were: a large drop
+// sized in pieces must not make every piece search and sort all rows again.
+func TestSizesReadReorderOnlyBySize(t *testing.T) {
+	tasks := make([]transfer.TaskSnapshot, 5)
+	for i := range tasks {
+		tasks[i] = transfer.TaskSnapshot{ID: transfer.TaskID(i + 1), Path: fmt.Sprintf("/p/f%d.jpg", i),
+			Key: fmt.Sprintf("f%d.jpg", i), Bucket: "b", Size: -1}
+	}
+	var m rowModel
+	var f feed
+	m.apply(f.diff(tasks))
+	bySize, search := newRowView(), newRowView()
+	bySize.spec.sort = sortSize
+	search.spec.query = "f"
+	search.spec.sort = sortName
+	bySize.build(&m)
+	search.build(&m)
+	nameGen, matchGen := search.byName.gen, search.qGen
+
+	for i := range tasks {
+		tasks[i].Size = int64(10 * i) // the last is the largest
+	}
+	m.apply(f.diff(tasks))
+	view, _ := bySize.build(&m)
+	var got []string
+	for _, i := range view.idx {
+		got = append(got, tasks[i].Key)
+	}
+	if s := strings.Join(got, ","); s != "f4.jpg,f3.jpg,f2.jpg,f1.jpg,f0.jpg" {
+		t.Fatalf("by size after the sizes came: %s", s)
+	}
+	search.build(&m)
+	if search.qGen != matchGen || search.byName.gen != nameGen {
+		t.Fatal("sizes read made the search or the order by name start again")
+	}
+}

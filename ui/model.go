@@ -59,8 +59,12 @@ type rowModel struct {
 	dead   int      // bytes of text no row uses any more
 
 	// textGen bumps when row indices or texts change (rows removed, a key
-	// renamed, a size changed): caches keyed by row index are void then.
+	// renamed): caches keyed by row index are void then.
 	textGen uint64
+	// sizeGen bumps when a row's size changes (mostly a size read after a
+	// folder was listed): only orders by size are void then, not searches,
+	// orders by name or where rows are.
+	sizeGen uint64
 	// shapeGen bumps when the set of rows or any row's state changes: the
 	// tabs and any filtered view must be rebuilt. progGen bumps when bytes
 	// moved: views sorted by progress must be rebuilt.
@@ -256,8 +260,11 @@ func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	} else {
 		r := m.at(i)
 		m.leave(r)
-		if m.refold(r, t) || r.size != t.Size {
+		if m.refold(r, t) {
 			m.textGen++
+		}
+		if r.size != t.Size {
+			m.sizeGen++
 		}
 	}
 	r := m.at(i)
@@ -284,11 +291,12 @@ func (m *rowModel) put(t *transfer.TaskSnapshot) int {
 	return i
 }
 
-// sentOf is the bytes row r has on the wire: all of them once finished.
+// sentOf is the bytes row r has on the wire: all of them once finished (none
+// for a file skipped before its size was read).
 func (m *rowModel) sentOf(r *row) int64 {
 	switch {
 	case r.st() == transfer.Done || r.st() == transfer.Skipped:
-		return r.size
+		return max(r.size, 0)
 	case r.flags&rowPart != 0:
 		return m.part[r.id]
 	}
@@ -375,7 +383,7 @@ func (b *batchTotals) add(r *row, sent int64, sign int) {
 	switch s {
 	case transfer.Done, transfer.Skipped:
 		b.Finished += sign
-		b.Sent += int64(sign) * r.size
+		b.Sent += int64(sign) * max(r.size, 0)
 	case transfer.Failed:
 		b.Failed += sign
 	case transfer.Paused:
