@@ -211,11 +211,18 @@ func (b batchTotals) Fraction() float64 {
 	if b.Files == 0 {
 		return 0
 	}
-	if b.Bytes <= 0 || b.Sizing > 0 {
-		// Bytes cannot tell how far the batch is until every size is known.
+	sized := b.Files - b.Sizing
+	if b.Bytes <= 0 || sized <= 0 {
 		return float64(b.Finished) / float64(b.Files)
 	}
-	return min(max(float64(b.Sent)/float64(b.Bytes), 0), 1)
+	total := float64(b.Bytes)
+	if b.Sizing > 0 {
+		// A file whose size is not read yet counts at the mean size of those
+		// read: the bar follows the bytes sent from the start, rather than
+		// the files finished until the last size is in and then jumping.
+		total += float64(b.Bytes) / float64(sized) * float64(b.Sizing)
+	}
+	return min(max(float64(b.Sent)/total, 0), 1)
 }
 
 // progressTracker follows every running task and the batch. It runs on the
