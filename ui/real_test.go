@@ -86,7 +86,9 @@ func newRig(t *testing.T, mut func(*transfer.Options)) *rig {
 }
 
 // waitFor refreshes the window until cond holds; the deadline only guards
-// against a hang, it does not measure speed.
+// against a hang, it does not measure speed. A refresh reads the sums after
+// the rows, so they may count a task the rows do not show yet: one more
+// refresh once cond holds brings the rows up to the sums.
 func (r *rig) waitFor(t *testing.T, what string, cond func(transfer.Totals) bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -94,6 +96,8 @@ func (r *rig) waitFor(t *testing.T, what string, cond func(transfer.Totals) bool
 		settle(r.w)
 		r.w.sync()
 		if cond(r.w.totals) {
+			settle(r.w)
+			r.w.sync()
 			return
 		}
 		if time.Now().After(deadline) {
