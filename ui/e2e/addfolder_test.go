@@ -119,8 +119,12 @@ func (e *env) waitFolderConfirm(a *app, name string) folderConfirm {
 		if len(ps) != 1 || len(boxes) != 1 {
 			return false
 		}
+		// The confirmation's two buttons sit side by side, centred in the
+		// window; the folder dialog's Cancel and Open sit at its right edge
+		// (and its folder icons can pass for a tick box while it closes).
+		mid := (r.Min.X + r.Max.X) / 2
 		for _, b := range bs {
-			if near(b.y0, ps[0].y0, 2) && b.x1 < ps[0].x0 && boxes[0].y1 < b.y0 {
+			if near(b.y0, ps[0].y0, 2) && b.x1 < ps[0].x0 && boxes[0].y1 < b.y0 && near((b.x0+ps[0].x1)/2, mid, 40) {
 				c = folderConfirm{cancel: b, upload: ps[0], box: boxes[0]}
 				return true
 			}
