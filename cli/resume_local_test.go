@@ -38,14 +38,7 @@ func TestResumeCommandFinishesALocalBucketUpload(t *testing.T) {
 	}
 
 	// The window's launch: uploading to the Local bucket, then quit mid-way.
-	c := app.Open(context.Background(), app.Options{ConfigDir: settingsDirFor(env), StateDir: stateDirFor("", env),
-		LocalBucketDir: localBucketDirFor(env), Getenv: env.Getenv, Secrets: settings.NewMemorySecretStore("test")})
-	tg, o, err := c.Destination(context.Background(), settings.LocalProfileName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.PartSize, o.LimitRate = transfer.MinPartSize, 2<<20
-	m, _ := c.NewManager(tg, o)
+	c, m := windowManager(t, env, func(o *transfer.Options) { o.PartSize, o.LimitRate = transfer.MinPartSize, 2<<20 })
 	id, _ := m.AddFile(file, "v.bin")
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		ts, _ := m.Task(id)
@@ -73,6 +66,27 @@ func TestResumeCommandFinishesALocalBucketUpload(t *testing.T) {
 	if us, _ := transfer.ListUnfinished(stateDirFor("", env)); len(us) != 0 {
 		t.Fatalf("left: %+v", us)
 	}
+}
+
+// windowManager opens the app core as the window does with env's folders and
+// a Manager on the Local bucket, its options changed by mut; the caller
+// closes the core.
+func windowManager(t *testing.T, env *Env, mut func(*transfer.Options)) (*app.Core, *transfer.Manager) {
+	t.Helper()
+	c := app.Open(context.Background(), app.Options{ConfigDir: settingsDirFor(env), StateDir: stateDirFor("", env),
+		LocalBucketDir: localBucketDirFor(env), Getenv: env.Getenv, Secrets: settings.NewMemorySecretStore("test")})
+	tg, o, err := c.Destination(context.Background(), settings.LocalProfileName)
+	if err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	mut(&o)
+	m, err := c.NewManager(tg, o)
+	if err != nil {
+		c.Close()
+		t.Fatal(err)
+	}
+	return c, m
 }
 
 // `ossdrop upload FILE` with no flags on a new install uploads to the default
@@ -126,14 +140,7 @@ func TestListAndResumeFilesQueuedUnsized(t *testing.T) {
 	}
 	// The window's drop, quit once every file is listed: the slow link
 	// leaves most of them queued.
-	c := app.Open(context.Background(), app.Options{ConfigDir: settingsDirFor(env), StateDir: stateDirFor("", env),
-		LocalBucketDir: localBucketDirFor(env), Getenv: env.Getenv, Secrets: settings.NewMemorySecretStore("test")})
-	tg, o, err := c.Destination(context.Background(), settings.LocalProfileName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.LimitRate = 32 << 10
-	m, _ := c.NewManager(tg, o)
+	c, m := windowManager(t, env, func(o *transfer.Options) { o.LimitRate = 32 << 10 })
 	m.Add([]string{dir}, "")
 	for deadline := time.Now().Add(30 * time.Second); m.Totals().Files < len(files); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
