@@ -54,11 +54,7 @@ func TestResumeCommandFinishesALocalBucketUpload(t *testing.T) {
 	if code := Run(context.Background(), env, []string{"resume", "--quiet"}); code != 0 {
 		t.Fatalf("resume exited %d\nstdout %s\nstderr %s", code, env.Stdout, env.Stderr)
 	}
-	s, err := ossemu.NewServer(ossemu.Options{Dir: localBucketDirFor(env), Buckets: []string{settings.LocalBucketName}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openLocalBucket(t, env)
 	got, err := s.ReadObject(settings.LocalBucketName, "v.bin")
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("object %d bytes, %v", len(got), err)
@@ -89,6 +85,18 @@ func windowManager(t *testing.T, env *Env, mut func(*transfer.Options)) (*app.Co
 	return c, m
 }
 
+// openLocalBucket serves env's Local bucket folder, to read what was stored
+// there once ossdrop is done with it.
+func openLocalBucket(t *testing.T, env *Env) *ossemu.Server {
+	t.Helper()
+	s, err := ossemu.NewServer(ossemu.Options{Dir: localBucketDirFor(env), Buckets: []string{settings.LocalBucketName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // `ossdrop upload FILE` with no flags on a new install uploads to the default
 // profile, the built-in Local bucket, like a drop on the window would.
 func TestUploadWithNoFlagsGoesToTheLocalBucket(t *testing.T) {
@@ -106,11 +114,7 @@ func TestUploadWithNoFlagsGoesToTheLocalBucket(t *testing.T) {
 	if code := Run(context.Background(), env, []string{"upload", "--quiet", file}); code != 0 {
 		t.Fatalf("upload exited %d\nstdout %s\nstderr %s", code, env.Stdout, env.Stderr)
 	}
-	s, err := ossemu.NewServer(ossemu.Options{Dir: localBucketDirFor(env), Buckets: []string{settings.LocalBucketName}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openLocalBucket(t, env)
 	if got, err := s.ReadObject(settings.LocalBucketName, "note.txt"); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("object %q, %v", got, err)
 	}
@@ -164,11 +168,7 @@ func TestListAndResumeFilesQueuedUnsized(t *testing.T) {
 	if code := Run(context.Background(), env, []string{"resume", "--quiet"}); code != 0 {
 		t.Fatalf("resume exited %d\nstdout %s\nstderr %s", code, env.Stdout, env.Stderr)
 	}
-	s, err := ossemu.NewServer(ossemu.Options{Dir: localBucketDirFor(env), Buckets: []string{settings.LocalBucketName}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openLocalBucket(t, env)
 	for rel, data := range files {
 		key := "photos/" + filepath.ToSlash(rel)
 		if got, err := s.ReadObject(settings.LocalBucketName, key); err != nil || !bytes.Equal(got, data) {
