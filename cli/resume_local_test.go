@@ -20,13 +20,7 @@ import (
 // `ossdrop resume` with no flags finishes an upload the window left unfinished
 // on the Local bucket: the record names the Local bucket, not its old port.
 func TestResumeCommandFinishesALocalBucketUpload(t *testing.T) {
-	root := t.TempDir()
-	vars := map[string]string{
-		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
-		"XDG_DATA_HOME":   filepath.Join(root, "data"),
-		"XDG_STATE_HOME":  filepath.Join(root, "state"),
-	}
-	env := windowTestEnv(vars)
+	env := freshInstallEnv(t)
 	data := make([]byte, 10*transfer.MinPartSize+3)
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range data {
@@ -62,6 +56,17 @@ func TestResumeCommandFinishesALocalBucketUpload(t *testing.T) {
 	if us, _ := transfer.ListUnfinished(stateDirFor("", env)); len(us) != 0 {
 		t.Fatalf("left: %+v", us)
 	}
+}
+
+// freshInstallEnv is the environment of a new install: its own empty XDG
+// config, data and state folders.
+func freshInstallEnv(t *testing.T) *Env {
+	root := t.TempDir()
+	return windowTestEnv(map[string]string{
+		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
+		"XDG_DATA_HOME":   filepath.Join(root, "data"),
+		"XDG_STATE_HOME":  filepath.Join(root, "state"),
+	})
 }
 
 // windowManager opens the app core as the window does with env's folders and
@@ -100,12 +105,7 @@ func openLocalBucket(t *testing.T, env *Env) *ossemu.Server {
 // `ossdrop upload FILE` with no flags on a new install uploads to the default
 // profile, the built-in Local bucket, like a drop on the window would.
 func TestUploadWithNoFlagsGoesToTheLocalBucket(t *testing.T) {
-	root := t.TempDir()
-	env := windowTestEnv(map[string]string{
-		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
-		"XDG_DATA_HOME":   filepath.Join(root, "data"),
-		"XDG_STATE_HOME":  filepath.Join(root, "state"),
-	})
+	env := freshInstallEnv(t)
 	data := []byte("first upload on defaults\n")
 	file := filepath.Join(t.TempDir(), "note.txt")
 	if err := os.WriteFile(file, data, 0o600); err != nil {
@@ -124,12 +124,7 @@ func TestUploadWithNoFlagsGoesToTheLocalBucket(t *testing.T) {
 // shows those sizes as not read ("-"), never as a wrapped-around 16 EiB, and
 // `ossdrop resume` finishes every file byte-exact.
 func TestListAndResumeFilesQueuedUnsized(t *testing.T) {
-	root := t.TempDir()
-	env := windowTestEnv(map[string]string{
-		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
-		"XDG_DATA_HOME":   filepath.Join(root, "data"),
-		"XDG_STATE_HOME":  filepath.Join(root, "state"),
-	})
+	env := freshInstallEnv(t)
 	dir := filepath.Join(t.TempDir(), "photos")
 	files := map[string][]byte{}
 	for i := range 200 {
