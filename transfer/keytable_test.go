@@ -65,38 +65,44 @@ func TestKeyTableMatchesMap(t *testing.T) {
 	}
 }
 
-// checkKeyTable checks the table's layout: keys ascending, each in its home
-// slot or after it with no free slot between, free slots holding freeRef, the
-// last slot free.
+// checkKeyTable checks the table's layout (checkOrdered) with distinct keys.
 func checkKeyTable(t *testing.T, k *keyTable) {
 	t.Helper()
-	n, prev := 0, keyRef(0)
-	for i, x := range k.tasks {
+	checkOrdered(t, k.refs, k.tasks, k.n, k.home, freeRef, true)
+}
+
+// checkOrdered checks an ordered table's layout: keys ascending (strictly
+// when distinct), each in its home slot or after it with no free slot
+// between, free slots holding free, n entries, the last slot free.
+func checkOrdered[K ~uint32 | ~uint64](t *testing.T, keys []K, tasks []*task, n int, home func(K) int, free K, distinct bool) {
+	t.Helper()
+	seen, prev := 0, K(0)
+	for i, x := range tasks {
 		if x == nil {
-			if k.refs[i] != freeRef {
-				t.Fatalf("free slot %d holds %x", i, k.refs[i])
+			if keys[i] != free {
+				t.Fatalf("free slot %d holds %x", i, keys[i])
 			}
 			continue
 		}
-		r := k.refs[i]
-		if n > 0 && r <= prev {
-			t.Fatalf("slot %d: %x after %x", i, r, prev)
+		k := keys[i]
+		if seen > 0 && (k < prev || distinct && k == prev) {
+			t.Fatalf("slot %d: %x after %x", i, k, prev)
 		}
-		h := k.home(r)
+		h := home(k)
 		if h > i {
-			t.Fatalf("slot %d holds %x, whose home is %d", i, r, h)
+			t.Fatalf("slot %d holds %x, whose home is %d", i, k, h)
 		}
 		for j := h; j < i; j++ {
-			if k.tasks[j] == nil {
-				t.Fatalf("free slot %d between %x's home %d and its slot %d", j, r, h, i)
+			if tasks[j] == nil {
+				t.Fatalf("free slot %d between %x's home %d and its slot %d", j, k, h, i)
 			}
 		}
-		n, prev = n+1, r
+		seen, prev = seen+1, k
 	}
-	if n != k.n {
-		t.Fatalf("%d keys in the slots, n is %d", n, k.n)
+	if seen != n {
+		t.Fatalf("%d entries in the slots, n is %d", seen, n)
 	}
-	if l := len(k.tasks); l > 0 && k.tasks[l-1] != nil {
+	if l := len(tasks); l > 0 && tasks[l-1] != nil {
 		t.Fatal("the last slot is taken")
 	}
 }

@@ -58,38 +58,15 @@ func TestQIDTableMatchesMap(t *testing.T) {
 }
 
 // checkQIDTable checks the table's layout as checkKeyTable does, with
-// fingerprints that may repeat.
+// fingerprints that may repeat and must be their tasks' own.
 func checkQIDTable(t *testing.T, q *qidTable) {
 	t.Helper()
-	n, prev := 0, uint32(0)
 	for i, x := range q.slots {
-		if x == nil {
-			if q.fps[i] != freeFP {
-				t.Fatalf("free slot %d holds %x", i, q.fps[i])
-			}
-			continue
+		if x != nil && q.fps[i] != qidFP(x.qid) {
+			t.Fatalf("slot %d: %x, its task's is %x", i, q.fps[i], qidFP(x.qid))
 		}
-		fp := q.fps[i]
-		if fp != qidFP(x.qid) || fp < prev {
-			t.Fatalf("slot %d: %x (task's %x) after %x", i, fp, qidFP(x.qid), prev)
-		}
-		h := q.home(fp)
-		for j := h; j < i; j++ {
-			if q.slots[j] == nil {
-				t.Fatalf("free slot %d between %x's home %d and its slot %d", j, fp, h, i)
-			}
-		}
-		if h > i {
-			t.Fatalf("slot %d holds %x, whose home is %d", i, fp, h)
-		}
-		n, prev = n+1, fp
 	}
-	if n != q.n {
-		t.Fatalf("%d tasks in the slots, n is %d", n, q.n)
-	}
-	if l := len(q.slots); l > 0 && q.slots[l-1] != nil {
-		t.Fatal("the last slot is taken")
-	}
+	checkOrdered(t, q.fps, q.slots, q.n, q.home, freeFP, false)
 }
 
 // TestQIDTableGrowth fills a table with many identities, then with ones
