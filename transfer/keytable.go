@@ -161,11 +161,18 @@ func (k *keyTable) delIf(r keyRef, t *task) {
 // resize moves the keys to a table of the given number of home slots and at
 // least slack slots past them, more should the last keys need them.
 func (k *keyTable) resize(homes, slack int) {
+	k.refs, k.tasks = resized(k.refs, k.tasks, homes, slack, refHome, freeRef)
+	k.h = homes
+}
+
+// resized is an ordered table's entries (keys, tasks) placed in a new table of
+// homes home slots (home gives a key's home among them) and at least slack
+// slots past them, doubled until the last entries fit.
+func resized[K ~uint32 | ~uint64](keys []K, tasks []*task, homes, slack int, home func(K, int) int, free K) ([]K, []*task) {
 	for ; ; slack *= 2 {
-		refs, tasks := make([]keyRef, homes+slack), make([]*task, homes+slack)
-		if placeAll(refs, tasks, k.refs, k.tasks, func(r keyRef) int { return refHome(r, homes) }, freeRef) {
-			k.refs, k.tasks, k.h = refs, tasks, homes
-			return
+		nk, nt := make([]K, homes+slack), make([]*task, homes+slack)
+		if placeAll(nk, nt, keys, tasks, func(k K) int { return home(k, homes) }, free) {
+			return nk, nt
 		}
 	}
 }

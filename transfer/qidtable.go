@@ -102,11 +102,6 @@ func (q *qidTable) del(t *task) {
 // resize moves the tasks to a table of the given number of home slots and at
 // least slack slots past them (as keyTable.resize).
 func (q *qidTable) resize(homes, slack int) {
-	for ; ; slack *= 2 {
-		fps, slots := make([]uint32, homes+slack), make([]*task, homes+slack)
-		if placeAll(fps, slots, q.fps, q.slots, func(fp uint32) int { return fpHome(fp, homes) }, freeFP) {
-			q.fps, q.slots, q.h = fps, slots, homes
-			return
-		}
-	}
+	q.fps, q.slots = resized(q.fps, q.slots, homes, slack, fpHome, freeFP)
+	q.h = homes
 }
