@@ -92,11 +92,7 @@ func (e *CorruptError) Error() string {
 // Name returns the journal file name for one upload destination and source, so a rerun
 // of the same command finds its checkpoint without scanning the directory.
 func Name(endpoint, bucket, key, path string) string {
-	var out [2*idBytes + len(Ext)]byte
-	sum := idSum("", endpoint, bucket, key, path)
-	hex.Encode(out[:], sum[:idBytes])
-	copy(out[2*idBytes:], Ext)
-	return string(out[:])
+	return ID("", endpoint, bucket, key, path) + Ext
 }
 
 // ID is Name without Ext: the identity of an upload that callers keep (a queue
