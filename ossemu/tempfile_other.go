@@ -32,21 +32,23 @@ func (d *openDir) writeTemp(base string, data, more []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := f.Write(append(data[:len(data):len(data)], more...)); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return "", err
-	}
-	if err := f.Close(); err != nil {
+	if err := writeSync(f, data, more); err != nil {
 		os.Remove(f.Name())
 		return "", err
 	}
 	return filepath.Base(f.Name()), nil
+}
+
+// writeSync writes data and then more to f, fsyncs it and closes it.
+func writeSync(f *os.File, data, more []byte) error {
+	_, err := f.Write(append(data[:len(data):len(data)], more...))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // create writes data and then more to a new fsynced file named name in d; it
@@ -58,14 +60,7 @@ func (d *openDir) create(name string, data, more []byte) (made bool, err error) 
 	if err != nil {
 		return false, err
 	}
-	_, err = f.Write(append(data[:len(data):len(data)], more...))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return true, err
+	return true, writeSync(f, data, more)
 }
 
 // rename replaces the file named to in d with the one named from.
