@@ -363,7 +363,7 @@ func (m *Manager) add(paths []string, prefix string, skipHidden bool) {
 	m.markBusyLocked()
 	m.mu.Unlock()
 	var walks []string
-	w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden, sizeLater: !m.cfg.SizeWhileWalking}
+	w := m.newWalker(tgt, tgtErr, cpDir, skipHidden)
 	if tgt != nil && m.cfg.ForgetFinished {
 		roots := make([]string, len(paths))
 		for i, p := range paths {

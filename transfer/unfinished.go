@@ -297,7 +297,7 @@ func (m *Manager) resumeWalkLocked(u Unfinished) {
 	go func() {
 		defer m.wg.Done()
 		tgt, err := m.resolveRecorded(m.ctx, d)
-		w := &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: err, cpDir: cpDir, skipHidden: u.skipHidden, sizeLater: !m.cfg.SizeWhileWalking}
+		w := m.newWalker(tgt, err, cpDir, u.skipHidden)
 		if err != nil {
 			// The walk record stays, so a later launch (with the secret entered, or
 			// the profile back) walks it again.

@@ -47,6 +47,12 @@ type walker struct {
 	piped       chan struct{}
 }
 
+// newWalker is a walk that queues files into m for tgt (tgtErr when it could
+// not be resolved), its checkpoints in cpDir, reading sizes as m's Config says.
+func (m *Manager) newWalker(tgt *target, tgtErr error, cpDir string, skipHidden bool) *walker {
+	return &walker{m: m, ctx: m.ctx, tgt: tgt, tgtErr: tgtErr, cpDir: cpDir, skipHidden: skipHidden, sizeLater: !m.cfg.SizeWhileWalking}
+}
+
 type walkItem struct {
 	path, key string
 	// dir and name make up path, dirKey and name key (the queue records files
@@ -154,13 +160,13 @@ func (w *walker) entries(dir, keyPrefix string, ancestors []os.FileInfo, entries
 		if w.skipHidden && IsHidden(e.Name()) {
 			continue
 		}
-		p := joinPath(dir, e.Name())
-		key := keyPrefix + toSlash(e.Name())
-		var st os.FileInfo
 		if w.sizeLater && e.Type().IsRegular() {
 			w.file(dir, e.Name(), keyPrefix, 0, unsized)
 			continue
 		}
+		p := joinPath(dir, e.Name())
+		key := keyPrefix + toSlash(e.Name())
+		var st os.FileInfo
 		if e.Type()&os.ModeSymlink != 0 {
 			st, err = os.Stat(p)
 			if err != nil {
