@@ -39,6 +39,12 @@ type sizeItem struct {
 // its upload reports why when it starts.
 func (m *Manager) sizeQueued(from TaskID) {
 	var items []sizeItem
+	var sized, unread int
+	defer func() {
+		if sized+unread > 0 {
+			m.log.Info("sizes read", "files", sized, "unreadable", unread)
+		}
+	}()
 	waitViews := true
 	for m.ctx.Err() == nil {
 		if waitViews {
@@ -61,10 +67,13 @@ func (m *Manager) sizeQueued(from TaskID) {
 			statSizes(items)
 			m.mu.Lock()
 			for k := range items {
-				// A task that started meanwhile has its size from the file it opened.
-				if it := &items[k]; it.size != unsized && it.t.size == unsized {
+				it := &items[k]
+				if it.size == unsized {
+					unread++
+				} else if it.t.size == unsized { // else it started and has its size from the file it opened
 					it.t.size = it.size
 					m.touchLocked(it.t)
+					sized++
 				}
 			}
 			// Files now known to be small may start beside the ones running.

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -67,8 +69,13 @@ func TestRealQuitResumeKillResumeFolder(t *testing.T) {
 	}
 	t.Logf("quit with %d of %d files unfinished", len(us), n)
 
+	sizings := len(e.logEntries("sizes read"))
 	a = e.launchPlain(nil)
 	resumeAll(a, "quit-resume")
+	// The files the walk queued before reading their sizes have them read
+	// again once resumed: the window stops saying it reads them, and the
+	// small ones go up side by side.
+	e.waitLog(a, "sizes read", sizings+1)
 	unfinishedAtMost(a, len(us)-20)
 	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -79,6 +86,13 @@ func TestRealQuitResumeKillResumeFolder(t *testing.T) {
 		t.Fatal("everything finished before the kill: the test proves nothing")
 	}
 	t.Logf("killed the resumed run with %d files unfinished", len(us))
+	// What is left, as `ossdrop list` shows it: every file named, and a size
+	// not read yet shown as such, never as a wrapped-around 16 EiB.
+	cmd := exec.Command(e.bin, "list")
+	cmd.Env = e.environ(noEnvCreds...)
+	if out, err := cmd.Output(); err != nil || bytes.Count(out, []byte("photos/IMG_")) < len(us) || bytes.Contains(out, []byte("EiB")) {
+		t.Fatalf("ossdrop list after the kill (%d unfinished): %v\n%s", len(us), err, out)
+	}
 
 	a = e.launchPlain(nil)
 	resumeAll(a, "kill-resume")

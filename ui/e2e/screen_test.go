@@ -127,6 +127,26 @@ func (e *env) logEntries(msg string) []logEntry {
 	return out
 }
 
+// waitLog waits until the window's log holds n lines whose message is msg
+// and returns them.
+func (e *env) waitLog(a *app, msg string, n int) []logEntry {
+	e.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if l := e.logEntries(msg); len(l) >= n {
+			return l
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("the log never held %d %q lines: %v", n, msg, e.logEntries(msg))
+		}
+		select {
+		case err := <-a.done:
+			e.t.Fatalf("ossdrop exited: %v\n%s", err, a.log)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // historyEntry is one upload of `ossdrop history --json`.
 type historyEntry struct {
 	Path  string `json:"path"`
