@@ -608,11 +608,11 @@ func (w *Window) apply(c *transfer.Changes, totals transfer.Totals) {
 // removals, the last one finishes the Changes (batch, tabs, view, totals).
 // While more is to come (later slices, or a read cut at its limit) the list,
 // the tabs and the batch's summary and bar follow at most every listEvery,
-// together (each change on screen costs a frame of the whole window), and inside a
-// read only once it ran that long, so the count climbs while a large drop is
-// listed without the list being re-laid out and repainted for every slice
-// (a read of a few slices repaints once, at its end); a sorted or filtered
-// view is rebuilt at most once per read. Row indices that moved (rows
+// together (each change on screen costs a frame of the whole window), and
+// inside a read only once it ran that long, so the count climbs while a
+// large drop is listed without the list being re-laid out and repainted for
+// every slice (a read of a few slices repaints once, at its end); a sorted
+// or filtered view is rebuilt at most once per read. Row indices that moved (rows
 // removed or added before others) are followed at once.
 func (w *Window) applySlice(c *transfer.Changes, totals transfer.Totals, from int) (next int) {
 	to := min(from+rowsPerSlice, len(c.Tasks))
